@@ -1,0 +1,426 @@
+//! The float model and its reference inference, calibration, quantization to the int8 contract,
+//! and deterministic synthetic weights.
+//!
+//! A [`FloatModel`]'s conv1 takes raw RGB values (0..=255): the ImageNet normalization
+//! `(x / 255 - mean) / std` is folded into conv1's weights and bias on import, which is exact
+//! because conv1 has no padding ([`fold_normalization`]).
+
+use std::collections::BTreeMap;
+
+use crate::config::NetworkConfig;
+use crate::error::ModelError;
+use crate::network::{ConvLayer, FireBypass, Network, PoolLayer, Shape, Stage};
+use crate::qmodel::{QAdd, QConv, QuantModel};
+use crate::quant::{
+    activation_scale, gap_requant, quantize_bias, quantize_weight, weight_scale, AddParams,
+    Requant, LOGIT_FRAC_BITS,
+};
+
+/// One float convolution (followed by ReLU). Weights OIHW.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FConv {
+    pub weights: Vec<f32>,
+    pub bias: Vec<f32>,
+}
+
+/// A float network of the family.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloatModel {
+    pub network: Network,
+    pub convs: BTreeMap<String, FConv>,
+    pub source: String,
+}
+
+/// ImageNet normalization constants (torchvision).
+pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
+
+/// Folds `(x / 255 - mean[c]) / std[c]` on conv1's input into its weights and bias, so the folded
+/// conv takes raw 0..=255 values. Exact for a convolution without padding.
+pub fn fold_normalization(layer: &ConvLayer, conv: &mut FConv, mean: [f32; 3], std: [f32; 3]) {
+    let k2 = layer.kernel * layer.kernel;
+    let ci_n = layer.in_channels();
+    for co in 0..layer.out_channels() {
+        let mut shift = 0f64;
+        for ci in 0..ci_n {
+            for t in 0..k2 {
+                let idx = (co * ci_n + ci) * k2 + t;
+                let w = conv.weights[idx] as f64;
+                shift += w * mean[ci] as f64 / std[ci] as f64;
+                conv.weights[idx] = (w / (255.0 * std[ci] as f64)) as f32;
+            }
+        }
+        conv.bias[co] = (conv.bias[co] as f64 - shift) as f32;
+    }
+}
+
+/// Float tensors of one run, by the same names as [`crate::reference::Trace`].
+#[derive(Clone, Debug)]
+pub struct FloatTrace {
+    pub tensors: Vec<(String, Vec<f32>)>,
+    pub logits: Vec<f32>,
+}
+
+fn conv_f32(x: &[f32], l: &ConvLayer, c: &FConv) -> Vec<f32> {
+    let (i, o) = (l.input, l.output);
+    let (k, s, pad) = (l.kernel, l.stride, l.pad as isize);
+    // Repack to [ky][kx][ci][co] for a contiguous inner loop.
+    let mut w = vec![0f32; k * k * i.c * o.c];
+    for co in 0..o.c {
+        for ci in 0..i.c {
+            for t in 0..k * k {
+                w[(t * i.c + ci) * o.c + co] = c.weights[(co * i.c + ci) * k * k + t];
+            }
+        }
+    }
+    let mut out = vec![0f32; o.len()];
+    let mut acc = vec![0f32; o.c];
+    for oy in 0..o.h {
+        for ox in 0..o.w {
+            acc.copy_from_slice(&c.bias);
+            for ky in 0..k {
+                let iy = (oy * s + ky) as isize - pad;
+                if iy < 0 || iy >= i.h as isize {
+                    continue;
+                }
+                for kx in 0..k {
+                    let ix = (ox * s + kx) as isize - pad;
+                    if ix < 0 || ix >= i.w as isize {
+                        continue;
+                    }
+                    let px = &x[(iy as usize * i.w + ix as usize) * i.c..][..i.c];
+                    let wb = (ky * k + kx) * i.c * o.c;
+                    for (ci, &v) in px.iter().enumerate() {
+                        if v == 0.0 {
+                            continue;
+                        }
+                        let wrow = &w[wb + ci * o.c..][..o.c];
+                        for (a, &wv) in acc.iter_mut().zip(wrow) {
+                            *a += v * wv;
+                        }
+                    }
+                }
+            }
+            let dst = &mut out[(oy * o.w + ox) * o.c..][..o.c];
+            for (d, &a) in dst.iter_mut().zip(&acc) {
+                *d = a.max(0.0);
+            }
+        }
+    }
+    out
+}
+
+fn maxpool_f32(x: &[f32], p: &PoolLayer) -> Vec<f32> {
+    let (i, o) = (p.input, p.output);
+    let mut out = vec![0f32; o.len()];
+    for oy in 0..o.h {
+        for ox in 0..o.w {
+            for c in 0..o.c {
+                let mut m = f32::NEG_INFINITY;
+                for ky in 0..p.kernel {
+                    for kx in 0..p.kernel {
+                        let (iy, ix) = (oy * p.stride + ky, ox * p.stride + kx);
+                        if iy < i.h && ix < i.w {
+                            m = m.max(x[(iy * i.w + ix) * i.c + c]);
+                        }
+                    }
+                }
+                out[(oy * o.w + ox) * o.c + c] = m;
+            }
+        }
+    }
+    out
+}
+
+fn concat_f32(a: &[f32], ca: usize, b: &[f32], cb: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    for p in 0..a.len() / ca {
+        out.extend_from_slice(&a[p * ca..(p + 1) * ca]);
+        out.extend_from_slice(&b[p * cb..(p + 1) * cb]);
+    }
+    out
+}
+
+impl FloatModel {
+    /// Runs one frame (raw RGB as 0..=255 values, HWC).
+    pub fn run(&self, frame: &[f32]) -> Result<FloatTrace, ModelError> {
+        let net = &self.network;
+        let ishape = net.input_shape();
+        if frame.len() != ishape.len() {
+            return Err(ModelError::Shape(format!(
+                "frame has {} values, network takes {}",
+                frame.len(),
+                ishape.len()
+            )));
+        }
+        let mut tensors = Vec::new();
+        let mut x = frame.to_vec();
+        let mut logits = Vec::new();
+        for stage in &net.stages {
+            match stage {
+                Stage::Conv(l) => {
+                    x = conv_f32(&x, l, &self.convs[&l.name]);
+                    tensors.push((l.name.clone(), x.clone()));
+                }
+                Stage::MaxPool(p) => {
+                    x = maxpool_f32(&x, p);
+                    tensors.push((p.name.clone(), x.clone()));
+                }
+                Stage::Fire(f) => {
+                    let s = conv_f32(&x, &f.squeeze, &self.convs[&f.squeeze.name]);
+                    tensors.push((f.squeeze.name.clone(), s.clone()));
+                    let e1 = conv_f32(&s, &f.expand1x1, &self.convs[&f.expand1x1.name]);
+                    let e3 = conv_f32(&s, &f.expand3x3, &self.convs[&f.expand3x3.name]);
+                    let cat = concat_f32(
+                        &e1,
+                        f.expand1x1.out_channels(),
+                        &e3,
+                        f.expand3x3.out_channels(),
+                    );
+                    tensors.push((format!("{}.expand", f.name), cat.clone()));
+                    let out = match &f.bypass {
+                        FireBypass::None => cat,
+                        FireBypass::Identity => cat.iter().zip(&x).map(|(a, b)| a + b).collect(),
+                        FireBypass::Conv(b) => {
+                            let bx = conv_f32(&x, b, &self.convs[&b.name]);
+                            tensors.push((b.name.clone(), bx.clone()));
+                            cat.iter().zip(&bx).map(|(a, b)| a + b).collect()
+                        }
+                    };
+                    x = out;
+                    tensors.push((f.name.clone(), x.clone()));
+                }
+                Stage::AvgPool(p) => {
+                    let sh = p.input;
+                    logits = (0..sh.c)
+                        .map(|c| {
+                            let s: f64 = (0..sh.pixels()).map(|q| x[q * sh.c + c] as f64).sum();
+                            (s / sh.pixels() as f64) as f32
+                        })
+                        .collect();
+                }
+            }
+        }
+        Ok(FloatTrace { tensors, logits })
+    }
+
+    /// Deterministic synthetic weights for any config: He-uniform weights and small biases from
+    /// a seeded generator (SplitMix64, stable across platforms and versions).
+    pub fn synthetic(config: &NetworkConfig, seed: u64) -> Result<Self, ModelError> {
+        let network = Network::new(config)?;
+        let mut rng = SplitMix64::new(seed);
+        let mut convs = BTreeMap::new();
+        for l in network.convs() {
+            let mut a = (6.0 / l.fan_in() as f64).sqrt();
+            if l.name == "conv1" {
+                a /= 128.0; // conv1 sees raw 0..=255 values
+            }
+            let weights = (0..l.weights())
+                .map(|_| (rng.uniform() * 2.0 - 1.0) as f32 * a as f32)
+                .collect();
+            let bias = (0..l.biases())
+                .map(|_| (rng.uniform() * 2.0 - 1.0) as f32 * 0.1)
+                .collect();
+            convs.insert(l.name.clone(), FConv { weights, bias });
+        }
+        Ok(FloatModel {
+            network,
+            convs,
+            source: format!("synthetic, seed {seed}"),
+        })
+    }
+}
+
+/// A deterministic test frame: smooth colour gradients with seeded noise (raw RGB, HWC).
+pub fn synthetic_frame(shape: Shape, seed: u64) -> Vec<u8> {
+    let mut rng = SplitMix64::new(seed ^ 0x5eed_f4a3e);
+    let mut out = Vec::with_capacity(shape.len());
+    for y in 0..shape.h {
+        for x in 0..shape.w {
+            for c in 0..shape.c {
+                let base = match c % 3 {
+                    0 => 255 * x / shape.w.max(1),
+                    1 => 255 * y / shape.h.max(1),
+                    _ => 255 * (x + y) / (shape.w + shape.h).max(1),
+                } as i32;
+                let noise = (rng.next_u64() % 97) as i32 - 48;
+                out.push((base + noise).clamp(0, 255) as u8);
+            }
+        }
+    }
+    out
+}
+
+/// Per-tensor maxima seen over calibration frames, by trace tensor name.
+pub type Ranges = BTreeMap<String, f32>;
+
+/// Runs the float model over frames (raw RGB, HWC) and records each tensor's maximum (plain
+/// max calibration: the activations are post-ReLU, so the minimum is 0).
+pub fn calibrate(model: &FloatModel, frames: &[Vec<u8>]) -> Result<Ranges, ModelError> {
+    let mut ranges = Ranges::new();
+    for frame in frames {
+        let f: Vec<f32> = frame.iter().map(|&v| v as f32).collect();
+        let trace = model.run(&f)?;
+        for (name, t) in &trace.tensors {
+            let m = t.iter().copied().fold(0f32, f32::max);
+            let e = ranges.entry(name.clone()).or_insert(0.0);
+            *e = e.max(m);
+        }
+    }
+    Ok(ranges)
+}
+
+fn quantize_conv(l: &ConvLayer, c: &FConv, in_scale: f32, out_scale: f32) -> QConv {
+    let fan = l.fan_in();
+    let mut weights = Vec::with_capacity(l.weights());
+    let mut bias = Vec::with_capacity(l.biases());
+    let mut requant = Vec::with_capacity(l.biases());
+    let mut wscales = Vec::with_capacity(l.biases());
+    for co in 0..l.out_channels() {
+        let ws = &c.weights[co * fan..(co + 1) * fan];
+        let max_abs = ws.iter().fold(0f32, |m, w| m.max(w.abs()));
+        let scale = weight_scale(max_abs);
+        weights.extend(ws.iter().map(|&w| quantize_weight(w, scale)));
+        let acc_scale = in_scale as f64 * scale as f64;
+        bias.push(quantize_bias(c.bias[co], acc_scale));
+        requant.push(Requant::from_real(acc_scale / out_scale as f64));
+        wscales.push(scale);
+    }
+    QConv {
+        weights,
+        bias,
+        requant,
+        weight_scale: wscales,
+        input_scale: in_scale,
+        output_scale: out_scale,
+    }
+}
+
+/// Quantizes a float model to the int8 contract with the given calibration ranges.
+pub fn quantize(model: &FloatModel, ranges: &Ranges) -> Result<QuantModel, ModelError> {
+    let range = |name: &str| -> Result<f32, ModelError> {
+        ranges.get(name).copied().ok_or_else(|| {
+            ModelError::Shape(format!("calibration has no range for tensor '{name}'"))
+        })
+    };
+    let net = &model.network;
+    let mut convs = BTreeMap::new();
+    let mut adds = BTreeMap::new();
+    let mut scale = 1.0f32; // raw RGB input
+    let mut conv10_scale = 1.0f32;
+    for stage in &net.stages {
+        match stage {
+            Stage::Conv(l) => {
+                let out = activation_scale(range(&l.name)?);
+                convs.insert(
+                    l.name.clone(),
+                    quantize_conv(l, &model.convs[&l.name], scale, out),
+                );
+                scale = out;
+                conv10_scale = out;
+            }
+            Stage::MaxPool(_) => {}
+            Stage::Fire(f) => {
+                let s_sq = activation_scale(range(&f.squeeze.name)?);
+                convs.insert(
+                    f.squeeze.name.clone(),
+                    quantize_conv(&f.squeeze, &model.convs[&f.squeeze.name], scale, s_sq),
+                );
+                let s_exp = activation_scale(range(&format!("{}.expand", f.name))?);
+                for l in [&f.expand1x1, &f.expand3x3] {
+                    convs.insert(
+                        l.name.clone(),
+                        quantize_conv(l, &model.convs[&l.name], s_sq, s_exp),
+                    );
+                }
+                let s_b = match &f.bypass {
+                    FireBypass::None => None,
+                    FireBypass::Identity => Some(scale),
+                    FireBypass::Conv(b) => {
+                        let s = activation_scale(range(&b.name)?);
+                        convs.insert(
+                            b.name.clone(),
+                            quantize_conv(b, &model.convs[&b.name], scale, s),
+                        );
+                        Some(s)
+                    }
+                };
+                scale = match s_b {
+                    None => s_exp,
+                    Some(s_b) => {
+                        let s_out = activation_scale(range(&f.name)?);
+                        adds.insert(
+                            f.name.clone(),
+                            QAdd {
+                                params: AddParams::from_scales(
+                                    s_exp as f64,
+                                    s_b as f64,
+                                    s_out as f64,
+                                ),
+                                scale_a: s_exp,
+                                scale_b: s_b,
+                                output_scale: s_out,
+                            },
+                        );
+                        s_out
+                    }
+                };
+            }
+            Stage::AvgPool(_) => {}
+        }
+    }
+    let q = QuantModel {
+        network: net.clone(),
+        convs,
+        adds,
+        gap: gap_requant(net.conv10().output.pixels()),
+        logit_scale: conv10_scale / (1u32 << LOGIT_FRAC_BITS) as f32,
+        source: model.source.clone(),
+    };
+    q.check()?;
+    Ok(q)
+}
+
+impl QuantModel {
+    /// A deterministic synthetic quantized model for any config: synthetic float weights,
+    /// calibrated on two synthetic frames.
+    pub fn synthetic(config: &NetworkConfig, seed: u64) -> Result<Self, ModelError> {
+        let fm = FloatModel::synthetic(config, seed)?;
+        let shape = fm.network.input_shape();
+        let frames = [
+            synthetic_frame(shape, seed),
+            synthetic_frame(shape, seed + 1),
+        ];
+        let ranges = calibrate(&fm, &frames)?;
+        quantize(&fm, &ranges)
+    }
+
+    /// Dequantized logits.
+    pub fn dequantize_logits(&self, logits: &[u16]) -> Vec<f32> {
+        logits
+            .iter()
+            .map(|&l| l as f32 * self.logit_scale)
+            .collect()
+    }
+}
+
+/// SplitMix64: a tiny, fixed pseudo-random generator, so synthetic models never change.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}

@@ -1,0 +1,140 @@
+//! A quantized network: the config plus every integer tensor of the arithmetic contract.
+
+use std::collections::BTreeMap;
+
+use crate::config::NetworkConfig;
+use crate::error::ModelError;
+use crate::network::{ConvLayer, FireBypass, Network};
+use crate::quant::{AddParams, Requant};
+
+/// One quantized convolution. Weights are OIHW (output channel, input channel, kernel row,
+/// kernel column), as in ONNX and PyTorch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QConv {
+    pub weights: Vec<i8>,
+    pub bias: Vec<i32>,
+    pub requant: Vec<Requant>,
+    /// Per-output-channel weight scales (information for dequantization; not used by the
+    /// integer arithmetic).
+    pub weight_scale: Vec<f32>,
+    pub input_scale: f32,
+    pub output_scale: f32,
+}
+
+impl QConv {
+    /// Weight at (output channel, input channel, row, column).
+    #[inline]
+    pub fn w(&self, layer: &ConvLayer, co: usize, ci: usize, ky: usize, kx: usize) -> i8 {
+        let k = layer.kernel;
+        self.weights[((co * layer.in_channels() + ci) * k + ky) * k + kx]
+    }
+
+    /// Checks the tensor sizes against the layer.
+    pub fn check(&self, layer: &ConvLayer) -> Result<(), ModelError> {
+        let n = &layer.name;
+        let bad = |what: &str, got: usize, want: usize| {
+            ModelError::model_file(format!(
+                "tensor '{n}.{what}' has {got} elements, layer {n} needs {want}"
+            ))
+        };
+        if self.weights.len() != layer.weights() {
+            return Err(bad("weight", self.weights.len(), layer.weights()));
+        }
+        let oc = layer.out_channels();
+        if self.bias.len() != oc {
+            return Err(bad("bias", self.bias.len(), oc));
+        }
+        if self.requant.len() != oc {
+            return Err(bad("multiplier", self.requant.len(), oc));
+        }
+        if self.weight_scale.len() != oc {
+            return Err(bad("weight_scale", self.weight_scale.len(), oc));
+        }
+        if let Some(r) = self.requant.iter().find(|r| !r.is_valid()) {
+            return Err(ModelError::model_file(format!(
+                "tensor '{n}.shift' holds {}, outside the contract's {}..={}",
+                r.shift,
+                crate::quant::MIN_SHIFT,
+                crate::quant::MAX_SHIFT
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A quantized bypass add (`fireN.add`): operand `a` is the concatenated expand output, `b` the
+/// bypass (the Fire module's input, or the bypass convolution's output).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QAdd {
+    pub params: AddParams,
+    pub scale_a: f32,
+    pub scale_b: f32,
+    pub output_scale: f32,
+}
+
+/// A quantized network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuantModel {
+    pub network: Network,
+    /// Every convolution, by layer name.
+    pub convs: BTreeMap<String, QConv>,
+    /// Every bypass add, by Fire module name (`fire3`).
+    pub adds: BTreeMap<String, QAdd>,
+    /// The global average pool's requantizer (see [`crate::quant::gap_requant`]).
+    pub gap: Requant,
+    /// Scale of one logit unit.
+    pub logit_scale: f32,
+    /// Where the weights came from (free text, e.g. "synthetic seed 1" or an ONNX file).
+    pub source: String,
+}
+
+impl QuantModel {
+    pub fn config(&self) -> &NetworkConfig {
+        &self.network.config
+    }
+
+    pub fn conv(&self, name: &str) -> &QConv {
+        &self.convs[name]
+    }
+
+    /// Checks that every tensor the network needs is present with the right size.
+    pub fn check(&self) -> Result<(), ModelError> {
+        for layer in self.network.convs() {
+            let q = self.convs.get(&layer.name).ok_or_else(|| {
+                ModelError::model_file(format!("missing tensors for layer '{}'", layer.name))
+            })?;
+            q.check(layer)?;
+        }
+        for f in self.network.fires() {
+            if f.has_add() && !self.adds.contains_key(&f.name) {
+                return Err(ModelError::model_file(format!(
+                    "missing tensors for the bypass add '{}'",
+                    f.add_name()
+                )));
+            }
+            if matches!(f.bypass, FireBypass::None) && self.adds.contains_key(&f.name) {
+                return Err(ModelError::model_file(format!(
+                    "tensors for '{}' but {} has no bypass",
+                    f.add_name(),
+                    f.name
+                )));
+            }
+        }
+        if let Some(extra) = self
+            .convs
+            .keys()
+            .find(|k| !self.network.convs().iter().any(|c| &c.name == *k))
+        {
+            return Err(ModelError::model_file(format!(
+                "tensors for '{extra}', which is not a layer of network '{}'",
+                self.network.config.name
+            )));
+        }
+        if !self.gap.is_valid() {
+            return Err(ModelError::model_file(
+                "avgpool.shift is outside the contract",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,161 @@
+//! The per-layer report behind `squeezeflow info`: shapes, weights, biases, MACs, int8 bytes.
+
+use serde::Serialize;
+
+use crate::network::{Network, Stage};
+
+/// One row of the report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerRow {
+    pub name: String,
+    /// `conv`, `maxpool`, `avgpool` or `add`.
+    pub kind: String,
+    /// e.g. `3x3/2`, `1x1/1 pad 0`.
+    pub geometry: String,
+    pub input: [usize; 3],
+    pub output: [usize; 3],
+    pub weights: u64,
+    pub biases: u64,
+    pub params: u64,
+    pub macs: u64,
+    /// Bytes of int8 weights.
+    pub weight_bytes: u64,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub network: String,
+    pub input_size: usize,
+    pub num_classes: usize,
+    pub params: u64,
+    pub macs: u64,
+    pub weight_bytes: u64,
+    /// Model size with 4-byte parameters, in MiB (2^20 bytes): the unit behind the SqueezeNet
+    /// paper's "4.8MB" for SqueezeNet v1.0.
+    pub fp32_mib: f64,
+    /// The same in MB (10^6 bytes). The paper mixes the two units: its 4.8MB (SR=0.125) and
+    /// 13MB (SR=0.5) are MiB, its 19MB (SR=0.75) is MB.
+    pub fp32_mb: f64,
+    /// Model size with 1-byte parameters (weights and biases), in MiB.
+    pub int8_mib: f64,
+    pub layers: Vec<LayerRow>,
+}
+
+fn dims(s: crate::network::Shape) -> [usize; 3] {
+    [s.h, s.w, s.c]
+}
+
+impl Report {
+    pub fn new(net: &Network) -> Report {
+        let mut layers = Vec::new();
+        let conv_row = |c: &crate::network::ConvLayer| LayerRow {
+            name: c.name.clone(),
+            kind: "conv".into(),
+            geometry: format!("{0}x{0}/{1} pad {2}", c.kernel, c.stride, c.pad),
+            input: dims(c.input),
+            output: dims(c.output),
+            weights: c.weights() as u64,
+            biases: c.biases() as u64,
+            params: (c.weights() + c.biases()) as u64,
+            macs: c.macs(),
+            weight_bytes: c.weights() as u64,
+        };
+        let other = |name: &str, kind: &str, geometry: String, i, o| LayerRow {
+            name: name.into(),
+            kind: kind.into(),
+            geometry,
+            input: dims(i),
+            output: dims(o),
+            weights: 0,
+            biases: 0,
+            params: 0,
+            macs: 0,
+            weight_bytes: 0,
+        };
+        for s in &net.stages {
+            match s {
+                Stage::Conv(c) => layers.push(conv_row(c)),
+                Stage::MaxPool(p) => layers.push(other(
+                    &p.name,
+                    "maxpool",
+                    format!("{0}x{0}/{1} ceil", p.kernel, p.stride),
+                    p.input,
+                    p.output,
+                )),
+                Stage::AvgPool(p) => layers.push(other(
+                    &p.name,
+                    "avgpool",
+                    "global".into(),
+                    p.input,
+                    p.output,
+                )),
+                Stage::Fire(f) => {
+                    for c in f.convs() {
+                        layers.push(conv_row(c));
+                    }
+                    if f.has_add() {
+                        layers.push(other(
+                            &f.add_name(),
+                            "add",
+                            "bypass".into(),
+                            f.output,
+                            f.output,
+                        ));
+                    }
+                }
+            }
+        }
+        let params = net.params();
+        Report {
+            network: net.config.name.clone(),
+            input_size: net.config.input_size,
+            num_classes: net.config.num_classes,
+            params,
+            macs: net.macs(),
+            weight_bytes: net.weight_bytes(),
+            fp32_mib: params as f64 * 4.0 / (1u64 << 20) as f64,
+            fp32_mb: params as f64 * 4.0 / 1e6,
+            int8_mib: params as f64 / (1u64 << 20) as f64,
+            layers,
+        }
+    }
+
+    /// A fixed-width text table.
+    pub fn to_table(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "network {} ({}x{} RGB in, {} classes)",
+            self.network, self.input_size, self.input_size, self.num_classes
+        );
+        let _ = writeln!(
+            s,
+            "{:<18} {:<8} {:<14} {:>13} {:>13} {:>9} {:>7} {:>13} {:>10}",
+            "layer", "kind", "geometry", "input", "output", "weights", "biases", "MACs", "int8 B"
+        );
+        for l in &self.layers {
+            let sh = |d: [usize; 3]| format!("{}x{}x{}", d[0], d[1], d[2]);
+            let _ = writeln!(
+                s,
+                "{:<18} {:<8} {:<14} {:>13} {:>13} {:>9} {:>7} {:>13} {:>10}",
+                l.name,
+                l.kind,
+                l.geometry,
+                sh(l.input),
+                sh(l.output),
+                l.weights,
+                l.biases,
+                l.macs,
+                l.weight_bytes
+            );
+        }
+        let _ = writeln!(
+            s,
+            "total: {} params, {} MACs, {} int8 weight bytes; {:.2} MiB ({:.2} MB) at 32 bits, {:.2} MiB at 8 bits",
+            self.params, self.macs, self.weight_bytes, self.fp32_mib, self.fp32_mb, self.int8_mib
+        );
+        s
+    }
+}
