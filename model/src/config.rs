@@ -243,8 +243,14 @@ impl NetworkConfig {
             bypass: Some(self.bypass),
             pool_after: Some(self.pool_after.clone()),
             conv1: Some(self.conv1),
-            meta: None,
-            fire: Some(self.fires.clone()),
+            meta: self.meta.map(|m| MetaOverride {
+                base_e: Some(m.base_e),
+                incr_e: Some(m.incr_e),
+                pct_3x3: Some(m.pct_3x3),
+                freq: Some(m.freq),
+                sr: Some(m.sr),
+            }),
+            fire: self.meta.is_none().then(|| self.fires.clone()),
         };
         toml::to_string(&file).expect("a config always serializes")
     }

@@ -51,7 +51,8 @@ pub struct ConvLayer {
 }
 
 impl ConvLayer {
-    fn new(
+    /// A convolution of `input` to `out_c` channels; errors when the kernel does not fit.
+    pub fn new(
         name: String,
         input: Shape,
         out_c: usize,
@@ -165,6 +166,7 @@ impl FireLayer {
 /// One stage of the chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "stage", rename_all = "lowercase")]
+#[allow(clippy::large_enum_variant)] // a few dozen stages per network: boxing buys nothing
 pub enum Stage {
     Conv(ConvLayer),
     MaxPool(PoolLayer),

@@ -65,7 +65,7 @@ impl Requant {
     /// `[2^15, 2^16)` where the shift range allows; factors too small for the largest shift lose
     /// precision (down to `M = 0`), factors too large saturate at `M = 65535, s = 1`.
     pub fn from_real(real: f64) -> Requant {
-        if !(real > 0.0) || !real.is_finite() {
+        if real.is_nan() || real <= 0.0 || real.is_infinite() {
             return Requant::ZERO;
         }
         let e = real.log2().floor() as i32;
@@ -125,7 +125,7 @@ impl AddParams {
     /// Parameters for `out = a * scale_a + b * scale_b` expressed at `scale_out`.
     pub fn from_scales(scale_a: f64, scale_b: f64, scale_out: f64) -> AddParams {
         let big = scale_a.max(scale_b);
-        if !(big > 0.0) || !(scale_out > 0.0) {
+        if big.is_nan() || big <= 0.0 || scale_out.is_nan() || scale_out <= 0.0 {
             return AddParams {
                 ka: 0,
                 kb: 0,
