@@ -1,6 +1,46 @@
-//! squeezeflow-hw: the hardware side. Depends on `squeezeflow-model` only (never on Verilator).
+//! squeezeflow-hw: the dataflow engine's blocks in rust-hdl, their Verilog, and their cycle and
+//! resource estimates. Depends on `squeezeflow-model` only (never on Verilator).
 //!
-//! The rust-hdl blocks arrive with the hardware-blocks issue; for now this crate re-exports the
-//! network description it will be generated from, so the dependency direction holds.
+//! Every block streams AXI4-Stream style (`tdata` byte lanes, `tvalid`, `tready`, `tlast`),
+//! activations pixel-major, channel-minor, and tolerates any stall pattern on its streams.
+
+pub mod axis;
+pub mod conv;
+pub mod harness;
+pub mod leaf;
 
 pub use squeezeflow_model as model;
+
+/// Errors of the hardware crate.
+#[derive(Debug, thiserror::Error)]
+pub enum HwError {
+    /// A folding (pe, simd) that does not fit a layer.
+    #[error("folding: {0}")]
+    Folding(String),
+    /// A simulation that went wrong (deadlock, protocol error).
+    #[error("simulation: {0}")]
+    Sim(String),
+    #[error(transparent)]
+    Model(#[from] squeezeflow_model::ModelError),
+}
+
+macro_rules! stream_block {
+    ($t:ty, [$($inp:ident),+], $out:ident) => {
+        impl crate::harness::StreamBlock for $t {
+            fn clock_mut(&mut self) -> &mut rust_hdl::prelude::Signal<rust_hdl::prelude::In, rust_hdl::prelude::Clock> {
+                &mut self.clock
+            }
+            fn reset_mut(&mut self) -> &mut rust_hdl::prelude::Signal<rust_hdl::prelude::In, rust_hdl::prelude::Bit> {
+                &mut self.reset
+            }
+            fn inputs_mut(&mut self) -> Vec<&mut crate::axis::AxisIn> {
+                vec![$(&mut self.$inp),+]
+            }
+            fn output_mut(&mut self) -> &mut crate::axis::AxisOut {
+                &mut self.$out
+            }
+        }
+    };
+}
+
+stream_block!(conv::ConvEngine, [s_axis], m_axis);

@@ -1,0 +1,726 @@
+//! The convolution engine: any k x k convolution with stride and zero padding, followed by bias,
+//! requantization and ReLU, folded over `pe` output channels and `simd` input channels.
+//!
+//! Dataflow, per frame:
+//! - a **writer** stores incoming beats (`simd` channels of one pixel each) into a line buffer of
+//!   `lb_rows` rows (a power of two, at least `k + stride`): row `g` of the stream lives in slot
+//!   `g mod lb_rows`, so only the rows the window needs are on chip;
+//! - an **issuer** walks output pixel, output group (`pe` channels), kernel row, kernel column and
+//!   input group; every cycle it issues one line-buffer read (`simd` activations, zero for padding)
+//!   and one read of each PE's weight ROM (`simd` weights; the ROM address is a plain counter).
+//!   It waits at the start of an output group until the window's rows are in and the output FIFO
+//!   has room for the result (credits), so the MAC pipeline itself never stalls;
+//! - `pe` MAC lanes (`sqf_mac`, `simd` products a cycle) accumulate, `pe` requantizers
+//!   (`sqf_requant`) produce the `u8` outputs, and an 8-deep output FIFO drives `m_axis`
+//!   (`pe` channels per beat).
+//!
+//! Throughput: one output group every `k * k * cin / simd` cycles; latency 5 cycles from the
+//! last MAC cycle of a group to its beat at the FIFO head.
+//!
+//! The Rust model in [`ConvEngine`]'s `update()` and the Verilog of [`ConvEngine::verilog_body`]
+//! are the same machine register for register; tests run both against the integer reference.
+
+use rust_hdl::prelude::*;
+use squeezeflow_model::network::ConvLayer;
+use squeezeflow_model::qmodel::QConv;
+use squeezeflow_model::quant::Requant;
+
+use crate::axis::{AxisIn, AxisNames, AxisOut};
+use crate::leaf;
+use crate::HwError;
+
+/// Depth of the output FIFO (beats).
+pub const OUT_FIFO_DEPTH: usize = 8;
+/// Largest `simd`: one line-buffer word and one weight word are at most 64 bits.
+pub const MAX_SIMD: usize = 8;
+
+/// Geometry and folding of one convolution engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvGeom {
+    /// Layer name (`fire2.expand3x3`).
+    pub name: String,
+    pub h: usize,
+    pub w: usize,
+    pub cin: usize,
+    pub cout: usize,
+    pub k: usize,
+    pub stride: usize,
+    pub pad: usize,
+    pub ho: usize,
+    pub wo: usize,
+    /// Output channels in parallel (MAC lanes = pe x simd).
+    pub pe: usize,
+    /// Input channels in parallel.
+    pub simd: usize,
+    /// Rows held in the line buffer (a power of two).
+    pub lb_rows: usize,
+}
+
+impl ConvGeom {
+    /// Geometry for a layer with the given folding; `min_lookahead_rows` asks for extra line-buffer
+    /// rows (the Fire module's 1x1 expand needs them, see [`crate::fire`]).
+    pub fn new(
+        layer: &ConvLayer,
+        pe: usize,
+        simd: usize,
+        min_rows: usize,
+    ) -> Result<Self, HwError> {
+        let (cin, cout) = (layer.in_channels(), layer.out_channels());
+        if pe == 0 || cout % pe != 0 {
+            return Err(HwError::Folding(format!(
+                "{}: pe = {pe} does not divide its {cout} output channels",
+                layer.name
+            )));
+        }
+        if simd == 0 || cin % simd != 0 || simd > MAX_SIMD {
+            return Err(HwError::Folding(format!(
+                "{}: simd = {simd} must divide its {cin} input channels and be at most {MAX_SIMD}",
+                layer.name
+            )));
+        }
+        // Rows: the window plus one stride (writing overlaps computing), and at a frame's end the
+        // last window's rows plus the next frame's first window (frames follow without a bubble).
+        let (k, s, p) = (layer.kernel, layer.stride, layer.pad);
+        let last_top = ((layer.output.h - 1) * s).saturating_sub(p);
+        let across_frames = (layer.input.h - last_top) + k.saturating_sub(p);
+        let lb_rows = (k + s).max(across_frames).max(min_rows).next_power_of_two();
+        Ok(ConvGeom {
+            name: layer.name.clone(),
+            h: layer.input.h,
+            w: layer.input.w,
+            cin,
+            cout,
+            k: layer.kernel,
+            stride: layer.stride,
+            pad: layer.pad,
+            ho: layer.output.h,
+            wo: layer.output.w,
+            pe,
+            simd,
+            lb_rows,
+        })
+    }
+    /// Input groups per pixel.
+    pub fn cg(&self) -> usize {
+        self.cin / self.simd
+    }
+    /// Output groups per pixel.
+    pub fn og(&self) -> usize {
+        self.cout / self.pe
+    }
+    /// MAC cycles per output group.
+    pub fn dg(&self) -> usize {
+        self.k * self.k * self.cg()
+    }
+    /// Words in each PE's weight ROM.
+    pub fn rom_depth(&self) -> usize {
+        self.og() * self.dg()
+    }
+    /// Words in the line buffer.
+    pub fn lb_depth(&self) -> usize {
+        self.lb_rows * self.w * self.cg()
+    }
+    pub fn mac_lanes(&self) -> usize {
+        self.pe * self.simd
+    }
+    /// Verilog-safe name prefix (`fire2_expand3x3`).
+    pub fn ident(&self) -> String {
+        self.name.replace('.', "_")
+    }
+    /// Steady-state cycles per frame: the slowest of MAC cycles, input beats and output beats
+    /// (one beat a cycle at most on each stream).
+    pub fn cycles_per_frame(&self) -> u64 {
+        let compute = (self.ho * self.wo * self.og() * self.dg()) as u64;
+        let input = (self.h * self.w * self.cg()) as u64;
+        let output = (self.ho * self.wo * self.og()) as u64;
+        compute.max(input).max(output)
+    }
+    /// Useful MACs per frame.
+    pub fn macs(&self) -> u64 {
+        (self.ho * self.wo * self.cout * self.k * self.k * self.cin) as u64
+    }
+    /// Memory bits: weight ROMs, per-channel parameters, line buffer, output FIFO.
+    pub fn memory_bits(&self) -> u64 {
+        let rom = self.pe * self.rom_depth() * self.simd * 8;
+        let params = self.cout * leaf::PARAM_BITS;
+        let lb = self.lb_depth() * self.simd * 8;
+        let fifo = OUT_FIFO_DEPTH * (self.pe * 8 + 1);
+        (rom + params + lb + fifo) as u64
+    }
+}
+
+/// The quantized parameters laid out for the engine's memories.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvMemories {
+    /// Per PE: `rom_depth` words of `simd` weights (lane l in bits 8l..8l+7).
+    pub weights: Vec<Vec<u64>>,
+    /// Per PE: one (bias, requantizer) per output group.
+    pub params: Vec<Vec<(i32, Requant)>>,
+}
+
+impl ConvMemories {
+    /// Word at address ((g * k + ky) * k + kx) * cg + j of PE i holds the weights of output
+    /// channel g * pe + i, input channels j * simd .. j * simd + simd - 1, tap (ky, kx).
+    pub fn new(geom: &ConvGeom, layer: &ConvLayer, q: &QConv) -> Self {
+        let (pe, simd, k, cg) = (geom.pe, geom.simd, geom.k, geom.cg());
+        let mut weights = vec![Vec::with_capacity(geom.rom_depth()); pe];
+        let mut params = vec![Vec::with_capacity(geom.og()); pe];
+        for (i, (wrom, prom)) in weights.iter_mut().zip(params.iter_mut()).enumerate() {
+            for g in 0..geom.og() {
+                let co = g * pe + i;
+                prom.push((q.bias[co], q.requant[co]));
+                for ky in 0..k {
+                    for kx in 0..k {
+                        for j in 0..cg {
+                            let mut word = 0u64;
+                            for l in 0..simd {
+                                let w = q.w(layer, co, j * simd + l, ky, kx) as u8;
+                                word |= (w as u64) << (8 * l);
+                            }
+                            wrom.push(word);
+                        }
+                    }
+                }
+            }
+        }
+        ConvMemories { weights, params }
+    }
+}
+
+/// Registers of the engine (the Rust model's state; the Verilog has the same names).
+#[derive(Clone, Debug, Default)]
+struct State {
+    lb: Vec<u64>,
+    // writer
+    rows_done: u32,
+    wr_addr: u32,
+    wr_x: u32,
+    wr_j: u32,
+    // issuer
+    oy: u32,
+    ox: u32,
+    g: u32,
+    ky: u32,
+    kx: u32,
+    j: u32,
+    frame_base: u32,
+    w_addr: u32,
+    inflight: u32,
+    // stage 1: memory outputs and flags
+    v1: bool,
+    first1: bool,
+    last1: bool,
+    pad1: bool,
+    tlast1: bool,
+    lb_data1: u64,
+    w_data1: Vec<u64>,
+    par1: Vec<(i32, Requant)>,
+    acc: Vec<i32>,
+    // stage 2
+    v2: bool,
+    tlast2: bool,
+    rq2: Vec<Requant>,
+    // requantizer internals (stage 3) and outputs (stage 4)
+    p3: Vec<i64>,
+    sh3: Vec<u8>,
+    v3: bool,
+    tlast3: bool,
+    y4: Vec<u8>,
+    v4: bool,
+    tlast4: bool,
+    // output FIFO
+    fifo: std::collections::VecDeque<(Vec<u8>, bool)>,
+}
+
+/// A convolution engine (see the module documentation).
+#[derive(LogicBlock)]
+pub struct ConvEngine {
+    pub clock: Signal<In, Clock>,
+    /// Synchronous, active high.
+    pub reset: Signal<In, Bit>,
+    pub s_axis: AxisIn,
+    pub m_axis: AxisOut,
+    _geom: ConvGeom,
+    _mem: ConvMemories,
+    _st: Box<State>,
+}
+
+impl ConvEngine {
+    pub fn new(geom: ConvGeom, mem: ConvMemories) -> Self {
+        let pe = geom.pe;
+        let st = State {
+            lb: vec![0; geom.lb_depth()],
+            w_data1: vec![0; pe],
+            par1: vec![(0, Requant::ZERO); pe],
+            acc: vec![0; pe],
+            rq2: vec![Requant::ZERO; pe],
+            p3: vec![0; pe],
+            sh3: vec![1; pe],
+            y4: vec![0; pe],
+            ..Default::default()
+        };
+        ConvEngine {
+            clock: Default::default(),
+            reset: Default::default(),
+            s_axis: AxisIn::new(geom.simd),
+            m_axis: AxisOut::new(pe),
+            _geom: geom,
+            _mem: mem,
+            _st: Box::new(st),
+        }
+    }
+
+    pub fn from_layer(
+        layer: &ConvLayer,
+        q: &QConv,
+        pe: usize,
+        simd: usize,
+        min_rows: usize,
+    ) -> Result<Self, HwError> {
+        let geom = ConvGeom::new(layer, pe, simd, min_rows)?;
+        let mem = ConvMemories::new(&geom, layer, q);
+        Ok(Self::new(geom, mem))
+    }
+
+    pub fn geom(&self) -> &ConvGeom {
+        &self._geom
+    }
+
+    pub fn memories(&self) -> &ConvMemories {
+        &self._mem
+    }
+
+    fn rows_ready_and_low(&self) -> (bool, u32) {
+        let g = &self._geom;
+        let st = &self._st;
+        let top = st.oy as i64 * g.stride as i64 - g.pad as i64;
+        let lo = top.max(0) as u32;
+        let hi = (top + g.k as i64 - 1).min(g.h as i64 - 1) as u32;
+        let low = st.frame_base.wrapping_add(lo);
+        let need = st.frame_base.wrapping_add(hi);
+        let ready = (st.rows_done.wrapping_sub(need) as i32) > 0;
+        (ready, low)
+    }
+
+    fn s_ready(&self) -> bool {
+        let (_, low) = self.rows_ready_and_low();
+        (self._st.rows_done.wrapping_sub(low) as i32) < self._geom.lb_rows as i32
+    }
+
+    fn edge(&mut self) {
+        let g = self._geom.clone();
+        let (pe, simd, cg) = (g.pe, g.simd, g.cg() as u32);
+        if self.reset.val().into() {
+            let st = &mut self._st;
+            st.rows_done = 0;
+            st.wr_addr = 0;
+            st.wr_x = 0;
+            st.wr_j = 0;
+            st.oy = 0;
+            st.ox = 0;
+            st.g = 0;
+            st.ky = 0;
+            st.kx = 0;
+            st.j = 0;
+            st.frame_base = 0;
+            st.w_addr = 0;
+            st.inflight = 0;
+            st.v1 = false;
+            st.v2 = false;
+            st.v3 = false;
+            st.v4 = false;
+            st.fifo.clear();
+            return;
+        }
+        // Values of this cycle, from the registers.
+        let (rows_ok, _) = self.rows_ready_and_low();
+        let s_ready = self.s_ready();
+        let wr_fire = s_ready && self.s_axis.tvalid.val().into();
+        let pop = !self._st.fifo.is_empty() && self.m_axis.tready.val().into();
+        let in_word: u64 = self
+            .s_axis
+            .data()
+            .enumerate()
+            .fold(0u64, |w, (l, b)| w | ((b as u64) << (8 * l)));
+        let st = &mut self._st;
+        let k = g.k as u32;
+        let group_start = st.ky == 0 && st.kx == 0 && st.j == 0;
+        let group_end = st.ky == k - 1 && st.kx == k - 1 && st.j == cg - 1;
+        let credit_ok = st.fifo.len() as u32 + st.inflight < OUT_FIFO_DEPTH as u32;
+        let issue = !group_start || (rows_ok && credit_ok);
+        let frame_end = group_end
+            && st.g == g.og() as u32 - 1
+            && st.ox == g.wo as u32 - 1
+            && st.oy == g.ho as u32 - 1;
+        let iy = st.oy as i64 * g.stride as i64 - g.pad as i64 + st.ky as i64;
+        let ix = st.ox as i64 * g.stride as i64 - g.pad as i64 + st.kx as i64;
+        let pad = iy < 0 || iy >= g.h as i64 || ix < 0 || ix >= g.w as i64;
+        let rd_addr = if pad {
+            0
+        } else {
+            let slot = (st.frame_base as i64 + iy) as u64 & (g.lb_rows as u64 - 1);
+            ((slot as usize * g.w + ix as usize) * cg as usize) + st.j as usize
+        };
+
+        // Memories (synchronous read returns the old word when written in the same cycle).
+        let lb_data = st.lb[rd_addr];
+        let w_data: Vec<u64> = (0..pe)
+            .map(|i| self._mem.weights[i][st.w_addr as usize])
+            .collect();
+        let par: Vec<(i32, Requant)> = (0..pe)
+            .map(|i| self._mem.params[i][st.g as usize])
+            .collect();
+        if wr_fire {
+            st.lb[st.wr_addr as usize] = in_word;
+        }
+
+        // Pipeline, back to front (every right-hand side is an old register value).
+        let push = st.v4;
+        if push {
+            st.fifo.push_back((st.y4.clone(), st.tlast4));
+        }
+        if pop {
+            st.fifo.pop_front();
+        }
+        for i in 0..pe {
+            st.y4[i] = leaf::requant_stage2(st.p3[i], st.sh3[i], 8) as u8;
+        }
+        st.v4 = st.v3;
+        st.tlast4 = st.tlast3;
+        for i in 0..pe {
+            st.p3[i] = leaf::requant_stage1(st.acc[i], st.rq2[i]);
+            st.sh3[i] = st.rq2[i].shift;
+        }
+        st.v3 = st.v2;
+        st.tlast3 = st.tlast2;
+        if st.v1 && st.last1 {
+            for i in 0..pe {
+                st.rq2[i] = st.par1[i].1;
+            }
+            st.tlast2 = st.tlast1;
+        }
+        st.v2 = st.v1 && st.last1;
+        if st.v1 {
+            let x = if st.pad1 { 0 } else { st.lb_data1 };
+            for i in 0..pe {
+                let base = if st.first1 { st.par1[i].0 } else { st.acc[i] };
+                st.acc[i] = leaf::mac(base, x, st.w_data1[i], simd);
+            }
+        }
+        st.lb_data1 = lb_data;
+        st.w_data1 = w_data;
+        st.par1 = par;
+        st.v1 = issue;
+        st.first1 = issue && group_start;
+        st.last1 = issue && group_end;
+        st.pad1 = pad;
+        st.tlast1 = issue && frame_end;
+        st.inflight = st.inflight + (issue && group_start) as u32 - push as u32;
+
+        // Counters.
+        if issue {
+            st.w_addr = if st.w_addr as usize == g.rom_depth() - 1 {
+                0
+            } else {
+                st.w_addr + 1
+            };
+            if st.j == cg - 1 {
+                st.j = 0;
+                if st.kx == k - 1 {
+                    st.kx = 0;
+                    if st.ky == k - 1 {
+                        st.ky = 0;
+                        if st.g == g.og() as u32 - 1 {
+                            st.g = 0;
+                            if st.ox == g.wo as u32 - 1 {
+                                st.ox = 0;
+                                if st.oy == g.ho as u32 - 1 {
+                                    st.oy = 0;
+                                    st.frame_base = st.frame_base.wrapping_add(g.h as u32);
+                                } else {
+                                    st.oy += 1;
+                                }
+                            } else {
+                                st.ox += 1;
+                            }
+                        } else {
+                            st.g += 1;
+                        }
+                    } else {
+                        st.ky += 1;
+                    }
+                } else {
+                    st.kx += 1;
+                }
+            } else {
+                st.j += 1;
+            }
+        }
+        if wr_fire {
+            st.wr_addr = if st.wr_addr as usize == g.lb_depth() - 1 {
+                0
+            } else {
+                st.wr_addr + 1
+            };
+            if st.wr_j == cg - 1 {
+                st.wr_j = 0;
+                if st.wr_x == g.w as u32 - 1 {
+                    st.wr_x = 0;
+                    st.rows_done = st.rows_done.wrapping_add(1);
+                } else {
+                    st.wr_x += 1;
+                }
+            } else {
+                st.wr_j += 1;
+            }
+        }
+    }
+}
+
+impl Logic for ConvEngine {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            self.edge();
+        }
+        let reset: bool = self.reset.val().into();
+        self.s_axis.tready.next = (!reset && self.s_ready()).into();
+        let head = self._st.fifo.front().cloned();
+        self.m_axis.tvalid.next = head.is_some().into();
+        match head {
+            Some((bytes, last)) => {
+                self.m_axis.set_data(bytes);
+                self.m_axis.tlast.next = last.into();
+            }
+            None => {
+                self.m_axis.tlast.next = false.into();
+            }
+        }
+    }
+
+    fn connect(&mut self) {
+        self.s_axis.tready.connect();
+        self.m_axis.connect_outputs();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(self.verilog_body())
+    }
+}
+
+impl ConvEngine {
+    /// The module body (rust-hdl writes the port list). Memories are `sqf_rom`/`sqf_ram`
+    /// instances; the weight ROM of PE i reads `<layer>_w<i>.mem`, its parameters `<layer>_p<i>.mem`.
+    pub fn verilog_body(&self) -> String {
+        let g = &self._geom;
+        let id = g.ident();
+        let (pe, simd, cg) = (g.pe, g.simd, g.cg());
+        let s_in = AxisNames::new("s_axis");
+
+        let ab_lb = leaf::abits(g.lb_depth());
+        let ab_w = leaf::abits(g.rom_depth());
+        let ab_p = leaf::abits(g.og());
+        let sw = 8 * simd;
+        let fifo_bits = leaf::abits(OUT_FIFO_DEPTH);
+        let mut v = String::new();
+        use std::fmt::Write;
+        let _ = writeln!(
+            v,
+            "// {name}: {k}x{k}/{s} pad {p}, {h}x{w}x{cin} -> {ho}x{wo}x{cout}; pe {pe}, simd {simd}; line buffer {rows} rows",
+            name = g.name, k = g.k, s = g.stride, p = g.pad, h = g.h, w = g.w, cin = g.cin,
+            ho = g.ho, wo = g.wo, cout = g.cout, rows = g.lb_rows
+        );
+        let _ = writeln!(v, "/* verilator lint_off UNUSEDSIGNAL */\nwire unused_tlast = s_axis$tlast;\n/* verilator lint_on UNUSEDSIGNAL */");
+        // Writer.
+        let _ = writeln!(
+            v,
+            r#"reg [31:0] rows_done;
+reg [{ab_lb_m}:0] wr_addr;
+reg [31:0] wr_x;
+reg [31:0] wr_j;
+reg [31:0] oy, ox, g, ky, kx, j, frame_base;
+reg [{ab_w_m}:0] w_addr;
+reg [31:0] inflight;
+reg [{fb}:0] fifo_count;
+reg [{fbm}:0] fifo_head, fifo_tail;
+// Rows of the window of output row oy.
+wire signed [31:0] top_row = $signed(oy) * {s} - {p};
+wire [31:0] lo_row = top_row[31] ? 32'd0 : top_row;
+wire signed [31:0] bot_row = top_row + {km1};
+wire [31:0] hi_row = (bot_row > {hm1}) ? 32'd{hm1} : bot_row;
+wire [31:0] low = frame_base + lo_row;
+wire [31:0] need = frame_base + hi_row;
+wire [31:0] ahead = rows_done - low;
+wire [31:0] ready_d = rows_done - need;
+wire rows_ok = !ready_d[31] && (ready_d != 32'd0);
+wire s_ok = $signed(ahead) < {rows};
+always @(*) s_axis$tready = !reset && s_ok;
+wire wr_fire = s_axis$tvalid && s_axis$tready;
+wire pop = (fifo_count != 0) && m_axis$tready;
+wire group_start = (ky == 0) && (kx == 0) && (j == 0);
+wire group_end = (ky == {km1}) && (kx == {km1}) && (j == {cgm1});
+wire credit_ok = ({{{pad_cnt}'d0, fifo_count}} + inflight) < {fifo_depth};
+wire issue = !reset && (!group_start || (rows_ok && credit_ok));
+wire frame_end = group_end && (g == {ogm1}) && (ox == {wom1}) && (oy == {hom1});
+wire signed [31:0] iy = top_row + $signed(ky);
+wire signed [31:0] ix = $signed(ox) * {s} - {p} + $signed(kx);
+wire pad = iy[31] || (iy > {hm1}) || ix[31] || (ix > {wm1});
+wire [31:0] slot = (frame_base + iy) & {rows_m1};
+wire [31:0] rd_full = (slot * {w} + ix) * {cg} + j;
+wire [{ab_lb_m}:0] rd_addr = pad ? {ab_lb}'d0 : rd_full[{ab_lb_m}:0];
+wire [{swm}:0] lb_data;
+sqf_ram #(.WIDTH({sw}), .DEPTH({lb_depth}), .ABITS({ab_lb})) lb (
+    .clock(clock), .we(wr_fire), .waddr(wr_addr), .wdata({in_packed}),
+    .raddr(rd_addr), .rdata(lb_data));
+reg v1, first1, last1, pad1, tlast1, v2, tlast2, v3, tlast3, v4, tlast4;
+wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
+            ab_lb_m = ab_lb - 1,
+            ab_w_m = ab_w - 1,
+            fb = fifo_bits,
+            fbm = fifo_bits - 1,
+            s = g.stride,
+            p = g.pad,
+            km1 = g.k - 1,
+            hm1 = g.h - 1,
+            wm1 = g.w - 1,
+            rows = g.lb_rows,
+            rows_m1 = g.lb_rows - 1,
+            cgm1 = cg - 1,
+            pad_cnt = 32 - (fifo_bits + 1),
+            fifo_depth = OUT_FIFO_DEPTH,
+            ogm1 = g.og() - 1,
+            wom1 = g.wo - 1,
+            hom1 = g.ho - 1,
+            w = g.w,
+            cg = cg,
+            ab_lb = ab_lb,
+            swm = sw - 1,
+            sw = sw,
+            lb_depth = g.lb_depth(),
+            in_packed = s_in.packed(simd),
+        );
+        // Per-PE datapath.
+        for i in 0..pe {
+            let _ = writeln!(
+                v,
+                r#"// PE {i}: output channels {i}, {i}+{pe}, ...
+wire [{swm}:0] w{i};
+wire [{pbm}:0] par{i};
+sqf_rom #(.WIDTH({sw}), .DEPTH({depth}), .ABITS({ab_w}), .FILE("{id}_w{i}.mem")) wrom{i} (.clock(clock), .addr(w_addr), .data(w{i}));
+sqf_rom #(.WIDTH({pb}), .DEPTH({og}), .ABITS({ab_p}), .FILE("{id}_p{i}.mem")) prom{i} (.clock(clock), .addr(g[{ab_p_m}:0]), .data(par{i}));
+wire signed [31:0] acc{i};
+sqf_mac #(.SIMD({simd})) mac{i} (.clock(clock), .en(v1), .first(first1), .x(x1), .w(w{i}), .bias(par{i}[{pbm}:22]), .acc(acc{i}));
+reg [15:0] mult2_{i};
+reg [5:0] shift2_{i};
+always @(posedge clock) if (v1 && last1) begin mult2_{i} <= par{i}[21:6]; shift2_{i} <= par{i}[5:0]; end
+wire [7:0] y{i};
+sqf_requant #(.OUT_BITS(8)) rq{i} (.clock(clock), .acc(acc{i}), .mult(mult2_{i}), .shift(shift2_{i}), .y(y{i}));
+reg [7:0] fifo{i} [0:{fdm}];
+always @(posedge clock) if (v4) fifo{i}[fifo_tail] <= y{i};
+always @(*) m_axis$tdata${i} = fifo{i}[fifo_head];"#,
+                swm = sw - 1,
+                sw = sw,
+                pb = leaf::PARAM_BITS,
+                pbm = leaf::PARAM_BITS - 1,
+                depth = g.rom_depth(),
+                og = g.og(),
+                ab_w = ab_w,
+                ab_p = ab_p,
+                ab_p_m = ab_p - 1,
+                fdm = OUT_FIFO_DEPTH - 1,
+            );
+        }
+        let _ = writeln!(
+            v,
+            r#"reg fifo_last [0:{fdm}];
+always @(posedge clock) if (v4) fifo_last[fifo_tail] <= tlast4;
+always @(*) m_axis$tvalid = (fifo_count != 0);
+always @(*) m_axis$tlast = fifo_last[fifo_head];
+always @(posedge clock) begin
+    if (reset) begin
+        rows_done <= 0; wr_addr <= 0; wr_x <= 0; wr_j <= 0;
+        oy <= 0; ox <= 0; g <= 0; ky <= 0; kx <= 0; j <= 0; frame_base <= 0; w_addr <= 0;
+        inflight <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
+        v1 <= 0; v2 <= 0; v3 <= 0; v4 <= 0;
+        first1 <= 0; last1 <= 0; pad1 <= 0; tlast1 <= 0; tlast2 <= 0; tlast3 <= 0; tlast4 <= 0;
+    end else begin
+        if (v4) fifo_tail <= fifo_tail + 1'b1;
+        if (pop) fifo_head <= fifo_head + 1'b1;
+        fifo_count <= fifo_count + {{{fbz}'d0, v4}} - {{{fbz}'d0, pop}};
+        v4 <= v3; tlast4 <= tlast3;
+        v3 <= v2; tlast3 <= tlast2;
+        if (v1 && last1) tlast2 <= tlast1;
+        v2 <= v1 && last1;
+        v1 <= issue;
+        first1 <= issue && group_start;
+        last1 <= issue && group_end;
+        pad1 <= pad;
+        tlast1 <= issue && frame_end;
+        inflight <= inflight + {{31'd0, issue && group_start}} - {{31'd0, v4}};
+        if (issue) begin
+            w_addr <= (w_addr == {ab_w}'d{dm1}) ? {ab_w}'d0 : w_addr + 1'b1;
+            if (j == {cgm1}) begin
+                j <= 0;
+                if (kx == {km1}) begin
+                    kx <= 0;
+                    if (ky == {km1}) begin
+                        ky <= 0;
+                        if (g == {ogm1}) begin
+                            g <= 0;
+                            if (ox == {wom1}) begin
+                                ox <= 0;
+                                if (oy == {hom1}) begin
+                                    oy <= 0;
+                                    frame_base <= frame_base + {h};
+                                end else oy <= oy + 1;
+                            end else ox <= ox + 1;
+                        end else g <= g + 1;
+                    end else ky <= ky + 1;
+                end else kx <= kx + 1;
+            end else j <= j + 1;
+        end
+        if (wr_fire) begin
+            wr_addr <= (wr_addr == {ab_lb}'d{lbm1}) ? {ab_lb}'d0 : wr_addr + 1'b1;
+            if (wr_j == {cgm1}) begin
+                wr_j <= 0;
+                if (wr_x == {wm1}) begin
+                    wr_x <= 0;
+                    rows_done <= rows_done + 1;
+                end else wr_x <= wr_x + 1;
+            end else wr_j <= wr_j + 1;
+        end
+    end
+end"#,
+            fdm = OUT_FIFO_DEPTH - 1,
+            fbz = fifo_bits,
+            ab_w = ab_w,
+            dm1 = g.rom_depth() - 1,
+            cgm1 = cg - 1,
+            km1 = g.k - 1,
+            ogm1 = g.og() - 1,
+            wom1 = g.wo - 1,
+            hom1 = g.ho - 1,
+            h = g.h,
+            ab_lb = ab_lb,
+            lbm1 = g.lb_depth() - 1,
+            wm1 = g.w - 1,
+        );
+        let _ = id;
+        v
+    }
+
+    /// The `.mem` files this engine's Verilog reads: (file name, contents).
+    pub fn mem_files(&self) -> Vec<(String, String)> {
+        let g = &self._geom;
+        let id = g.ident();
+        let mut files = Vec::new();
+        for (i, (w, p)) in self._mem.weights.iter().zip(&self._mem.params).enumerate() {
+            files.push((format!("{id}_w{i}.mem"), leaf::mem_text(w, 8 * g.simd)));
+            let words: Vec<u64> = p.iter().map(|&(b, r)| leaf::param_word(b, r)).collect();
+            files.push((
+                format!("{id}_p{i}.mem"),
+                leaf::mem_text(&words, leaf::PARAM_BITS),
+            ));
+        }
+        files
+    }
+}

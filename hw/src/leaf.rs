@@ -1,0 +1,276 @@
+//! Leaf primitives: hand-written Verilog (`verilog/sqf_lib.v`) and their Rust models.
+//!
+//! rust-hdl's own multiply (16x16 only), shift (logical) and ROM (a line of Verilog per word)
+//! do not serve the int8 contract, so the arithmetic and the memories are written by hand once,
+//! in the library, and modelled here bit for bit. The engines instantiate the library modules;
+//! the blocks below wrap single instances so each primitive can be tested on its own.
+
+use rust_hdl::prelude::*;
+use squeezeflow_model::quant::Requant;
+
+/// The primitive library every bundle carries (`sqf_lib.v`).
+pub const LIBRARY: &str = include_str!("../verilog/sqf_lib.v");
+
+/// Bits of a per-channel parameter word: `{bias[31:0], mult[15:0], shift[5:0]}`.
+pub const PARAM_BITS: usize = 54;
+
+/// Address bits for a memory of `depth` words (at least 1).
+pub fn abits(depth: usize) -> usize {
+    let mut b = 1;
+    while (1usize << b) < depth {
+        b += 1;
+    }
+    b
+}
+
+/// `sqf_mac`: `base + sum_l x[l] * w[l]` over `simd` lanes of packed words (wrapping i32).
+#[inline]
+pub fn mac(base: i32, x: u64, w: u64, simd: usize) -> i32 {
+    let mut sum = 0i32;
+    for l in 0..simd {
+        let xv = ((x >> (8 * l)) & 0xff) as i32;
+        let wv = ((w >> (8 * l)) & 0xff) as u8 as i8 as i32;
+        sum = sum.wrapping_add(xv * wv);
+    }
+    base.wrapping_add(sum)
+}
+
+fn sext49(v: i64) -> i64 {
+    (v << 15) >> 15
+}
+
+/// `sqf_requant` first stage: `p = acc * mult + (1 <<< (shift - 1))` in 49 signed bits.
+#[inline]
+pub fn requant_stage1(acc: i32, r: Requant) -> i64 {
+    let sh1 = (r.shift as u32).wrapping_sub(1) & 0x3f;
+    let rnd = if sh1 < 49 { sext49(1i64 << sh1) } else { 0 };
+    sext49((acc as i64).wrapping_mul(r.mult as i64).wrapping_add(rnd))
+}
+
+/// `sqf_requant` second stage: arithmetic shift, then clamp to `0..2^out_bits - 1`.
+#[inline]
+pub fn requant_stage2(p: i64, shift: u8, out_bits: u32) -> i32 {
+    let q = p >> (shift.min(63) as u32);
+    let max = (1i64 << out_bits) - 1;
+    q.clamp(0, max) as i32
+}
+
+/// A parameter word for a PE's parameter ROM.
+pub fn param_word(bias: i32, r: Requant) -> u64 {
+    ((bias as u32 as u64) << 22) | ((r.mult as u64) << 6) | (r.shift as u64 & 0x3f)
+}
+
+/// `$readmemh` text: one word a line, `bits` wide.
+pub fn mem_text(words: &[u64], bits: usize) -> String {
+    let digits = bits.div_ceil(4);
+    let mask = if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    let mut s = String::with_capacity(words.len() * (digits + 1));
+    for &w in words {
+        use std::fmt::Write;
+        let _ = writeln!(s, "{:0digits$x}", w & mask);
+    }
+    s
+}
+
+/// One `sqf_mac` (SIMD lanes packed into 64-bit ports here; the library module is sized by its
+/// `SIMD` parameter). Latency 1.
+#[derive(LogicBlock)]
+pub struct MacLane {
+    pub clock: Signal<In, Clock>,
+    pub en: Signal<In, Bit>,
+    pub first: Signal<In, Bit>,
+    pub x: Signal<In, Bits<64>>,
+    pub w: Signal<In, Bits<64>>,
+    pub bias: Signal<In, Bits<32>>,
+    pub acc: Signal<Out, Bits<32>>,
+    _simd: usize,
+    _acc: i32,
+}
+
+impl MacLane {
+    pub fn new(simd: usize) -> Self {
+        assert!((1..=8).contains(&simd), "simd must be 1..=8");
+        MacLane {
+            clock: Default::default(),
+            en: Default::default(),
+            first: Default::default(),
+            x: Default::default(),
+            w: Default::default(),
+            bias: Default::default(),
+            acc: Default::default(),
+            _simd: simd,
+            _acc: 0,
+        }
+    }
+}
+
+impl Logic for MacLane {
+    fn update(&mut self) {
+        if self.clock.pos_edge() && self.en.val().into() {
+            let base = if self.first.val().into() {
+                self.bias.val().to_u64() as u32 as i32
+            } else {
+                self._acc
+            };
+            self._acc = mac(
+                base,
+                self.x.val().to_u64(),
+                self.w.val().to_u64(),
+                self._simd,
+            );
+        }
+        self.acc.next = (self._acc as u32 as u64).into();
+    }
+    fn connect(&mut self) {
+        self.acc.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let b = 8 * self._simd;
+        let unused = if b < 64 {
+            format!(
+                "/* verilator lint_off UNUSEDSIGNAL */\nwire [{u}:0] unused_hi = {{x[63:{b}], w[63:{b}]}};\n/* verilator lint_on UNUSEDSIGNAL */\n",
+                u = 2 * (64 - b) - 1
+            )
+        } else {
+            String::new()
+        };
+        Verilog::Custom(format!(
+            "{unused}wire signed [31:0] acc_w;\nsqf_mac #(.SIMD({s})) u (.clock(clock), .en(en), .first(first), .x(x[{bm}:0]), .w(w[{bm}:0]), .bias(bias), .acc(acc_w));\nalways @(*) acc = acc_w;",
+            s = self._simd,
+            bm = b - 1
+        ))
+    }
+}
+
+/// One `sqf_requant`. Latency 2.
+#[derive(LogicBlock)]
+pub struct Requantizer {
+    pub clock: Signal<In, Clock>,
+    pub acc: Signal<In, Bits<32>>,
+    pub mult: Signal<In, Bits<16>>,
+    pub shift: Signal<In, Bits<6>>,
+    pub y: Signal<Out, Bits<16>>,
+    _out_bits: u32,
+    _p: i64,
+    _sh: u8,
+    _y: i32,
+}
+
+impl Requantizer {
+    /// `out_bits` is 8 (activations) or 16 (logits).
+    pub fn new(out_bits: u32) -> Self {
+        assert!(out_bits == 8 || out_bits == 16);
+        Requantizer {
+            clock: Default::default(),
+            acc: Default::default(),
+            mult: Default::default(),
+            shift: Default::default(),
+            y: Default::default(),
+            _out_bits: out_bits,
+            _p: 0,
+            _sh: 1,
+            _y: 0,
+        }
+    }
+}
+
+impl Logic for Requantizer {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            let r = Requant {
+                mult: self.mult.val().to_u64() as u16,
+                shift: self.shift.val().to_u64() as u8,
+            };
+            self._y = requant_stage2(self._p, self._sh, self._out_bits);
+            self._p = requant_stage1(self.acc.val().to_u64() as u32 as i32, r);
+            self._sh = r.shift;
+        }
+        self.y.next = (self._y as u64).into();
+    }
+    fn connect(&mut self) {
+        self.y.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let ob = self._out_bits;
+        let pad = if ob < 16 {
+            format!("{{{}'d0, y_w}}", 16 - ob)
+        } else {
+            "y_w".to_string()
+        };
+        Verilog::Custom(format!(
+            "wire [{obm}:0] y_w;\nsqf_requant #(.OUT_BITS({ob})) u (.clock(clock), .acc(acc), .mult(mult), .shift(shift), .y(y_w));\nalways @(*) y = {pad};",
+            obm = ob - 1
+        ))
+    }
+}
+
+/// One `sqf_rom` of up to 64-bit words, read from `file` (relative to the simulator's or
+/// synthesizer's working directory). Latency 1.
+#[derive(LogicBlock)]
+pub struct WeightRom {
+    pub clock: Signal<In, Clock>,
+    pub addr: Signal<In, Bits<20>>,
+    pub data: Signal<Out, Bits<64>>,
+    _words: Vec<u64>,
+    _width: usize,
+    _file: String,
+    _data: u64,
+}
+
+impl WeightRom {
+    pub fn new(words: Vec<u64>, width: usize, file: &str) -> Self {
+        assert!(!words.is_empty() && words.len() <= 1 << 20 && (1..=64).contains(&width));
+        WeightRom {
+            clock: Default::default(),
+            addr: Default::default(),
+            data: Default::default(),
+            _words: words,
+            _width: width,
+            _file: file.to_string(),
+            _data: 0,
+        }
+    }
+    /// The `.mem` file contents.
+    pub fn mem_text(&self) -> String {
+        mem_text(&self._words, self._width)
+    }
+}
+
+impl Logic for WeightRom {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            let a = self.addr.val().to_u64() as usize;
+            // Out-of-range reads return 0 (Verilog would return x).
+            self._data = self._words.get(a).copied().unwrap_or(0);
+        }
+        self.data.next = self._data.into();
+    }
+    fn connect(&mut self) {
+        self.data.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let ab = abits(self._words.len());
+        let w = self._width;
+        let pad = if w < 64 {
+            format!("{{{}'d0, d}}", 64 - w)
+        } else {
+            "d".to_string()
+        };
+        let unused = if ab < 20 {
+            format!("/* verilator lint_off UNUSEDSIGNAL */\nwire [{}:0] unused_hi = addr[19:{ab}];\n/* verilator lint_on UNUSEDSIGNAL */\n", 19 - ab)
+        } else {
+            String::new()
+        };
+        Verilog::Custom(format!(
+            "{unused}wire [{wm}:0] d;\nsqf_rom #(.WIDTH({w}), .DEPTH({depth}), .ABITS({ab}), .FILE(\"{file}\")) u (.clock(clock), .addr(addr[{abm}:0]), .data(d));\nalways @(*) data = {pad};",
+            wm = w - 1,
+            depth = self._words.len(),
+            abm = ab - 1,
+            file = self._file
+        ))
+    }
+}

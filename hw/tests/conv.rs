@@ -1,0 +1,152 @@
+//! The convolution engine in rust-hdl's simulator against the integer reference, with random
+//! stalls on both streams, and its steady-state cycles per frame against the estimate.
+
+use squeezeflow_hw::conv::ConvEngine;
+use squeezeflow_hw::harness::{run_stream, Stalls};
+use squeezeflow_model::float::SplitMix64;
+use squeezeflow_model::network::{ConvLayer, Shape};
+use squeezeflow_model::qmodel::QConv;
+use squeezeflow_model::quant::Requant;
+use squeezeflow_model::reference::naive;
+
+fn random_conv(layer: &ConvLayer, seed: u64) -> QConv {
+    let mut r = SplitMix64::new(seed);
+    let co = layer.out_channels();
+    QConv {
+        weights: (0..layer.weights()).map(|_| r.next_u64() as i8).collect(),
+        bias: (0..co)
+            .map(|_| (r.next_u64() % 20001) as i32 - 10000)
+            .collect(),
+        requant: (0..co)
+            .map(|c| match c % 5 {
+                4 => Requant::ZERO,
+                3 => Requant {
+                    mult: u16::MAX,
+                    shift: 2,
+                }, // saturates
+                _ => Requant {
+                    mult: 32768 + (r.next_u64() % 32768) as u16,
+                    shift: 22 + (r.next_u64() % 4) as u8,
+                },
+            })
+            .collect(),
+        weight_scale: vec![1.0; co],
+        input_scale: 1.0,
+        output_scale: 1.0,
+    }
+}
+
+fn frames(shape: Shape, n: usize, seed: u64) -> Vec<Vec<u8>> {
+    let mut r = SplitMix64::new(seed);
+    (0..n)
+        .map(|_| {
+            (0..shape.len())
+                .map(|i| match r.next_u64() % 8 {
+                    0 => 0,
+                    1 => 255,
+                    _ => (r.next_u64() as u8) ^ (i as u8),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs one layer; returns the measured steady-state cycles per frame without stalls.
+fn check(layer: ConvLayer, pe: usize, simd: usize, seed: u64) -> (u64, u64) {
+    let q = random_conv(&layer, seed);
+    let ins = frames(layer.input, 3, seed + 1);
+    let want: Vec<Vec<u8>> = ins.iter().map(|f| naive::conv(f, &layer, &q)).collect();
+    let flat: Vec<u8> = ins.concat();
+    for stalls in [Stalls::random(seed), Stalls::NONE] {
+        let mut e = ConvEngine::from_layer(&layer, &q, pe, simd, 0).unwrap();
+        let run = run_stream(
+            &mut e,
+            &[&flat],
+            &[layer.input.len()],
+            ins.len(),
+            layer.output.len(),
+            stalls,
+            100_000,
+        )
+        .unwrap();
+        for (i, (got, want)) in run.frames.iter().zip(&want).enumerate() {
+            assert_eq!(
+                got, want,
+                "{}: frame {i} differs (pe {pe}, simd {simd}, {stalls:?})",
+                layer.name
+            );
+        }
+        if stalls.input == 0.0 {
+            let est = e.geom().cycles_per_frame();
+            return (run.steady_cycles_per_frame().unwrap(), est);
+        }
+    }
+    unreachable!()
+}
+
+fn layer(h: usize, w: usize, cin: usize, cout: usize, k: usize, s: usize, p: usize) -> ConvLayer {
+    ConvLayer::new("t.conv".into(), Shape::new(h, w, cin), cout, k, s, p).unwrap()
+}
+
+#[test]
+fn conv3x3_pad1_matches_reference_and_estimate() {
+    let (measured, est) = check(layer(7, 9, 4, 6, 3, 1, 1), 2, 2, 1);
+    let tol = est / 100 + 4;
+    assert!(
+        measured.abs_diff(est) <= tol,
+        "measured {measured}, estimated {est}"
+    );
+}
+
+#[test]
+fn conv1x1_fully_parallel_is_output_bound() {
+    // simd = cin: one cycle per output group; the output stream (one beat a cycle) bounds it.
+    let (measured, est) = check(layer(5, 6, 8, 8, 1, 1, 0), 2, 8, 2);
+    assert!(
+        measured.abs_diff(est) <= est / 100 + 4,
+        "measured {measured}, estimated {est}"
+    );
+}
+
+#[test]
+fn conv_stride2_no_pad_like_conv1() {
+    let (measured, est) = check(layer(11, 10, 3, 4, 3, 2, 0), 4, 3, 3);
+    assert!(
+        measured.abs_diff(est) <= est / 100 + 4,
+        "measured {measured}, estimated {est}"
+    );
+}
+
+#[test]
+fn conv7x7_stride2_like_squeezenet1_0() {
+    let (measured, est) = check(layer(13, 13, 3, 2, 7, 2, 0), 1, 1, 4);
+    assert!(
+        measured.abs_diff(est) <= est / 100 + 4,
+        "measured {measured}, estimated {est}"
+    );
+}
+
+#[test]
+fn random_geometries() {
+    let mut r = SplitMix64::new(77);
+    for case in 0..12 {
+        let k = [1, 3, 3, 5][(r.next_u64() % 4) as usize];
+        let s = 1 + (r.next_u64() % 2) as usize;
+        let p = (r.next_u64() % (k as u64 / 2 + 1)) as usize;
+        let h = k + (r.next_u64() % 6) as usize;
+        let w = k + (r.next_u64() % 6) as usize;
+        let cin = [1, 2, 3, 4, 6, 8][(r.next_u64() % 6) as usize];
+        let cout = [1, 2, 4, 5, 6][(r.next_u64() % 5) as usize];
+        let simd = (1..=cin)
+            .filter(|d| cin % d == 0)
+            .nth((r.next_u64() % 2) as usize)
+            .unwrap_or(1);
+        let pe = (1..=cout).filter(|d| cout % d == 0).last().unwrap();
+        let l = layer(h, w, cin, cout, k, s, p);
+        let (m, e) = check(l.clone(), pe, simd, 100 + case);
+        assert!(
+            m.abs_diff(e) <= e / 100 + 6,
+            "case {case} {l:?}: measured {m}, estimated {e}"
+        );
+    }
+}

@@ -1,0 +1,102 @@
+// squeezeflow primitive library: the leaf blocks every generated engine instantiates.
+// Each module here has a Rust model in hw/src/leaf.rs, and tests run the two against each other.
+// The arithmetic is the int8 contract of model/src/quant.rs; keep the two in step.
+
+`default_nettype none
+
+// sqf_mac: one processing element: SIMD int8 x uint8 products summed into an int32 accumulator.
+// When `en`: acc <= (first ? bias : acc) + sum_l x[l] * w[l].  Latency 1.
+module sqf_mac #(
+    parameter SIMD = 1                       // products per cycle (input channels in parallel)
+) (
+    input  wire                 clock,
+    input  wire                 en,          // a MAC cycle
+    input  wire                 first,       // the first cycle of an output: start from bias
+    input  wire [8*SIMD-1:0]    x,           // SIMD unsigned activations, lane l in bits [8l+7:8l]
+    input  wire [8*SIMD-1:0]    w,           // SIMD signed weights
+    input  wire signed [31:0]   bias,
+    output reg  signed [31:0]   acc
+);
+    integer l;
+    reg signed [31:0] sum;
+    always @(*) begin
+        sum = 32'sd0;
+        for (l = 0; l < SIMD; l = l + 1)
+            sum = sum + $signed({1'b0, x[8*l +: 8]}) * $signed(w[8*l +: 8]);
+    end
+    initial acc = 32'sd0;
+    always @(posedge clock)
+        if (en) acc <= (first ? bias : acc) + sum;
+endmodule
+
+// sqf_requant: y = clamp((acc * mult + 2^(shift-1)) >>> shift, 0, 2^OUT_BITS - 1).
+// mult is unsigned 16-bit, shift 1..47, the product 49-bit signed. Latency 2, no stalls.
+module sqf_requant #(
+    parameter OUT_BITS = 8                   // 8 for activations, 16 for logits
+) (
+    input  wire                 clock,
+    input  wire signed [31:0]   acc,
+    input  wire [15:0]          mult,
+    input  wire [5:0]           shift,
+    output reg  [OUT_BITS-1:0]  y
+);
+    reg signed [48:0] p;
+    reg [5:0] sh;
+    wire signed [48:0] q = p >>> sh;
+    initial begin
+        p = 49'sd0;
+        sh = 6'd1;
+        y = {OUT_BITS{1'b0}};
+    end
+    always @(posedge clock) begin
+        p  <= acc * $signed({1'b0, mult}) + (49'sd1 <<< (shift - 6'd1));
+        sh <= shift;
+        y  <= q[48] ? {OUT_BITS{1'b0}}
+            : (|q[47:OUT_BITS]) ? {OUT_BITS{1'b1}}
+            : q[OUT_BITS-1:0];
+    end
+endmodule
+
+// sqf_rom: a read-only memory initialised from a $readmemh file (relative to the tool's working
+// directory, which for a bundle is the bundle directory). Synchronous read, latency 1.
+module sqf_rom #(
+    parameter WIDTH = 8,                     // bits per word
+    parameter DEPTH = 1,                     // words
+    parameter ABITS = 1,                     // address bits, at least clog2(DEPTH)
+    parameter FILE  = "rom.mem"              // one hexadecimal word per line
+) (
+    input  wire              clock,
+    input  wire [ABITS-1:0]  addr,
+    output reg  [WIDTH-1:0]  data
+);
+    reg [WIDTH-1:0] mem [0:DEPTH-1];
+    initial begin
+        $readmemh(FILE, mem);
+        data = {WIDTH{1'b0}};
+    end
+    always @(posedge clock)
+        data <= mem[addr];
+endmodule
+
+// sqf_ram: simple dual-port RAM (one write port, one read port), synchronous read, latency 1.
+module sqf_ram #(
+    parameter WIDTH = 8,
+    parameter DEPTH = 1,
+    parameter ABITS = 1
+) (
+    input  wire              clock,
+    input  wire              we,
+    input  wire [ABITS-1:0]  waddr,
+    input  wire [WIDTH-1:0]  wdata,
+    input  wire [ABITS-1:0]  raddr,
+    output reg  [WIDTH-1:0]  rdata
+);
+    reg [WIDTH-1:0] mem [0:DEPTH-1];
+    initial rdata = {WIDTH{1'b0}};
+    always @(posedge clock) begin
+        if (we) mem[waddr] <= wdata;
+        rdata <= mem[raddr];
+    end
+endmodule
+
+`default_nettype wire
