@@ -1,12 +1,17 @@
 //! `squeezeflow`: the command line.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
+use squeezeflow_host::accuracy::AccuracyReport;
+use squeezeflow_host::frames::{Frame, FrameSource};
+use squeezeflow_model::float::{calibrate, quantize};
+use squeezeflow_model::reference::Prepared;
 use squeezeflow_model::report::Report;
-use squeezeflow_model::{Network, NetworkConfig};
+use squeezeflow_model::{builtin, file, onnx, FloatModel, Network, NetworkConfig, QuantModel};
 
 #[derive(Parser)]
 #[command(
@@ -58,6 +63,150 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Import a SqueezeNet-family ONNX model: calibrate activation scales on frames (plain
+    /// maximum), quantize to the int8 contract and write the model file.
+    Import {
+        /// The ONNX model (float32, input 1x3xNxN, torchvision preprocessing).
+        onnx: PathBuf,
+        /// Calibration frames: images, folders of images, .y4m videos, `-` (Y4M on stdin).
+        #[arg(long, num_args = 1.., required = true)]
+        calibrate: Vec<String>,
+        /// The quantized model file to write (safetensors).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Frames to score the int8 model on against the float model (never the calibration
+        /// frames).
+        #[arg(long, num_args = 1..)]
+        score: Vec<String>,
+        /// Print the accuracy report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Classify frames with the integer reference (the built-in SqueezeNet v1.1 by default):
+    /// the top classes with their ImageNet names.
+    Classify {
+        /// Frames: images, folders of images, .y4m videos, `-` (Y4M on stdin), `synthetic[:N]`.
+        #[arg(required = true)]
+        frames: Vec<String>,
+        /// A quantized model file instead of the built-in SqueezeNet v1.1.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// How many classes to print per frame.
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare an int8 model file with its float ONNX model: top-1 agreement, top-5 overlap and
+    /// cosine similarity of the logits, per frame and on average.
+    Accuracy {
+        /// The quantized model file.
+        #[arg(long)]
+        model: PathBuf,
+        /// The float ONNX model it was imported from.
+        #[arg(long)]
+        onnx: PathBuf,
+        /// Frames: images, folders of images, .y4m videos, `-` (Y4M on stdin).
+        #[arg(required = true)]
+        frames: Vec<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// One frame's classification.
+#[derive(serde::Serialize)]
+struct Classified {
+    label: String,
+    top: Vec<ClassScore>,
+}
+
+#[derive(serde::Serialize)]
+struct ClassScore {
+    index: usize,
+    name: String,
+    /// The dequantized logit.
+    logit: f32,
+}
+
+fn classify(
+    model: Option<&std::path::Path>,
+    frames: &[String],
+    top: usize,
+    json: bool,
+) -> Result<()> {
+    let qm = match model {
+        Some(p) => file::load(p)?,
+        None => builtin::default_model(),
+    };
+    let classes = builtin::imagenet_classes();
+    let names = |i: usize| -> String {
+        if qm.config().num_classes == classes.len() {
+            classes[i].to_string()
+        } else {
+            format!("class {i}")
+        }
+    };
+    let prepared = Prepared::new(&qm);
+    let mut stdout = std::io::stdout().lock();
+    let mut out = Vec::new();
+    for item in FrameSource::open_all(frames, qm.config().input_size)? {
+        let (label, rgb) = item?;
+        let logits = qm.dequantize_logits(&prepared.run(&rgb)?.logits);
+        let top = squeezeflow_host::accuracy::top_k(&logits, top)
+            .into_iter()
+            .map(|i| ClassScore {
+                index: i,
+                name: names(i),
+                logit: logits[i],
+            })
+            .collect();
+        let c = Classified { label, top };
+        if json {
+            out.push(c);
+        } else {
+            writeln!(stdout, "{}", c.label)?;
+            for s in &c.top {
+                writeln!(stdout, "  {:>4}  {:>8.3}  {}", s.index, s.logit, s.name)?;
+            }
+        }
+    }
+    if json {
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&out)?)?;
+    }
+    Ok(())
+}
+
+fn read_frames(args: &[String], n: usize) -> Result<Vec<Frame>> {
+    let frames = FrameSource::open_all(args, n)?.collect_all()?;
+    if frames.is_empty() {
+        bail!("no frames in {}", args.join(" "));
+    }
+    Ok(frames)
+}
+
+/// Imports, calibrates and quantizes an ONNX model.
+fn import(onnx_path: &std::path::Path, calib: &[String]) -> Result<(FloatModel, QuantModel)> {
+    let fm = onnx::import_file(onnx_path)?;
+    let frames = read_frames(calib, fm.network.config.input_size)
+        .context("reading the calibration frames")?;
+    let rgb: Vec<Vec<u8>> = frames.into_iter().map(|(_, f)| f).collect();
+    let ranges = calibrate(&fm, &rgb).context("calibrating")?;
+    let qm = quantize(&fm, &ranges).context("quantizing")?;
+    Ok((fm, qm))
+}
+
+fn print_accuracy(fm: &FloatModel, qm: &QuantModel, frames: &[String], json: bool) -> Result<()> {
+    let frames = read_frames(frames, qm.config().input_size)?;
+    let report = AccuracyReport::evaluate(fm, qm, &frames)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_table());
+    }
+    Ok(())
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -71,6 +220,52 @@ fn run(cli: Cli) -> Result<()> {
                 print!("{}", report.to_table());
             }
         }
+        Command::Import {
+            onnx: onnx_path,
+            calibrate,
+            output,
+            score,
+            json,
+        } => {
+            let (fm, qm) = import(&onnx_path, &calibrate)?;
+            file::save(&qm, &output)?;
+            eprintln!(
+                "wrote {} ({}, {} at {}x{})",
+                output.display(),
+                qm.source,
+                qm.config().name,
+                qm.config().input_size,
+                qm.config().input_size
+            );
+            if !score.is_empty() {
+                print_accuracy(&fm, &qm, &score, json)?;
+            }
+        }
+        Command::Classify {
+            frames,
+            model,
+            top,
+            json,
+        } => classify(model.as_deref(), &frames, top, json)?,
+        Command::Accuracy {
+            model,
+            onnx: onnx_path,
+            frames,
+            json,
+        } => {
+            let qm = file::load(&model)?;
+            let fm = onnx::import_file(&onnx_path)?;
+            if fm.network != qm.network {
+                bail!(
+                    "{} is not the network of {} ({} vs {})",
+                    onnx_path.display(),
+                    model.display(),
+                    fm.network.config.name,
+                    qm.network.config.name
+                );
+            }
+            print_accuracy(&fm, &qm, &frames, json)?;
+        }
     }
     Ok(())
 }
@@ -80,6 +275,14 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // A closed pipe (`squeezeflow classify - | head`) ends the output, not in error.
+            let broken_pipe = e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("squeezeflow: error: {e:#}");
             ExitCode::FAILURE
         }

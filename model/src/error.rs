@@ -13,6 +13,9 @@ pub enum ModelError {
     /// A quantized model file that cannot be used as it is.
     #[error("model file: {0}")]
     ModelFile(String),
+    /// An ONNX file that cannot be read, or a graph that is not a SqueezeNet-family network.
+    #[error("ONNX: {0}")]
+    Onnx(String),
     /// An input tensor or frame of the wrong size.
     #[error("shape: {0}")]
     Shape(String),

@@ -3,11 +3,13 @@
 //!
 //! This crate knows no hardware. Everything the hardware computes is defined here first.
 
+pub mod builtin;
 pub mod config;
 pub mod error;
 pub mod file;
 pub mod float;
 pub mod network;
+pub mod onnx;
 pub mod qmodel;
 pub mod quant;
 pub mod reference;

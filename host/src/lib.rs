@@ -1,0 +1,5 @@
+//! squeezeflow-host: the command line's library: frame sources and preprocessing, and the
+//! accuracy comparison of an int8 model with its float model.
+
+pub mod accuracy;
+pub mod frames;
