@@ -565,7 +565,9 @@ wire signed [31:0] iy = top_row + $signed(ky);
 wire signed [31:0] ix = $signed(ox) * {s} - {p} + $signed(kx);
 wire pad = iy[31] || (iy > {hm1}) || ix[31] || (ix > {wm1});
 wire [31:0] slot = (frame_base + iy) & {rows_m1};
+/* verilator lint_off UNUSEDSIGNAL */
 wire [31:0] rd_full = (slot * {w} + ix) * {cg} + j;
+/* verilator lint_on UNUSEDSIGNAL */
 wire [{ab_lb_m}:0] rd_addr = pad ? {ab_lb}'d0 : rd_full[{ab_lb_m}:0];
 wire [{swm}:0] lb_data;
 sqf_ram #(.WIDTH({sw}), .DEPTH({lb_depth}), .ABITS({ab_lb})) lb (

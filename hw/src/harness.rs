@@ -10,7 +10,7 @@ use crate::axis::{AxisIn, AxisOut};
 use crate::HwError;
 
 /// A block with one clock, a synchronous reset, stream inputs and one stream output.
-pub trait StreamBlock: Block {
+pub trait StreamBlock: Block + StreamView {
     fn clock_mut(&mut self) -> &mut Signal<In, Clock>;
     fn reset_mut(&mut self) -> &mut Signal<In, Bit>;
     fn inputs_mut(&mut self) -> Vec<&mut AxisIn>;
@@ -71,7 +71,7 @@ impl Rng {
 }
 
 /// Propagates changes until the circuit is stable.
-pub fn settle<B: Block>(b: &mut B) {
+pub fn settle<B: Block + ?Sized>(b: &mut B) {
     for _ in 0..10_000 {
         b.update_all();
         if !b.has_changed() {
@@ -82,18 +82,115 @@ pub fn settle<B: Block>(b: &mut B) {
 }
 
 /// One rising edge: raise the clock, settle, lower it, settle.
-pub fn tick<B: StreamBlock>(b: &mut B) {
+pub fn tick<B: StreamBlock + ?Sized>(b: &mut B) {
     b.clock_mut().next = true.into();
     settle(b);
     b.clock_mut().next = false.into();
     settle(b);
 }
 
-/// Streams `inputs[i]` (all frames of input i, `frame_bytes[i]` bytes a frame) into the block
-/// and collects `frames` output frames. Errors on a deadlock (no beat moves for `max_idle`
-/// cycles), a misplaced `tlast`, or a frame of the wrong size.
-pub fn run_stream<B: StreamBlock>(
-    b: &mut B,
+/// A device under test with stream ports, as the stream driver sees it: rust-hdl blocks
+/// ([`HdlDut`]) and Verilator models (`squeezeflow-sim`) both implement it, so one driver and one
+/// stall pattern exercise both.
+pub trait StreamDut {
+    fn input_lanes(&self) -> Vec<usize>;
+    /// Holds reset for `cycles` clock cycles, then releases it.
+    fn reset(&mut self, cycles: usize);
+    /// Presents a beat (data, tlast) on input `i`, or nothing.
+    fn drive_input(&mut self, i: usize, beat: Option<(&[u8], bool)>);
+    fn drive_output_ready(&mut self, ready: bool);
+    /// Propagates the inputs just driven.
+    fn settle(&mut self);
+    fn input_ready(&self, i: usize) -> bool;
+    /// The output beat on offer, if `tvalid`.
+    fn output(&self) -> Option<(Vec<u8>, bool)>;
+    /// One rising clock edge.
+    fn tick(&mut self);
+}
+
+/// A rust-hdl block as a [`StreamDut`].
+pub struct HdlDut<'a, B: StreamBlock>(pub &'a mut B);
+
+impl<B: StreamBlock> StreamDut for HdlDut<'_, B> {
+    fn input_lanes(&self) -> Vec<usize> {
+        let mut lanes = Vec::new();
+        input_lanes_of(&*self.0, &mut lanes);
+        lanes
+    }
+    fn reset(&mut self, cycles: usize) {
+        let b = &mut *self.0;
+        b.connect_all();
+        b.reset_mut().next = true.into();
+        settle(b);
+        for _ in 0..cycles {
+            tick(b);
+        }
+        b.reset_mut().next = false.into();
+        settle(b);
+    }
+    fn drive_input(&mut self, i: usize, beat: Option<(&[u8], bool)>) {
+        let mut ports = self.0.inputs_mut();
+        let port = &mut ports[i];
+        match beat {
+            Some((data, last)) => {
+                for (s, &d) in port.tdata.iter_mut().zip(data) {
+                    s.next = (d as u64).into();
+                }
+                port.tvalid.next = true.into();
+                port.tlast.next = last.into();
+            }
+            None => {
+                port.tvalid.next = false.into();
+                port.tlast.next = false.into();
+            }
+        }
+    }
+    fn drive_output_ready(&mut self, ready: bool) {
+        self.0.output_mut().tready.next = ready.into();
+    }
+    fn settle(&mut self) {
+        settle(self.0);
+    }
+    fn input_ready(&self, i: usize) -> bool {
+        input_ready_of(&*self.0, i)
+    }
+    fn output(&self) -> Option<(Vec<u8>, bool)> {
+        output_of(&*self.0)
+    }
+    fn tick(&mut self) {
+        tick(self.0);
+    }
+}
+
+/// Read-only views of a block's ports (the trait hands out `&mut` only).
+pub trait StreamView {
+    fn in_ports(&self) -> Vec<&AxisIn>;
+    fn out_port(&self) -> &AxisOut;
+}
+
+fn input_lanes_of<B: StreamBlock>(b: &B, lanes: &mut Vec<usize>) {
+    lanes.extend(b.in_ports().iter().map(|p| p.lanes()));
+}
+fn input_ready_of<B: StreamBlock>(b: &B, i: usize) -> bool {
+    b.in_ports()[i].tready.val().into()
+}
+fn output_of<B: StreamBlock>(b: &B) -> Option<(Vec<u8>, bool)> {
+    let o = b.out_port();
+    if o.tvalid.val().into() {
+        Some((
+            o.tdata.iter().map(|s| s.val().index() as u8).collect(),
+            o.tlast.val().into(),
+        ))
+    } else {
+        None
+    }
+}
+
+/// Streams `inputs[i]` (all frames of input i, `frame_bytes[i]` bytes a frame) into the device
+/// and collects `frames` output frames of `out_frame_bytes`. Errors on a deadlock (no beat moves
+/// for `max_idle` cycles) or a misplaced `tlast`.
+pub fn drive<D: StreamDut>(
+    dut: &mut D,
     inputs: &[&[u8]],
     frame_bytes: &[usize],
     frames: usize,
@@ -102,63 +199,41 @@ pub fn run_stream<B: StreamBlock>(
     max_idle: u64,
 ) -> Result<StreamRun, HwError> {
     let mut rng = Rng(stalls.seed);
-    b.connect_all();
+    let lanes = dut.input_lanes();
     let n_in = inputs.len();
-    let lanes: Vec<usize> = b.inputs_mut().iter().map(|p| p.lanes()).collect();
-    assert_eq!(lanes.len(), n_in, "one byte stream per block input");
+    assert_eq!(lanes.len(), n_in, "one byte stream per input");
     let mut pos = vec![0usize; n_in];
     let mut presenting = vec![false; n_in];
-    // Reset.
-    *b.reset_mut() = Signal::default();
-    b.reset_mut().next = true.into();
-    settle(b);
-    for _ in 0..3 {
-        tick(b);
-    }
-    b.reset_mut().next = false.into();
-    settle(b);
-
+    dut.reset(3);
     let mut run = StreamRun::default();
     let mut current = Vec::new();
     let mut idle = 0u64;
     let mut cycle = 0u64;
     while run.frames.len() < frames {
-        // Drive inputs.
-        for (i, port) in b.inputs_mut().into_iter().enumerate() {
+        for i in 0..n_in {
             let data = inputs[i];
             if !presenting[i] && pos[i] < data.len() {
                 presenting[i] = rng.next() >= stalls.input;
             }
-            let l = lanes[i];
             if presenting[i] {
-                for (k, s) in port.tdata.iter_mut().enumerate() {
-                    s.next = (data[pos[i] + k] as u64).into();
-                }
-                port.tvalid.next = true.into();
+                let l = lanes[i];
                 let end = (pos[i] + l) % frame_bytes[i] == 0;
-                port.tlast.next = end.into();
+                dut.drive_input(i, Some((&data[pos[i]..pos[i] + l], end)));
             } else {
-                port.tvalid.next = false.into();
-                port.tlast.next = false.into();
+                dut.drive_input(i, None);
             }
         }
         let ready = rng.next() >= stalls.output;
-        b.output_mut().tready.next = ready.into();
-        settle(b);
-        // Sample handshakes (the edge will see the same values).
-        let mut moved = false;
-        let fired: Vec<bool> = b
-            .inputs_mut()
-            .iter()
-            .enumerate()
-            .map(|(i, p)| presenting[i] && p.tready.val().into())
+        dut.drive_output_ready(ready);
+        dut.settle();
+        // Sample the handshakes; the edge sees the same values.
+        let fired: Vec<bool> = (0..n_in)
+            .map(|i| presenting[i] && dut.input_ready(i))
             .collect();
-        let out = b.output_mut();
-        let out_fire = out.tvalid.val().into() && ready;
-        let beat: Vec<u8> = out.tdata.iter().map(|s| s.val().index() as u8).collect();
-        let last: bool = out.tlast.val().into();
-        tick(b);
+        let out = if ready { dut.output() } else { None };
+        dut.tick();
         cycle += 1;
+        let mut moved = false;
         for i in 0..n_in {
             if fired[i] {
                 pos[i] += lanes[i];
@@ -166,7 +241,7 @@ pub fn run_stream<B: StreamBlock>(
                 moved = true;
             }
         }
-        if out_fire {
+        if let Some((beat, last)) = out {
             moved = true;
             current.extend_from_slice(&beat);
             let done = current.len() >= out_frame_bytes;
@@ -193,4 +268,25 @@ pub fn run_stream<B: StreamBlock>(
     }
     run.cycles = cycle;
     Ok(run)
+}
+
+/// [`drive`] on a rust-hdl block.
+pub fn run_stream<B: StreamBlock>(
+    b: &mut B,
+    inputs: &[&[u8]],
+    frame_bytes: &[usize],
+    frames: usize,
+    out_frame_bytes: usize,
+    stalls: Stalls,
+    max_idle: u64,
+) -> Result<StreamRun, HwError> {
+    drive(
+        &mut HdlDut(b),
+        inputs,
+        frame_bytes,
+        frames,
+        out_frame_bytes,
+        stalls,
+        max_idle,
+    )
 }

@@ -5,6 +5,7 @@
 //! activations pixel-major, channel-minor, and tolerates any stall pattern on its streams.
 
 pub mod axis;
+pub mod bundle;
 pub mod conv;
 pub mod harness;
 pub mod leaf;
@@ -20,6 +21,8 @@ pub enum HwError {
     /// A simulation that went wrong (deadlock, protocol error).
     #[error("simulation: {0}")]
     Sim(String),
+    #[error("{0}")]
+    Io(String),
     #[error(transparent)]
     Model(#[from] squeezeflow_model::ModelError),
 }
@@ -38,6 +41,14 @@ macro_rules! stream_block {
             }
             fn output_mut(&mut self) -> &mut crate::axis::AxisOut {
                 &mut self.$out
+            }
+        }
+        impl crate::harness::StreamView for $t {
+            fn in_ports(&self) -> Vec<&crate::axis::AxisIn> {
+                vec![$(&self.$inp),+]
+            }
+            fn out_port(&self) -> &crate::axis::AxisOut {
+                &self.$out
             }
         }
     };

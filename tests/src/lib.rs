@@ -25,3 +25,55 @@ pub fn shared_dir() -> Option<PathBuf> {
     let p = repo_root().parent()?.join("shared");
     p.is_dir().then_some(p)
 }
+
+use squeezeflow_hw::bundle::WrittenDesign;
+
+/// A fresh scratch directory under the target directory (kept for inspection after a failure).
+pub fn scratch(name: &str) -> PathBuf {
+    let d = repo_root()
+        .join("target")
+        .join("squeezeflow-tests")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create scratch dir");
+    d
+}
+
+/// `verilator --lint-only -Wall` on a design; panics with the warnings. The only waiver is
+/// DECLFILENAME (rust-hdl names every top module `top`, and the library holds several modules).
+pub fn lint_verilator(d: &WrittenDesign) {
+    let out = std::process::Command::new("verilator")
+        .args([
+            "--lint-only",
+            "-Wall",
+            "-Wno-DECLFILENAME",
+            "--top-module",
+            "top",
+        ])
+        .args(&d.sources)
+        .output()
+        .expect("verilator is installed (scripts/setup.sh)");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !text.contains("%Warning"),
+        "verilator lint:\n{text}"
+    );
+}
+
+/// Icarus Verilog compiles the design.
+pub fn lint_iverilog(d: &WrittenDesign) {
+    let out = std::process::Command::new("iverilog")
+        .args(["-g2005", "-o"])
+        .arg(d.dir.join("iverilog.out"))
+        .args(&d.sources)
+        .output()
+        .expect("iverilog is installed (scripts/setup.sh)");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "iverilog:\n{text}");
+}
+
+/// Builds (or reuses) the Verilator model of a design.
+pub fn verilate(d: &WrittenDesign) -> squeezeflow_sim::verilator::Model {
+    squeezeflow_sim::verilator::Model::build(&d.sources, &d.top, &d.dir, &Default::default())
+        .unwrap_or_else(|e| panic!("verilating {}: {e}", d.dir.display()))
+}
