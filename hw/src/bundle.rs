@@ -60,3 +60,22 @@ impl MemFiles for crate::conv::ConvEngine {
         crate::conv::ConvEngine::mem_files(self)
     }
 }
+
+macro_rules! no_mem_files {
+    ($($t:ty),+) => {
+        $(impl MemFiles for $t {
+            fn mem_files(&self) -> Vec<(String, String)> {
+                Vec::new()
+            }
+        })+
+    };
+}
+no_mem_files!(
+    crate::blocks::MaxPool,
+    crate::blocks::AvgPool,
+    crate::blocks::BypassAdd,
+    crate::blocks::Concat,
+    crate::blocks::Gearbox,
+    crate::blocks::StreamFifo,
+    crate::blocks::Broadcast
+);

@@ -5,8 +5,10 @@
 //! activations pixel-major, channel-minor, and tolerates any stall pattern on its streams.
 
 pub mod axis;
+pub mod blocks;
 pub mod bundle;
 pub mod conv;
+pub mod fifo;
 pub mod harness;
 pub mod leaf;
 
@@ -55,3 +57,9 @@ macro_rules! stream_block {
 }
 
 stream_block!(conv::ConvEngine, [s_axis], m_axis);
+stream_block!(blocks::MaxPool, [s_axis], m_axis);
+stream_block!(blocks::AvgPool, [s_axis], m_axis);
+stream_block!(blocks::BypassAdd, [s_axis, s_axis_b], m_axis);
+stream_block!(blocks::Concat, [s_axis, s_axis_b], m_axis);
+stream_block!(blocks::Gearbox, [s_axis], m_axis);
+stream_block!(blocks::StreamFifo, [s_axis], m_axis);

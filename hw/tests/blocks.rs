@@ -1,0 +1,157 @@
+//! The streaming blocks in rust-hdl's simulator against the integer reference, with random
+//! stalls on every stream, and their steady-state cycles per frame against the estimates.
+
+use squeezeflow_hw::blocks::{AvgPool, BypassAdd, Concat, Gearbox, MaxPool, StreamFifo};
+use squeezeflow_hw::harness::{run_stream, Stalls, StreamBlock, StreamRun};
+use squeezeflow_model::float::SplitMix64;
+use squeezeflow_model::network::{pool_out_size, PoolLayer, Shape};
+use squeezeflow_model::quant::{gap_requant, AddParams};
+use squeezeflow_model::reference::naive;
+
+fn bytes(n: usize, seed: u64) -> Vec<u8> {
+    let mut r = SplitMix64::new(seed);
+    (0..n).map(|_| r.next_u64() as u8).collect()
+}
+
+/// Runs `make()` with stalls and without; checks every frame; returns the stall-free run.
+fn check<B: StreamBlock>(
+    mut make: impl FnMut() -> B,
+    inputs: &[Vec<Vec<u8>>],
+    want: &[Vec<u8>],
+    out_frame: usize,
+) -> StreamRun {
+    let flat: Vec<Vec<u8>> = inputs.iter().map(|f| f.concat()).collect();
+    let refs: Vec<&[u8]> = flat.iter().map(|v| v.as_slice()).collect();
+    let sizes: Vec<usize> = inputs.iter().map(|f| f[0].len()).collect();
+    let mut last = None;
+    for stalls in [
+        Stalls::random(3),
+        Stalls {
+            input: 0.6,
+            output: 0.1,
+            seed: 4,
+        },
+        Stalls::NONE,
+    ] {
+        let mut b = make();
+        let run = run_stream(&mut b, &refs, &sizes, want.len(), out_frame, stalls, 20_000).unwrap();
+        assert_eq!(run.frames, want, "{stalls:?}");
+        last = Some(run);
+    }
+    last.unwrap()
+}
+
+fn near(measured: u64, est: u64) {
+    assert!(
+        measured.abs_diff(est) <= est / 100 + 4,
+        "measured {measured} cycles/frame, estimated {est}"
+    );
+}
+
+#[test]
+fn maxpool_matches_reference_odd_and_even_maps() {
+    for (h, w, c, lanes) in [
+        (7, 9, 4, 2),
+        (6, 8, 3, 3),
+        (5, 4, 2, 1),
+        (3, 3, 4, 4),
+        (11, 10, 6, 2),
+    ] {
+        let input = Shape::new(h, w, c);
+        let p = PoolLayer {
+            name: "pool".into(),
+            input,
+            output: Shape::new(
+                pool_out_size(h, 3, 2).unwrap(),
+                pool_out_size(w, 3, 2).unwrap(),
+                c,
+            ),
+            kernel: 3,
+            stride: 2,
+        };
+        let frames: Vec<Vec<u8>> = (0..3).map(|i| bytes(input.len(), 10 + i)).collect();
+        let want: Vec<Vec<u8>> = frames.iter().map(|f| naive::maxpool(f, &p)).collect();
+        let run = check(
+            || MaxPool::new(&p, lanes).unwrap(),
+            &[frames],
+            &want,
+            p.output.len(),
+        );
+        near(
+            run.steady_cycles_per_frame().unwrap(),
+            MaxPool::new(&p, lanes).unwrap().geom().cycles_per_frame(),
+        );
+    }
+}
+
+#[test]
+fn avgpool_matches_reference() {
+    for (h, w, c, lanes) in [(3, 3, 10, 2), (4, 5, 6, 3), (1, 1, 4, 1), (13, 13, 8, 8)] {
+        let shape = Shape::new(h, w, c);
+        let r = gap_requant(shape.pixels());
+        let frames: Vec<Vec<u8>> = (0..3).map(|i| bytes(shape.len(), 20 + i)).collect();
+        let want: Vec<Vec<u8>> = frames
+            .iter()
+            .map(|f| {
+                naive::avgpool(f, shape, &r)
+                    .iter()
+                    .flat_map(|l| l.to_le_bytes())
+                    .collect()
+            })
+            .collect();
+        let make = || AvgPool::new("avgpool", shape.pixels(), c, lanes, r).unwrap();
+        let run = check(make, &[frames], &want, 2 * c);
+        near(
+            run.steady_cycles_per_frame().unwrap(),
+            make().geom().cycles_per_frame(),
+        );
+    }
+}
+
+#[test]
+fn bypass_add_matches_reference() {
+    let p = AddParams::from_scales(0.05, 0.11, 0.09);
+    let a: Vec<Vec<u8>> = (0..3).map(|i| bytes(48, 30 + i)).collect();
+    let b: Vec<Vec<u8>> = (0..3).map(|i| bytes(48, 40 + i)).collect();
+    let want: Vec<Vec<u8>> = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| naive::add(x, y, &p))
+        .collect();
+    let run = check(|| BypassAdd::new("fire3.add", 4, p), &[a, b], &want, 48);
+    near(run.steady_cycles_per_frame().unwrap(), 12);
+}
+
+#[test]
+fn concat_matches_reference() {
+    // 6 pixels: 4 channels from a, 6 from b, 2 lanes.
+    let a: Vec<Vec<u8>> = (0..3).map(|i| bytes(24, 50 + i)).collect();
+    let b: Vec<Vec<u8>> = (0..3).map(|i| bytes(36, 60 + i)).collect();
+    let want: Vec<Vec<u8>> = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| naive::concat(x, 4, y, 6))
+        .collect();
+    let run = check(|| Concat::new(2, 4, 6).unwrap(), &[a, b], &want, 60);
+    near(run.steady_cycles_per_frame().unwrap(), 30);
+}
+
+#[test]
+fn gearbox_and_fifo_pass_bytes_unchanged() {
+    for (wi, wo) in [(1, 4), (4, 1), (2, 3), (3, 2), (4, 4)] {
+        let frame = 48;
+        let frames: Vec<Vec<u8>> = (0..3).map(|i| bytes(frame, 70 + i)).collect();
+        let run = check(
+            || Gearbox::new(wi, wo, frame).unwrap(),
+            &[frames.clone()],
+            &frames,
+            frame,
+        );
+        near(
+            run.steady_cycles_per_frame().unwrap(),
+            (frame / wi.min(wo)) as u64,
+        );
+    }
+    let frames: Vec<Vec<u8>> = (0..3).map(|i| bytes(40, 80 + i)).collect();
+    check(|| StreamFifo::new(2, 16), &[frames.clone()], &frames, 40);
+}

@@ -1,0 +1,131 @@
+//! Every streaming block's Verilog in Verilator against the integer reference and against its
+//! Rust model (same stalls, same cycle of every frame's end), after lint.
+
+use squeezeflow_hw::blocks::{AvgPool, BypassAdd, Concat, Gearbox, MaxPool, StreamFifo};
+use squeezeflow_model::float::SplitMix64;
+use squeezeflow_model::network::{pool_out_size, PoolLayer, Shape};
+use squeezeflow_model::quant::{gap_requant, AddParams, Requant};
+use squeezeflow_model::reference::naive;
+use squeezeflow_tests::check_block_verilog;
+
+fn bytes(n: usize, seed: u64) -> Vec<u8> {
+    let mut r = SplitMix64::new(seed);
+    (0..n).map(|_| r.next_u64() as u8).collect()
+}
+
+#[test]
+fn maxpool_verilog() {
+    for (tag, h, w, c, lanes) in [("pool_odd", 7, 9, 4, 2), ("pool_even", 6, 8, 3, 3)] {
+        let input = Shape::new(h, w, c);
+        let p = PoolLayer {
+            name: "pool".into(),
+            input,
+            output: Shape::new(
+                pool_out_size(h, 3, 2).unwrap(),
+                pool_out_size(w, 3, 2).unwrap(),
+                c,
+            ),
+            kernel: 3,
+            stride: 2,
+        };
+        let frames: Vec<Vec<u8>> = (0..2).map(|i| bytes(input.len(), i)).collect();
+        let want: Vec<Vec<u8>> = frames.iter().map(|f| naive::maxpool(f, &p)).collect();
+        check_block_verilog(
+            tag,
+            || MaxPool::new(&p, lanes).unwrap(),
+            &[frames.concat()],
+            &[input.len()],
+            &want,
+            p.output.len(),
+        );
+    }
+}
+
+#[test]
+fn avgpool_verilog() {
+    let shape = Shape::new(3, 4, 6);
+    // The model's logit requantizer, and a saturating one (extremes of the 16-bit clamp).
+    for (tag, r) in [
+        ("gap", gap_requant(shape.pixels())),
+        (
+            "gap_sat",
+            Requant {
+                mult: 65535,
+                shift: 1,
+            },
+        ),
+    ] {
+        let frames: Vec<Vec<u8>> = (0..2).map(|i| bytes(shape.len(), 5 + i)).collect();
+        let want: Vec<Vec<u8>> = frames
+            .iter()
+            .map(|f| {
+                naive::avgpool(f, shape, &r)
+                    .iter()
+                    .flat_map(|l| l.to_le_bytes())
+                    .collect()
+            })
+            .collect();
+        check_block_verilog(
+            tag,
+            || AvgPool::new("avgpool", shape.pixels(), 6, 2, r).unwrap(),
+            &[frames.concat()],
+            &[shape.len()],
+            &want,
+            12,
+        );
+    }
+}
+
+#[test]
+fn add_concat_gearbox_fifo_verilog() {
+    let p = AddParams::from_scales(0.05, 0.11, 0.09);
+    let a: Vec<Vec<u8>> = (0..2).map(|i| bytes(24, 30 + i)).collect();
+    let b: Vec<Vec<u8>> = (0..2).map(|i| bytes(24, 40 + i)).collect();
+    let want: Vec<Vec<u8>> = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| naive::add(x, y, &p))
+        .collect();
+    check_block_verilog(
+        "add",
+        || BypassAdd::new("fire3.add", 4, p),
+        &[a.concat(), b.concat()],
+        &[24, 24],
+        &want,
+        24,
+    );
+
+    let a: Vec<Vec<u8>> = (0..2).map(|i| bytes(16, 50 + i)).collect();
+    let b: Vec<Vec<u8>> = (0..2).map(|i| bytes(24, 60 + i)).collect();
+    let want: Vec<Vec<u8>> = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| naive::concat(x, 4, y, 6))
+        .collect();
+    check_block_verilog(
+        "concat",
+        || Concat::new(2, 4, 6).unwrap(),
+        &[a.concat(), b.concat()],
+        &[16, 24],
+        &want,
+        40,
+    );
+
+    let frames: Vec<Vec<u8>> = (0..2).map(|i| bytes(24, 70 + i)).collect();
+    check_block_verilog(
+        "gearbox",
+        || Gearbox::new(2, 3, 24).unwrap(),
+        &[frames.concat()],
+        &[24],
+        &frames,
+        24,
+    );
+    check_block_verilog(
+        "fifo",
+        || StreamFifo::new(3, 8),
+        &[frames.concat()],
+        &[24],
+        &frames,
+        24,
+    );
+}
