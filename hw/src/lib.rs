@@ -9,6 +9,8 @@ pub mod blocks;
 pub mod bundle;
 pub mod conv;
 pub mod fifo;
+pub mod fire;
+pub mod graph;
 pub mod harness;
 pub mod leaf;
 
