@@ -477,12 +477,15 @@ impl Model {
     pub fn instance(&self) -> Instance<'_> {
         // SAFETY: sqf_new returns a valid handle, freed in Drop.
         let h = unsafe { (self.new)() };
-        Instance {
+        let mut inst = Instance {
             model: self,
             h,
             time: 0,
             tracing: false,
-        }
+        };
+        // Evaluate once with every input at 0, so the first rising clock is seen as an edge.
+        inst.eval();
+        inst
     }
 }
 

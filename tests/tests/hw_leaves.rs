@@ -1,0 +1,207 @@
+//! Each leaf primitive's hand-written Verilog (sqf_lib.v) against its Rust model, cycle by cycle
+//! in Verilator, on random values and the extremes (-128 weights, 255 activations, i32 limits,
+//! multipliers 0 and 65535, every shift 1..=47), and the Rust model against the contract.
+
+use rust_hdl::prelude::*;
+use squeezeflow_hw::bundle::write_design;
+use squeezeflow_hw::harness::settle;
+use squeezeflow_hw::leaf::{self, MacLane, Requantizer, WeightRom};
+use squeezeflow_model::float::SplitMix64;
+use squeezeflow_model::quant::{Requant, MAX_SHIFT, MIN_SHIFT};
+use squeezeflow_tests::{lint_iverilog, lint_verilator, scratch, verilate};
+
+/// Clocks a rust-hdl leaf once.
+fn hdl_tick<B: Block>(b: &mut B, clock: impl Fn(&mut B) -> &mut Signal<In, Clock>) {
+    clock(b).next = true.into();
+    settle(b);
+    clock(b).next = false.into();
+    settle(b);
+}
+
+fn design_of<B: Block>(
+    b: &mut B,
+    tag: &str,
+    mems: &[(String, String)],
+) -> squeezeflow_hw::bundle::WrittenDesign {
+    b.connect_all();
+    let d = write_design(&generate_verilog(b), mems, &scratch(tag)).unwrap();
+    lint_verilator(&d);
+    lint_iverilog(&d);
+    d
+}
+
+#[test]
+fn requantizer_verilog_equals_model_and_contract() {
+    let mut r = SplitMix64::new(1);
+    let mut vectors: Vec<(i32, u16, u8)> = Vec::new();
+    for shift in MIN_SHIFT..=MAX_SHIFT {
+        for acc in [i32::MIN, i32::MAX, -1, 0, 1, 255, 1 << 20] {
+            for mult in [0u16, 1, 32768, u16::MAX] {
+                vectors.push((acc, mult, shift));
+            }
+        }
+    }
+    for _ in 0..3000 {
+        vectors.push((
+            r.next_u64() as i32 >> (r.next_u64() % 31),
+            r.next_u64() as u16,
+            MIN_SHIFT + (r.next_u64() % 47) as u8,
+        ));
+    }
+    for out_bits in [8u32, 16] {
+        let mut hdl = Requantizer::new(out_bits);
+        let d = design_of(&mut hdl, &format!("leaf_requant{out_bits}"), &[]);
+        let model = verilate(&d);
+        let mut v = model.instance();
+        let (clock, acc, mult, shift, y) = (
+            model.port("clock").unwrap(),
+            model.port("acc").unwrap(),
+            model.port("mult").unwrap(),
+            model.port("shift").unwrap(),
+            model.port("y").unwrap(),
+        );
+        let mut hdl = Requantizer::new(out_bits);
+        hdl.connect_all();
+        for (i, &(a, m, s)) in vectors.iter().enumerate() {
+            v.set(acc, a as u32 as u64);
+            v.set(mult, m as u64);
+            v.set(shift, s as u64);
+            v.tick(clock);
+            hdl.acc.next = (a as u32 as u64).into();
+            hdl.mult.next = (m as u64).into();
+            hdl.shift.next = (s as u64).into();
+            settle(&mut hdl);
+            hdl_tick(&mut hdl, |b| &mut b.clock);
+            // Latency 2: after this edge, y holds the result of vector i - 1.
+            let got_v = v.get(y);
+            let got_h = hdl.y.val().to_u64();
+            assert_eq!(
+                got_v, got_h,
+                "vector {i}: Verilog {got_v} vs Rust model {got_h}"
+            );
+            if i >= 1 {
+                let (a, m, s) = vectors[i - 1];
+                let want = Requant { mult: m, shift: s }.apply(a, (1 << out_bits) - 1) as u64;
+                assert_eq!(
+                    got_h,
+                    want,
+                    "vector {}: model vs contract for {:?}",
+                    i - 1,
+                    (a, m, s)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn mac_lane_verilog_equals_model_and_contract() {
+    for simd in [1usize, 3, 8] {
+        let mut hdl = MacLane::new(simd);
+        let d = design_of(&mut hdl, &format!("leaf_mac{simd}"), &[]);
+        let model = verilate(&d);
+        let mut v = model.instance();
+        let p = |n: &str| model.port(n).unwrap();
+        let (clock, en, first, x, w, bias, acc) = (
+            p("clock"),
+            p("en"),
+            p("first"),
+            p("x"),
+            p("w"),
+            p("bias"),
+            p("acc"),
+        );
+        let mut hdl = MacLane::new(simd);
+        hdl.connect_all();
+        let mut r = SplitMix64::new(simd as u64);
+        let mut expect = 0i32;
+        for i in 0..4000 {
+            let extreme = i % 7 == 0;
+            let xs: Vec<u8> = (0..simd)
+                .map(|_| if extreme { 255 } else { r.next_u64() as u8 })
+                .collect();
+            let ws: Vec<i8> = (0..simd)
+                .map(|_| if extreme { -128 } else { r.next_u64() as i8 })
+                .collect();
+            let pack = |b: &mut dyn Iterator<Item = u8>| {
+                b.enumerate()
+                    .fold(0u64, |a, (l, v)| a | (v as u64) << (8 * l))
+            };
+            let xw = pack(&mut xs.iter().copied());
+            let ww = pack(&mut ws.iter().map(|&w| w as u8));
+            let (e, f) = (r.next_u64() % 4 != 0, r.next_u64() % 9 == 0);
+            let b = if i % 11 == 0 {
+                i32::MIN
+            } else {
+                r.next_u64() as i32
+            };
+            for (port, val) in [
+                (en, e as u64),
+                (first, f as u64),
+                (x, xw),
+                (w, ww),
+                (bias, b as u32 as u64),
+            ] {
+                v.set(port, val);
+            }
+            v.tick(clock);
+            hdl.en.next = e.into();
+            hdl.first.next = f.into();
+            hdl.x.next = xw.into();
+            hdl.w.next = ww.into();
+            hdl.bias.next = (b as u32 as u64).into();
+            settle(&mut hdl);
+            hdl_tick(&mut hdl, |b| &mut b.clock);
+            if e {
+                let sum: i32 = xs.iter().zip(&ws).map(|(&a, &b)| a as i32 * b as i32).sum();
+                expect = (if f { b } else { expect }).wrapping_add(sum);
+            }
+            assert_eq!(v.get(acc), expect as u32 as u64, "Verilog, cycle {i}");
+            assert_eq!(
+                hdl.acc.val().to_u64(),
+                expect as u32 as u64,
+                "Rust model, cycle {i}"
+            );
+        }
+    }
+}
+
+#[test]
+fn weight_rom_verilog_reads_its_mem_file() {
+    let mut r = SplitMix64::new(5);
+    for (width, depth) in [(8usize, 37usize), (64, 300)] {
+        let words: Vec<u64> = (0..depth)
+            .map(|i| match i {
+                0 => 0,
+                1 => u64::MAX,
+                _ => r.next_u64(),
+            } & if width == 64 { u64::MAX } else { (1 << width) - 1 })
+            .collect();
+        let file = format!("rom{width}.mem");
+        let mut hdl = WeightRom::new(words.clone(), width, &file);
+        let d = design_of(
+            &mut hdl,
+            &format!("leaf_rom{width}"),
+            &[(file.clone(), leaf::mem_text(&words, width))],
+        );
+        let model = verilate(&d);
+        let mut v = model.instance();
+        let (clock, addr, data) = (
+            model.port("clock").unwrap(),
+            model.port("addr").unwrap(),
+            model.port("data").unwrap(),
+        );
+        let mut hdl = WeightRom::new(words.clone(), width, &file);
+        hdl.connect_all();
+        for i in 0..depth * 2 {
+            let a = (i * 7919) % depth;
+            v.set(addr, a as u64);
+            v.tick(clock);
+            hdl.addr.next = (a as u64).into();
+            settle(&mut hdl);
+            hdl_tick(&mut hdl, |b| &mut b.clock);
+            assert_eq!(v.get(data), words[a], "Verilog word {a}");
+            assert_eq!(hdl.data.val().to_u64(), words[a], "Rust model word {a}");
+        }
+    }
+}
