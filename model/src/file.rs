@@ -126,8 +126,40 @@ pub fn to_bytes(model: &QuantModel) -> Result<Vec<u8>, ModelError> {
     meta.insert("format_version".to_string(), FORMAT_VERSION.to_string());
     meta.insert("config".to_string(), model.config().to_toml_string());
     meta.insert("source".to_string(), model.source.clone());
-    safetensors::serialize(views, Some(meta))
-        .map_err(|e| ModelError::model_file(format!("serializing: {e}")))
+    let bytes = safetensors::serialize(views, Some(meta))
+        .map_err(|e| ModelError::model_file(format!("serializing: {e}")))?;
+    canonical_header(bytes)
+}
+
+/// safetensors writes the metadata from a `HashMap`, in a different order on every run; this
+/// rewrites the header with its keys sorted, so one model always gives the same bytes (a
+/// regenerated model asset changes only when the model does).
+fn canonical_header(bytes: Vec<u8>) -> Result<Vec<u8>, ModelError> {
+    use std::collections::BTreeMap;
+    let bad = |m: String| ModelError::model_file(format!("serializing: {m}"));
+    let n = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+        .ok_or_else(|| bad("no header".into()))?;
+    let header = bytes
+        .get(8..8 + n)
+        .ok_or_else(|| bad("short header".into()))?;
+    let mut map: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(header).map_err(|e| bad(e.to_string()))?;
+    if let Some(meta) = map.get_mut("__metadata__") {
+        let sorted: BTreeMap<String, serde_json::Value> =
+            serde_json::from_value(meta.take()).map_err(|e| bad(e.to_string()))?;
+        *meta = serde_json::to_value(sorted).map_err(|e| bad(e.to_string()))?;
+    }
+    let mut text = serde_json::to_string(&map).map_err(|e| bad(e.to_string()))?;
+    while !text.len().is_multiple_of(8) {
+        text.push(' ');
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 8);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(&bytes[8 + n..]);
+    Ok(out)
 }
 
 /// Writes a model file.

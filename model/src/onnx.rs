@@ -792,8 +792,8 @@ impl<'a> Graph<'a> {
             }
             [o, ..] => {
                 return Err(err(format!(
-                    "{} does not fit the SqueezeNet family: it reads fire{idx}'s input beside the \
-                     squeeze (only one bypass Add or bypass Conv may)",
+                    "{} does not fit the SqueezeNet family: it reads '{x}', fire{idx}'s input, \
+                     beside the squeeze (only one bypass Add or bypass Conv may)",
                     describe(*o, self.node(*o))
                 )))
             }
