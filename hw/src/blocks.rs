@@ -18,7 +18,7 @@ fn lanes_in(p: &AxisIn) -> Vec<u8> {
     p.data().collect()
 }
 fn is(s: &Signal<In, Bit>) -> bool {
-    s.val().into()
+    s.val()
 }
 
 const UNUSED_TLAST: &str = "/* verilator lint_off UNUSEDSIGNAL */\nwire unused_tlast = s_axis$tlast;\n/* verilator lint_on UNUSEDSIGNAL */\n";
@@ -83,7 +83,7 @@ impl MaxPool {
                 layer.name
             )));
         }
-        if lanes == 0 || layer.input.c % lanes != 0 {
+        if lanes == 0 || !layer.input.c.is_multiple_of(lanes) {
             return Err(HwError::Folding(format!(
                 "{}: {lanes} lanes do not divide {} channels",
                 layer.name, layer.input.c
@@ -183,7 +183,7 @@ impl Logic for MaxPool {
             self.edge();
         }
         let ready = !is(&self.reset) && self._st.fifo.len() < FIFO_DEPTH;
-        self.s_axis.tready.next = ready.into();
+        self.s_axis.tready.next = ready;
         self._st.fifo.drive(&mut self.m_axis);
     }
     fn connect(&mut self) {
@@ -318,7 +318,7 @@ impl AvgPool {
         lanes: usize,
         requant: Requant,
     ) -> Result<Self, HwError> {
-        if lanes == 0 || c % lanes != 0 {
+        if lanes == 0 || !c.is_multiple_of(lanes) {
             return Err(HwError::Folding(format!(
                 "{name}: {lanes} lanes do not divide {c} channels"
             )));
@@ -424,7 +424,7 @@ impl Logic for AvgPool {
             self.edge();
         }
         let ready = !is(&self.reset) && !self._st.drain;
-        self.s_axis.tready.next = ready.into();
+        self.s_axis.tready.next = ready;
         self._st.fifo.drive(&mut self.m_axis);
     }
     fn connect(&mut self) {
@@ -584,8 +584,8 @@ impl Logic for BypassAdd {
             self.edge();
         }
         let r = self.ready();
-        self.s_axis.tready.next = r.into();
-        self.s_axis_b.tready.next = r.into();
+        self.s_axis.tready.next = r;
+        self.s_axis_b.tready.next = r;
         self._st.fifo.drive(&mut self.m_axis);
     }
     fn connect(&mut self) {
@@ -646,7 +646,7 @@ pub struct Concat {
 impl Concat {
     /// `c_a`, `c_b`: channels per pixel of each input; `lanes` must divide both.
     pub fn new(lanes: usize, c_a: usize, c_b: usize) -> Result<Self, HwError> {
-        if lanes == 0 || c_a % lanes != 0 || c_b % lanes != 0 {
+        if lanes == 0 || !c_a.is_multiple_of(lanes) || !c_b.is_multiple_of(lanes) {
             return Err(HwError::Folding(format!(
                 "concat: {lanes} lanes do not divide {c_a} and {c_b}"
             )));
@@ -703,8 +703,8 @@ impl Logic for Concat {
             }
         }
         let (ra, rb) = self.readies();
-        self.s_axis.tready.next = ra.into();
-        self.s_axis_b.tready.next = rb.into();
+        self.s_axis.tready.next = ra;
+        self.s_axis_b.tready.next = rb;
         self._st.2.drive(&mut self.m_axis);
     }
     fn connect(&mut self) {
@@ -797,7 +797,7 @@ impl Logic for Broadcast {
                 self._st.1.edge(beat, pb);
             }
         }
-        self.s_axis.tready.next = self.ready().into();
+        self.s_axis.tready.next = self.ready();
         self._st.0.drive(&mut self.m_axis);
         self._st.1.drive(&mut self.m_axis_b);
     }
@@ -854,7 +854,11 @@ pub struct Gearbox {
 
 impl Gearbox {
     pub fn new(w_in: usize, w_out: usize, frame_bytes: usize) -> Result<Self, HwError> {
-        if w_in == 0 || w_out == 0 || frame_bytes % w_in != 0 || frame_bytes % w_out != 0 {
+        if w_in == 0
+            || w_out == 0
+            || !frame_bytes.is_multiple_of(w_in)
+            || !frame_bytes.is_multiple_of(w_out)
+        {
             return Err(HwError::Folding(format!(
                 "gearbox {w_in} -> {w_out} bytes does not divide a {frame_bytes}-byte frame"
             )));
@@ -899,13 +903,13 @@ impl Logic for Gearbox {
             }
         }
         let valid = self._st.0.len() >= wo;
-        self.s_axis.tready.next = self.ready().into();
-        self.m_axis.tvalid.next = valid.into();
+        self.s_axis.tready.next = self.ready();
+        self.m_axis.tvalid.next = valid;
         if valid {
             let bytes: Vec<u8> = self._st.0[..wo].to_vec();
             self.m_axis.set_data(bytes);
         }
-        self.m_axis.tlast.next = (valid && self._st.1 + wo == self._frame).into();
+        self.m_axis.tlast.next = valid && self._st.1 + wo == self._frame;
     }
     fn connect(&mut self) {
         self.s_axis.tready.connect();
@@ -1012,7 +1016,7 @@ impl Logic for StreamFifo {
                 self._st.edge(beat, pop);
             }
         }
-        self.s_axis.tready.next = self.ready().into();
+        self.s_axis.tready.next = self.ready();
         self._st.drive(&mut self.m_axis);
     }
     fn connect(&mut self) {

@@ -310,7 +310,7 @@ impl ConvEngine {
     fn edge(&mut self) {
         let g = self._geom.clone();
         let (pe, simd, cg) = (g.pe, g.simd, g.cg() as u32);
-        if self.reset.val().into() {
+        if self.reset.val() {
             let st = &mut self._st;
             st.rows_done = 0;
             st.wr_addr = 0;
@@ -335,8 +335,8 @@ impl ConvEngine {
         // Values of this cycle, from the registers.
         let (rows_ok, _) = self.rows_ready_and_low();
         let s_ready = self.s_ready();
-        let wr_fire = s_ready && self.s_axis.tvalid.val().into();
-        let pop = !self._st.fifo.is_empty() && self.m_axis.tready.val().into();
+        let wr_fire = s_ready && self.s_axis.tvalid.val();
+        let pop = !self._st.fifo.is_empty() && self.m_axis.tready.val();
         let in_word: u64 = self
             .s_axis
             .data()
@@ -482,17 +482,17 @@ impl Logic for ConvEngine {
         if self.clock.pos_edge() {
             self.edge();
         }
-        let reset: bool = self.reset.val().into();
-        self.s_axis.tready.next = (!reset && self.s_ready()).into();
+        let reset: bool = self.reset.val();
+        self.s_axis.tready.next = !reset && self.s_ready();
         let head = self._st.fifo.front().cloned();
-        self.m_axis.tvalid.next = head.is_some().into();
+        self.m_axis.tvalid.next = head.is_some();
         match head {
             Some((bytes, last)) => {
                 self.m_axis.set_data(bytes);
-                self.m_axis.tlast.next = last.into();
+                self.m_axis.tlast.next = last;
             }
             None => {
-                self.m_axis.tlast.next = false.into();
+                self.m_axis.tlast.next = false;
             }
         }
     }

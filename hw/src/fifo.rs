@@ -32,7 +32,7 @@ impl OutFifo {
     }
     /// Whether the consumer takes the head beat this cycle.
     pub fn pops(&self, port: &AxisOut) -> bool {
-        !self.q.is_empty() && port.tready.val().into()
+        !self.q.is_empty() && port.tready.val()
     }
     /// The clock edge: push (if any) and pop (if `pop`), both decided from old values.
     pub fn edge(&mut self, push: Option<(Vec<u8>, bool)>, pop: bool) {
@@ -48,13 +48,13 @@ impl OutFifo {
     pub fn drive(&self, port: &mut AxisOut) {
         match self.q.front() {
             Some((bytes, last)) => {
-                port.tvalid.next = true.into();
+                port.tvalid.next = true;
                 port.set_data(bytes.iter().copied());
-                port.tlast.next = (*last).into();
+                port.tlast.next = *last;
             }
             None => {
-                port.tvalid.next = false.into();
-                port.tlast.next = false.into();
+                port.tvalid.next = false;
+                port.tlast.next = false;
             }
         }
     }

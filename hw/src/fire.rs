@@ -229,7 +229,7 @@ pub fn fire_block(
     fold: &FireFold,
     in_lanes: usize,
 ) -> Result<Graph, HwError> {
-    if in_lanes == 0 || f.input.c % in_lanes != 0 {
+    if in_lanes == 0 || !f.input.c.is_multiple_of(in_lanes) {
         return Err(HwError::Folding(format!(
             "{}: {in_lanes} input lanes do not divide {} channels",
             f.name, f.input.c

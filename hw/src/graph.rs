@@ -254,24 +254,24 @@ impl Graph {
             let (data, valid, last): (Vec<u8>, bool, bool) = match e.from {
                 End::Outside => (
                     self.s_axis.data().collect(),
-                    self.s_axis.tvalid.val().into(),
-                    self.s_axis.tlast.val().into(),
+                    self.s_axis.tvalid.val(),
+                    self.s_axis.tlast.val(),
                 ),
                 End::Node { node, port } => {
                     let o = self.nodes[node].outputs()[port];
                     (
                         o.tdata.iter().map(|s| s.val().index() as u8).collect(),
-                        o.tvalid.val().into(),
-                        o.tlast.val().into(),
+                        o.tvalid.val(),
+                        o.tlast.val(),
                     )
                 }
             };
             let ready: bool = match e.to {
                 End::Outside => {
                     self.m_axis.set_data(data);
-                    self.m_axis.tvalid.next = valid.into();
-                    self.m_axis.tlast.next = last.into();
-                    self.m_axis.tready.val().into()
+                    self.m_axis.tvalid.next = valid;
+                    self.m_axis.tlast.next = last;
+                    self.m_axis.tready.val()
                 }
                 End::Node { node, port } => {
                     let mut ins = self.nodes[node].inputs_mut();
@@ -279,15 +279,15 @@ impl Graph {
                     for (s, d) in p.tdata.iter_mut().zip(data) {
                         s.next = (d as u64).into();
                     }
-                    p.tvalid.next = valid.into();
-                    p.tlast.next = last.into();
-                    p.tready.val().into()
+                    p.tvalid.next = valid;
+                    p.tlast.next = last;
+                    p.tready.val()
                 }
             };
             match e.from {
-                End::Outside => self.s_axis.tready.next = ready.into(),
+                End::Outside => self.s_axis.tready.next = ready,
                 End::Node { node, port } => {
-                    self.nodes[node].outputs_mut()[port].tready.next = ready.into()
+                    self.nodes[node].outputs_mut()[port].tready.next = ready
                 }
             }
         }

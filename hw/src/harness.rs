@@ -120,12 +120,12 @@ impl<B: StreamBlock> StreamDut for HdlDut<'_, B> {
     fn reset(&mut self, cycles: usize) {
         let b = &mut *self.0;
         b.connect_all();
-        b.reset_mut().next = true.into();
+        b.reset_mut().next = true;
         settle(b);
         for _ in 0..cycles {
             tick(b);
         }
-        b.reset_mut().next = false.into();
+        b.reset_mut().next = false;
         settle(b);
     }
     fn drive_input(&mut self, i: usize, beat: Option<(&[u8], bool)>) {
@@ -136,17 +136,17 @@ impl<B: StreamBlock> StreamDut for HdlDut<'_, B> {
                 for (s, &d) in port.tdata.iter_mut().zip(data) {
                     s.next = (d as u64).into();
                 }
-                port.tvalid.next = true.into();
-                port.tlast.next = last.into();
+                port.tvalid.next = true;
+                port.tlast.next = last;
             }
             None => {
-                port.tvalid.next = false.into();
-                port.tlast.next = false.into();
+                port.tvalid.next = false;
+                port.tlast.next = false;
             }
         }
     }
     fn drive_output_ready(&mut self, ready: bool) {
-        self.0.output_mut().tready.next = ready.into();
+        self.0.output_mut().tready.next = ready;
     }
     fn settle(&mut self) {
         settle(self.0);
@@ -172,14 +172,14 @@ fn input_lanes_of<B: StreamBlock>(b: &B, lanes: &mut Vec<usize>) {
     lanes.extend(b.in_ports().iter().map(|p| p.lanes()));
 }
 fn input_ready_of<B: StreamBlock>(b: &B, i: usize) -> bool {
-    b.in_ports()[i].tready.val().into()
+    b.in_ports()[i].tready.val()
 }
 fn output_of<B: StreamBlock>(b: &B) -> Option<(Vec<u8>, bool)> {
     let o = b.out_port();
-    if o.tvalid.val().into() {
+    if o.tvalid.val() {
         Some((
             o.tdata.iter().map(|s| s.val().index() as u8).collect(),
-            o.tlast.val().into(),
+            o.tlast.val(),
         ))
     } else {
         None
@@ -217,7 +217,7 @@ pub fn drive<D: StreamDut>(
             }
             if presenting[i] {
                 let l = lanes[i];
-                let end = (pos[i] + l) % frame_bytes[i] == 0;
+                let end = (pos[i] + l).is_multiple_of(frame_bytes[i]);
                 dut.drive_input(i, Some((&data[pos[i]..pos[i] + l], end)));
             } else {
                 dut.drive_input(i, None);

@@ -110,8 +110,8 @@ impl MacLane {
 
 impl Logic for MacLane {
     fn update(&mut self) {
-        if self.clock.pos_edge() && self.en.val().into() {
-            let base = if self.first.val().into() {
+        if self.clock.pos_edge() && self.en.val() {
+            let base = if self.first.val() {
                 self.bias.val().to_u64() as u32 as i32
             } else {
                 self._acc

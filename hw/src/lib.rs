@@ -13,8 +13,17 @@ pub mod fire;
 pub mod graph;
 pub mod harness;
 pub mod leaf;
+pub mod synth;
 
 pub use squeezeflow_model as model;
+
+/// Finds a program on PATH.
+pub fn which(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
 
 /// Errors of the hardware crate.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +36,9 @@ pub enum HwError {
     Sim(String),
     #[error("{0}")]
     Io(String),
+    /// A missing or failing external tool (yosys).
+    #[error("{0}")]
+    Tool(String),
     #[error(transparent)]
     Model(#[from] squeezeflow_model::ModelError),
 }

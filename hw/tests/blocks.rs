@@ -143,7 +143,7 @@ fn gearbox_and_fifo_pass_bytes_unchanged() {
         let frames: Vec<Vec<u8>> = (0..3).map(|i| bytes(frame, 70 + i)).collect();
         let run = check(
             || Gearbox::new(wi, wo, frame).unwrap(),
-            &[frames.clone()],
+            std::slice::from_ref(&frames),
             &frames,
             frame,
         );
@@ -153,5 +153,10 @@ fn gearbox_and_fifo_pass_bytes_unchanged() {
         );
     }
     let frames: Vec<Vec<u8>> = (0..3).map(|i| bytes(40, 80 + i)).collect();
-    check(|| StreamFifo::new(2, 16), &[frames.clone()], &frames, 40);
+    check(
+        || StreamFifo::new(2, 16),
+        std::slice::from_ref(&frames),
+        &frames,
+        40,
+    );
 }

@@ -141,7 +141,7 @@ fn random_geometries() {
             .filter(|d| cin % d == 0)
             .nth((r.next_u64() % 2) as usize)
             .unwrap_or(1);
-        let pe = (1..=cout).filter(|d| cout % d == 0).last().unwrap();
+        let pe = (1..=cout).rfind(|d| cout % d == 0).unwrap();
         let l = layer(h, w, cin, cout, k, s, p);
         let (m, e) = check(l.clone(), pe, simd, 100 + case);
         assert!(

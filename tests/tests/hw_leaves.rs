@@ -129,7 +129,10 @@ fn mac_lane_verilog_equals_model_and_contract() {
             };
             let xw = pack(&mut xs.iter().copied());
             let ww = pack(&mut ws.iter().map(|&w| w as u8));
-            let (e, f) = (r.next_u64() % 4 != 0, r.next_u64() % 9 == 0);
+            let (e, f) = (
+                !r.next_u64().is_multiple_of(4),
+                r.next_u64().is_multiple_of(9),
+            );
             let b = if i % 11 == 0 {
                 i32::MIN
             } else {
@@ -145,8 +148,8 @@ fn mac_lane_verilog_equals_model_and_contract() {
                 v.set(port, val);
             }
             v.tick(clock);
-            hdl.en.next = e.into();
-            hdl.first.next = f.into();
+            hdl.en.next = e;
+            hdl.first.next = f;
             hdl.x.next = xw.into();
             hdl.w.next = ww.into();
             hdl.bias.next = (b as u32 as u64).into();

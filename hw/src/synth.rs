@@ -1,0 +1,136 @@
+//! Running Yosys on a written design and reading its cell counts.
+//!
+//! Yosys runs in the design's directory, so `$readmemh` finds the `.mem` files by their
+//! relative names, exactly as a Vivado project that holds the bundle would. `read_verilog
+//! -defer` leaves the library's parameterised modules to be elaborated with the parameters of
+//! their instances.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use crate::HwError;
+
+/// Target families.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// `synth_xilinx -flatten` (7-series: RAMB36E1/RAMB18E1, DSP48E1).
+    Xilinx7,
+    /// `synth_xilinx -family xcup -flatten` (UltraScale+: DSP48E2, URAM).
+    XilinxUltraScalePlus,
+    /// `synth_ecp5` (Lattice ECP5: DP16KD, MULT18X18D).
+    Ecp5,
+}
+
+impl Family {
+    fn command(&self) -> &'static str {
+        match self {
+            Family::Xilinx7 => "synth_xilinx -flatten -top top",
+            Family::XilinxUltraScalePlus => "synth_xilinx -family xcup -flatten -top top",
+            Family::Ecp5 => "synth_ecp5 -top top",
+        }
+    }
+}
+
+/// Cell counts of one synthesis run.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct CellCounts {
+    pub cells: BTreeMap<String, u64>,
+}
+
+impl CellCounts {
+    pub fn get(&self, prefix: &str) -> u64 {
+        self.cells
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v)
+            .sum()
+    }
+    /// Block RAM in 36-kbit units (RAMB18 counts a half).
+    pub fn bram36(&self) -> f64 {
+        self.get("RAMB36") as f64
+            + self.get("RAMB18") as f64 / 2.0
+            + self.get("DP16KD") as f64 / 2.0
+    }
+    pub fn dsp(&self) -> u64 {
+        self.get("DSP48") + self.get("MULT18X18")
+    }
+    pub fn luts(&self) -> u64 {
+        self.get("LUT")
+            + self.get("RAM32")
+            + self.get("RAM64")
+            + self.get("TRELLIS_COMB")
+            + self.get("CCU2")
+    }
+    pub fn ffs(&self) -> u64 {
+        self.get("FD") + self.get("TRELLIS_FF")
+    }
+    pub fn uram(&self) -> u64 {
+        self.get("URAM")
+    }
+}
+
+/// Parses the cell list of Yosys' `stat` output (the last design summary).
+pub fn parse_stat(text: &str) -> CellCounts {
+    let mut cells = BTreeMap::new();
+    let start = text.rfind("Number of cells").unwrap_or(0);
+    for line in text[start..].lines().skip(1) {
+        let mut it = line.split_whitespace();
+        let (Some(name), Some(n), None) = (it.next(), it.next(), it.next()) else {
+            if line.trim().is_empty() {
+                continue;
+            }
+            break;
+        };
+        match n.parse::<u64>() {
+            Ok(n) if !name.starts_with('$') || name.len() > 1 => {
+                cells.insert(name.to_string(), n);
+            }
+            _ => break,
+        }
+    }
+    CellCounts { cells }
+}
+
+/// Runs Yosys on `top.v` and `sqf_lib.v` in `dir`; returns the cell counts.
+pub fn run_yosys(dir: &Path, family: Family) -> Result<CellCounts, HwError> {
+    if crate::which("yosys").is_none() {
+        return Err(HwError::Tool(
+            "`yosys` is not installed or not on PATH (run scripts/setup.sh, or apt-get install yosys)".into(),
+        ));
+    }
+    for f in ["sqf_lib.v", "top.v"] {
+        if !dir.join(f).is_file() {
+            return Err(HwError::Io(format!(
+                "{}: no {f} (not a squeezeflow bundle?)",
+                dir.display()
+            )));
+        }
+    }
+    let script = format!(
+        "read_verilog -defer sqf_lib.v top.v; {}; tee -q -o yosys_stat.txt stat",
+        family.command()
+    );
+    let out = Command::new("yosys")
+        .current_dir(dir)
+        .args(["-q", "-l", "yosys.log", "-p", &script])
+        .output()
+        .map_err(|e| HwError::Tool(format!("yosys: {e}")))?;
+    if !out.status.success() {
+        let log = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        let errs: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("ERROR") || l.contains("rror:"))
+            .take(10)
+            .collect();
+        return Err(HwError::Tool(format!(
+            "yosys failed in {}:\n{}",
+            dir.display(),
+            errs.join("\n")
+        )));
+    }
+    let stat = std::fs::read_to_string(dir.join("yosys_stat.txt"))
+        .map_err(|e| HwError::Io(format!("{}: {e}", dir.display())))?;
+    Ok(parse_stat(&stat))
+}

@@ -1,0 +1,61 @@
+//! Yosys maps a Fire module's weight memories to block RAM and its multipliers to DSPs.
+//! The module has fire4's channel counts (SqueezeNet v1.1: 128 -> 32 -> 128 + 128) on a small
+//! map (the map size changes only the line buffers), with a folding of 128 MAC lanes.
+
+use squeezeflow_hw::bundle::write_block;
+use squeezeflow_hw::fire::{fire_block, FireFold, Fold};
+use squeezeflow_hw::synth::{run_yosys, Family};
+use squeezeflow_model::config::{Bypass, Conv1Spec, FireSpec, NetworkConfig};
+use squeezeflow_model::QuantModel;
+use squeezeflow_tests::scratch;
+
+#[test]
+fn fire4_shaped_module_maps_to_bram_and_dsp() {
+    let cfg = NetworkConfig {
+        name: "fire4-shaped".into(),
+        input_size: 31,
+        num_classes: 4,
+        conv1: Conv1Spec {
+            channels: 128,
+            kernel: 3,
+            stride: 2,
+        },
+        fires: vec![FireSpec {
+            squeeze: 32,
+            expand1x1: 128,
+            expand3x3: 128,
+        }],
+        pool_after: vec!["conv1".into()],
+        bypass: Bypass::None,
+        meta: None,
+    };
+    let m = QuantModel::synthetic(&cfg, 4).unwrap();
+    let f = m.network.fires().next().unwrap().clone();
+    let fold = FireFold {
+        squeeze: Fold { pe: 4, simd: 8 },
+        expand1x1: Fold { pe: 4, simd: 8 },
+        expand3x3: Fold { pe: 8, simd: 8 },
+        bypass: None,
+        cat_lanes: 4,
+    };
+    let mut g = fire_block(&f, &m, &fold, 8).unwrap();
+    let dir = scratch("synth_fire4");
+    write_block(&mut g, &dir).unwrap();
+    let c = run_yosys(&dir, Family::Xilinx7).unwrap();
+    eprintln!("fire4-shaped module, synth_xilinx -flatten: {:?}", c.cells);
+    eprintln!(
+        "BRAM36 {:.1}, DSP {}, LUT {}, FF {}",
+        c.bram36(),
+        c.dsp(),
+        c.luts(),
+        c.ffs()
+    );
+    // The 3x3 expand's eight weight ROMs (576 x 64 bits each) are block RAM.
+    assert!(
+        c.bram36() >= 8.0,
+        "weight ROMs not in block RAM: {:?}",
+        c.cells
+    );
+    // 128 MAC lanes (8-bit products), plus two DSPs per requantizer.
+    assert!(c.dsp() >= 128, "multipliers not in DSPs: {:?}", c.cells);
+}
