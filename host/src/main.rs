@@ -8,7 +8,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use squeezeflow_host::accuracy::AccuracyReport;
 use squeezeflow_host::frames::{Frame, FrameSource};
-use squeezeflow_model::float::{calibrate, quantize};
+use squeezeflow_model::calibration;
+use squeezeflow_model::float::quantize;
 use squeezeflow_model::reference::Prepared;
 use squeezeflow_model::report::Report;
 use squeezeflow_model::{builtin, file, onnx, FloatModel, Network, NetworkConfig, QuantModel};
@@ -71,6 +72,10 @@ enum Command {
         /// Calibration frames: images, folders of images, .y4m videos, `-` (Y4M on stdin).
         #[arg(long, num_args = 1.., required = true)]
         calibrate: Vec<String>,
+        /// How activation ranges are chosen: `max` (the default: the largest value seen) or
+        /// `percentile:P` (e.g. `percentile:99.99`).
+        #[arg(long, default_value = "max")]
+        calibration: String,
         /// The quantized model file to write (safetensors).
         #[arg(short, long)]
         output: PathBuf,
@@ -188,12 +193,17 @@ fn read_frames(args: &[String], n: usize) -> Result<Vec<Frame>> {
 }
 
 /// Imports, calibrates and quantizes an ONNX model.
-fn import(onnx_path: &std::path::Path, calib: &[String]) -> Result<(FloatModel, QuantModel)> {
+fn import(
+    onnx_path: &std::path::Path,
+    calib: &[String],
+    method: &str,
+) -> Result<(FloatModel, QuantModel)> {
+    let method: calibration::Method = method.parse()?;
     let fm = onnx::import_file(onnx_path)?;
     let frames = read_frames(calib, fm.network.config.input_size)
         .context("reading the calibration frames")?;
     let rgb: Vec<Vec<u8>> = frames.into_iter().map(|(_, f)| f).collect();
-    let ranges = calibrate(&fm, &rgb).context("calibrating")?;
+    let ranges = calibration::ranges(&fm, &rgb, method).context("calibrating")?;
     let qm = quantize(&fm, &ranges).context("quantizing")?;
     Ok((fm, qm))
 }
@@ -223,11 +233,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::Import {
             onnx: onnx_path,
             calibrate,
+            calibration,
             output,
             score,
             json,
         } => {
-            let (fm, qm) = import(&onnx_path, &calibrate)?;
+            let (fm, qm) = import(&onnx_path, &calibrate, &calibration)?;
             file::save(&qm, &output)?;
             eprintln!(
                 "wrote {} ({}, {} at {}x{})",

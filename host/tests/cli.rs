@@ -82,3 +82,154 @@ fn info_table_and_paper_sizes_from_a_config_file() {
     assert!(!ok && err.contains("/nonexistent.toml"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `../shared` beside the checkout; `None` (with a loud message) when absent, a failure under CI.
+fn shared() -> Option<std::path::PathBuf> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    if p.is_dir() {
+        return Some(p);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("../shared is missing beside the checkout, and CI is set");
+    }
+    eprintln!("\n*** SKIPPED: ../shared is not beside this checkout; this test did not run ***\n");
+    None
+}
+
+fn squeezeflow_stdin(args: &[&str], input: &[u8]) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_squeezeflow"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run squeezeflow");
+    let mut stdin = child.stdin.take().unwrap();
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn classify_sees_the_cat_with_the_built_in_model() {
+    let Some(shared) = shared() else { return };
+    let chelsea = shared.join("frames/chelsea.png");
+    let (ok, out, err) = squeezeflow(&["classify", "--json", chelsea.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["label"], "chelsea");
+    assert_eq!(v[0]["top"][0]["index"], 285);
+    assert_eq!(v[0]["top"][0]["name"], "Egyptian cat");
+    assert_eq!(v[0]["top"].as_array().unwrap().len(), 5);
+    let (ok, out, _) = squeezeflow(&["classify", chelsea.to_str().unwrap()]);
+    assert!(ok && out.contains("Egyptian cat"), "{out}");
+}
+
+#[test]
+fn classify_reads_y4m_from_stdin_frame_by_frame() {
+    // Two full 224x224 4:2:0 frames, then a truncated one.
+    let frame = 224 * 224 * 3 / 2;
+    let mut y4m = b"YUV4MPEG2 W224 H224 F30:1 Ip A1:1 C420jpeg XCOLORRANGE=FULL\n".to_vec();
+    for _ in 0..2 {
+        y4m.extend_from_slice(b"FRAME\n");
+        y4m.extend(std::iter::repeat_n(128u8, frame));
+    }
+    y4m.extend_from_slice(b"FRAME\n");
+    y4m.extend(std::iter::repeat_n(128u8, 1000));
+    let (ok, out, err) = squeezeflow_stdin(&["classify", "--top", "1", "-"], &y4m);
+    assert!(!ok);
+    assert!(
+        out.contains("stdin[0]") && out.contains("stdin[1]"),
+        "{out}"
+    );
+    assert!(
+        err.contains("frame 2 is truncated: 1000 of 75264 bytes"),
+        "{err}"
+    );
+    let (ok, _, err) = squeezeflow_stdin(&["classify", "-"], b"YUV4MPEG2 W2 H2 C420p10\n");
+    assert!(!ok && err.contains("C420p10"), "{err}");
+}
+
+#[test]
+fn import_errors_name_the_file() {
+    let dir = std::env::temp_dir().join(format!("sqf-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("m.safetensors");
+    let (ok, _, err) = squeezeflow(&[
+        "import",
+        "/nonexistent/net.onnx",
+        "--calibrate",
+        "synthetic",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!ok && err.contains("/nonexistent/net.onnx"), "{err}");
+    let bad = dir.join("bad.onnx");
+    std::fs::write(&bad, b"\x08\x07\x12\xff\xff").unwrap();
+    let (ok, _, err) = squeezeflow(&[
+        "import",
+        bad.to_str().unwrap(),
+        "--calibrate",
+        "synthetic",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && err.contains("bad.onnx") && err.contains("ONNX"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn import_then_accuracy_on_the_real_model() {
+    let Some(shared) = shared() else { return };
+    let dir = std::env::temp_dir().join(format!("sqf-import-ok-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("m.safetensors");
+    let onnx = shared.join("models/squeezenet1_1.onnx");
+    let chelsea = shared.join("frames/chelsea.png");
+    let (ok, stdout, err) = squeezeflow(&[
+        "import",
+        onnx.to_str().unwrap(),
+        "--calibrate",
+        shared
+            .join("frames/calibration/rocket.png")
+            .to_str()
+            .unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--score",
+        chelsea.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["summary"]["frames"], 1);
+    assert_eq!(v["frames"][0]["label"], "chelsea");
+    assert!(v["frames"][0]["cosine"].as_f64().unwrap() > 0.99);
+    let (ok, table, err) = squeezeflow(&[
+        "accuracy",
+        "--model",
+        out.to_str().unwrap(),
+        "--onnx",
+        onnx.to_str().unwrap(),
+        chelsea.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        table.contains("mean cosine") && table.contains("chelsea"),
+        "{table}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -4,6 +4,7 @@
 //! This crate knows no hardware. Everything the hardware computes is defined here first.
 
 pub mod builtin;
+pub mod calibration;
 pub mod config;
 pub mod error;
 pub mod file;

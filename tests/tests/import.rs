@@ -553,7 +553,7 @@ fn float_reference_agrees_with_tract() {
     .into();
     let out = model.run(tvec!(input.into())).unwrap();
     let theirs: Vec<f32> = out[0]
-        .to_array_view::<f32>()
+        .to_plain_array_view::<f32>()
         .unwrap()
         .iter()
         .copied()
