@@ -10,16 +10,19 @@
 //! (The first fork, the FIFO and the add exist only with a bypass.) Width converters sit
 //! wherever one block's `pe` differs from the next one's `simd`.
 //!
-//! **Buffering that keeps the branches from deadlocking.** The concatenation takes expand1x1's
-//! outputs for pixel p before expand3x3's. To produce pixel (y, x), expand3x3 (3x3, pad 1) must
-//! have seen squeeze pixel (y+1, x+1): up to W+1 pixels beyond p, where W is the map width.
-//! Those pixels also go to expand1x1, which cannot emit past pixel p while the concatenation
-//! waits; so expand1x1 must be able to hold W+1 squeeze pixels beyond the one it works on. Its
-//! line buffer writes up to `rows - 1` rows ahead of the row it computes, so at the end of a row
-//! it holds `(rows - 1) * W` pixels ahead: `rows - 1 >= 2` suffices, and rows are a power of
-//! two: 4 rows (`EXPAND1X1_ROWS`). The same argument sizes the bypass FIFO: the add takes
-//! concat pixel p with bypass pixel p, and the squeeze path needs input up to W+1 pixels beyond
-//! p to produce it, so the bypass FIFO holds W+3 pixels (two of margin) of the module's input.
+//! **Buffering that keeps the branches from deadlocking, and running at full rate.** The
+//! concatenation takes expand1x1's outputs for pixel p before expand3x3's. An engine starts an
+//! output row only when every input row of its window is complete, so before expand3x3 (3x3,
+//! pad 1) produces any pixel of row y it must hold squeeze row y+1 entirely: up to 2W pixels
+//! beyond the first pixel of row y, where W is the map width. Those pixels also go to
+//! expand1x1, which cannot emit past pixel p while the concatenation waits; so expand1x1 must
+//! hold 2W squeeze pixels beyond the one it works on, and W more keep the squeeze stream flowing
+//! while expand3x3 works through a row (no bubble at row starts). Its line buffer writes up to
+//! `rows - 1` rows ahead of the row it computes: `rows - 1 >= 3`, so 4 rows
+//! (`EXPAND1X1_ROWS`). The same argument sizes the bypass FIFO: the add takes concat pixel p with
+//! bypass pixel p, and the squeeze path needs the module's input up to 2W pixels beyond p to
+//! produce it, so the bypass FIFO holds 3W + 4 pixels of the module's input
+//! (`bypass_fifo_pixels`). Smaller FIFOs deadlock (a test shows it).
 
 use squeezeflow_model::network::{FireBypass, FireLayer};
 use squeezeflow_model::QuantModel;
@@ -30,7 +33,7 @@ use crate::graph::{End, Graph, GraphBuilder, Node};
 use crate::HwError;
 
 /// Line-buffer rows of the 1x1 expand (see the module documentation).
-pub const EXPAND1X1_ROWS: usize = 3;
+pub const EXPAND1X1_ROWS: usize = 4;
 
 /// Folding of one convolution: output channels and input channels in parallel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -114,6 +117,27 @@ pub fn add_fire(
     from: End,
     in_lanes: usize,
 ) -> Result<End, HwError> {
+    add_fire_sized(
+        b,
+        f,
+        model,
+        fold,
+        from,
+        in_lanes,
+        bypass_fifo_pixels(f.input.w),
+    )
+}
+
+/// [`add_fire`] with a chosen bypass FIFO size in pixels (tests show what too small does).
+pub fn add_fire_sized(
+    b: &mut GraphBuilder,
+    f: &FireLayer,
+    model: &QuantModel,
+    fold: &FireFold,
+    from: End,
+    in_lanes: usize,
+    fifo_pixels: usize,
+) -> Result<End, HwError> {
     let (c1, c3) = (f.expand1x1.out_channels(), f.expand3x3.out_channels());
     let cat = fold.cat_lanes;
     if cat == 0 || c1 % cat != 0 || c3 % cat != 0 {
@@ -184,8 +208,8 @@ pub fn add_fire(
     let Some(bp) = bypass else {
         return Ok(cat_out);
     };
-    // Bypass: FIFO of W+3 input pixels, then the optional 1x1 conv, then the add.
-    let depth_beats = (f.input.w + 3) * f.input.c / src_lanes;
+    // Bypass: FIFO of 3W+4 input pixels, then the optional 1x1 conv, then the add.
+    let depth_beats = fifo_pixels * f.input.c / src_lanes;
     let fifo = StreamFifo::new(src_lanes, depth_beats);
     let nf = b.add(
         &format!("{}.bypass_fifo", f.name),
@@ -222,12 +246,28 @@ pub fn add_fire(
     Ok(End::Node { node: na, port: 0 })
 }
 
+/// Pixels the bypass FIFO holds for a map `w` pixels wide (see the module documentation).
+pub fn bypass_fifo_pixels(w: usize) -> usize {
+    3 * w + 4
+}
+
 /// A Fire module on its own, as a block: `in_lanes` channels a beat in, `fold.cat_lanes` out.
 pub fn fire_block(
     f: &FireLayer,
     model: &QuantModel,
     fold: &FireFold,
     in_lanes: usize,
+) -> Result<Graph, HwError> {
+    fire_block_sized(f, model, fold, in_lanes, bypass_fifo_pixels(f.input.w))
+}
+
+/// [`fire_block`] with a chosen bypass FIFO size in pixels.
+pub fn fire_block_sized(
+    f: &FireLayer,
+    model: &QuantModel,
+    fold: &FireFold,
+    in_lanes: usize,
+    fifo_pixels: usize,
 ) -> Result<Graph, HwError> {
     if in_lanes == 0 || !f.input.c.is_multiple_of(in_lanes) {
         return Err(HwError::Folding(format!(
@@ -236,7 +276,7 @@ pub fn fire_block(
         )));
     }
     let mut b = GraphBuilder::default();
-    let out = add_fire(&mut b, f, model, fold, End::Outside, in_lanes)?;
+    let out = add_fire_sized(&mut b, f, model, fold, End::Outside, in_lanes, fifo_pixels)?;
     b.connect(out, End::Outside);
     Ok(b.build(in_lanes, fold.cat_lanes))
 }

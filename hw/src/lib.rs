@@ -10,9 +10,11 @@ pub mod bundle;
 pub mod conv;
 pub mod fifo;
 pub mod fire;
+pub mod folding;
 pub mod graph;
 pub mod harness;
 pub mod leaf;
+pub mod network;
 pub mod synth;
 
 pub use squeezeflow_model as model;

@@ -1,7 +1,7 @@
 //! Fire modules (none, simple and complex bypass) in rust-hdl's simulator against the integer
 //! reference, with random stalls, and their cycles per frame against the estimate.
 
-use squeezeflow_hw::fire::{fire_block, FireFold, Fold};
+use squeezeflow_hw::fire::{bypass_fifo_pixels, fire_block, fire_block_sized, FireFold, Fold};
 use squeezeflow_hw::harness::{run_stream, Stalls};
 use squeezeflow_model::config::{Bypass, Conv1Spec, FireSpec, NetworkConfig};
 use squeezeflow_model::float::synthetic_frame;
@@ -117,4 +117,33 @@ fn fire_with_simple_bypass() {
 fn fire_with_complex_bypass() {
     let (m, e) = check_fire(Bypass::Complex, "fire2", FOLD, 8);
     assert!(m.abs_diff(e) <= e / 50 + 8, "measured {m}, estimated {e}");
+}
+
+/// The bypass FIFO is sized from the geometry; one row's worth is too small and deadlocks.
+#[test]
+fn undersized_bypass_fifo_deadlocks() {
+    let m = QuantModel::synthetic(&config(Bypass::Simple), 3).unwrap();
+    let f = m
+        .network
+        .fires()
+        .find(|f| f.name == "fire3")
+        .unwrap()
+        .clone();
+    let frame = synthetic_frame(m.network.input_shape(), 1);
+    let t = run(&m, &frame, Path::Fast).unwrap();
+    let input = t.tensor("fire2").unwrap().data.clone();
+    let w = f.input.w;
+    assert!(bypass_fifo_pixels(w) > w);
+    let mut g = fire_block_sized(&f, &m, &FOLD, 4, w).unwrap();
+    let e = run_stream(
+        &mut g,
+        &[&input],
+        &[f.input.len()],
+        1,
+        f.output.len(),
+        Stalls::NONE,
+        5_000,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("deadlock"), "{e}");
 }

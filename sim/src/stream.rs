@@ -125,3 +125,92 @@ impl StreamDut for VerilatedStreams<'_> {
         self.inst.tick(self.clock);
     }
 }
+
+/// The network top level (`s_axis_tdata` 24-bit RGB pixels, `m_axis_tdata` 16-bit logits) as a
+/// [`StreamDut`] with 3 input lanes and 2 output lanes.
+pub struct VerilatedTop<'a> {
+    inst: Instance<'a>,
+    clock: usize,
+    reset: usize,
+    s_tdata: usize,
+    s_tvalid: usize,
+    s_tlast: usize,
+    s_tready: usize,
+    m_tdata: usize,
+    m_tvalid: usize,
+    m_tlast: usize,
+    m_tready: usize,
+}
+
+impl<'a> VerilatedTop<'a> {
+    pub fn new(model: &'a Model) -> Result<Self, SimError> {
+        let p = |n: &str| model.port(n);
+        Ok(VerilatedTop {
+            clock: p("clock")?,
+            reset: p("reset")?,
+            s_tdata: p("s_axis_tdata")?,
+            s_tvalid: p("s_axis_tvalid")?,
+            s_tlast: p("s_axis_tlast")?,
+            s_tready: p("s_axis_tready")?,
+            m_tdata: p("m_axis_tdata")?,
+            m_tvalid: p("m_axis_tvalid")?,
+            m_tlast: p("m_axis_tlast")?,
+            m_tready: p("m_axis_tready")?,
+            inst: model.instance(),
+        })
+    }
+    pub fn instance(&mut self) -> &mut Instance<'a> {
+        &mut self.inst
+    }
+}
+
+impl StreamDut for VerilatedTop<'_> {
+    fn input_lanes(&self) -> Vec<usize> {
+        vec![3]
+    }
+    fn reset(&mut self, cycles: usize) {
+        self.inst.set(self.reset, 1);
+        self.inst.eval();
+        for _ in 0..cycles {
+            self.inst.tick(self.clock);
+        }
+        self.inst.set(self.reset, 0);
+        self.inst.eval();
+    }
+    fn drive_input(&mut self, _i: usize, beat: Option<(&[u8], bool)>) {
+        match beat {
+            Some((d, last)) => {
+                let px = d[0] as u64 | (d[1] as u64) << 8 | (d[2] as u64) << 16;
+                self.inst.set(self.s_tdata, px);
+                self.inst.set(self.s_tvalid, 1);
+                self.inst.set(self.s_tlast, last as u64);
+            }
+            None => {
+                self.inst.set(self.s_tvalid, 0);
+                self.inst.set(self.s_tlast, 0);
+            }
+        }
+    }
+    fn drive_output_ready(&mut self, ready: bool) {
+        self.inst.set(self.m_tready, ready as u64);
+    }
+    fn settle(&mut self) {
+        self.inst.eval();
+    }
+    fn input_ready(&self, _i: usize) -> bool {
+        self.inst.get(self.s_tready) != 0
+    }
+    fn output(&self) -> Option<(Vec<u8>, bool)> {
+        if self.inst.get(self.m_tvalid) == 0 {
+            return None;
+        }
+        let v = self.inst.get(self.m_tdata);
+        Some((
+            vec![v as u8, (v >> 8) as u8],
+            self.inst.get(self.m_tlast) != 0,
+        ))
+    }
+    fn tick(&mut self) {
+        self.inst.tick(self.clock);
+    }
+}

@@ -1,0 +1,232 @@
+//! Folding: how many MAC lanes each layer gets.
+//!
+//! In a dataflow pipeline the slowest layer sets the frame rate, so lanes spent on a faster
+//! layer are wasted. [`plan`] finds the smallest frame period T (cycles per frame) whose cheapest
+//! folding fits a MAC-lane budget: for a candidate T, every convolution takes the fewest lanes
+//! (`pe` x `simd`, `pe` dividing its output channels, `simd` its input channels, at most
+//! [`MAX_SIMD`]) that finish a frame within T, every stream block takes the fewest byte lanes
+//! that keep up with T, and T is found by bisection. Per-layer overrides from the `[hardware]`
+//! table of a network file are kept as given.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use squeezeflow_model::network::{ConvLayer, FireBypass, Network, Stage};
+
+use crate::conv::{ConvGeom, MAX_SIMD};
+use crate::fire::{FireFold, Fold, EXPAND1X1_ROWS};
+use crate::HwError;
+
+/// The default MAC-lane budget: a frame of SqueezeNet v1.1 in about 1.4 M cycles, which
+/// Verilator runs in seconds.
+pub const DEFAULT_MAC_BUDGET: usize = 256;
+
+/// The `[hardware]` table of a network file (all optional).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HardwareConfig {
+    /// MAC lanes to spread over the layers.
+    pub mac_budget: Option<usize>,
+    /// Nominal clock for throughput figures.
+    pub clock_mhz: Option<f64>,
+    /// Folding overrides by layer name: `"fire2.squeeze" = { pe = 4, simd = 8 }`.
+    #[serde(default)]
+    pub fold: BTreeMap<String, Fold>,
+    /// Stream-width overrides by block: `pool1`, `fire2.concat`, `avgpool`.
+    #[serde(default)]
+    pub lanes: BTreeMap<String, usize>,
+}
+
+#[derive(Deserialize)]
+struct FileWithHardware {
+    #[serde(default)]
+    hardware: Option<HardwareConfig>,
+}
+
+impl HardwareConfig {
+    /// Reads the `[hardware]` table of a network file (other keys are the model's business).
+    pub fn from_toml_str(text: &str) -> Result<Self, HwError> {
+        let f: FileWithHardware = toml::from_str(text)
+            .map_err(|e| HwError::Folding(format!("[hardware]: {}", e.message())))?;
+        Ok(f.hardware.unwrap_or_default())
+    }
+}
+
+/// A complete folding for a network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Every convolution's folding, by layer name.
+    pub fold: BTreeMap<String, Fold>,
+    /// Byte lanes of the stream blocks: max pools (`pool1`), concatenations (`fire2.concat`),
+    /// the global average pool (`avgpool`).
+    pub lanes: BTreeMap<String, usize>,
+}
+
+impl Plan {
+    pub fn fire_fold(&self, f: &squeezeflow_model::network::FireLayer) -> FireFold {
+        FireFold {
+            squeeze: self.fold[&f.squeeze.name],
+            expand1x1: self.fold[&f.expand1x1.name],
+            expand3x3: self.fold[&f.expand3x3.name],
+            bypass: match &f.bypass {
+                FireBypass::Conv(l) => Some(self.fold[&l.name]),
+                _ => None,
+            },
+            cat_lanes: self.lanes[&format!("{}.concat", f.name)],
+        }
+    }
+    pub fn mac_lanes(&self) -> usize {
+        self.fold.values().map(|f| f.pe * f.simd).sum()
+    }
+}
+
+fn divisors(n: usize) -> Vec<usize> {
+    (1..=n).filter(|d| n % d == 0).collect()
+}
+
+fn min_rows(l: &ConvLayer) -> usize {
+    if l.name.ends_with(".expand1x1") {
+        EXPAND1X1_ROWS
+    } else {
+        0
+    }
+}
+
+/// Cycles per frame of a layer under a folding.
+pub fn conv_cycles(l: &ConvLayer, f: Fold) -> u64 {
+    ConvGeom::new(l, f.pe, f.simd, min_rows(l))
+        .map(|g| g.cycles_per_frame())
+        .unwrap_or(u64::MAX)
+}
+
+/// The cheapest folding that finishes a frame within `t` cycles (fewest lanes, then larger
+/// `simd`), or the fastest one if none does.
+pub fn cheapest_fold(l: &ConvLayer, t: u64) -> Fold {
+    let mut best: Option<(usize, usize, Fold)> = None;
+    let mut fastest = (u64::MAX, Fold { pe: 1, simd: 1 });
+    for &simd in divisors(l.in_channels()).iter().filter(|&&s| s <= MAX_SIMD) {
+        for &pe in &divisors(l.out_channels()) {
+            let f = Fold { pe, simd };
+            let c = conv_cycles(l, f);
+            if c < fastest.0 {
+                fastest = (c, f);
+            }
+            if c <= t {
+                let key = (pe * simd, usize::MAX - simd);
+                if best.is_none_or(|(a, b, _)| key < (a, b)) {
+                    best = Some((key.0, key.1, f));
+                }
+                break; // larger pe only costs more lanes
+            }
+        }
+    }
+    best.map(|b| b.2).unwrap_or(fastest.1)
+}
+
+/// The fewest byte lanes (a divisor of `channels` among `allowed`) that move `beats_per_lane`
+/// beats within `t` cycles (`extra` cycles added).
+fn cheapest_lanes(allowed: &[usize], bytes: u64, extra: u64, t: u64) -> usize {
+    allowed
+        .iter()
+        .copied()
+        .find(|&l| bytes / l as u64 + extra <= t)
+        .unwrap_or(*allowed.last().expect("at least one lane count"))
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// The folding for every layer at frame period `t`.
+fn plan_for(net: &Network, t: u64, hw: &HardwareConfig) -> Plan {
+    let mut fold = BTreeMap::new();
+    let mut lanes = BTreeMap::new();
+    for l in net.convs() {
+        let f = hw
+            .fold
+            .get(&l.name)
+            .copied()
+            .unwrap_or_else(|| cheapest_fold(l, t));
+        fold.insert(l.name.clone(), f);
+    }
+    for s in &net.stages {
+        match s {
+            Stage::MaxPool(p) => {
+                let allowed = divisors(p.input.c);
+                let n = hw
+                    .lanes
+                    .get(&p.name)
+                    .copied()
+                    .unwrap_or_else(|| cheapest_lanes(&allowed, p.input.len() as u64, 0, t));
+                lanes.insert(p.name.clone(), n);
+            }
+            Stage::Fire(f) => {
+                let key = format!("{}.concat", f.name);
+                let (c1, c3) = (f.expand1x1.out_channels(), f.expand3x3.out_channels());
+                let allowed = divisors(gcd(c1, c3));
+                let n = hw
+                    .lanes
+                    .get(&key)
+                    .copied()
+                    .unwrap_or_else(|| cheapest_lanes(&allowed, f.output.len() as u64, 0, t));
+                lanes.insert(key, n);
+            }
+            Stage::AvgPool(p) => {
+                let allowed = divisors(p.input.c);
+                let c = p.input.c as u64;
+                let n =
+                    hw.lanes.get(&p.name).copied().unwrap_or_else(|| {
+                        cheapest_lanes(&allowed, p.input.len() as u64, c + 4, t)
+                    });
+                lanes.insert(p.name.clone(), n);
+            }
+            Stage::Conv(_) => {}
+        }
+    }
+    Plan { fold, lanes }
+}
+
+/// Chooses the folding for a MAC-lane budget (see the module documentation).
+pub fn plan(net: &Network, hw: &HardwareConfig) -> Result<Plan, HwError> {
+    let budget = hw.mac_budget.unwrap_or(DEFAULT_MAC_BUDGET);
+    for (name, f) in &hw.fold {
+        let l = net
+            .convs()
+            .into_iter()
+            .find(|l| &l.name == name)
+            .ok_or_else(|| {
+                HwError::Folding(format!(
+                    "[hardware.fold] names '{name}', which is not a convolution of this network"
+                ))
+            })?;
+        ConvGeom::new(l, f.pe, f.simd, 0)?;
+    }
+    // Bisection on the frame period.
+    let slowest = net
+        .convs()
+        .iter()
+        .map(|l| conv_cycles(l, Fold { pe: 1, simd: 1 }))
+        .max()
+        .unwrap_or(1);
+    let floor = net.input_shape().pixels() as u64; // one pixel a beat in
+    let (mut lo, mut hi) = (floor.max(1), slowest.max(floor));
+    if plan_for(net, hi, hw).mac_lanes() > budget {
+        return Err(HwError::Folding(format!(
+            "a MAC budget of {budget} lanes is below the {} lanes the slowest folding needs",
+            plan_for(net, hi, hw).mac_lanes()
+        )));
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if plan_for(net, mid, hw).mac_lanes() <= budget {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    Ok(plan_for(net, hi, hw))
+}

@@ -1,0 +1,147 @@
+//! Small whole networks (each bypass kind) as Verilog in Verilator, fed frame after frame with
+//! random stalls on both streams: every logit equals the integer reference, and the measured
+//! cycles per frame match the estimate.
+
+use squeezeflow_hw::bundle::write_block;
+use squeezeflow_hw::folding::{plan, HardwareConfig};
+use squeezeflow_hw::harness::{drive, run_stream, Stalls};
+use squeezeflow_hw::network::{estimate, network_graph, Top};
+use squeezeflow_model::config::{Bypass, Conv1Spec, FireSpec, NetworkConfig};
+use squeezeflow_model::float::synthetic_frame;
+use squeezeflow_model::reference::{run, Path};
+use squeezeflow_model::QuantModel;
+use squeezeflow_sim::stream::VerilatedTop;
+use squeezeflow_tests::{lint_iverilog, lint_verilator, scratch, verilate};
+
+fn tiny(bypass: Bypass, input: usize) -> NetworkConfig {
+    NetworkConfig {
+        name: format!("tiny-{bypass:?}").to_lowercase(),
+        input_size: input,
+        num_classes: 10,
+        conv1: Conv1Spec {
+            channels: 16,
+            kernel: 3,
+            stride: 2,
+        },
+        fires: vec![
+            FireSpec {
+                squeeze: 4,
+                expand1x1: 8,
+                expand3x3: 8,
+            },
+            FireSpec {
+                squeeze: 4,
+                expand1x1: 8,
+                expand3x3: 8,
+            },
+            FireSpec {
+                squeeze: 8,
+                expand1x1: 16,
+                expand3x3: 16,
+            },
+            FireSpec {
+                squeeze: 8,
+                expand1x1: 16,
+                expand3x3: 16,
+            },
+        ],
+        pool_after: vec!["conv1".into(), "fire3".into()],
+        bypass,
+        meta: None,
+    }
+}
+
+fn logits_bytes(l: &[u16]) -> Vec<u8> {
+    l.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn check_network(bypass: Bypass, input: usize, budget: usize) {
+    let m = QuantModel::synthetic(&tiny(bypass, input), 21).unwrap();
+    let hw = HardwareConfig {
+        mac_budget: Some(budget),
+        ..Default::default()
+    };
+    let p = plan(&m.network, &hw).unwrap();
+    let est = estimate(&m, &p).unwrap();
+    let frames: Vec<Vec<u8>> = (0..4)
+        .map(|i| synthetic_frame(m.network.input_shape(), 100 + i))
+        .collect();
+    let want: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|f| logits_bytes(&run(&m, f, Path::Fast).unwrap().logits))
+        .collect();
+    let flat = frames.concat();
+    let frame_bytes = m.network.input_shape().len();
+    let out_bytes = 2 * m.network.config.num_classes;
+
+    // rust-hdl's simulator, on the graph.
+    let mut g = network_graph(&m, &p).unwrap();
+    let r = run_stream(
+        &mut g,
+        &[&flat],
+        &[frame_bytes],
+        4,
+        out_bytes,
+        Stalls::random(2),
+        200_000,
+    )
+    .unwrap();
+    assert_eq!(
+        r.frames, want,
+        "{bypass:?}: rust-hdl simulation differs from the reference"
+    );
+
+    // The exported Verilog, in Verilator.
+    let tag = format!("net_{bypass:?}").to_lowercase();
+    let mut top = Top::new(network_graph(&m, &p).unwrap());
+    let design = write_block(&mut top, &scratch(&tag)).unwrap();
+    lint_verilator(&design);
+    lint_iverilog(&design);
+    let model = verilate(&design);
+    for stalls in [Stalls::random(5), Stalls::NONE] {
+        let mut dut = VerilatedTop::new(&model).unwrap();
+        let v = drive(
+            &mut dut,
+            &[&flat],
+            &[frame_bytes],
+            4,
+            out_bytes,
+            stalls,
+            200_000,
+        )
+        .unwrap();
+        for (i, (got, want)) in v.frames.iter().zip(&want).enumerate() {
+            assert_eq!(
+                got, want,
+                "{bypass:?}: frame {i} logits differ ({stalls:?})"
+            );
+        }
+        if stalls.input == 0.0 {
+            let measured = v.steady_cycles_per_frame().unwrap();
+            let e = est.cycles_per_frame;
+            eprintln!(
+                "{bypass:?}: {measured} cycles/frame measured, {e} estimated, {} lanes",
+                est.mac_lanes
+            );
+            assert!(
+                measured.abs_diff(e) * 50 <= e,
+                "{bypass:?}: measured {measured} vs estimate {e} (over 2%)"
+            );
+        }
+    }
+}
+
+#[test]
+fn small_network_no_bypass() {
+    check_network(Bypass::None, 40, 48);
+}
+
+#[test]
+fn small_network_simple_bypass() {
+    check_network(Bypass::Simple, 36, 40);
+}
+
+#[test]
+fn small_network_complex_bypass() {
+    check_network(Bypass::Complex, 32, 64);
+}
