@@ -81,7 +81,7 @@ impl Plan {
 }
 
 fn divisors(n: usize) -> Vec<usize> {
-    (1..=n).filter(|d| n % d == 0).collect()
+    (1..=n).filter(|d| n.is_multiple_of(*d)).collect()
 }
 
 fn min_rows(l: &ConvLayer) -> usize {
