@@ -79,3 +79,149 @@ no_mem_files!(
     crate::blocks::StreamFifo,
     crate::blocks::Broadcast
 );
+
+/// Bundle format tag and version (in `manifest.json`).
+pub const BUNDLE_FORMAT: &str = "squeezeflow-bundle";
+pub const BUNDLE_VERSION: u32 = 1;
+/// The nominal clock when none is given.
+pub const DEFAULT_CLOCK_MHZ: f64 = 200.0;
+
+/// `manifest.json`: everything the host needs to drive a bundle and check its answers.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub version: u32,
+    /// The network (the same TOML the model file embeds).
+    pub network: String,
+    pub network_config: String,
+    /// FNV-1a 64 of the quantized model file (`model.safetensors` in the bundle), hex.
+    pub model_hash: String,
+    pub model_file: String,
+    pub source: String,
+    pub input: StreamFormat,
+    pub output: StreamFormat,
+    pub num_classes: usize,
+    pub input_size: usize,
+    /// Real value of one logit unit.
+    pub logit_scale: f32,
+    pub clock_mhz: f64,
+    pub cycles_per_frame: u64,
+    pub frames_per_second: f64,
+    pub mac_lanes: usize,
+    pub mac_utilization: f64,
+    pub macs_per_frame: u64,
+    pub memory_bits: u64,
+    pub weight_bits: u64,
+    pub folding: crate::folding::Plan,
+    pub layers: Vec<crate::network::LayerEstimate>,
+    /// Files of the bundle, in the order a tool reads the Verilog first.
+    pub files: Vec<String>,
+}
+
+/// A top-level stream's format.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct StreamFormat {
+    pub port: String,
+    pub tdata_bits: u32,
+    pub beat: String,
+    pub beats_per_frame: usize,
+}
+
+/// FNV-1a, 64 bits: a stable content hash.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Writes a complete bundle for a quantized model under a folding: `top.v`, `sqf_lib.v`, every
+/// `.mem` file, `model.safetensors` and `manifest.json`.
+pub fn write_bundle(
+    model: &squeezeflow_model::QuantModel,
+    plan: &crate::folding::Plan,
+    clock_mhz: f64,
+    dir: &Path,
+) -> Result<Manifest, HwError> {
+    let est = crate::network::estimate(model, plan)?;
+    let mut top = crate::network::Top::new(crate::network::network_graph(model, plan)?);
+    let written = write_block(&mut top, dir)?;
+    let model_bytes = squeezeflow_model::file::to_bytes(model)?;
+    let io = |e: std::io::Error| HwError::Io(format!("{}: {e}", dir.display()));
+    std::fs::write(dir.join("model.safetensors"), &model_bytes).map_err(io)?;
+    let mut files: Vec<String> = written
+        .sources
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    files.extend(top.mem_files().into_iter().map(|(n, _)| n));
+    files.push("model.safetensors".into());
+    files.push("manifest.json".into());
+    let cfg = model.config();
+    let n_in = cfg.input_size * cfg.input_size;
+    let manifest = Manifest {
+        format: BUNDLE_FORMAT.into(),
+        version: BUNDLE_VERSION,
+        network: cfg.name.clone(),
+        network_config: cfg.to_toml_string(),
+        model_hash: format!("{:016x}", fnv1a64(&model_bytes)),
+        model_file: "model.safetensors".into(),
+        source: model.source.clone(),
+        input: StreamFormat {
+            port: "s_axis".into(),
+            tdata_bits: 24,
+            beat:
+                "one RGB pixel: R bits 7:0, G 15:8, B 23:16; raster order; tlast on the last pixel"
+                    .into(),
+            beats_per_frame: n_in,
+        },
+        output: StreamFormat {
+            port: "m_axis".into(),
+            tdata_bits: 16,
+            beat: "one logit, unsigned 16-bit, class order; tlast on the last class".into(),
+            beats_per_frame: cfg.num_classes,
+        },
+        num_classes: cfg.num_classes,
+        input_size: cfg.input_size,
+        logit_scale: model.logit_scale,
+        clock_mhz,
+        cycles_per_frame: est.cycles_per_frame,
+        frames_per_second: clock_mhz * 1e6 / est.cycles_per_frame as f64,
+        mac_lanes: est.mac_lanes,
+        mac_utilization: est.mac_utilization,
+        macs_per_frame: est.macs_per_frame,
+        memory_bits: est.memory_bits,
+        weight_bits: est.weight_bits,
+        folding: plan.clone(),
+        layers: est.layers,
+        files,
+    };
+    let json = serde_json::to_string_pretty(&manifest).map_err(|e| HwError::Io(e.to_string()))?;
+    std::fs::write(dir.join("manifest.json"), json).map_err(io)?;
+    Ok(manifest)
+}
+
+/// Reads a bundle's manifest, checking the format.
+pub fn read_manifest(dir: &Path) -> Result<Manifest, HwError> {
+    let p = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&p)
+        .map_err(|e| HwError::Io(format!("{}: {e} (not a squeezeflow bundle?)", p.display())))?;
+    let m: Manifest =
+        serde_json::from_str(&text).map_err(|e| HwError::Io(format!("{}: {e}", p.display())))?;
+    if m.format != BUNDLE_FORMAT || m.version != BUNDLE_VERSION {
+        return Err(HwError::Io(format!(
+            "{}: format {} version {} is not a {BUNDLE_FORMAT} version {BUNDLE_VERSION} manifest",
+            p.display(),
+            m.format,
+            m.version
+        )));
+    }
+    Ok(m)
+}

@@ -8,7 +8,9 @@
 //! ```
 //!
 //! (The first fork, the FIFO and the add exist only with a bypass.) Width converters sit
-//! wherever one block's `pe` differs from the next one's `simd`.
+//! wherever one block's `pe` differs from the next one's `simd`, and each expand's output
+//! passes a FIFO of two pixels before the concatenation, so the two expands compute at the
+//! same time instead of taking turns.
 //!
 //! **Buffering that keeps the branches from deadlocking, and running at full rate.** The
 //! concatenation takes expand1x1's outputs for pixel p before expand3x3's. An engine starts an
@@ -182,6 +184,19 @@ pub fn add_fire_sized(
     let pixels = f.output.pixels();
     let a = adapt(b, &f.expand1x1.name, e1, in_lanes, cat, pixels * c1)?;
     let c = adapt(b, &f.expand3x3.name, e3, in_lanes, cat, pixels * c3)?;
+    // Two pixels of each branch's output, so one branch computes pixel p+1 while the
+    // concatenation drains the other's pixel p (without them the branches take turns).
+    let mut pixel_fifo = |label: &str, src: End, c: usize| {
+        let n = b.add(
+            label,
+            Node::Fifo(StreamFifo::new(cat, 2 * c / cat)),
+            (pixels * c / cat) as u64,
+        );
+        b.connect(src, End::Node { node: n, port: 0 });
+        End::Node { node: n, port: 0 }
+    };
+    let a = pixel_fifo(&format!("{}.expand1x1.fifo", f.name), a, c1);
+    let c = pixel_fifo(&format!("{}.expand3x3.fifo", f.name), c, c3);
     let concat = b.add(
         &format!("{}.concat", f.name),
         Node::Concat(Concat::new(cat, c1, c3)?),

@@ -149,7 +149,7 @@ impl crate::bundle::MemFiles for Top {
 }
 
 /// Estimates for one layer (a convolution, or a stream block).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct LayerEstimate {
     pub name: String,
     pub kind: String,
