@@ -187,6 +187,29 @@ pub fn center_crop(img: &RgbImage, n: usize) -> Result<Vec<u8>> {
 
 // ----- Images -----
 
+/// Writes an RGB8 image (HWC) as a PNG file.
+pub fn write_png(path: &Path, width: usize, height: usize, rgb: &[u8]) -> Result<()> {
+    let img = image::RgbImage::from_raw(width as u32, height as u32, rgb.to_vec())
+        .ok_or_else(|| anyhow!("{} bytes are not a {width}x{height} RGB image", rgb.len()))?;
+    img.save_with_format(path, image::ImageFormat::Png)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// A file name for a frame label: `astronaut_pan[3]` becomes `astronaut_pan_3`.
+pub fn label_file_name(label: &str) -> String {
+    label
+        .chars()
+        .filter(|&c| c != ']')
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Decodes a PNG or JPEG file to RGB8.
 pub fn read_image(path: &Path) -> Result<RgbImage> {
     let img = image::ImageReader::open(path)

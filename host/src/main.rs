@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use squeezeflow_host::accuracy::AccuracyReport;
-use squeezeflow_host::frames::{Frame, FrameSource};
+use squeezeflow_host::frames::{self, Frame, FrameSource};
 use squeezeflow_model::calibration;
 use squeezeflow_model::float::quantize;
 use squeezeflow_model::reference::Prepared;
@@ -102,6 +102,19 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Write each frame as the network sees it (after decoding, resizing and cropping) as a PNG
+    /// file named after its label.
+    Frames {
+        /// Frames: images, folders of images, .y4m videos, `-` (Y4M on stdin), `synthetic[:N]`.
+        #[arg(required = true)]
+        frames: Vec<String>,
+        /// The folder to write to (created if missing).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The network input size.
+        #[arg(long, default_value_t = 224)]
+        input_size: usize,
     },
     /// Compare an int8 model file with its float ONNX model: top-1 agreement, top-5 overlap and
     /// cosine similarity of the logits, per frame and on average.
@@ -258,6 +271,21 @@ fn run(cli: Cli) -> Result<()> {
             top,
             json,
         } => classify(model.as_deref(), &frames, top, json)?,
+        Command::Frames {
+            frames,
+            output,
+            input_size,
+        } => {
+            std::fs::create_dir_all(&output)
+                .with_context(|| format!("creating {}", output.display()))?;
+            let mut stdout = std::io::stdout().lock();
+            for item in FrameSource::open_all(&frames, input_size)? {
+                let (label, rgb) = item?;
+                let path = output.join(format!("{}.png", frames::label_file_name(&label)));
+                frames::write_png(&path, input_size, input_size, &rgb)?;
+                writeln!(stdout, "{}", path.display())?;
+            }
+        }
         Command::Accuracy {
             model,
             onnx: onnx_path,

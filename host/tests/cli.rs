@@ -233,3 +233,21 @@ fn import_then_accuracy_on_the_real_model() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn frames_writes_what_the_network_sees() {
+    let dir = std::env::temp_dir().join(format!("sqf-frames-cli-{}", std::process::id()));
+    let (ok, out, err) = squeezeflow(&[
+        "frames",
+        "synthetic:2",
+        "--input-size",
+        "16",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let png = dir.join("synthetic_1.png");
+    assert!(png.is_file(), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}
