@@ -119,16 +119,31 @@ fn attr_str(n: &NodeProto, name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Largest initializer accepted (values): far above any SqueezeNet layer's.
+const MAX_TENSOR_VALUES: usize = 1 << 28;
+
+/// Largest input size accepted.
+pub const MAX_INPUT_SIZE: i64 = 4096;
+
 /// Float data of an initializer (FLOAT, from `float_data` or little-endian `raw_data`).
 fn tensor_f32(t: &TensorProto) -> Result<Vec<f32>, ModelError> {
-    let n: i64 = t.dims.iter().product();
     if t.dims.iter().any(|&d| d < 0) {
         return Err(err(format!(
             "initializer '{}' has a negative dimension",
             t.name
         )));
     }
-    let n = n as usize;
+    let n = t
+        .dims
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d as usize))
+        .filter(|&n| n <= MAX_TENSOR_VALUES)
+        .ok_or_else(|| {
+            err(format!(
+                "initializer '{}' has the impossible shape {:?}",
+                t.name, t.dims
+            ))
+        })?;
     if t.data_type != proto::tensor_proto::DataType::FLOAT as i32 {
         return Err(err(format!(
             "initializer '{}' has ONNX data type {}, only FLOAT (1) is supported",
@@ -873,10 +888,12 @@ fn input_size(v: &proto::ValueInfoProto) -> Result<usize, ModelError> {
         .map(|d| d.map_or("?".to_string(), |v| v.to_string()))
         .collect();
     match dims.as_slice() {
-        [_, Some(3), Some(h), Some(w)] if h == w && *h > 0 => Ok(*h as usize),
+        [_, Some(3), Some(h), Some(w)] if h == w && *h > 0 && *h <= MAX_INPUT_SIZE => {
+            Ok(*h as usize)
+        }
         _ => Err(err(format!(
             "graph input '{name}' has shape [{}]; the family takes a fixed square RGB image, \
-             1x3xNxN",
+             1x3xNxN with N at most {MAX_INPUT_SIZE}",
             text.join(", ")
         ))),
     }

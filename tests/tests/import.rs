@@ -529,6 +529,34 @@ fn a_graph_off_the_family_names_the_first_node_that_does_not_fit() {
     assert!(e.contains("1x3xNxN"), "{e}");
 }
 
+#[test]
+fn corrupted_files_give_errors_not_panics() {
+    let good = tiny(true, standard_tail);
+    onnx::import_bytes(&good, "tiny", "test").unwrap();
+    let mut seed = 12345u64;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    let mut errors = 0;
+    for _ in 0..400 {
+        let mut b = good.clone();
+        for _ in 0..1 + next() % 4 {
+            let i = next() % b.len();
+            b[i] = next() as u8;
+        }
+        if next() % 4 == 0 {
+            b.truncate(next() % b.len());
+        }
+        if onnx::import_bytes(&b, "tiny", "test").is_err() {
+            errors += 1;
+        }
+    }
+    assert!(errors > 100, "{errors} of 400 corruptions were rejected");
+}
+
 /// Our float reference against tract, an independent ONNX runtime, on chelsea.
 #[cfg(feature = "tract")]
 #[test]
