@@ -6,6 +6,10 @@
 //! resized (Pillow's BILINEAR, which antialiases when shrinking) so its shorter side is
 //! `round(N * 256 / 224)` (256 for N = 224) and its longer side `round(long * short' / short)`,
 //! then the centre `N x N` is cropped at `floor((w - N) / 2)`, `floor((h - N) / 2)`.
+//!
+//! The resize is Pillow's `libImaging/Resample.c` (horizontal pass first, into `u8`), checked byte
+//! for byte against Pillow 12.3 on the shared photos and on random sizes. Pillow 13.0 sometimes
+//! runs the vertical pass first, which can move a few pixels by one level.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
