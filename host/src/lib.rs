@@ -1,5 +1,6 @@
 //! squeezeflow-host: the command line's library: frame sources and preprocessing, and the
 //! accuracy comparison of an int8 model with its float model.
 
+pub mod accel;
 pub mod accuracy;
 pub mod frames;

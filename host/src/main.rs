@@ -132,6 +132,119 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Generate the accelerator for a network: a self-contained Verilog bundle (top.v, the
+    /// primitive library, one .mem file per weight memory, the model file, manifest.json).
+    Gen {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        hw: HwArgs,
+        /// The bundle directory (default: out/<network>).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Print the manifest as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run frames through the accelerator in Verilator, cycle by cycle, and through the integer
+    /// reference; compare every logit. Exits non-zero on any mismatch.
+    Sim {
+        /// A bundle written by `gen` (default: generate one for the chosen model into
+        /// out/<network>).
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        hw: HwArgs,
+        /// Frames: a .y4m video, `-` (Y4M on stdin, e.g. from `ffmpeg -f yuv4mpegpipe -`),
+        /// images, folders of images, `synthetic[:N]`. Default: a short built-in clip.
+        frames: Vec<String>,
+        /// Stop after this many frames.
+        #[arg(long)]
+        max_frames: Option<usize>,
+        /// Probability of a stall on each stream in each cycle (0 = none), to exercise the
+        /// accelerator's flow control.
+        #[arg(long, default_value_t = 0.0)]
+        stall: f64,
+        /// Seed of the stall pattern.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write a VCD waveform of the whole run (large: use with few frames).
+        #[arg(long)]
+        vcd: Option<PathBuf>,
+        /// Cycles without progress after which the run stops as deadlocked.
+        #[arg(long, default_value_t = 5_000_000)]
+        max_idle: u64,
+        /// Classes to print per frame.
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        /// Write the JSON report here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+}
+
+/// Which quantized model: a file, a synthetic model for a network, or the built-in default.
+#[derive(Args, Clone, Debug)]
+struct ModelArgs {
+    /// A quantized model file (from `import`).
+    #[arg(long, conflicts_with_all = ["preset", "config"])]
+    model: Option<PathBuf>,
+    #[command(flatten)]
+    net: NetworkArgs,
+    /// Seed of the synthetic weights used with --preset or --config.
+    #[arg(long, default_value_t = 1)]
+    weights_seed: u64,
+}
+
+impl ModelArgs {
+    fn resolve(&self) -> Result<QuantModel> {
+        if let Some(p) = &self.model {
+            return Ok(file::load(p)?);
+        }
+        if self.net.preset.is_none() && self.net.config.is_none() && self.net.input_size.is_none() {
+            return Ok(builtin::default_model());
+        }
+        let cfg = self.net.resolve()?;
+        Ok(QuantModel::synthetic(&cfg, self.weights_seed)?)
+    }
+    fn hardware(&self) -> Result<squeezeflow_sim::hw::folding::HardwareConfig> {
+        match &self.net.config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                Ok(
+                    squeezeflow_sim::hw::folding::HardwareConfig::from_toml_str(&text)
+                        .with_context(|| p.display().to_string())?,
+                )
+            }
+            None => Ok(Default::default()),
+        }
+    }
+}
+
+/// Hardware options.
+#[derive(Args, Clone, Debug)]
+struct HwArgs {
+    /// MAC lanes to spread over the layers (default 256, or the config's [hardware] mac_budget).
+    #[arg(long)]
+    mac_budget: Option<usize>,
+    /// Nominal clock in MHz for throughput figures (default 200).
+    #[arg(long)]
+    clock_mhz: Option<f64>,
+}
+
+fn gen_options(model: &ModelArgs, hw: &HwArgs) -> Result<squeezeflow_host::accel::GenOptions> {
+    Ok(squeezeflow_host::accel::GenOptions {
+        hardware: model.hardware()?,
+        mac_budget: hw.mac_budget,
+        clock_mhz: hw.clock_mhz,
+    })
+}
+
+fn default_bundle_dir(qm: &QuantModel) -> PathBuf {
+    PathBuf::from("out").join(&qm.config().name)
 }
 
 /// One frame's classification.
@@ -304,6 +417,121 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             print_accuracy(&fm, &qm, &frames, json)?;
+        }
+        Command::Gen {
+            model,
+            hw,
+            output,
+            json,
+        } => {
+            let qm = model.resolve()?;
+            let dir = output.unwrap_or_else(|| default_bundle_dir(&qm));
+            let t = std::time::Instant::now();
+            let m = squeezeflow_host::accel::generate(&qm, &gen_options(&model, &hw)?, &dir)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&m)?);
+            } else {
+                println!("{}", squeezeflow_host::accel::describe(&m, &dir));
+                eprintln!("generated in {:.2} s", t.elapsed().as_secs_f64());
+            }
+        }
+        Command::Sim {
+            bundle,
+            model,
+            hw,
+            frames,
+            max_frames,
+            stall,
+            seed,
+            vcd,
+            max_idle,
+            top,
+            report,
+        } => {
+            if !(0.0..1.0).contains(&stall) {
+                bail!("--stall must be in [0, 1), not {stall}");
+            }
+            let dir = match bundle {
+                Some(d) => d,
+                None => {
+                    let qm = model.resolve()?;
+                    let dir = default_bundle_dir(&qm);
+                    let m =
+                        squeezeflow_host::accel::generate(&qm, &gen_options(&model, &hw)?, &dir)?;
+                    eprintln!("generated {}", squeezeflow_host::accel::describe(&m, &dir));
+                    dir
+                }
+            };
+            let b = squeezeflow_sim::network::Bundle::open(&dir).map_err(|e| anyhow::anyhow!(e))?;
+            let n = b.manifest.input_size;
+            let sources = if frames.is_empty() {
+                eprintln!(
+                    "frames: the built-in clip (4 frames of a pan across the astronaut photo)"
+                );
+                FrameSource::y4m(
+                    std::io::Cursor::new(squeezeflow_host::accel::BUILTIN_CLIP),
+                    "astronaut_pan",
+                    n,
+                )?
+            } else {
+                FrameSource::open_all(&frames, n)?
+            };
+            let opt = squeezeflow_host::accel::SimOptions {
+                max_frames,
+                stall,
+                seed,
+                vcd,
+                max_idle,
+                top,
+                quiet: false,
+            };
+            let r = squeezeflow_host::accel::simulate(&b, sources, &opt)?;
+            if let Some(p) = &report {
+                std::fs::write(p, serde_json::to_string_pretty(&r)?)
+                    .with_context(|| format!("writing {}", p.display()))?;
+            }
+            println!(
+                "{}: {} of {} frames match the integer reference bit for bit",
+                r.network, r.matched, r.frames
+            );
+            println!(
+                "cycles/frame: {} measured (steady state), {} estimated ({:+.2}%); first frame {} cycles; {:.1} fps at {} MHz; MAC utilisation {:.1}% of {} lanes",
+                r.measured_cycles_per_frame,
+                r.estimated_cycles_per_frame,
+                r.deviation * 100.0,
+                r.first_frame_cycles,
+                r.frames_per_second,
+                r.clock_mhz,
+                r.mac_utilization * 100.0,
+                r.mac_lanes
+            );
+            println!(
+                "Verilator: {} cycles in {:.1} s ({:.0} cycles/s, {:.1} s per frame); model build {:.1} s",
+                r.cycles,
+                r.sim_seconds,
+                r.cycles_per_second,
+                r.measured_cycles_per_frame as f64 / r.cycles_per_second,
+                r.build_seconds
+            );
+            if r.matched != r.frames {
+                let first = r
+                    .frame_reports
+                    .iter()
+                    .find(|f| !f.matches)
+                    .expect("a mismatching frame");
+                let mm = first.mismatch.as_ref().expect("mismatch details");
+                bail!(
+                    "{} of {} frames differ from the reference; first: frame {} ({}), class {} expected {} got {}; look at {}",
+                    r.frames - r.matched,
+                    r.frames,
+                    first.index,
+                    first.label,
+                    mm.class,
+                    mm.expected,
+                    mm.got,
+                    mm.layer_hint
+                );
+            }
         }
     }
     Ok(())

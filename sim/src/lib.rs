@@ -1,6 +1,7 @@
 //! squeezeflow-sim: cycle-accurate simulation of generated Verilog through our own Verilator
 //! bridge ([`verilator`]), and stream drivers over it ([`stream`]). Depends on `squeezeflow-hw`.
 
+pub mod network;
 pub mod stream;
 pub mod verilator;
 

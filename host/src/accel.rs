@@ -1,0 +1,308 @@
+//! The accelerator side of the command line: generating bundles (`gen`) and running them in
+//! Verilator against the integer reference (`sim`).
+
+use std::cell::RefCell;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+use squeezeflow_model::reference::Prepared;
+use squeezeflow_model::{builtin, QuantModel};
+use squeezeflow_sim::hw::bundle::{write_bundle, Manifest, DEFAULT_CLOCK_MHZ};
+use squeezeflow_sim::hw::folding::{plan, HardwareConfig};
+use squeezeflow_sim::hw::harness::Stalls;
+use squeezeflow_sim::network::{stream_frames, Bundle, FrameOut, RunOptions};
+use squeezeflow_sim::verilator::BuildOptions;
+use squeezeflow_sim::SimError;
+
+use crate::frames::FrameSource;
+
+/// A short real clip shipped with the tool (the first frames of a pan across NASA's public-domain
+/// astronaut photo), so the main job runs without any download.
+pub const BUILTIN_CLIP: &[u8] = include_bytes!("../assets/astronaut_pan4.y4m");
+
+/// Hardware options of `gen` (and of `sim` when it generates).
+#[derive(Clone, Debug, Default)]
+pub struct GenOptions {
+    pub hardware: HardwareConfig,
+    pub mac_budget: Option<usize>,
+    pub clock_mhz: Option<f64>,
+}
+
+/// Writes a bundle for `model` into `dir`.
+pub fn generate(model: &QuantModel, opt: &GenOptions, dir: &Path) -> Result<Manifest> {
+    let mut hw = opt.hardware.clone();
+    if let Some(b) = opt.mac_budget {
+        hw.mac_budget = Some(b);
+    }
+    let clock = opt.clock_mhz.or(hw.clock_mhz).unwrap_or(DEFAULT_CLOCK_MHZ);
+    if !(clock > 0.0 && clock.is_finite()) {
+        bail!("the clock must be a positive number of MHz, not {clock}");
+    }
+    let p = plan(&model.network, &hw)?;
+    let m = write_bundle(model, &p, clock, dir)
+        .with_context(|| format!("writing the bundle to {}", dir.display()))?;
+    Ok(m)
+}
+
+/// One line of the `gen` summary.
+pub fn describe(m: &Manifest, dir: &Path) -> String {
+    format!(
+        "{}: {} ({} files) — {} MAC lanes, {} cycles/frame estimated ({:.1} fps at {} MHz), MAC utilisation {:.1}%, {:.2} Mbit on chip ({:.2} Mbit weights)",
+        m.network,
+        dir.display(),
+        m.files.len(),
+        m.mac_lanes,
+        m.cycles_per_frame,
+        m.frames_per_second,
+        m.clock_mhz,
+        m.mac_utilization * 100.0,
+        m.memory_bits as f64 / 1e6,
+        m.weight_bits as f64 / 1e6
+    )
+}
+
+/// Options of `sim`.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    pub max_frames: Option<usize>,
+    pub stall: f64,
+    pub seed: u64,
+    pub vcd: Option<PathBuf>,
+    pub max_idle: u64,
+    pub top: usize,
+    pub quiet: bool,
+}
+
+/// Per-frame result of `sim`.
+#[derive(Clone, Debug, Serialize)]
+pub struct FrameReport {
+    pub index: usize,
+    pub label: String,
+    pub matches: bool,
+    pub cycles: u64,
+    pub done_cycle: u64,
+    /// (class, logit, real value, name)
+    pub top: Vec<(usize, u16, f32, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mismatch: Option<Mismatch>,
+}
+
+/// The first differing logit of a frame.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mismatch {
+    pub class: usize,
+    pub expected: u16,
+    pub got: u16,
+    pub differing: usize,
+    pub layer_hint: String,
+}
+
+/// The `sim` report.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimReport {
+    pub network: String,
+    pub bundle: String,
+    pub frames: usize,
+    pub matched: usize,
+    pub estimated_cycles_per_frame: u64,
+    /// Median of the frame-to-frame cycles after the first frame (the pipeline's steady state),
+    /// or the first frame's cycles when there is only one.
+    pub measured_cycles_per_frame: u64,
+    pub deviation: f64,
+    pub first_frame_cycles: u64,
+    pub clock_mhz: f64,
+    pub frames_per_second: f64,
+    pub mac_lanes: usize,
+    pub mac_utilization: f64,
+    pub build_seconds: f64,
+    pub sim_seconds: f64,
+    pub cycles: u64,
+    pub cycles_per_second: f64,
+    pub frame_reports: Vec<FrameReport>,
+}
+
+fn top_k(logits: &[u16], k: usize) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..logits.len()).collect();
+    idx.sort_by(|&a, &b| logits[b].cmp(&logits[a]).then(a.cmp(&b)));
+    idx.truncate(k);
+    idx
+}
+
+fn class_name(classes: &Option<Vec<&'static str>>, c: usize) -> String {
+    classes
+        .as_ref()
+        .and_then(|v| v.get(c))
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| format!("class {c}"))
+}
+
+/// Where to look when logits differ. An error upstream of conv10 spreads to every class through
+/// the 1x1 convolution, so a few differing classes point at conv10's output channels or at the
+/// average pool; most of them differing points at an earlier layer.
+fn layer_hint(differing: usize, classes: usize) -> String {
+    if differing * 20 <= classes {
+        "conv10 (the differing classes' output channels) or avgpool".into()
+    } else {
+        "an earlier layer (most logits differ): run again with --vcd and compare the layer streams"
+            .into()
+    }
+}
+
+/// Runs frames through a bundle in Verilator and through the integer reference.
+pub fn simulate(bundle: &Bundle, sources: FrameSource, opt: &SimOptions) -> Result<SimReport> {
+    let m = &bundle.manifest;
+    let t0 = Instant::now();
+    if !opt.quiet {
+        eprintln!(
+            "building the Verilator model of {} (cached after the first time)...",
+            bundle.dir.display()
+        );
+    }
+    let model = bundle
+        .build(&BuildOptions {
+            trace: opt.vcd.is_some(),
+            ..Default::default()
+        })
+        .map_err(|e| anyhow!(e))?;
+    let build_seconds = t0.elapsed().as_secs_f64();
+    let reference = Prepared::new(&bundle.model);
+    let classes = (m.num_classes == 1000).then(builtin::imagenet_classes);
+    let n = m.input_size;
+    // Labels and reference logits of the frames sent so far: the input side pushes, the output
+    // side reads (never at the same time).
+    let seen: RefCell<(Vec<String>, Vec<Vec<u16>>)> = RefCell::new((Vec::new(), Vec::new()));
+    let max = opt.max_frames.unwrap_or(usize::MAX);
+    let frames = sources.take(max).map(|f| {
+        let (label, rgb) = f.map_err(|e| SimError::Io(format!("{e:#}")))?;
+        if rgb.len() != n * n * 3 {
+            return Err(SimError::Design(format!(
+                "{label}: frame is not {n}x{n} RGB"
+            )));
+        }
+        let r = reference
+            .run(&rgb)
+            .map_err(|e| SimError::Design(e.to_string()))?;
+        let mut s = seen.borrow_mut();
+        s.0.push(label);
+        s.1.push(r.logits);
+        Ok(rgb)
+    });
+    let tty = std::io::stderr().is_terminal() && !opt.quiet;
+    let run = RunOptions {
+        stalls: Stalls {
+            input: opt.stall,
+            output: opt.stall,
+            seed: opt.seed,
+        },
+        max_idle: opt.max_idle,
+        vcd: opt.vcd.clone(),
+        progress: tty,
+    };
+    let mut reports: Vec<FrameReport> = Vec::new();
+    let t1 = Instant::now();
+    let on_frame = |f: FrameOut| -> Result<(), SimError> {
+        let s = seen.borrow();
+        let want = &s.1[f.index];
+        let label = s.0[f.index].clone();
+        let matches = &f.logits == want;
+        let mismatch = (!matches).then(|| {
+            let first = f
+                .logits
+                .iter()
+                .zip(want)
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            let differing = f.logits.iter().zip(want).filter(|(a, b)| a != b).count();
+            Mismatch {
+                class: first,
+                expected: want[first],
+                got: f.logits[first],
+                differing,
+                layer_hint: layer_hint(differing, m.num_classes),
+            }
+        });
+        let top: Vec<(usize, u16, f32, String)> = top_k(&f.logits, opt.top)
+            .into_iter()
+            .map(|c| {
+                (
+                    c,
+                    f.logits[c],
+                    f.logits[c] as f32 * m.logit_scale,
+                    class_name(&classes, c),
+                )
+            })
+            .collect();
+        if tty {
+            eprint!("\r\x1b[K");
+        }
+        if !opt.quiet {
+            let fps = m.clock_mhz * 1e6 / f.cycles as f64;
+            let verdict = if matches { "match" } else { "MISMATCH" };
+            let names: Vec<String> = top
+                .iter()
+                .map(|(c, _, v, name)| format!("{name} ({c}) {v:.2}"))
+                .collect();
+            println!(
+                "frame {:>3} {:<22} {verdict:<8} {:>9} cycles ({:.1} fps at {} MHz)  top-{}: {}",
+                f.index,
+                label,
+                f.cycles,
+                fps,
+                m.clock_mhz,
+                top.len(),
+                names.join(", ")
+            );
+            if let Some(mm) = &mismatch {
+                println!(
+                    "          first differing logit: class {} expected {} got {} ({} of {} differ); look at {}",
+                    mm.class, mm.expected, mm.got, mm.differing, m.num_classes, mm.layer_hint
+                );
+            }
+        }
+        reports.push(FrameReport {
+            index: f.index,
+            label,
+            matches,
+            cycles: f.cycles,
+            done_cycle: f.done_cycle,
+            top,
+            mismatch,
+        });
+        Ok(())
+    };
+    let cycles = stream_frames(&model, m, frames, &run, on_frame).map_err(|e| anyhow!(e))?;
+    let sim_seconds = t1.elapsed().as_secs_f64();
+    if reports.is_empty() {
+        bail!("no frames to simulate");
+    }
+    let mut steady: Vec<u64> = reports.iter().skip(1).map(|r| r.cycles).collect();
+    steady.sort_unstable();
+    let measured = if steady.is_empty() {
+        reports[0].cycles
+    } else {
+        steady[steady.len() / 2]
+    };
+    let est = m.cycles_per_frame;
+    Ok(SimReport {
+        network: m.network.clone(),
+        bundle: bundle.dir.display().to_string(),
+        frames: reports.len(),
+        matched: reports.iter().filter(|r| r.matches).count(),
+        estimated_cycles_per_frame: est,
+        measured_cycles_per_frame: measured,
+        deviation: (measured as f64 - est as f64) / est as f64,
+        first_frame_cycles: reports[0].cycles,
+        clock_mhz: m.clock_mhz,
+        frames_per_second: m.clock_mhz * 1e6 / measured as f64,
+        mac_lanes: m.mac_lanes,
+        mac_utilization: m.macs_per_frame as f64 / (m.mac_lanes as f64 * measured as f64),
+        build_seconds,
+        sim_seconds,
+        cycles,
+        cycles_per_second: cycles as f64 / sim_seconds,
+        frame_reports: reports,
+    })
+}

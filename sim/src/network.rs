@@ -1,0 +1,212 @@
+//! Running a generated bundle (the whole network) in Verilator: frames stream in one RGB pixel a
+//! beat, logits stream out one `u16` a beat, with optional random stalls on both streams, a
+//! deadlock watchdog, and a VCD on request.
+
+use std::path::{Path, PathBuf};
+
+use squeezeflow_hw::bundle::{read_manifest, Manifest};
+use squeezeflow_hw::harness::{Stalls, StreamDut};
+use squeezeflow_model::QuantModel;
+
+use crate::stream::VerilatedTop;
+use crate::verilator::{BuildOptions, Model};
+use crate::SimError;
+
+/// A bundle on disk: its manifest, its quantized model and its directory.
+pub struct Bundle {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    pub model: QuantModel,
+}
+
+impl Bundle {
+    /// Opens a bundle directory (written by `squeezeflow gen`).
+    pub fn open(dir: &Path) -> Result<Self, SimError> {
+        let manifest = read_manifest(dir)?;
+        let mp = dir.join(&manifest.model_file);
+        let model =
+            squeezeflow_model::file::load(&mp).map_err(|e| SimError::Design(e.to_string()))?;
+        let bytes =
+            std::fs::read(&mp).map_err(|e| SimError::Io(format!("{}: {e}", mp.display())))?;
+        let hash = format!("{:016x}", squeezeflow_hw::bundle::fnv1a64(&bytes));
+        if hash != manifest.model_hash {
+            return Err(SimError::Design(format!(
+                "{}: the model file's hash {hash} differs from the manifest's {}",
+                mp.display(),
+                manifest.model_hash
+            )));
+        }
+        Ok(Bundle {
+            dir: dir.to_path_buf(),
+            manifest,
+            model,
+        })
+    }
+
+    /// Verilates the bundle (cached by content).
+    pub fn build(&self, opt: &BuildOptions) -> Result<Model, SimError> {
+        let sources: Vec<PathBuf> = self
+            .manifest
+            .files
+            .iter()
+            .filter(|f| f.ends_with(".v"))
+            .map(|f| self.dir.join(f))
+            .collect();
+        Model::build(&sources, &self.dir.join("top.v"), &self.dir, opt)
+    }
+}
+
+/// Options of a run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub stalls: Stalls,
+    /// Cycles without any beat moving before the run stops as deadlocked.
+    pub max_idle: u64,
+    /// Write a VCD here (the model must be built with `trace`).
+    pub vcd: Option<PathBuf>,
+    /// Show the cycle count on standard error as the simulation runs.
+    pub progress: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            stalls: Stalls::NONE,
+            max_idle: 2_000_000,
+            vcd: None,
+            progress: false,
+        }
+    }
+}
+
+/// One frame's result.
+#[derive(Clone, Debug)]
+pub struct FrameOut {
+    pub index: usize,
+    pub logits: Vec<u16>,
+    /// Cycle (after reset) at which the frame's last logit left.
+    pub done_cycle: u64,
+    /// Cycles since the previous frame's last logit (for the first frame: since reset).
+    pub cycles: u64,
+}
+
+/// Streams frames (raw RGB, HWC, `bytes_per_frame` each) through the model, calling `on_frame`
+/// as each frame's logits complete. Frames are fetched from the iterator only as the input
+/// needs them, so a long video never sits in memory.
+pub fn stream_frames<I, F>(
+    model: &Model,
+    manifest: &Manifest,
+    frames: I,
+    opt: &RunOptions,
+    mut on_frame: F,
+) -> Result<u64, SimError>
+where
+    I: IntoIterator<Item = Result<Vec<u8>, SimError>>,
+    F: FnMut(FrameOut) -> Result<(), SimError>,
+{
+    let bytes_per_frame = manifest.input.beats_per_frame * 3;
+    let n_logits = manifest.num_classes;
+    let mut dut = VerilatedTop::new(model)?;
+    if let Some(p) = &opt.vcd {
+        dut.instance().trace(p)?;
+    }
+    let mut rng = squeezeflow_model::float::SplitMix64::new(opt.stalls.seed);
+    let mut frames = frames.into_iter();
+    let mut current: Option<Vec<u8>> = None;
+    let mut pos = 0usize;
+    let mut sent = 0usize;
+    let mut presenting = false;
+    let mut logits = Vec::with_capacity(n_logits);
+    let mut done = 0usize;
+    let mut last_done = 0u64;
+    let mut cycle = 0u64;
+    let mut idle = 0u64;
+    let mut exhausted = false;
+    dut.reset(3);
+    loop {
+        if current.is_none() && !exhausted {
+            match frames.next() {
+                Some(f) => {
+                    let f = f?;
+                    if f.len() != bytes_per_frame {
+                        return Err(SimError::Design(format!(
+                            "frame {sent} has {} bytes, the bundle takes {bytes_per_frame} ({n}x{n} RGB)",
+                            f.len(),
+                            n = manifest.input_size
+                        )));
+                    }
+                    current = Some(f);
+                    pos = 0;
+                }
+                None => exhausted = true,
+            }
+        }
+        if exhausted && current.is_none() && done == sent {
+            break;
+        }
+        if let Some(f) = &current {
+            if !presenting {
+                presenting = opt.stalls.input == 0.0 || rng.uniform() >= opt.stalls.input;
+            }
+            if presenting {
+                let end = pos + 3 == f.len();
+                dut.drive_input(0, Some((&f[pos..pos + 3], end)));
+            } else {
+                dut.drive_input(0, None);
+            }
+        } else {
+            dut.drive_input(0, None);
+        }
+        let ready = opt.stalls.output == 0.0 || rng.uniform() >= opt.stalls.output;
+        dut.drive_output_ready(ready);
+        dut.settle();
+        let fired = current.is_some() && presenting && dut.input_ready(0);
+        let out = if ready { dut.output() } else { None };
+        dut.tick();
+        cycle += 1;
+        let mut moved = false;
+        if fired {
+            moved = true;
+            presenting = false;
+            pos += 3;
+            if pos == bytes_per_frame {
+                current = None;
+                sent += 1;
+            }
+        }
+        if let Some((beat, last)) = out {
+            moved = true;
+            logits.push(beat[0] as u16 | (beat[1] as u16) << 8);
+            let complete = logits.len() == n_logits;
+            if last != complete {
+                return Err(SimError::Design(format!(
+                    "frame {done}: tlast is {last} at logit {} of {n_logits}",
+                    logits.len()
+                )));
+            }
+            if complete {
+                on_frame(FrameOut {
+                    index: done,
+                    logits: std::mem::take(&mut logits),
+                    done_cycle: cycle,
+                    cycles: cycle - last_done,
+                })?;
+                last_done = cycle;
+                done += 1;
+            }
+        }
+        if opt.progress && cycle % (1 << 20) == 0 {
+            eprint!("\r\x1b[K  cycle {cycle}: {sent} frames in, {done} out");
+        }
+        idle = if moved { 0 } else { idle + 1 };
+        if idle > opt.max_idle {
+            return Err(SimError::Design(format!(
+                "deadlock: no beat moved for {} cycles at cycle {cycle} ({sent} frames in, {done} out, \
+                 pixel {} of the current frame)",
+                opt.max_idle,
+                pos / 3
+            )));
+        }
+    }
+    Ok(cycle)
+}
