@@ -195,7 +195,7 @@ where
                 done += 1;
             }
         }
-        if opt.progress && cycle % (1 << 20) == 0 {
+        if opt.progress && cycle.is_multiple_of(1 << 20) {
             eprint!("\r\x1b[K  cycle {cycle}: {sent} frames in, {done} out");
         }
         idle = if moved { 0 } else { idle + 1 };
