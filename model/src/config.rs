@@ -251,6 +251,7 @@ impl NetworkConfig {
                 sr: Some(m.sr),
             }),
             fire: self.meta.is_none().then(|| self.fires.clone()),
+            hardware: None,
         };
         toml::to_string(&file).expect("a config always serializes")
     }
@@ -351,6 +352,9 @@ struct ConfigFile {
     meta: Option<MetaOverride>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fire: Option<Vec<FireSpec>>,
+    /// Hardware options (folding, MAC budget, clock): read by the hardware crate, not here.
+    #[serde(default, skip_serializing)]
+    hardware: Option<toml::Table>,
 }
 
 /// `[meta]` with every field optional: unset fields keep the preset's values.

@@ -19,18 +19,12 @@ pub enum ModelError {
     /// An input tensor or frame of the wrong size.
     #[error("shape: {0}")]
     Shape(String),
+    // The messages below include their cause, so they name no `#[source]` (which would print
+    // the cause twice in an error chain).
     #[error("{context}: {source}")]
-    Io {
-        context: String,
-        #[source]
-        source: std::io::Error,
-    },
+    Io { context: String, source: std::io::Error },
     #[error("{path}: {inner}")]
-    InFile {
-        path: String,
-        #[source]
-        inner: Box<ModelError>,
-    },
+    InFile { path: String, inner: Box<ModelError> },
 }
 
 impl ModelError {

@@ -1,0 +1,155 @@
+//! `squeezeflow gen` and `squeezeflow sim` as a user runs them, on a small network, including
+//! the failures a user can cause: a truncated video, an unreadable image, a bundle with a missing
+//! or altered memory file, and a machine without Verilator.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TINY: &str = r#"
+preset = "squeezenet1_1"
+name = "tiny"
+input_size = 24
+num_classes = 8
+pool_after = ["conv1", "fire3"]
+[conv1]
+channels = 8
+kernel = 3
+stride = 2
+[[fire]]
+squeeze = 4
+expand1x1 = 8
+expand3x3 = 8
+[[fire]]
+squeeze = 4
+expand1x1 = 8
+expand3x3 = 8
+[hardware]
+mac_budget = 24
+clock_mhz = 100
+"#;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_squeezeflow"))
+}
+
+fn run(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().expect("run squeezeflow");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn workdir(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn gen(dir: &Path) -> PathBuf {
+    let cfg = dir.join("tiny.toml");
+    std::fs::write(&cfg, TINY).unwrap();
+    let bundle = dir.join("bundle");
+    let (ok, out, err) = run(bin().args(["gen", "--config"]).arg(&cfg).arg("-o").arg(&bundle));
+    assert!(ok, "gen failed: {err}");
+    assert!(out.contains("tiny") && out.contains("MAC lanes"), "{out}");
+    bundle
+}
+
+#[test]
+fn gen_then_sim_matches_the_reference_with_stalls() {
+    let dir = workdir("sim_ok");
+    let bundle = gen(&dir);
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["num_classes"], 8);
+    assert!(manifest["mac_lanes"].as_u64().unwrap() <= 24);
+    // Every .mem file the manifest lists is in the bundle, named relative to it.
+    for f in manifest["files"].as_array().unwrap() {
+        assert!(bundle.join(f.as_str().unwrap()).is_file(), "{f}");
+    }
+    let report = dir.join("report.json");
+    let (ok, out, err) = run(bin()
+        .args(["sim", "--bundle"])
+        .arg(&bundle)
+        .args(["synthetic:4", "--stall", "0.3", "--report"])
+        .arg(&report));
+    assert!(ok, "sim failed:\n{out}\n{err}");
+    assert!(out.contains("4 of 4 frames match"), "{out}");
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["matched"], 4);
+    assert_eq!(r["frame_reports"].as_array().unwrap().len(), 4);
+
+    // Without stalls the steady-state cycles per frame equal the estimate within 2%.
+    let (ok, out, err) = run(bin().args(["sim", "--bundle"]).arg(&bundle).args(["synthetic:3", "--report"]).arg(&report));
+    assert!(ok, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let dev = r["deviation"].as_f64().unwrap();
+    assert!(dev.abs() <= 0.02, "deviation {dev}: {out}");
+}
+
+#[test]
+fn bad_frames_are_clear_errors() {
+    let dir = workdir("sim_bad_frames");
+    let bundle = gen(&dir);
+    // A Y4M whose second frame is cut short.
+    let mut y4m = b"YUV4MPEG2 W24 H24 F30:1 C420jpeg XCOLORRANGE=FULL\n".to_vec();
+    for _ in 0..2 {
+        y4m.extend_from_slice(b"FRAME\n");
+        y4m.extend(std::iter::repeat_n(128u8, 24 * 24 * 3 / 2));
+    }
+    y4m.truncate(y4m.len() - 100);
+    let clip = dir.join("cut.y4m");
+    std::fs::write(&clip, &y4m).unwrap();
+    let (ok, _, err) = run(bin().args(["sim", "--bundle"]).arg(&bundle).arg(&clip));
+    assert!(!ok);
+    assert!(err.contains("frame 1 is truncated"), "{err}");
+    // Unsupported chroma.
+    let bad = dir.join("p10.y4m");
+    std::fs::write(&bad, b"YUV4MPEG2 W24 H24 F30:1 C420p10\nFRAME\n").unwrap();
+    let (ok, _, err) = run(bin().args(["sim", "--bundle"]).arg(&bundle).arg(&bad));
+    assert!(!ok && err.contains("C420p10"), "{err}");
+    // An image that cannot be read.
+    let img = dir.join("broken.png");
+    std::fs::write(&img, b"\x89PNG\r\n\x1a\nnot really").unwrap();
+    let (ok, _, err) = run(bin().args(["sim", "--bundle"]).arg(&bundle).arg(&img));
+    assert!(!ok && err.contains("broken.png"), "{err}");
+}
+
+#[test]
+fn a_missing_or_altered_memory_file_is_caught() {
+    let dir = workdir("sim_bad_bundle");
+    let bundle = gen(&dir);
+    let mem = std::fs::read_dir(&bundle)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("fire3_expand3x3_w0"))
+        .unwrap();
+    let text = std::fs::read_to_string(&mem).unwrap();
+    std::fs::remove_file(&mem).unwrap();
+    let (ok, _, err) = run(bin().args(["sim", "--bundle"]).arg(&bundle).arg("synthetic:1"));
+    assert!(!ok);
+    assert!(err.contains("memory file") && err.contains("fire3_expand3x3_w0"), "{err}");
+
+    // Alter one weight: the hardware no longer computes the model, and sim says where.
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let w = u64::from_str_radix(&lines[0], 16).unwrap() ^ 0x40;
+    lines[0] = format!("{w:0width$x}", width = lines[0].len());
+    std::fs::write(&mem, lines.join("\n") + "\n").unwrap();
+    let (ok, out, err) = run(bin().args(["sim", "--bundle"]).arg(&bundle).arg("synthetic:2"));
+    assert!(!ok, "an altered weight went unnoticed:\n{out}");
+    assert!(out.contains("MISMATCH"), "{out}");
+    assert!(err.contains("differ from the reference") && err.contains("expected") && err.contains("look at"), "{err}");
+}
+
+#[test]
+fn a_machine_without_verilator_gets_a_clear_error() {
+    let dir = workdir("sim_no_verilator");
+    let bundle = gen(&dir);
+    let empty = dir.join("empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (ok, _, err) = run(bin().env("PATH", &empty).args(["sim", "--bundle"]).arg(&bundle).arg("synthetic:1"));
+    assert!(!ok);
+    assert!(err.contains("verilator") && err.contains("not installed"), "{err}");
+}
