@@ -354,6 +354,7 @@ struct ConfigFile {
     fire: Option<Vec<FireSpec>>,
     /// Hardware options (folding, MAC budget, clock): read by the hardware crate, not here.
     #[serde(default, skip_serializing)]
+    #[allow(dead_code)] // accepted here, interpreted by squeezeflow-hw
     hardware: Option<toml::Table>,
 }
 
