@@ -3,4 +3,5 @@
 
 pub mod accel;
 pub mod accuracy;
+pub mod board;
 pub mod frames;

@@ -15,6 +15,7 @@ pub mod graph;
 pub mod harness;
 pub mod leaf;
 pub mod network;
+pub mod shell;
 pub mod synth;
 
 pub use squeezeflow_model as model;

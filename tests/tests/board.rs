@@ -1,0 +1,425 @@
+//! The board link end to end: the host code of `squeezeflow board` against the simulated shell
+//! (a tiny network, 4 clocks per UART bit), with faults injected on the wire; the shell's Verilog
+//! against its rust-hdl model cycle for cycle; the reply decoder fuzzed.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use proptest::prelude::*;
+use squeezeflow_host::board::{
+    encode_reply, encode_request, Board, BoardError, Decoder, Pins, SimTransport, Transport,
+    VerilatedPins,
+};
+use squeezeflow_hw::bundle::{write_bundle, Manifest};
+use squeezeflow_hw::folding::{plan, HardwareConfig, Plan};
+use squeezeflow_hw::shell::{cmd, err, parse_hash, write_shell, Shell, ShellConfig};
+use squeezeflow_model::config::{Bypass, Conv1Spec, FireSpec, NetworkConfig};
+use squeezeflow_model::float::synthetic_frame;
+use squeezeflow_model::reference::{run, Path};
+use squeezeflow_model::QuantModel;
+use squeezeflow_sim::verilator::Model;
+use squeezeflow_tests::{lint_iverilog, lint_verilator, scratch, verilate};
+
+const DIVISOR: u32 = 4;
+const CLOCK_HZ: f64 = 100e6;
+
+fn tiny() -> NetworkConfig {
+    NetworkConfig {
+        name: "tiny-board".into(),
+        input_size: 24,
+        num_classes: 10,
+        conv1: Conv1Spec {
+            channels: 8,
+            kernel: 3,
+            stride: 2,
+        },
+        fires: vec![
+            FireSpec {
+                squeeze: 4,
+                expand1x1: 8,
+                expand3x3: 8,
+            },
+            FireSpec {
+                squeeze: 4,
+                expand1x1: 8,
+                expand3x3: 8,
+            },
+        ],
+        pool_after: vec!["conv1".into()],
+        bypass: Bypass::None,
+        meta: None,
+    }
+}
+
+struct Fixture {
+    model: QuantModel,
+    plan: Plan,
+    manifest: Manifest,
+    cfg: ShellConfig,
+    verilated: Model,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let model = QuantModel::synthetic(&tiny(), 5).unwrap();
+        let p = plan(
+            &model.network,
+            &HardwareConfig {
+                mac_budget: Some(32),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let dir = scratch("board_bundle");
+        let manifest = write_bundle(&model, &p, CLOCK_HZ / 1e6, &dir).unwrap();
+        let cfg = ShellConfig::new(
+            parse_hash(&manifest.model_hash).unwrap(),
+            manifest.input_size,
+            manifest.num_classes,
+            DIVISOR,
+        )
+        .unwrap();
+        let design = write_shell(&model, &p, &cfg, &scratch("board_shell")).unwrap();
+        lint_verilator(&design);
+        lint_iverilog(&design);
+        let verilated = verilate(&design);
+        Fixture {
+            model,
+            plan: p,
+            manifest,
+            cfg,
+            verilated,
+        }
+    })
+}
+
+fn frames(n: u64) -> Vec<Vec<u8>> {
+    let f = fixture();
+    (0..n)
+        .map(|i| synthetic_frame(f.model.network.input_shape(), 40 + i))
+        .collect()
+}
+
+fn reference(rgb: &[u8]) -> Vec<u16> {
+    run(&fixture().model, rgb, Path::Fast).unwrap().logits
+}
+
+fn sim_board() -> Board<SimTransport<VerilatedPins<'static>>> {
+    let f = fixture();
+    let pins = VerilatedPins::new(&f.verilated).unwrap();
+    Board::new(SimTransport::new(pins, DIVISOR, CLOCK_HZ))
+}
+
+#[test]
+fn frames_through_the_simulated_shell_equal_the_reference() {
+    let f = fixture();
+    let mut b = sim_board();
+    let id = b.check_identity(&f.manifest).unwrap();
+    assert_eq!(id.divisor, DIVISOR);
+    let t = std::time::Instant::now();
+    let c0 = b.link.cycles;
+    for (i, rgb) in frames(3).iter().enumerate() {
+        let (logits, cycles) = b.run_frame(rgb, f.manifest.num_classes).unwrap();
+        assert_eq!(logits, reference(rgb), "frame {i}");
+        assert!(cycles > 0);
+        eprintln!("frame {i}: {cycles} cycles in the accelerator");
+    }
+    let s = b.status().unwrap();
+    assert_eq!(s.frames_done, 3);
+    assert_eq!(s.error_flags, 0, "no errors on a clean link");
+    assert_eq!(b.stats.retries, 0);
+    let cycles = b.link.cycles - c0;
+    let bytes = b.stats.bytes_sent + b.stats.bytes_received;
+    eprintln!(
+        "3 frames: {bytes} bytes on the link in {cycles} cycles ({:.1} cycles/byte, the wire's \
+         minimum is {}); {:.0} simulated cycles/s, {:.0} link bytes/s of wall time",
+        cycles as f64 / bytes as f64,
+        10 * DIVISOR,
+        cycles as f64 / t.elapsed().as_secs_f64(),
+        bytes as f64 / t.elapsed().as_secs_f64()
+    );
+}
+
+/// Records `uart_tx` cycle by cycle.
+struct Recording<P: Pins> {
+    pins: P,
+    tx: Vec<bool>,
+}
+
+impl<P: Pins> Pins for Recording<P> {
+    fn cycle(&mut self, rx: bool) -> bool {
+        let t = self.pins.cycle(rx);
+        self.tx.push(t);
+        t
+    }
+}
+
+#[test]
+fn shell_verilog_equals_its_rust_model_cycle_for_cycle() {
+    let f = fixture();
+    let rgb = &frames(1)[0];
+    let session = |pins: &mut dyn FnMut(bool) -> bool| {
+        struct Dyn<'a>(&'a mut dyn FnMut(bool) -> bool);
+        impl Pins for Dyn<'_> {
+            fn cycle(&mut self, rx: bool) -> bool {
+                (self.0)(rx)
+            }
+        }
+        let mut b = Board::new(SimTransport::new(Dyn(pins), DIVISOR, CLOCK_HZ));
+        b.identify().unwrap();
+        // A bad message, an error reply, then a whole frame.
+        let mut bad = encode_request(cmd::STATUS, &[]);
+        bad[2] ^= 1;
+        b.link.write_all(&bad).unwrap();
+        let mut got = Vec::new();
+        while let Some(x) = b.link.read_byte(Duration::from_micros(20)).unwrap() {
+            got.push(x);
+        }
+        let (logits, cycles) = b.run_frame(rgb, f.manifest.num_classes).unwrap();
+        (got, logits, cycles)
+    };
+    let mut v = Recording {
+        pins: VerilatedPins::new(&f.verilated).unwrap(),
+        tx: Vec::new(),
+    };
+    let rv = session(&mut |rx| v.cycle(rx));
+    let mut shell = Shell::new(
+        &f.cfg,
+        squeezeflow_hw::network::network_graph(&f.model, &f.plan).unwrap(),
+    )
+    .unwrap();
+    shell.reset_sim(4);
+    let mut h = Recording {
+        pins: shell,
+        tx: Vec::new(),
+    };
+    let rh = session(&mut |rx| h.cycle(rx));
+    assert_eq!(rv.1, reference(rgb));
+    assert_eq!(rv, rh, "Verilog and rust-hdl answer differently");
+    assert_eq!(v.tx.len(), h.tx.len(), "different numbers of cycles");
+    let first = v.tx.iter().zip(&h.tx).position(|(a, b)| a != b);
+    assert_eq!(first, None, "uart_tx differs at cycle {first:?}");
+    eprintln!("{} cycles identical on uart_tx", v.tx.len());
+}
+
+/// What to do to the bytes on the wire.
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    FlipSent(usize),
+    DropSent(usize),
+    DupSent(usize),
+    FlipReceived(usize),
+    DropReceived(usize),
+}
+
+struct Faulty<T: Transport> {
+    inner: T,
+    fault: Fault,
+    sent: usize,
+    received: usize,
+}
+
+impl<T: Transport> Transport for Faulty<T> {
+    fn write_all(&mut self, bytes: &[u8]) -> Result<(), BoardError> {
+        let mut out = Vec::new();
+        for &b in bytes {
+            let i = self.sent;
+            self.sent += 1;
+            match self.fault {
+                Fault::FlipSent(k) if k == i => out.push(b ^ 0x10),
+                Fault::DropSent(k) if k == i => {}
+                Fault::DupSent(k) if k == i => out.extend([b, b]),
+                _ => out.push(b),
+            }
+        }
+        self.inner.write_all(&out)
+    }
+    fn read_byte(&mut self, timeout: Duration) -> Result<Option<u8>, BoardError> {
+        loop {
+            let Some(b) = self.inner.read_byte(timeout)? else {
+                return Ok(None);
+            };
+            let i = self.received;
+            self.received += 1;
+            match self.fault {
+                Fault::FlipReceived(k) if k == i => return Ok(Some(b ^ 0x01)),
+                Fault::DropReceived(k) if k == i => continue,
+                _ => return Ok(Some(b)),
+            }
+        }
+    }
+    fn byte_time(&self) -> Duration {
+        self.inner.byte_time()
+    }
+}
+
+#[test]
+fn faults_on_the_wire_are_retried_and_never_give_wrong_logits() {
+    let f = fixture();
+    let rgb = &frames(1)[0];
+    let want = reference(rgb);
+    // Byte positions: IDENTIFY (6 bytes out, 27 in), then STATUS, LOADs (64-pixel chunks) ...
+    let faults = [
+        Fault::FlipSent(2),
+        Fault::FlipSent(40),
+        Fault::FlipSent(300),
+        Fault::DropSent(9),
+        Fault::DropSent(100),
+        Fault::DupSent(3),
+        Fault::DupSent(250),
+        Fault::FlipReceived(5),
+        Fault::FlipReceived(45),
+        Fault::DropReceived(30),
+        Fault::DropReceived(60),
+    ];
+    for fault in faults {
+        let pins = VerilatedPins::new(&f.verilated).unwrap();
+        let link = Faulty {
+            inner: SimTransport::new(pins, DIVISOR, CLOCK_HZ),
+            fault,
+            sent: 0,
+            received: 0,
+        };
+        let mut b = Board::new(link);
+        b.check_identity(&f.manifest)
+            .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        let (logits, _) = b
+            .run_frame(rgb, f.manifest.num_classes)
+            .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        assert_eq!(logits, want, "{fault:?}: wrong logits accepted");
+        assert!(b.stats.retries > 0, "{fault:?}: the fault went unnoticed");
+        eprintln!("{fault:?}: recovered, {:?}", b.stats);
+    }
+}
+
+#[test]
+fn a_truncated_frame_never_runs() {
+    let f = fixture();
+    let rgb = &frames(1)[0];
+    let mut b = sim_board();
+    b.identify().unwrap();
+    // Half a frame, then START: refused.
+    let half = &rgb[..rgb.len() / 2];
+    b.load(half, 0).unwrap();
+    let s = b.status().unwrap();
+    assert_eq!(s.loaded_pixels, half.len() / 3);
+    match b.start(s.frames_done) {
+        Err(BoardError::Rejected { code, .. }) => assert_eq!(code, err::NOT_LOADED),
+        other => panic!("START of half a frame: {other:?}"),
+    }
+    // A LOAD message cut off in the middle: the board times out, says so, and keeps the
+    // frame's good part only.
+    let mut payload = vec![0u8, 0];
+    payload.extend_from_slice(&rgb[..30]);
+    let req = encode_request(cmd::LOAD, &payload);
+    b.link.write_all(&req[..20]).unwrap();
+    let mut dec = Decoder::new(64);
+    let reply = loop {
+        let x = b
+            .link
+            .read_byte(Duration::from_millis(1))
+            .unwrap()
+            .expect("an error reply after the board's timeout");
+        if let Some(r) = dec.push(x) {
+            break r.unwrap();
+        }
+    };
+    assert_eq!(reply.code, 0xFF);
+    assert_eq!(reply.payload, vec![err::TIMEOUT, cmd::LOAD]);
+    let s = b.status().unwrap();
+    assert_eq!(s.loaded_pixels, 0, "a cut LOAD at offset 0 leaves nothing loaded");
+    assert!(!s.busy);
+    assert_eq!(s.frames_done, 0);
+    assert_ne!(s.error_flags, 0);
+    // READ_LOGITS before any frame: refused.
+    match b.read_logits(f.manifest.num_classes) {
+        Err(BoardError::Rejected { code, .. }) => assert_eq!(code, err::NO_LOGITS),
+        other => panic!("READ_LOGITS with no frame: {other:?}"),
+    }
+    // And the whole frame afterwards is fine.
+    let (logits, _) = b.run_frame(rgb, f.manifest.num_classes).unwrap();
+    assert_eq!(logits, reference(rgb));
+}
+
+#[test]
+fn a_wrong_network_hash_is_refused() {
+    let f = fixture();
+    let mut m = f.manifest.clone();
+    m.model_hash = format!("{:016x}", parse_hash(&m.model_hash).unwrap() ^ 1);
+    let mut b = sim_board();
+    match b.check_identity(&m) {
+        Err(BoardError::Identity(msg)) => assert!(msg.contains("hash"), "{msg}"),
+        other => panic!("wrong hash accepted: {other:?}"),
+    }
+}
+
+/// A board that never answers.
+struct Silent;
+impl Pins for Silent {
+    fn cycle(&mut self, _rx: bool) -> bool {
+        true
+    }
+}
+
+#[test]
+fn a_silent_board_times_out() {
+    let mut b = Board::new(SimTransport::new(Silent, DIVISOR, CLOCK_HZ));
+    let t = std::time::Instant::now();
+    match b.identify() {
+        Err(BoardError::NoReply { attempts, .. }) => assert_eq!(attempts, 5),
+        other => panic!("a silent board answered: {other:?}"),
+    }
+    assert!(t.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn crc_matches_the_standard_check_value() {
+    assert_eq!(squeezeflow_hw::shell::crc16(b"123456789"), 0x29B1);
+}
+
+proptest! {
+    #[test]
+    fn decoder_survives_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let mut d = Decoder::new(300);
+        for b in bytes {
+            let _ = d.push(b);
+        }
+    }
+
+    #[test]
+    fn decoder_finds_a_reply_in_noise(
+        noise in proptest::collection::vec(any::<u8>().prop_filter("no sync", |b| *b != 0x5A), 0..40),
+        code in any::<u8>(),
+        payload in proptest::collection::vec(any::<u8>(), 0..200),
+    ) {
+        let mut d = Decoder::new(300);
+        let mut found = None;
+        for b in noise.iter().copied().chain(encode_reply(code, &payload)) {
+            if let Some(r) = d.push(b) {
+                found = Some(r);
+            }
+        }
+        let r = found.expect("a reply").expect("a good reply");
+        prop_assert_eq!(r.code, code);
+        prop_assert_eq!(r.payload, payload);
+    }
+
+    #[test]
+    fn a_corrupted_reply_is_never_accepted(
+        payload in proptest::collection::vec(any::<u8>(), 1..100),
+        pos in any::<prop::sample::Index>(),
+        bit in 0u8..8,
+    ) {
+        let mut wire = encode_reply(0x85, &payload);
+        // A flip in the payload or the CRC (one in the length may only change where the
+        // decoder thinks the reply ends: it then waits for more bytes).
+        let i = 4 + pos.index(wire.len() - 4);
+        wire[i] ^= 1 << bit;
+        let mut d = Decoder::new(300);
+        for b in wire {
+            let accepted = matches!(d.push(b), Some(Ok(_)));
+            prop_assert!(!accepted, "corrupted reply accepted");
+        }
+    }
+}
