@@ -153,3 +153,34 @@ fn a_machine_without_verilator_gets_a_clear_error() {
     assert!(!ok);
     assert!(err.contains("verilator") && err.contains("not installed"), "{err}");
 }
+
+#[test]
+fn sim_reads_y4m_from_stdin_and_writes_a_vcd() {
+    use std::io::Write;
+    let dir = workdir("sim_stdin_vcd");
+    let bundle = gen(&dir);
+    let mut y4m = b"YUV4MPEG2 W24 H24 F30:1 C420jpeg XCOLORRANGE=FULL\n".to_vec();
+    for i in 0..2u8 {
+        y4m.extend_from_slice(b"FRAME\n");
+        y4m.extend((0..24 * 24 * 3 / 2).map(|k| (k as u8).wrapping_mul(7).wrapping_add(i * 40)));
+    }
+    let vcd = dir.join("run.vcd");
+    let mut child = bin()
+        .args(["sim", "--bundle"])
+        .arg(&bundle)
+        .arg("-")
+        .arg("--vcd")
+        .arg(&vcd)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&y4m).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("stdin[1]") && stdout.contains("2 of 2 frames match"), "{stdout}");
+    let wave = std::fs::read_to_string(&vcd).unwrap();
+    assert!(wave.contains("$enddefinitions") && wave.contains("m_axis_tdata"), "not a VCD of the design");
+}
