@@ -151,6 +151,85 @@ fn layer_hint(differing: usize, classes: usize) -> String {
     }
 }
 
+/// One frame's report: the logits against the reference, the top classes.
+#[allow(clippy::too_many_arguments)]
+pub fn frame_report(
+    m: &Manifest,
+    index: usize,
+    label: String,
+    logits: &[u16],
+    want: &[u16],
+    cycles: u64,
+    done_cycle: u64,
+    top: usize,
+) -> FrameReport {
+    let classes = (m.num_classes == 1000).then(builtin::imagenet_classes);
+    let matches = logits == want;
+    let mismatch = (!matches).then(|| {
+        let first = logits
+            .iter()
+            .zip(want)
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        let differing = logits.iter().zip(want).filter(|(a, b)| a != b).count()
+            + logits.len().abs_diff(want.len());
+        Mismatch {
+            class: first,
+            expected: want.get(first).copied().unwrap_or(0),
+            got: logits.get(first).copied().unwrap_or(0),
+            differing,
+            layer_hint: layer_hint(differing, m.num_classes),
+        }
+    });
+    let top: Vec<(usize, u16, f32, String)> = top_k(logits, top)
+        .into_iter()
+        .map(|c| {
+            (
+                c,
+                logits[c],
+                logits[c] as f32 * m.logit_scale,
+                class_name(&classes, c),
+            )
+        })
+        .collect();
+    FrameReport {
+        index,
+        label,
+        matches,
+        cycles,
+        done_cycle,
+        top,
+        mismatch,
+    }
+}
+
+/// Prints one frame's report line (and the first differing logit on a mismatch).
+pub fn print_frame(m: &Manifest, r: &FrameReport) {
+    let fps = m.clock_mhz * 1e6 / r.cycles as f64;
+    let verdict = if r.matches { "match" } else { "MISMATCH" };
+    let names: Vec<String> = r
+        .top
+        .iter()
+        .map(|(c, _, v, name)| format!("{name} ({c}) {v:.2}"))
+        .collect();
+    println!(
+        "frame {:>3} {:<22} {verdict:<8} {:>9} cycles ({:.1} fps at {} MHz)  top-{}: {}",
+        r.index,
+        r.label,
+        r.cycles,
+        fps,
+        m.clock_mhz,
+        r.top.len(),
+        names.join(", ")
+    );
+    if let Some(mm) = &r.mismatch {
+        println!(
+            "          first differing logit: class {} expected {} got {} ({} of {} differ); look at {}",
+            mm.class, mm.expected, mm.got, mm.differing, m.num_classes, mm.layer_hint
+        );
+    }
+}
+
 /// Runs frames through a bundle in Verilator and through the integer reference.
 pub fn simulate(bundle: &Bundle, sources: FrameSource, opt: &SimOptions) -> Result<SimReport> {
     let m = &bundle.manifest;
@@ -169,7 +248,6 @@ pub fn simulate(bundle: &Bundle, sources: FrameSource, opt: &SimOptions) -> Resu
         .map_err(|e| anyhow!(e))?;
     let build_seconds = t0.elapsed().as_secs_f64();
     let reference = Prepared::new(&bundle.model);
-    let classes = (m.num_classes == 1000).then(builtin::imagenet_classes);
     let n = m.input_size;
     // Labels and reference logits of the frames sent so far: the input side pushes, the output
     // side reads (never at the same time).
@@ -205,72 +283,23 @@ pub fn simulate(bundle: &Bundle, sources: FrameSource, opt: &SimOptions) -> Resu
     let t1 = Instant::now();
     let on_frame = |f: FrameOut| -> Result<(), SimError> {
         let s = seen.borrow();
-        let want = &s.1[f.index];
-        let label = s.0[f.index].clone();
-        let matches = &f.logits == want;
-        let mismatch = (!matches).then(|| {
-            let first = f
-                .logits
-                .iter()
-                .zip(want)
-                .position(|(a, b)| a != b)
-                .unwrap_or(0);
-            let differing = f.logits.iter().zip(want).filter(|(a, b)| a != b).count();
-            Mismatch {
-                class: first,
-                expected: want[first],
-                got: f.logits[first],
-                differing,
-                layer_hint: layer_hint(differing, m.num_classes),
-            }
-        });
-        let top: Vec<(usize, u16, f32, String)> = top_k(&f.logits, opt.top)
-            .into_iter()
-            .map(|c| {
-                (
-                    c,
-                    f.logits[c],
-                    f.logits[c] as f32 * m.logit_scale,
-                    class_name(&classes, c),
-                )
-            })
-            .collect();
+        let r = frame_report(
+            m,
+            f.index,
+            s.0[f.index].clone(),
+            &f.logits,
+            &s.1[f.index],
+            f.cycles,
+            f.done_cycle,
+            opt.top,
+        );
         if tty {
             eprint!("\r\x1b[K");
         }
         if !opt.quiet {
-            let fps = m.clock_mhz * 1e6 / f.cycles as f64;
-            let verdict = if matches { "match" } else { "MISMATCH" };
-            let names: Vec<String> = top
-                .iter()
-                .map(|(c, _, v, name)| format!("{name} ({c}) {v:.2}"))
-                .collect();
-            println!(
-                "frame {:>3} {:<22} {verdict:<8} {:>9} cycles ({:.1} fps at {} MHz)  top-{}: {}",
-                f.index,
-                label,
-                f.cycles,
-                fps,
-                m.clock_mhz,
-                top.len(),
-                names.join(", ")
-            );
-            if let Some(mm) = &mismatch {
-                println!(
-                    "          first differing logit: class {} expected {} got {} ({} of {} differ); look at {}",
-                    mm.class, mm.expected, mm.got, mm.differing, m.num_classes, mm.layer_hint
-                );
-            }
+            print_frame(m, &r);
         }
-        reports.push(FrameReport {
-            index: f.index,
-            label,
-            matches,
-            cycles: f.cycles,
-            done_cycle: f.done_cycle,
-            top,
-            mismatch,
-        });
+        reports.push(r);
         Ok(())
     };
     let cycles = stream_frames(&model, m, frames, &run, on_frame).map_err(|e| anyhow!(e))?;

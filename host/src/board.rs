@@ -497,9 +497,7 @@ impl<T: Transport> Board<T> {
         while self.link.read_byte(self.cfg.silence)?.is_some() {
             self.stats.bytes_received += 1;
             if Instant::now() > deadline {
-                return Err(BoardError::Protocol(
-                    "the board never stops sending".into(),
-                ));
+                return Err(BoardError::Protocol("the board never stops sending".into()));
             }
         }
         Ok(())
@@ -508,7 +506,7 @@ impl<T: Transport> Board<T> {
     /// Reads one reply (or fails on a timeout or a bad reply).
     /// `sent` bytes were just written: the wait for the first byte includes their wire time.
     fn read_reply(&mut self, max_payload: usize, sent: usize) -> Result<Reply, String> {
-        let mut dec = Decoder::new(max_payload);
+        let mut dec = Decoder::new(max_payload.max(2));
         let mut timeout = self.cfg.reply_timeout + self.link.byte_time() * sent as u32;
         // Bytes that cannot start a reply are skipped, but not forever.
         let limit = max_payload + 64;
@@ -780,5 +778,138 @@ impl<T: Transport> Board<T> {
             )));
         }
         Ok(id)
+    }
+}
+
+/// Options of `squeezeflow board`.
+#[derive(Clone, Debug)]
+pub struct BoardOptions {
+    /// A serial port (`/dev/ttyUSB0`), or `None` with `sim`.
+    pub port: Option<String>,
+    pub baud: u32,
+    /// Drive the simulated shell instead of a port.
+    pub sim: bool,
+    /// Clocks per UART bit of the simulated shell.
+    pub divisor: u32,
+    pub max_frames: Option<usize>,
+    pub top: usize,
+    pub retries: usize,
+}
+
+/// What `board` measured.
+#[derive(Clone, Debug)]
+pub struct BoardRun {
+    pub frames: Vec<crate::accel::FrameReport>,
+    pub stats: LinkStats,
+    pub identity: Identity,
+    pub seconds: f64,
+    /// Simulated cycles (simulator only).
+    pub sim_cycles: Option<u64>,
+}
+
+/// Writes the shell for `bundle` with `divisor` clocks per bit into `dir`.
+pub fn write_bundle_shell(
+    bundle: &squeezeflow_sim::network::Bundle,
+    divisor: u32,
+    dir: &std::path::Path,
+) -> anyhow::Result<squeezeflow_sim::hw::bundle::WrittenDesign> {
+    use squeezeflow_sim::hw::shell::{parse_hash, write_shell, ShellConfig};
+    let m = &bundle.manifest;
+    let cfg = ShellConfig::new(
+        parse_hash(&m.model_hash)?,
+        m.input_size,
+        m.num_classes,
+        divisor,
+    )?;
+    Ok(write_shell(&bundle.model, &m.folding, &cfg, dir)?)
+}
+
+fn run_frames<T: Transport>(
+    b: &mut Board<T>,
+    bundle: &squeezeflow_sim::network::Bundle,
+    sources: crate::frames::FrameSource,
+    opt: &BoardOptions,
+) -> anyhow::Result<(Identity, Vec<crate::accel::FrameReport>)> {
+    use anyhow::Context;
+    let m = &bundle.manifest;
+    b.cfg.retries = opt.retries;
+    let id = b
+        .check_identity(m)
+        .context("checking the board against the bundle")?;
+    let reference = squeezeflow_model::reference::Prepared::new(&bundle.model);
+    let n = m.input_size;
+    let mut reports = Vec::new();
+    let mut done = 0u64;
+    for (i, f) in sources
+        .take(opt.max_frames.unwrap_or(usize::MAX))
+        .enumerate()
+    {
+        let (label, rgb) = f?;
+        if rgb.len() != n * n * 3 {
+            anyhow::bail!("{label}: frame is not {n}x{n} RGB");
+        }
+        let want = reference.run(&rgb)?.logits;
+        let (logits, cycles) = b
+            .run_frame(&rgb, m.num_classes)
+            .with_context(|| format!("frame {i} ({label})"))?;
+        done += cycles as u64;
+        let r =
+            crate::accel::frame_report(m, i, label, &logits, &want, cycles as u64, done, opt.top);
+        crate::accel::print_frame(m, &r);
+        reports.push(r);
+    }
+    Ok((id, reports))
+}
+
+/// `squeezeflow board`: checks IDENTIFY against the bundle, runs every frame on the board (or
+/// the simulated shell) and compares the logits with the integer reference.
+pub fn run_board(
+    bundle: &squeezeflow_sim::network::Bundle,
+    sources: crate::frames::FrameSource,
+    opt: &BoardOptions,
+) -> anyhow::Result<BoardRun> {
+    use anyhow::Context;
+    let t0 = Instant::now();
+    if opt.sim {
+        let dir = bundle.dir.join("shell");
+        let design = write_bundle_shell(bundle, opt.divisor, &dir)?;
+        eprintln!(
+            "building the Verilator model of the board shell in {} (cached after the first time)...",
+            dir.display()
+        );
+        let model = squeezeflow_sim::verilator::Model::build(
+            &design.sources,
+            &design.top,
+            &design.dir,
+            &Default::default(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        let pins = VerilatedPins::new(&model)?;
+        let clock_hz = bundle.manifest.clock_mhz * 1e6;
+        let mut b = Board::new(SimTransport::new(pins, opt.divisor, clock_hz));
+        let t1 = Instant::now();
+        let (identity, frames) = run_frames(&mut b, bundle, sources, opt)?;
+        Ok(BoardRun {
+            frames,
+            stats: b.stats.clone(),
+            identity,
+            seconds: t1.elapsed().as_secs_f64(),
+            sim_cycles: Some(b.link.cycles),
+        })
+    } else {
+        let port = opt
+            .port
+            .as_deref()
+            .context("give --port /dev/ttyUSB0 (or --sim for the simulated shell)")?;
+        let mut b = Board::new(SerialTransport::open(port, opt.baud)?);
+        b.flush()?;
+        let (identity, frames) = run_frames(&mut b, bundle, sources, opt)?;
+        Ok(BoardRun {
+            frames,
+            stats: b.stats.clone(),
+            identity,
+            seconds: t0.elapsed().as_secs_f64(),
+            sim_cycles: None,
+        })
     }
 }

@@ -183,6 +183,41 @@ enum Command {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+    /// Drive a board (or the simulated board shell) over its UART: check IDENTIFY against the
+    /// bundle, stream frames, compare every logit with the integer reference (docs/protocol.md).
+    /// Exits non-zero on any mismatch.
+    Board {
+        /// A bundle written by `gen`.
+        #[arg(long)]
+        bundle: PathBuf,
+        /// The board's serial port (e.g. /dev/ttyUSB0).
+        #[arg(long, conflicts_with = "sim", required_unless_present_any = ["sim", "write_shell"])]
+        port: Option<String>,
+        /// The UART's baud rate (the shell's divisor is clock / baud, set when it is generated).
+        #[arg(long, default_value_t = 115_200)]
+        baud: u32,
+        /// Run the simulated shell (Verilator, driven bit by bit) instead of a port.
+        #[arg(long)]
+        sim: bool,
+        /// Clocks per UART bit of the simulated shell.
+        #[arg(long, default_value_t = 4)]
+        divisor: u32,
+        /// Only write the shell's Verilog for the board (divisor = the bundle's clock / --baud)
+        /// into this directory, then stop.
+        #[arg(long)]
+        write_shell: Option<PathBuf>,
+        /// Frames (as for `sim`). Default: the built-in clip.
+        frames: Vec<String>,
+        /// Stop after this many frames.
+        #[arg(long)]
+        max_frames: Option<usize>,
+        /// Classes to print per frame.
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        /// Attempts after the first for a request that fails on the wire.
+        #[arg(long, default_value_t = 4)]
+        retries: usize,
+    },
 }
 
 /// Which quantized model: a file, a synthetic model for a network, or the built-in default.
@@ -530,6 +565,86 @@ fn run(cli: Cli) -> Result<()> {
                     mm.expected,
                     mm.got,
                     mm.layer_hint
+                );
+            }
+        }
+        Command::Board {
+            bundle,
+            port,
+            baud,
+            sim,
+            divisor,
+            write_shell,
+            frames,
+            max_frames,
+            top,
+            retries,
+        } => {
+            let b =
+                squeezeflow_sim::network::Bundle::open(&bundle).map_err(|e| anyhow::anyhow!(e))?;
+            if let Some(dir) = write_shell {
+                let d = squeezeflow_sim::hw::shell::ShellConfig::divisor_for(
+                    b.manifest.clock_mhz * 1e6,
+                    baud,
+                )?;
+                let w = squeezeflow_host::board::write_bundle_shell(&b, d, &dir)?;
+                println!(
+                    "board shell for {}: {} ({} clocks per bit: {baud} baud at {} MHz)",
+                    b.manifest.network,
+                    w.top.display(),
+                    d,
+                    b.manifest.clock_mhz
+                );
+                return Ok(());
+            }
+            let n = b.manifest.input_size;
+            let sources = if frames.is_empty() {
+                FrameSource::y4m(
+                    std::io::Cursor::new(squeezeflow_host::accel::BUILTIN_CLIP),
+                    "astronaut_pan",
+                    n,
+                )?
+            } else {
+                FrameSource::open_all(&frames, n)?
+            };
+            let opt = squeezeflow_host::board::BoardOptions {
+                port,
+                baud,
+                sim,
+                divisor,
+                max_frames,
+                top,
+                retries,
+            };
+            let r = squeezeflow_host::board::run_board(&b, sources, &opt)?;
+            let matched = r.frames.iter().filter(|f| f.matches).count();
+            println!(
+                "{}: {} of {} frames match the integer reference bit for bit",
+                b.manifest.network,
+                matched,
+                r.frames.len()
+            );
+            let wire = r.stats.bytes_sent + r.stats.bytes_received;
+            println!(
+                "link: {} requests, {} retries, {} bytes in {:.2} s ({:.0} bytes/s){}",
+                r.stats.requests,
+                r.stats.retries,
+                wire,
+                r.seconds,
+                wire as f64 / r.seconds.max(1e-9),
+                match r.sim_cycles {
+                    Some(c) => format!(
+                        "; {c} simulated cycles ({:.1} cycles per byte on the wire)",
+                        c as f64 / wire.max(1) as f64
+                    ),
+                    None => String::new(),
+                }
+            );
+            if matched != r.frames.len() {
+                bail!(
+                    "{} of {} frames differ from the reference",
+                    r.frames.len() - matched,
+                    r.frames.len()
                 );
             }
         }

@@ -535,7 +535,8 @@ impl ShellCore {
                                 } else {
                                     s.phase = 0;
                                     if o.waddr < pixels {
-                                        fr_write = Some((o.waddr, (b as u32) << 16 | o.pbuf as u32));
+                                        fr_write =
+                                            Some((o.waddr, (b as u32) << 16 | o.pbuf as u32));
                                         s.waddr = o.waddr + 1;
                                     } else {
                                         s.perr = err::RANGE;
@@ -744,7 +745,8 @@ impl Logic for ShellCore {
         self.m_axis.tvalid.next = s.feeding && s.primed;
         self.m_axis.tlast.next = s.pix + 1 == self._cfg.pixels() as u32;
         let d = s.fr_rdata;
-        self.m_axis.set_data([d as u8, (d >> 8) as u8, (d >> 16) as u8]);
+        self.m_axis
+            .set_data([d as u8, (d >> 8) as u8, (d >> 16) as u8]);
         self.s_axis.tready.next = true;
     }
     fn connect(&mut self) {

@@ -328,7 +328,10 @@ fn a_truncated_frame_never_runs() {
     assert_eq!(reply.code, 0xFF);
     assert_eq!(reply.payload, vec![err::TIMEOUT, cmd::LOAD]);
     let s = b.status().unwrap();
-    assert_eq!(s.loaded_pixels, 0, "a cut LOAD at offset 0 leaves nothing loaded");
+    assert_eq!(
+        s.loaded_pixels, 0,
+        "a cut LOAD at offset 0 leaves nothing loaded"
+    );
     assert!(!s.busy);
     assert_eq!(s.frames_done, 0);
     assert_ne!(s.error_flags, 0);
