@@ -426,3 +426,76 @@ proptest! {
         }
     }
 }
+
+/// The next reply on a raw link.
+fn raw_reply<T: Transport>(t: &mut T) -> squeezeflow_host::board::Reply {
+    let mut dec = Decoder::new(4096);
+    loop {
+        let x = t
+            .read_byte(Duration::from_millis(1))
+            .unwrap()
+            .expect("a reply");
+        if let Some(r) = dec.push(x) {
+            return r.expect("a good reply");
+        }
+    }
+}
+
+#[test]
+fn bad_requests_get_error_replies_and_the_shell_listens_again() {
+    use squeezeflow_hw::shell::flag;
+    let mut b = sim_board();
+    let cases: Vec<(Vec<u8>, Vec<u8>)> = vec![
+        // junk before a request with an unknown command
+        (
+            [vec![0x00, 0x13, 0xFF], encode_request(0x42, &[])].concat(),
+            vec![err::COMMAND, 0x42],
+        ),
+        // a length beyond the largest request: drained until the line is quiet
+        (
+            [vec![0xA5, cmd::LOAD, 0xFF, 0xFF], vec![7u8; 50]].concat(),
+            vec![err::LENGTH, cmd::LOAD],
+        ),
+        // a payload for a command that takes none
+        (
+            encode_request(cmd::START, &[1, 2, 3]),
+            vec![err::LENGTH, cmd::START],
+        ),
+        // a LOAD beyond the loaded pixels
+        (
+            encode_request(cmd::LOAD, &[10, 0, 1, 2, 3]),
+            vec![err::OFFSET, cmd::LOAD],
+        ),
+        // a LOAD that is not whole pixels
+        (
+            encode_request(cmd::LOAD, &[0, 0, 1, 2, 3, 4]),
+            vec![err::LENGTH, cmd::LOAD],
+        ),
+        // START with nothing loaded
+        (
+            encode_request(cmd::START, &[]),
+            vec![err::NOT_LOADED, cmd::START],
+        ),
+    ];
+    for (req, want) in cases {
+        b.link.write_all(&req).unwrap();
+        let r = raw_reply(&mut b.link);
+        assert_eq!((r.code, &r.payload), (0xFF, &want), "request {req:02x?}");
+    }
+    let s = b.status().unwrap();
+    assert_eq!(
+        s.error_flags,
+        flag::COMMAND | flag::LENGTH | flag::REJECTED,
+        "sticky flags"
+    );
+    assert_eq!(
+        s.loaded_pixels, 0,
+        "a LOAD with an error leaves nothing loaded"
+    );
+    assert_eq!(
+        b.status().unwrap().error_flags,
+        0,
+        "STATUS clears the flags"
+    );
+    b.check_identity(&fixture().manifest).unwrap();
+}
