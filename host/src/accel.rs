@@ -29,6 +29,11 @@ pub struct GenOptions {
     pub hardware: HardwareConfig,
     pub mac_budget: Option<usize>,
     pub clock_mhz: Option<f64>,
+    /// A device (`--device`): the folding with the most frames per second that fits it, at its
+    /// nominal clock unless a clock is given; `mac_budget` caps the lanes.
+    pub device: Option<String>,
+    /// A board (`--board`): its device, and its constraint files copied into the bundle.
+    pub board: Option<String>,
 }
 
 /// Writes a bundle for `model` into `dir`.
@@ -41,9 +46,20 @@ pub fn generate(model: &QuantModel, opt: &GenOptions, dir: &Path) -> Result<Mani
     if !(clock > 0.0 && clock.is_finite()) {
         bail!("the clock must be a positive number of MHz, not {clock}");
     }
-    let p = plan(&model.network, &hw)?;
-    let m = write_bundle(model, &p, clock, dir)
+    let dev = crate::synth_cmd::resolve_device(opt.device.as_deref(), opt.board.as_deref())?;
+    let (p, clock) = match dev {
+        Some(d) => {
+            let f = squeezeflow_sim::hw::device::fit(model, d, &hw)?;
+            (
+                f.plan,
+                opt.clock_mhz.or(hw.clock_mhz).unwrap_or(d.clock_mhz),
+            )
+        }
+        None => (plan(&model.network, &hw)?, clock),
+    };
+    let mut m = write_bundle(model, &p, clock, dir)
         .with_context(|| format!("writing the bundle to {}", dir.display()))?;
+    crate::synth_cmd::finish_bundle(dir, &mut m, dev, opt.board.as_deref())?;
     Ok(m)
 }
 

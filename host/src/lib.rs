@@ -5,3 +5,4 @@ pub mod accel;
 pub mod accuracy;
 pub mod board;
 pub mod frames;
+pub mod synth_cmd;

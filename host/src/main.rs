@@ -265,9 +265,18 @@ struct HwArgs {
     /// MAC lanes to spread over the layers (default 256, or the config's [hardware] mac_budget).
     #[arg(long)]
     mac_budget: Option<usize>,
-    /// Nominal clock in MHz for throughput figures (default 200).
+    /// Nominal clock in MHz for throughput figures (default 200, or the device's).
     #[arg(long)]
     clock_mhz: Option<f64>,
+    /// Choose the folding with the most frames per second that fits this device (DSPs, block
+    /// RAM, URAM), or refuse saying what does not fit: xc7a200t (nexys-video), xc7k325t
+    /// (kc705), xczu7ev (zcu104), lfe5u-85f (ulx3s).
+    #[arg(long)]
+    device: Option<String>,
+    /// Target this board: its device (as --device) and its constraint files
+    /// (constraints/<board>*) copied into the bundle: nexys-video, kc705, zcu104, ulx3s.
+    #[arg(long)]
+    board: Option<String>,
 }
 
 fn gen_options(model: &ModelArgs, hw: &HwArgs) -> Result<squeezeflow_host::accel::GenOptions> {
@@ -275,6 +284,8 @@ fn gen_options(model: &ModelArgs, hw: &HwArgs) -> Result<squeezeflow_host::accel
         hardware: model.hardware()?,
         mac_budget: hw.mac_budget,
         clock_mhz: hw.clock_mhz,
+        device: hw.device.clone(),
+        board: hw.board.clone(),
     })
 }
 
@@ -467,6 +478,9 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&m)?);
             } else {
                 println!("{}", squeezeflow_host::accel::describe(&m, &dir));
+                if let Some(line) = squeezeflow_host::synth_cmd::describe_bundle_fit(&dir)? {
+                    println!("{line}");
+                }
                 eprintln!("generated in {:.2} s", t.elapsed().as_secs_f64());
             }
         }

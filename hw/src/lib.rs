@@ -8,6 +8,7 @@ pub mod axis;
 pub mod blocks;
 pub mod bundle;
 pub mod conv;
+pub mod device;
 pub mod fifo;
 pub mod fire;
 pub mod folding;

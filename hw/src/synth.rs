@@ -23,7 +23,8 @@ pub enum Family {
 }
 
 impl Family {
-    fn command(&self) -> &'static str {
+    /// The Yosys synthesis command for the family.
+    pub fn command(&self) -> &'static str {
         match self {
             Family::Xilinx7 => "synth_xilinx -flatten -top top",
             Family::XilinxUltraScalePlus => "synth_xilinx -family xcup -flatten -top top",
@@ -133,4 +134,88 @@ pub fn run_yosys(dir: &Path, family: Family) -> Result<CellCounts, HwError> {
     let stat = std::fs::read_to_string(dir.join("yosys_stat.txt"))
         .map_err(|e| HwError::Io(format!("{}: {e}", dir.display())))?;
     Ok(parse_stat(&stat))
+}
+
+/// Cell types whose instance names [`run_yosys_progress`] lists (for per-layer figures).
+pub const NAMED_CELLS: &[&str] = &["RAMB36", "RAMB18", "URAM", "DSP48", "DP16KD", "MULT18X18"];
+
+/// Like [`run_yosys`], but reports each synthesis step (`4.12. Executing ABC pass ...`) to
+/// `progress` as Yosys reaches it, and also returns the (type, name) of every block RAM, URAM
+/// and DSP cell after flattening: their names keep the instance path of the memory or
+/// multiplier they came from.
+pub fn run_yosys_progress(
+    dir: &Path,
+    family: Family,
+    mut progress: impl FnMut(&str),
+) -> Result<(CellCounts, Vec<(String, String)>), HwError> {
+    use std::io::BufRead;
+    if crate::which("yosys").is_none() {
+        return Err(HwError::Tool(
+            "`yosys` is not installed or not on PATH (run scripts/setup.sh, or apt-get install yosys)".into(),
+        ));
+    }
+    for f in ["sqf_lib.v", "top.v"] {
+        if !dir.join(f).is_file() {
+            return Err(HwError::Io(format!(
+                "{}: no {f} (not a squeezeflow bundle?)",
+                dir.display()
+            )));
+        }
+    }
+    let mut script = format!(
+        "read_verilog -defer sqf_lib.v top.v; {}; tee -q -o yosys_stat.txt stat",
+        family.command()
+    );
+    for t in NAMED_CELLS {
+        script += &format!("; tee -q -o yosys_cells_{t}.txt select -list t:{t}*");
+    }
+    let io = |e: std::io::Error| HwError::Tool(format!("yosys: {e}"));
+    let mut child = Command::new("yosys")
+        .current_dir(dir)
+        .args(["-l", "yosys.log", "-p", &script])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(io)?;
+    if let Some(out) = child.stdout.take() {
+        for line in std::io::BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            // Steps two levels deep: "4.12. Executing ABC pass (technology mapping using ABC)."
+            let head = line.split_whitespace().next().unwrap_or("");
+            if line.contains(". Executing ")
+                && head.ends_with('.')
+                && head.matches('.').count() <= 2
+                && head.chars().next().is_some_and(|c| c.is_ascii_digit())
+            {
+                progress(line.trim());
+            }
+        }
+    }
+    let status = child.wait().map_err(io)?;
+    if !status.success() {
+        let log = std::fs::read_to_string(dir.join("yosys.log")).unwrap_or_default();
+        let errs: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("ERROR") || l.contains("rror:"))
+            .take(10)
+            .collect();
+        return Err(HwError::Tool(format!(
+            "yosys failed in {} (see yosys.log there):\n{}",
+            dir.display(),
+            errs.join("\n")
+        )));
+    }
+    let rd = |f: &str| {
+        std::fs::read_to_string(dir.join(f))
+            .map_err(|e| HwError::Io(format!("{}/{f}: {e}", dir.display())))
+    };
+    let counts = parse_stat(&rd("yosys_stat.txt")?);
+    let mut names = Vec::new();
+    for t in NAMED_CELLS {
+        let text = rd(&format!("yosys_cells_{t}.txt")).unwrap_or_default();
+        for l in text.lines().filter(|l| !l.trim().is_empty()) {
+            names.push((t.to_string(), l.trim().to_string()));
+        }
+    }
+    Ok((counts, names))
 }

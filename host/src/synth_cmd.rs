@@ -1,0 +1,461 @@
+//! Hardware targets on the command line: `gen --device/--board` (the folding that fits a device,
+//! the board's constraint files in the bundle) and `synth` (Yosys on a bundle, its cell counts
+//! against the device and the estimate).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+use squeezeflow_model::{Network, NetworkConfig};
+use squeezeflow_sim::hw::bundle::{read_manifest, Manifest};
+use squeezeflow_sim::hw::device::{self, find_device, Device, Resources, DEVICES};
+use squeezeflow_sim::hw::synth::{run_yosys_progress, CellCounts, Family};
+
+/// The device a board carries.
+pub fn board_device(board: &str) -> Result<&'static Device> {
+    let b = board.trim().to_ascii_lowercase();
+    DEVICES.iter().find(|d| d.board == b).ok_or_else(|| {
+        anyhow!(
+            "unknown board '{board}'; known boards: {}",
+            DEVICES
+                .iter()
+                .map(|d| format!("{} ({})", d.board, d.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+/// The device of `--device` and/or `--board` (which must agree).
+pub fn resolve_device(
+    device: Option<&str>,
+    board: Option<&str>,
+) -> Result<Option<&'static Device>> {
+    let d = device.map(find_device).transpose()?;
+    let b = board.map(board_device).transpose()?;
+    match (d, b) {
+        (Some(d), Some(b)) if d.name != b.name => bail!(
+            "--device {} and --board {} disagree: the {} carries the {}",
+            d.name,
+            b.board,
+            b.board,
+            b.name
+        ),
+        (d, b) => Ok(d.or(b)),
+    }
+}
+
+/// Where the constraint files are: `$SQUEEZEFLOW_CONSTRAINTS`, else the repository's
+/// `constraints/` (as built), else `./constraints`.
+pub fn constraints_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("SQUEEZEFLOW_CONSTRAINTS") {
+        return PathBuf::from(d);
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../constraints");
+    if built.is_dir() {
+        return built;
+    }
+    PathBuf::from("constraints")
+}
+
+/// The board's constraint files: every file of the constraints directory whose name starts
+/// with the board's name (`nexys-video.xdc`, `nexys-video_*.xdc`), sorted.
+pub fn board_files(board: &str) -> Result<Vec<PathBuf>> {
+    let dir = constraints_dir();
+    let entries = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading the constraints in {}", dir.display()))?;
+    let mut v: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(board))
+        })
+        .collect();
+    v.sort();
+    if v.is_empty() {
+        bail!("no constraint files for board {board} in {}", dir.display());
+    }
+    Ok(v)
+}
+
+/// What `gen --device/--board` adds to a bundle after it is written: the URAM attribute on the
+/// line buffers (devices with URAM), the board's constraint files, and in `manifest.json` the
+/// device, the board, the constraint files and the resource estimate.
+pub fn finish_bundle(
+    dir: &Path,
+    m: &mut Manifest,
+    dev: Option<&Device>,
+    board: Option<&str>,
+) -> Result<Option<Resources>> {
+    let Some(dev) = dev else {
+        return Ok(None);
+    };
+    if dev.urams > 0 {
+        let p = dir.join("sqf_lib.v");
+        let text = std::fs::read_to_string(&p).with_context(|| p.display().to_string())?;
+        std::fs::write(&p, device::uram_lib(&text)?).with_context(|| p.display().to_string())?;
+    }
+    let mut constraints = Vec::new();
+    if let Some(b) = board {
+        for f in board_files(&b.to_ascii_lowercase())? {
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            std::fs::copy(&f, dir.join(&name))
+                .with_context(|| format!("copying {} into {}", f.display(), dir.display()))?;
+            constraints.push(name);
+        }
+    }
+    let net = manifest_network(m)?;
+    let res = device::resources(&net, &m.folding, dev)?;
+    // Constraint files go before model.safetensors and manifest.json.
+    let at = m.files.len().saturating_sub(2);
+    for (i, c) in constraints.iter().enumerate() {
+        if !m.files.contains(c) {
+            m.files.insert(at + i, c.clone());
+        }
+    }
+    let mut json = serde_json::to_value(&*m)?;
+    let obj = json
+        .as_object_mut()
+        .ok_or_else(|| anyhow!("the manifest is not a JSON object"))?;
+    obj.insert("device".into(), serde_json::to_value(dev)?);
+    obj.insert(
+        "board".into(),
+        board.map_or(serde_json::Value::Null, |b| b.to_ascii_lowercase().into()),
+    );
+    obj.insert("constraints".into(), serde_json::to_value(&constraints)?);
+    obj.insert("resources".into(), serde_json::to_value(&res)?);
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string_pretty(&json)?,
+    )
+    .with_context(|| format!("writing {}/manifest.json", dir.display()))?;
+    Ok(Some(res))
+}
+
+fn manifest_network(m: &Manifest) -> Result<Network> {
+    let cfg =
+        NetworkConfig::from_toml_str(&m.network_config).context("the manifest's network_config")?;
+    Ok(Network::new(&cfg)?)
+}
+
+/// One line for `gen` about the device.
+pub fn describe_fit(dev: &Device, r: &Resources) -> String {
+    format!(
+        "{} ({}): {} {}s of {} ({:.0}%), {:.1} {} of {} ({:.0}%){}; ROM bits in logic: {}",
+        dev.name,
+        dev.board,
+        r.dsp,
+        dev.dsp_kind,
+        dev.dsps,
+        100.0 * r.dsp as f64 / dev.dsps as f64,
+        r.bram,
+        dev.bram_unit,
+        dev.brams,
+        100.0 * r.bram / dev.brams as f64,
+        if dev.urams > 0 {
+            format!(", {} URAM288 of {} (line buffers)", r.uram, dev.urams)
+        } else {
+            String::new()
+        },
+        r.rom_logic_bits
+    )
+}
+
+/// The `gen` line about the device, from a bundle's manifest (None without a device).
+pub fn describe_bundle_fit(dir: &Path) -> Result<Option<String>> {
+    let text = std::fs::read_to_string(dir.join("manifest.json"))?;
+    let v: serde_json::Value = serde_json::from_str(&text)?;
+    let (Some(name), Some(res)) = (
+        v.get("device")
+            .and_then(|d| d.get("name"))
+            .and_then(|n| n.as_str()),
+        v.get("resources"),
+    ) else {
+        return Ok(None);
+    };
+    let dev = find_device(name)?;
+    let r: Resources = serde_json::from_value(res.clone())?;
+    let mut line = describe_fit(dev, &r);
+    if let Some(c) = v
+        .get("constraints")
+        .and_then(|c| c.as_array())
+        .filter(|c| !c.is_empty())
+    {
+        let names: Vec<&str> = c.iter().filter_map(|x| x.as_str()).collect();
+        line += &format!("; constraints: {}", names.join(", "));
+    }
+    Ok(Some(line))
+}
+
+/// `synth` options.
+#[derive(Clone, Debug)]
+pub struct SynthOptions {
+    pub device: Option<String>,
+    pub family: Option<String>,
+    pub quiet: bool,
+}
+
+/// One resource: Yosys' count, the estimate, the device's capacity.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub resource: String,
+    pub yosys: f64,
+    pub estimate: Option<f64>,
+    pub capacity: Option<f64>,
+}
+
+/// Per-layer block RAM and DSP cells (from the flattened cell names).
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerCells {
+    pub layer: String,
+    pub bram: f64,
+    pub dsp: u64,
+    pub uram: u64,
+    pub estimate_bram: Option<f64>,
+    pub estimate_dsp: Option<u64>,
+}
+
+/// The `synth` report.
+#[derive(Clone, Debug, Serialize)]
+pub struct SynthReport {
+    pub bundle: String,
+    pub network: String,
+    pub family: String,
+    pub device: Option<String>,
+    pub seconds: f64,
+    pub rows: Vec<Row>,
+    pub layers: Vec<LayerCells>,
+    pub cells: CellCounts,
+}
+
+fn parse_family(s: &str) -> Result<Family> {
+    match s.to_ascii_lowercase().as_str() {
+        "xilinx7" | "xc7" | "7series" => Ok(Family::Xilinx7),
+        "xcup" | "ultrascale+" | "ultrascaleplus" => Ok(Family::XilinxUltraScalePlus),
+        "ecp5" => Ok(Family::Ecp5),
+        _ => bail!("unknown family '{s}'; use xilinx7, xcup or ecp5"),
+    }
+}
+
+/// The device for `synth`: `--device`, else the manifest's, else none (with `--family`).
+fn synth_device(dir: &Path, opt: &SynthOptions) -> Result<Option<&'static Device>> {
+    if let Some(d) = &opt.device {
+        return Ok(Some(find_device(d)?));
+    }
+    let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    match v
+        .get("device")
+        .and_then(|d| d.get("name"))
+        .and_then(|n| n.as_str())
+    {
+        Some(n) => Ok(Some(find_device(n)?)),
+        None => Ok(None),
+    }
+}
+
+/// Runs Yosys on a bundle and compares its cell counts with the estimate and the device.
+pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
+    let m = read_manifest(dir)?;
+    let dev = synth_device(dir, opt)?;
+    let family = match (&opt.family, dev) {
+        (Some(f), _) => parse_family(f)?,
+        (None, Some(d)) => d.family,
+        (None, None) => Family::Xilinx7,
+    };
+    if let (Some(d), Some(_)) = (dev, &opt.family) {
+        if d.family != family {
+            bail!("--family disagrees with the {}'s family", d.name);
+        }
+    }
+    let est = match dev {
+        Some(d) => Some(device::resources(&manifest_network(&m)?, &m.folding, d)?),
+        None => None,
+    };
+    let t = Instant::now();
+    let show = !opt.quiet && std::io::stderr().is_terminal()
+        || std::env::var_os("SQUEEZEFLOW_PROGRESS").is_some();
+    let show = show && !opt.quiet;
+    if !opt.quiet {
+        eprintln!(
+            "synth: Yosys {} on {} (log: {}/yosys.log) ...",
+            family.command(),
+            dir.display(),
+            dir.display()
+        );
+    }
+    let (cells, names) = run_yosys_progress(dir, family, |step| {
+        if show {
+            eprintln!("  [{:>6.1} s] {step}", t.elapsed().as_secs_f64());
+        }
+    })?;
+    let seconds = t.elapsed().as_secs_f64();
+    let cap = |f: fn(&Device) -> f64| dev.map(f);
+    let rows = vec![
+        Row {
+            resource: "LUT".into(),
+            yosys: cells.luts() as f64,
+            estimate: None,
+            capacity: cap(|d| d.luts as f64),
+        },
+        Row {
+            resource: "FF".into(),
+            yosys: cells.ffs() as f64,
+            estimate: None,
+            capacity: cap(|d| d.ffs as f64),
+        },
+        Row {
+            resource: "DSP".into(),
+            yosys: cells.dsp() as f64,
+            estimate: est.as_ref().map(|e| e.dsp as f64),
+            capacity: cap(|d| d.dsps as f64),
+        },
+        Row {
+            resource: if family == Family::Ecp5 {
+                "EBR".into()
+            } else {
+                "BRAM36".into()
+            },
+            yosys: if family == Family::Ecp5 {
+                cells.get("DP16KD") as f64
+            } else {
+                cells.bram36()
+            },
+            estimate: est.as_ref().map(|e| e.bram),
+            capacity: cap(|d| d.brams as f64),
+        },
+        Row {
+            resource: "URAM".into(),
+            yosys: cells.uram() as f64,
+            estimate: est.as_ref().map(|e| e.uram as f64),
+            capacity: cap(|d| d.urams as f64),
+        },
+    ];
+    let layers = per_layer(&m, &names, family, est.as_ref());
+    Ok(SynthReport {
+        bundle: dir.display().to_string(),
+        network: m.network.clone(),
+        family: format!("{family:?}"),
+        device: dev.map(|d| d.name.to_string()),
+        seconds,
+        rows,
+        layers,
+        cells,
+    })
+}
+
+/// Groups the block RAM, URAM and DSP cells by layer: after `flatten` their names keep the
+/// instance path of the memory or multiplier they came from, which names the layer's module
+/// (`fire2_squeeze`). LUTs and FFs lose their names in ABC, so they are totals only.
+fn per_layer(
+    m: &Manifest,
+    names: &[(String, String)],
+    family: Family,
+    est: Option<&Resources>,
+) -> Vec<LayerCells> {
+    let mut out: Vec<LayerCells> = m
+        .layers
+        .iter()
+        .map(|l| {
+            let e = est.and_then(|e| e.layers.iter().find(|x| x.name == l.name));
+            LayerCells {
+                layer: l.name.clone(),
+                bram: 0.0,
+                dsp: 0,
+                uram: 0,
+                estimate_bram: e.map(|e| e.bram),
+                estimate_dsp: e.map(|e| e.dsp),
+            }
+        })
+        .collect();
+    let ids: Vec<String> = out.iter().map(|l| l.layer.replace('.', "_")).collect();
+    for (ty, name) in names {
+        // The longest layer identifier the cell name contains (fire2_expand1x1 before fire2).
+        let Some(i) = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| name.contains(id.as_str()))
+            .max_by_key(|(_, id)| id.len())
+            .map(|(i, _)| i)
+        else {
+            continue;
+        };
+        let l = &mut out[i];
+        if ty.starts_with("RAMB36") {
+            l.bram += 1.0;
+        } else if ty.starts_with("RAMB18") {
+            l.bram += 0.5;
+        } else if ty.starts_with("DP16KD") {
+            l.bram += if family == Family::Ecp5 { 1.0 } else { 0.5 };
+        } else if ty.starts_with("URAM") {
+            l.uram += 1;
+        } else if ty.starts_with("DSP48") || ty.starts_with("MULT18X18") {
+            l.dsp += 1;
+        }
+    }
+    out.retain(|l| l.bram > 0.0 || l.dsp > 0 || l.uram > 0 || l.estimate_dsp.unwrap_or(0) > 0);
+    out
+}
+
+/// The report as a table.
+pub fn synth_table(r: &SynthReport) -> String {
+    let mut s = format!(
+        "{} ({}): Yosys {} in {:.1} s{}\n\n{:<8} {:>10} {:>10} {:>10} {:>7}\n",
+        r.bundle,
+        r.network,
+        r.family,
+        r.seconds,
+        r.device
+            .as_ref()
+            .map(|d| format!(", against the {d}"))
+            .unwrap_or_default(),
+        "",
+        "Yosys",
+        "estimate",
+        "capacity",
+        "used"
+    );
+    let fmt = |v: Option<f64>| {
+        v.map_or("-".to_string(), |v| {
+            format!("{v:.1}").trim_end_matches(".0").to_string()
+        })
+    };
+    for row in &r.rows {
+        s += &format!(
+            "{:<8} {:>10} {:>10} {:>10} {:>7}\n",
+            row.resource,
+            fmt(Some(row.yosys)),
+            fmt(row.estimate),
+            fmt(row.capacity),
+            row.capacity
+                .filter(|c| *c > 0.0)
+                .map_or("-".into(), |c| format!("{:.1}%", 100.0 * row.yosys / c))
+        );
+    }
+    if !r.layers.is_empty() {
+        s += &format!(
+            "\n{:<22} {:>8} {:>8} {:>6} {:>8} {:>8}\n",
+            "layer", "BRAM", "est.", "DSP", "est.", "URAM"
+        );
+        for l in &r.layers {
+            s += &format!(
+                "{:<22} {:>8} {:>8} {:>6} {:>8} {:>8}\n",
+                l.layer,
+                fmt(Some(l.bram)),
+                fmt(l.estimate_bram),
+                l.dsp,
+                l.estimate_dsp.map_or("-".into(), |d| d.to_string()),
+                l.uram
+            );
+        }
+    }
+    s
+}

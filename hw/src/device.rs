@@ -1,0 +1,549 @@
+//! Device targets as data, a resource estimate for a folding, and the fit: the folding with the
+//! most frames per second that fits a device.
+//!
+//! **DSPs** are counted as the Verilog maps today (checked with Yosys): one DSP (DSP48E1,
+//! DSP48E2 or MULT18X18D) per 8x9-bit product of a MAC lane, two per requantizer (a 32x17
+//! multiply), four per lane of a bypass add (two 8x16 products and a requantizer), two for the
+//! global average pool's requantizer. Nothing packs two int8 products into one DSP48E2.
+//!
+//! **Block RAM** comes from the actual memory shapes of the engines (`sqf_rom` weight and
+//! parameter ROMs, `sqf_ram` line buffers): each memory takes the aspect ratio that needs the
+//! fewest blocks (a wide, deep memory is tiled as width pieces x depth pieces, as Yosys'
+//! `memory_libmap` does), and small ROMs become logic as Yosys maps them (see
+//! [`rom_in_logic`]). **URAM** cannot hold the weights (UltraRAM has no initial contents; Yosys
+//! and Vivado both refuse an initialised URAM), but it can hold the line buffers (`sqf_ram`,
+//! no initial contents): on a device with URAM each line buffer takes `ceil(width / 72) x
+//! ceil(depth / 4096)` URAM288 blocks, and the bundle's `sqf_lib.v` carries
+//! `(* ram_style = "ultra" *)` on `sqf_ram` ([`uram_lib`]); Yosys `synth_xilinx -family xcup`
+//! then maps a 64 x 432 line buffer to one URAM288 (checked).
+
+use serde::Serialize;
+use squeezeflow_model::network::{Network, Stage};
+use squeezeflow_model::QuantModel;
+
+use crate::conv::ConvGeom;
+use crate::fire::fire_geoms;
+use crate::folding::{plan, HardwareConfig, Plan};
+use crate::synth::Family;
+use crate::HwError;
+
+/// One FPGA part on one board.
+#[derive(Clone, Debug, Serialize)]
+pub struct Device {
+    /// The name `--device` takes (the part).
+    pub name: &'static str,
+    /// The board it sits on (`--board` names and constraint files use this).
+    pub board: &'static str,
+    /// Full part number with package and speed grade, as the board carries it.
+    pub part: &'static str,
+    pub vendor_family: &'static str,
+    #[serde(skip)]
+    pub family: Family,
+    pub luts: u64,
+    pub ffs: u64,
+    /// DSP slices (DSP48E1, DSP48E2, or ECP5 18x18 multipliers).
+    pub dsps: u64,
+    pub dsp_kind: &'static str,
+    /// Block RAMs in the device's own unit ([`Device::bram_unit`]).
+    pub brams: u64,
+    /// `RAMB36` (36 kbit) or `EBR` (DP16KD, 18 kbit).
+    pub bram_unit: &'static str,
+    pub bram_kbits: u64,
+    /// UltraRAM blocks (288 kbit each).
+    pub urams: u64,
+    /// A clock the engine's short paths should make on this part (a target, not a timing result).
+    pub clock_mhz: f64,
+}
+
+impl Device {
+    /// The block-RAM shapes (depth, width) of one block, and the blocks each costs.
+    fn bram_shapes(&self) -> &'static [(usize, usize, f64)] {
+        match self.family {
+            // RAMB18E1/E2 (half a RAMB36) and RAMB36E1/E2 in simple dual-port mode.
+            Family::Xilinx7 | Family::XilinxUltraScalePlus => &[
+                (16384, 1, 0.5),
+                (8192, 2, 0.5),
+                (4096, 4, 0.5),
+                (2048, 9, 0.5),
+                (1024, 18, 0.5),
+                (512, 36, 0.5),
+                (32768, 1, 1.0),
+                (16384, 2, 1.0),
+                (8192, 4, 1.0),
+                (4096, 9, 1.0),
+                (2048, 18, 1.0),
+                (1024, 36, 1.0),
+                (512, 72, 1.0),
+            ],
+            // DP16KD (pseudo dual-port allows 36 bits).
+            Family::Ecp5 => &[
+                (16384, 1, 1.0),
+                (8192, 2, 1.0),
+                (4096, 4, 1.0),
+                (2048, 9, 1.0),
+                (1024, 18, 1.0),
+                (512, 36, 1.0),
+            ],
+        }
+    }
+    /// Blocks for one memory of `width` x `depth` (the cheapest aspect ratio).
+    pub fn blocks_for(&self, width: usize, depth: usize) -> f64 {
+        self.bram_shapes()
+            .iter()
+            .map(|&(d, w, c)| (width.div_ceil(w) * depth.div_ceil(d)) as f64 * c)
+            .fold(f64::INFINITY, f64::min)
+    }
+    /// Frames per second at the nominal clock for `cycles` per frame.
+    pub fn fps(&self, cycles: u64) -> f64 {
+        self.clock_mhz * 1e6 / cycles.max(1) as f64
+    }
+}
+
+/// The supported devices.
+pub const DEVICES: &[Device] = &[
+    Device {
+        name: "xc7a200t",
+        board: "nexys-video",
+        part: "xc7a200tsbg484-1",
+        vendor_family: "Xilinx Artix-7",
+        family: Family::Xilinx7,
+        luts: 134_600,
+        ffs: 269_200,
+        dsps: 740,
+        dsp_kind: "DSP48E1",
+        brams: 365,
+        bram_unit: "RAMB36",
+        bram_kbits: 36,
+        urams: 0,
+        clock_mhz: 150.0,
+    },
+    Device {
+        name: "xc7k325t",
+        board: "kc705",
+        part: "xc7k325tffg900-2",
+        vendor_family: "Xilinx Kintex-7",
+        family: Family::Xilinx7,
+        luts: 203_800,
+        ffs: 407_600,
+        dsps: 840,
+        dsp_kind: "DSP48E1",
+        brams: 445,
+        bram_unit: "RAMB36",
+        bram_kbits: 36,
+        urams: 0,
+        clock_mhz: 200.0,
+    },
+    Device {
+        name: "xczu7ev",
+        board: "zcu104",
+        part: "xczu7ev-ffvc1156-2-e",
+        vendor_family: "Xilinx Zynq UltraScale+",
+        family: Family::XilinxUltraScalePlus,
+        luts: 230_400,
+        ffs: 460_800,
+        dsps: 1_728,
+        dsp_kind: "DSP48E2",
+        brams: 312,
+        bram_unit: "RAMB36",
+        bram_kbits: 36,
+        urams: 96,
+        clock_mhz: 300.0,
+    },
+    Device {
+        name: "lfe5u-85f",
+        board: "ulx3s",
+        part: "LFE5U-85F-6BG381C",
+        vendor_family: "Lattice ECP5",
+        family: Family::Ecp5,
+        luts: 83_640,
+        ffs: 83_640,
+        dsps: 156,
+        dsp_kind: "MULT18X18D",
+        brams: 208,
+        bram_unit: "EBR",
+        bram_kbits: 18,
+        urams: 0,
+        clock_mhz: 100.0,
+    },
+];
+
+/// The names `--device` accepts, for help texts and errors.
+pub fn device_names() -> String {
+    DEVICES
+        .iter()
+        .map(|d| format!("{} ({})", d.name, d.board))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A device by part name or board name (case-insensitive; `XC7A200T`, `nexys-video`, ...).
+pub fn find_device(name: &str) -> Result<&'static Device, HwError> {
+    let n = name.trim().to_ascii_lowercase();
+    DEVICES
+        .iter()
+        .find(|d| d.name == n || d.board == n || d.part.eq_ignore_ascii_case(&n))
+        .ok_or_else(|| {
+            HwError::Folding(format!(
+                "unknown device '{name}'; known devices: {}",
+                device_names()
+            ))
+        })
+}
+
+/// Whether Yosys 0.23 turns a ROM into logic rather than block RAM. Measured with
+/// `synth_xilinx` on single `sqf_rom`s of random contents: up to 54x256 and 16x512 (8 kbit)
+/// became LUTs and muxes (up to 13.8 kbit), 64x288 (18 kbit) and larger became RAMB18/RAMB36.
+pub fn rom_in_logic(width: usize, depth: usize) -> bool {
+    width * depth <= ROM_LOGIC_BITS
+}
+
+/// See [`rom_in_logic`].
+pub const ROM_LOGIC_BITS: usize = 16384;
+
+/// One memory of an engine.
+#[derive(Clone, Debug, Serialize)]
+pub struct Memory {
+    pub layer: String,
+    /// `weights`, `params` (bias and requantizer per output channel) or `line_buffer`.
+    pub role: &'static str,
+    pub width: usize,
+    pub depth: usize,
+    /// Identical instances (one per PE for the ROMs).
+    pub count: usize,
+}
+
+/// Every block-RAM candidate of the engine under a folding.
+pub fn memories(net: &Network, plan: &Plan) -> Result<Vec<Memory>, HwError> {
+    let mut out = Vec::new();
+    let mut push = |g: &ConvGeom| {
+        out.push(Memory {
+            layer: g.name.clone(),
+            role: "weights",
+            width: 8 * g.simd,
+            depth: g.rom_depth(),
+            count: g.pe,
+        });
+        out.push(Memory {
+            layer: g.name.clone(),
+            role: "params",
+            width: crate::leaf::PARAM_BITS,
+            depth: g.og(),
+            count: g.pe,
+        });
+        out.push(Memory {
+            layer: g.name.clone(),
+            role: "line_buffer",
+            width: 8 * g.simd,
+            depth: g.lb_depth(),
+            count: 1,
+        });
+    };
+    for s in &net.stages {
+        match s {
+            Stage::Conv(l) => {
+                let f = fold_of(plan, &l.name)?;
+                push(&ConvGeom::new(l, f.pe, f.simd, 0)?);
+            }
+            Stage::Fire(f) => {
+                for g in fire_geoms(f, &plan.fire_fold(f))? {
+                    push(&g);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn fold_of(plan: &Plan, name: &str) -> Result<crate::fire::Fold, HwError> {
+    plan.fold
+        .get(name)
+        .copied()
+        .ok_or_else(|| HwError::Folding(format!("the folding has no entry for {name}")))
+}
+
+/// Resources of one layer.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct LayerResources {
+    pub name: String,
+    pub dsp: u64,
+    /// Block RAM in the device's unit.
+    pub bram: f64,
+    /// ROM bits that become logic (LUTs).
+    pub rom_logic_bits: u64,
+}
+
+/// Estimated resources of a folding on a device.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct Resources {
+    pub device: String,
+    pub mac_lanes: usize,
+    pub dsp: u64,
+    /// Block RAM in the device's unit (`RAMB36` or `EBR`).
+    pub bram: f64,
+    /// The part of `bram` the line buffers take (0 on a device with URAM: they go there).
+    pub line_buffer_bram: f64,
+    /// Bits held in block RAM.
+    pub bram_bits: u64,
+    pub uram: u64,
+    /// ROM bits that Yosys turns into LUTs.
+    pub rom_logic_bits: u64,
+    pub layers: Vec<LayerResources>,
+}
+
+impl Resources {
+    /// What does not fit `dev`, one phrase each (empty when everything fits).
+    pub fn overflows(&self, dev: &Device) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.dsp > dev.dsps {
+            v.push(format!(
+                "{} {}s needed, {} available ({} over, {:.0}%)",
+                self.dsp,
+                dev.dsp_kind,
+                dev.dsps,
+                self.dsp - dev.dsps,
+                100.0 * self.dsp as f64 / dev.dsps as f64
+            ));
+        }
+        if self.bram > dev.brams as f64 {
+            v.push(format!(
+                "{:.1} {} needed, {} available ({:.1} over, {:.0}%; its memories hold {:.2} Mbit against {:.2} Mbit of block RAM)",
+                self.bram,
+                dev.bram_unit,
+                dev.brams,
+                self.bram - dev.brams as f64,
+                100.0 * self.bram / dev.brams as f64,
+                self.bram_bits as f64 / 1e6,
+                (dev.brams * dev.bram_kbits * 1024) as f64 / 1e6
+            ));
+        }
+        if self.uram > dev.urams {
+            v.push(format!(
+                "{} URAM288 needed, {} available ({} over)",
+                self.uram,
+                dev.urams,
+                self.uram - dev.urams
+            ));
+        }
+        v
+    }
+}
+
+/// The primitive library with the line-buffer RAM (`sqf_ram`) marked for UltraRAM
+/// (`(* ram_style = "ultra" *)`), for devices with URAM; the attribute changes no behaviour.
+pub fn uram_lib(sqf_lib: &str) -> Result<String, HwError> {
+    let start = sqf_lib
+        .find("module sqf_ram")
+        .ok_or_else(|| HwError::Io("sqf_lib.v has no sqf_ram module".into()))?;
+    let decl = "reg [WIDTH-1:0] mem [0:DEPTH-1];";
+    let at = sqf_lib[start..]
+        .find(decl)
+        .map(|i| start + i)
+        .ok_or_else(|| HwError::Io("sqf_ram in sqf_lib.v has no memory declaration".into()))?;
+    Ok(format!(
+        "{}(* ram_style = \"ultra\" *) {}",
+        &sqf_lib[..at],
+        &sqf_lib[at..]
+    ))
+}
+
+/// DSPs of one layer: one per product, two per requantizer.
+fn conv_dsp(g: &ConvGeom) -> u64 {
+    (g.pe * g.simd + 2 * g.pe) as u64
+}
+
+fn layer<'a>(layers: &'a mut Vec<LayerResources>, name: &str) -> &'a mut LayerResources {
+    let i = match layers.iter().position(|l| l.name == name) {
+        Some(i) => i,
+        None => {
+            layers.push(LayerResources {
+                name: name.into(),
+                dsp: 0,
+                bram: 0.0,
+                rom_logic_bits: 0,
+            });
+            layers.len() - 1
+        }
+    };
+    &mut layers[i]
+}
+
+/// Estimates the resources of `plan` on `dev` (see the module documentation).
+pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, HwError> {
+    let mems = memories(net, plan)?;
+    let mut layers: Vec<LayerResources> = Vec::new();
+    let mut geoms = Vec::new();
+    for s in &net.stages {
+        match s {
+            Stage::Conv(l) => {
+                let f = fold_of(plan, &l.name)?;
+                geoms.push(ConvGeom::new(l, f.pe, f.simd, 0)?);
+            }
+            Stage::Fire(f) => {
+                geoms.extend(fire_geoms(f, &plan.fire_fold(f))?);
+                if f.has_add() {
+                    let lanes = plan.fire_fold(f).cat_lanes;
+                    layer(&mut layers, &f.add_name()).dsp += 4 * lanes as u64;
+                }
+            }
+            Stage::AvgPool(p) => {
+                layer(&mut layers, &p.name).dsp += 2;
+            }
+            Stage::MaxPool(_) => {}
+        }
+    }
+    for g in &geoms {
+        layer(&mut layers, &g.name).dsp += conv_dsp(g);
+    }
+    let (mut bram_bits, mut lb_bram, mut uram) = (0u64, 0.0, 0u64);
+    for m in &mems {
+        let l = layer(&mut layers, &m.layer);
+        let bits = (m.width * m.depth * m.count) as u64;
+        if m.role == "line_buffer" && dev.urams > 0 {
+            uram += (m.width.div_ceil(72) * m.depth.div_ceil(4096) * m.count) as u64;
+        } else if m.role != "line_buffer" && rom_in_logic(m.width, m.depth) {
+            l.rom_logic_bits += bits;
+        } else {
+            let b = dev.blocks_for(m.width, m.depth) * m.count as f64;
+            l.bram += b;
+            bram_bits += bits;
+            if m.role == "line_buffer" {
+                lb_bram += b;
+            }
+        }
+    }
+    // Keep the network's order (convolutions were pushed after their fires' adds).
+    let order: Vec<String> = net
+        .stages
+        .iter()
+        .flat_map(|s| match s {
+            Stage::Fire(f) => {
+                let mut v: Vec<String> = f.convs().iter().map(|l| l.name.clone()).collect();
+                v.push(f.add_name());
+                v
+            }
+            s => vec![s.name().to_string()],
+        })
+        .collect();
+    layers.sort_by_key(|l| {
+        order
+            .iter()
+            .position(|n| n == &l.name)
+            .unwrap_or(usize::MAX)
+    });
+    Ok(Resources {
+        device: dev.name.into(),
+        mac_lanes: plan.mac_lanes(),
+        dsp: layers.iter().map(|l| l.dsp).sum(),
+        bram: layers.iter().map(|l| l.bram).sum(),
+        line_buffer_bram: lb_bram,
+        bram_bits,
+        uram,
+        rom_logic_bits: layers.iter().map(|l| l.rom_logic_bits).sum(),
+        layers,
+    })
+}
+
+/// Why a network does not fit a device.
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    /// Even the smallest folding is too big.
+    #[error("{network} does not fit the {device} ({board}) even with its smallest folding ({lanes} MAC lanes): {what}")]
+    TooBig {
+        network: String,
+        device: String,
+        board: String,
+        lanes: usize,
+        what: String,
+    },
+    #[error(transparent)]
+    Hw(#[from] HwError),
+}
+
+/// The folding chosen for a device, with its figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fit {
+    pub device: Device,
+    /// The MAC-lane budget the folding was planned with.
+    pub mac_budget: usize,
+    pub plan: Plan,
+    pub resources: Resources,
+    pub cycles_per_frame: u64,
+    /// At the device's nominal clock.
+    pub frames_per_second: f64,
+    pub clock_mhz: f64,
+}
+
+/// Budget step of [`fit`]'s scan.
+pub const FIT_STEP: usize = 8;
+
+/// The folding with the most frames per second that fits `dev` (DSPs, block RAM, URAM), within
+/// `hw.mac_budget` lanes if given (per-layer overrides in `hw` are kept): the plan of the
+/// largest MAC budget that fits (budgets scanned every [`FIT_STEP`] lanes down from the cap,
+/// then lane by lane above the first that fits).
+pub fn fit(model: &QuantModel, dev: &Device, hw: &HardwareConfig) -> Result<Fit, FitError> {
+    let net = &model.network;
+    let try_budget = |b: usize| -> Result<(Plan, Resources), HwError> {
+        let mut h = hw.clone();
+        h.mac_budget = Some(b);
+        let p = plan(net, &h)?;
+        let r = resources(net, &p, dev)?;
+        Ok((p, r))
+    };
+    let cap = hw.mac_budget.unwrap_or(dev.dsps as usize).max(1);
+    // The smallest folding: one lane per layer where possible.
+    let smallest = (1..=cap).find_map(|b| try_budget(b).ok());
+    let Some((p0, r0)) = smallest.clone() else {
+        return Err(HwError::Folding(format!(
+            "no folding of {} fits a budget of {cap} MAC lanes",
+            net.config.name
+        ))
+        .into());
+    };
+    let over = r0.overflows(dev);
+    if !over.is_empty() {
+        return Err(FitError::TooBig {
+            network: net.config.name.clone(),
+            device: dev.name.into(),
+            board: dev.board.into(),
+            lanes: p0.mac_lanes(),
+            what: over.join("; "),
+        });
+    }
+    // Resource use is not monotonic in the budget (a budget that adds PEs to a layer makes its
+    // ROMs shallower and can waste block RAM; the next one may add SIMD instead), but the planned
+    // frame period never grows with it: the fastest folding that fits is the one of the largest
+    // budget that fits. Scan down from the cap in steps of FIT_STEP lanes, then refine upwards.
+    let lo = p0.mac_lanes().max(1);
+    let mut best = (lo, p0, r0);
+    let fits = |b: usize| {
+        try_budget(b)
+            .ok()
+            .filter(|(_, r)| r.overflows(dev).is_empty())
+    };
+    let mut b = cap;
+    while b > lo {
+        if let Some((p, r)) = fits(b) {
+            best = (b, p, r);
+            for up in (b + 1..(b + FIT_STEP).min(cap + 1)).rev() {
+                if let Some((p, r)) = fits(up) {
+                    best = (up, p, r);
+                    break;
+                }
+            }
+            break;
+        }
+        b = b.saturating_sub(FIT_STEP).max(lo);
+    }
+    let (budget, plan, resources) = best;
+    let est = crate::network::estimate(model, &plan)?;
+    Ok(Fit {
+        device: dev.clone(),
+        mac_budget: budget,
+        frames_per_second: dev.fps(est.cycles_per_frame),
+        cycles_per_frame: est.cycles_per_frame,
+        clock_mhz: dev.clock_mhz,
+        plan,
+        resources,
+    })
+}

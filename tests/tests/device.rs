@@ -1,0 +1,150 @@
+//! Device targets: the resource estimate against Yosys' memory mapping, and the fit/refuse logic
+//! for every device.
+
+use squeezeflow_hw::device::{find_device, fit, resources, FitError, DEVICES};
+use squeezeflow_hw::folding::{plan, HardwareConfig};
+use squeezeflow_model::builtin;
+use squeezeflow_model::config::NetworkConfig;
+use squeezeflow_model::{Network, QuantModel};
+
+fn budget(b: usize) -> HardwareConfig {
+    HardwareConfig {
+        mac_budget: Some(b),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn devices_by_part_or_board_and_unknown_names_list_them() {
+    assert_eq!(find_device("XC7A200T").unwrap().board, "nexys-video");
+    assert_eq!(find_device("zcu104").unwrap().name, "xczu7ev");
+    assert_eq!(find_device("xc7k325tffg900-2").unwrap().name, "xc7k325t");
+    let e = find_device("xc7z020").unwrap_err().to_string();
+    for d in DEVICES {
+        assert!(e.contains(d.name), "{e}");
+    }
+}
+
+#[test]
+fn block_ram_shapes_pick_the_cheapest_aspect_ratio() {
+    let a7 = find_device("xc7a200t").unwrap();
+    // 64 x 288: one RAMB36 at 512x72 (Yosys: 1 RAMB36E1).
+    assert_eq!(a7.blocks_for(64, 288), 1.0);
+    // 32 x 2048: two RAMB36 at 1024x36 (Yosys: 2 RAMB36E1).
+    assert_eq!(a7.blocks_for(32, 2048), 2.0);
+    // 8 x 2048: one RAMB18 at 2048x9.
+    assert_eq!(a7.blocks_for(8, 2048), 0.5);
+    let ecp5 = find_device("lfe5u-85f").unwrap();
+    assert_eq!(ecp5.blocks_for(64, 512), 2.0);
+}
+
+#[test]
+fn the_default_folding_estimate_is_consistent() {
+    let m = builtin::default_model();
+    let p = plan(&m.network, &budget(256)).unwrap();
+    let a7 = find_device("xc7a200t").unwrap();
+    let r = resources(&m.network, &p, a7).unwrap();
+    // One DSP per lane plus two per PE's requantizer plus the average pool's.
+    let pes: usize = p.fold.values().map(|f| f.pe).sum();
+    assert_eq!(r.dsp as usize, p.mac_lanes() + 2 * pes + 2);
+    // Every weight bit is in block RAM or in logic; block RAM holds at least its bits.
+    let w = m.network.weight_bytes() * 8;
+    assert!(r.bram_bits + r.rom_logic_bits >= w);
+    assert!(r.bram * 36.0 * 1024.0 >= r.bram_bits as f64);
+    eprintln!(
+        "v1.1 at 256: {} lanes, {} DSP, {:.1} RAMB36 ({:.1} line buffers), {:.2} Mbit in BRAM, {} ROM bits in logic",
+        r.mac_lanes,
+        r.dsp,
+        r.bram,
+        r.line_buffer_bram,
+        r.bram_bits as f64 / 1e6,
+        r.rom_logic_bits
+    );
+}
+
+#[test]
+fn v1_1_fits_each_xilinx_device_and_uses_it() {
+    let m = builtin::default_model();
+    for name in ["xc7a200t", "xc7k325t", "xczu7ev"] {
+        let d = find_device(name).unwrap();
+        let f = fit(&m, d, &HardwareConfig::default()).unwrap();
+        let r = &f.resources;
+        eprintln!(
+            "{name}: budget {}, {} MAC lanes, {} cycles/frame, {:.1} fps at {} MHz, DSP {}/{} ({:.0}%), {} {:.1}/{} ({:.1} line buffers), MAC utilisation {:.2}",
+            f.mac_budget,
+            r.mac_lanes,
+            f.cycles_per_frame,
+            f.frames_per_second,
+            f.clock_mhz,
+            r.dsp,
+            d.dsps,
+            100.0 * r.dsp as f64 / d.dsps as f64,
+            d.bram_unit,
+            r.bram,
+            d.brams,
+            r.line_buffer_bram,
+            m.network.macs() as f64 / (r.mac_lanes as f64 * f.cycles_per_frame as f64)
+        );
+        assert!(r.overflows(d).is_empty());
+        // The chosen folding is the largest that fits: one more lane of budget does not fit,
+        // or does not plan anything faster.
+        let more = plan(&m.network, &budget(f.mac_budget + 1)).unwrap();
+        if more != f.plan {
+            let r2 = resources(&m.network, &more, d).unwrap();
+            assert!(!r2.overflows(d).is_empty(), "{name}: budget +1 also fits");
+        }
+        // And it uses the device: well past the default 256 lanes.
+        assert!(r.mac_lanes > 256, "{name}: {} lanes", r.mac_lanes);
+        if d.urams > 0 {
+            assert!(r.uram > 0 && r.line_buffer_bram == 0.0);
+        }
+    }
+}
+
+#[test]
+fn v1_1_is_refused_by_the_ecp5_with_the_shortfall() {
+    let m = builtin::default_model();
+    let d = find_device("lfe5u-85f").unwrap();
+    let e = fit(&m, d, &HardwareConfig::default()).unwrap_err();
+    assert!(matches!(e, FitError::TooBig { .. }), "{e}");
+    let msg = e.to_string();
+    eprintln!("{msg}");
+    assert!(msg.contains("EBR needed, 208 available"), "{msg}");
+    assert!(msg.contains("over"), "{msg}");
+}
+
+#[test]
+fn a_small_network_fits_the_ecp5() {
+    // SqueezeNet v1.1's layout with a quarter of the channels.
+    let mut text = String::from(
+        "preset = \"squeezenet1_1\"\ninput_size = 64\nnum_classes = 10\n[conv1]\nchannels = 16\nkernel = 3\nstride = 2\n",
+    );
+    for (s, e) in [
+        (4, 16),
+        (4, 16),
+        (8, 32),
+        (8, 32),
+        (12, 48),
+        (12, 48),
+        (16, 64),
+        (16, 64),
+    ] {
+        text += &format!("[[fire]]\nsqueeze = {s}\nexpand1x1 = {e}\nexpand3x3 = {e}\n");
+    }
+    let cfg = NetworkConfig::from_toml_str(&text).unwrap();
+    let m = QuantModel::synthetic(&cfg, 1).unwrap();
+    let d = find_device("lfe5u-85f").unwrap();
+    let f = fit(&m, d, &HardwareConfig::default()).unwrap();
+    assert!(f.resources.overflows(d).is_empty());
+    assert!(f.resources.dsp <= d.dsps);
+    let _ = Network::new(&cfg).unwrap();
+}
+
+#[test]
+fn a_budget_caps_the_fit_and_a_tiny_budget_is_an_error() {
+    let m = builtin::default_model();
+    let d = find_device("xc7k325t").unwrap();
+    let f = fit(&m, d, &budget(300)).unwrap();
+    assert!(f.resources.mac_lanes <= 300);
+    assert!(fit(&m, d, &budget(3)).is_err());
+}
