@@ -168,14 +168,24 @@ fn shell_verilog_equals_its_rust_model_cycle_for_cycle() {
         }
         let mut b = Board::new(SimTransport::new(Dyn(pins), DIVISOR, CLOCK_HZ));
         b.identify().unwrap();
-        // A bad message, an error reply, then a whole frame.
+        // Bad messages (a CRC error, a LOAD past the loaded pixels, a message cut short, an
+        // oversized length) and their error replies, then a whole frame.
         let mut bad = encode_request(cmd::STATUS, &[]);
         bad[2] ^= 1;
-        b.link.write_all(&bad).unwrap();
+        let cut = encode_request(cmd::LOAD, &[0, 0, 1, 2, 3]);
         let mut got = Vec::new();
-        while let Some(x) = b.link.read_byte(Duration::from_micros(20)).unwrap() {
-            got.push(x);
+        for req in [
+            bad,
+            encode_request(cmd::LOAD, &[10, 0, 1, 2, 3]),
+            cut[..6].to_vec(),
+            vec![0xA5, 0x09, 0xFF, 0x7F, 1, 2, 3],
+        ] {
+            b.link.write_all(&req).unwrap();
+            while let Some(x) = b.link.read_byte(Duration::from_micros(50)).unwrap() {
+                got.push(x);
+            }
         }
+        assert_eq!(got.len(), 4 * 8, "four error replies");
         let (logits, cycles) = b.run_frame(rgb, f.manifest.num_classes).unwrap();
         (got, logits, cycles)
     };
@@ -382,6 +392,8 @@ fn crc_matches_the_standard_check_value() {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
     #[test]
     fn decoder_survives_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         let mut d = Decoder::new(300);
