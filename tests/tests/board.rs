@@ -511,3 +511,86 @@ fn bad_requests_get_error_replies_and_the_shell_listens_again() {
     );
     b.check_identity(&fixture().manifest).unwrap();
 }
+
+/// Random faults: each byte is flipped, dropped or (on the way to the board) doubled with
+/// probability `rate`.
+struct Noisy<T: Transport> {
+    inner: T,
+    rng: squeezeflow_model::float::SplitMix64,
+    rate: f64,
+    faults: usize,
+}
+
+impl<T: Transport> Noisy<T> {
+    /// What happens to one byte: `None` dropped, else the bytes to pass on.
+    fn mangle(&mut self, b: u8) -> Vec<u8> {
+        if self.rng.uniform() >= self.rate {
+            return vec![b];
+        }
+        self.faults += 1;
+        match self.rng.next_u64() % 3 {
+            0 => vec![b ^ (1 << (self.rng.next_u64() % 8))],
+            1 => vec![],
+            _ => vec![b, b],
+        }
+    }
+}
+
+impl<T: Transport> Transport for Noisy<T> {
+    fn write_all(&mut self, bytes: &[u8]) -> Result<(), BoardError> {
+        let out: Vec<u8> = bytes.iter().flat_map(|&b| self.mangle(b)).collect();
+        self.inner.write_all(&out)
+    }
+    fn read_byte(&mut self, timeout: Duration) -> Result<Option<u8>, BoardError> {
+        loop {
+            let Some(b) = self.inner.read_byte(timeout)? else {
+                return Ok(None);
+            };
+            // Received bytes are flipped or dropped (a doubled one is passed on once).
+            let m = self.mangle(b);
+            if let Some(&x) = m.first() {
+                return Ok(Some(x));
+            }
+        }
+    }
+    fn byte_time(&self) -> Duration {
+        self.inner.byte_time()
+    }
+}
+
+#[test]
+fn a_noisy_link_gives_the_right_logits_or_a_clear_error() {
+    let f = fixture();
+    let rgb = &frames(1)[0];
+    let want = reference(rgb);
+    let (mut ok, mut failed, mut faults) = (0, 0, 0);
+    for seed in 0..12u64 {
+        let pins = VerilatedPins::new(&f.verilated).unwrap();
+        let link = Noisy {
+            inner: SimTransport::new(pins, DIVISOR, CLOCK_HZ),
+            rng: squeezeflow_model::float::SplitMix64::new(seed),
+            rate: 0.001,
+            faults: 0,
+        };
+        let mut b = Board::new(link);
+        let r = b
+            .check_identity(&f.manifest)
+            .and_then(|_| b.run_frame(rgb, f.manifest.num_classes));
+        faults += b.link.faults;
+        match r {
+            Ok((logits, _)) => {
+                assert_eq!(logits, want, "seed {seed}: wrong logits accepted");
+                ok += 1;
+            }
+            Err(e) => {
+                eprintln!("seed {seed}: {e}");
+                failed += 1;
+            }
+        }
+    }
+    eprintln!("noisy link: {ok} frames right, {failed} clear errors, {faults} faults injected");
+    assert!(
+        ok >= 11,
+        "retries should recover almost every frame at this rate"
+    );
+}
