@@ -194,6 +194,13 @@ impl SerialTransport {
     }
 }
 
+impl SerialTransport {
+    /// An already open port (a pseudo-terminal in the tests), set to 8N1 at `baud` by its owner.
+    pub fn from_port(port: Box<dyn serialport::SerialPort>, baud: u32) -> Self {
+        SerialTransport { port, baud }
+    }
+}
+
 impl Transport for SerialTransport {
     fn write_all(&mut self, bytes: &[u8]) -> Result<(), BoardError> {
         use std::io::Write;
@@ -358,6 +365,20 @@ impl<P: Pins> SimTransport<P> {
                 }
             }
         }
+    }
+
+    /// Steps until every queued bit is sent and nothing has been received for `quiet` cycles
+    /// (at most `max` cycles); returns the bytes received. For a bridge that serves the
+    /// simulated shell to a real port: simulated time runs only while there is traffic.
+    pub fn pump(&mut self, quiet: u64, max: u64) -> Vec<u8> {
+        let start = self.cycles;
+        let mut idle = 0;
+        while idle < quiet && self.cycles - start < max {
+            let active = !self.out_bits.is_empty() || self.bit_left > 0 || self.rx_count.is_some();
+            self.step();
+            idle = if active { 0 } else { idle + 1 };
+        }
+        self.received.drain(..).collect()
     }
 
     fn cycles_for(&self, t: Duration) -> u64 {

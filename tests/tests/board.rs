@@ -594,3 +594,56 @@ fn a_noisy_link_gives_the_right_logits_or_a_clear_error() {
         "retries should recover almost every frame at this rate"
     );
 }
+
+/// The serial-port path of the host (the `serialport` crate on a pseudo-terminal), with the
+/// simulated shell on the other end of the pty.
+#[test]
+fn the_serial_port_transport_drives_the_shell_through_a_pseudo_terminal() {
+    use squeezeflow_host::board::SerialTransport;
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let f = fixture();
+    let (mut master, slave) = match serialport::TTYPort::pair() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("no pseudo-terminals here ({e}): skipped");
+            return;
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let bridge = std::thread::spawn(move || {
+        let pins = VerilatedPins::new(&fixture().verilated).unwrap();
+        let mut sim = SimTransport::new(pins, DIVISOR, CLOCK_HZ);
+        serialport::SerialPort::set_timeout(&mut master, Duration::from_millis(2)).unwrap();
+        let mut buf = [0u8; 4096];
+        while !stop2.load(Ordering::Relaxed) {
+            if let Ok(n) = master.read(&mut buf) {
+                sim.write_all(&buf[..n]).unwrap();
+            }
+            let out = sim.pump(400, 10_000_000);
+            if !out.is_empty() {
+                master.write_all(&out).unwrap();
+            }
+        }
+    });
+    let mut b = Board::new(SerialTransport::from_port(Box::new(slave), 115_200));
+    // The simulator behind the pty is slower than a real 115200 baud line: generous timeouts.
+    b.cfg.reply_timeout = Duration::from_secs(5);
+    b.cfg.byte_timeout = Duration::from_secs(2);
+    let result = b.check_identity(&f.manifest).and_then(|_| {
+        frames(2)
+            .iter()
+            .map(|rgb| b.run_frame(rgb, f.manifest.num_classes).map(|r| r.0))
+            .collect::<Result<Vec<_>, _>>()
+    });
+    stop.store(true, Ordering::Relaxed);
+    bridge.join().unwrap();
+    let logits = result.unwrap();
+    for (rgb, l) in frames(2).iter().zip(&logits) {
+        assert_eq!(l, &reference(rgb));
+    }
+    assert_eq!(b.stats.retries, 0);
+}
