@@ -948,6 +948,21 @@ always @(*) {m_d1} = fr_rdata[15:8];
 always @(*) {m_d2} = fr_rdata[23:16];
 always @(*) {s_tready} = 1'b1;
 
+// Power-up values (FPGAs load them with the bitstream), the same as after reset: the line
+// idles high from the first cycle.
+initial begin
+    rx_s1 = 1'b1; rx_s2 = 1'b1; rx_valid = 1'b0; rx_st = 2'd0; rx_cnt = 16'd0;
+    rx_bit = 3'd0; rx_sh = 8'd0; rx_data = 8'd0;
+    tx_busy = 1'b0; tx_out = 1'b1; tx_cnt = 16'd0; tx_bit = 4'd0; tx_sh = 9'd0;
+    p_st = 4'd0; cmd = 8'd0; perr = 8'd0; off_lo = 8'd0; len = 16'd0; cnt = 16'd0;
+    crc = 16'd0; pbuf = 16'd0; tmo = 32'd0; waddr = {pb}'d0; loaded = {pb}'d0;
+    pix = {pb}'d0; phase = 2'd0;
+    busy = 1'b0; feeding = 1'b0; primed = 1'b0; logits_valid = 1'b0; lidx = {lb}'d0;
+    cyc = 32'd0; last_cyc = 32'd0; frames_done = 32'd0; errs = 8'd0;
+    r_act = 1'b0; r_rdy = 1'b0; r_kind = 8'd0; r_code = 8'd0; r_cmd = 8'd0;
+    r_i = 16'd0; r_crc = 16'd0;
+end
+
 always @(posedge clock) begin
     if (reset) begin
         rx_s1 <= 1'b1; rx_s2 <= 1'b1; rx_valid <= 1'b0; rx_st <= 2'd0; rx_cnt <= 16'd0;
