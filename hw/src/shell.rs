@@ -946,7 +946,7 @@ always @(*) {m_tlast} = last;
 always @(*) {m_d0} = fr_rdata[7:0];
 always @(*) {m_d1} = fr_rdata[15:8];
 always @(*) {m_d2} = fr_rdata[23:16];
-always @(*) {s_tready} = 1'b1;
+always @(*) {s_tready} = 1'b1 | reset; // always ready (reset only gives Icarus' @* an event)
 
 // Power-up values (FPGAs load them with the bitstream), the same as after reset: the line
 // idles high from the first cycle.
