@@ -836,20 +836,25 @@ pub struct BoardRun {
     pub sim_cycles: Option<u64>,
 }
 
-/// Writes the shell for `bundle` with `divisor` clocks per bit into `dir`.
+/// Writes the shell for `bundle` with `divisor` clocks per bit into `dir`. Its inter-byte
+/// timeout is 64 byte times, or `min_timeout` at the bundle's clock if that is longer (a real
+/// USB-UART bridge can pause for milliseconds inside a message).
 pub fn write_bundle_shell(
     bundle: &squeezeflow_sim::network::Bundle,
     divisor: u32,
+    min_timeout: Duration,
     dir: &std::path::Path,
 ) -> anyhow::Result<squeezeflow_sim::hw::bundle::WrittenDesign> {
     use squeezeflow_sim::hw::shell::{parse_hash, write_shell, ShellConfig};
     let m = &bundle.manifest;
-    let cfg = ShellConfig::new(
+    let mut cfg = ShellConfig::new(
         parse_hash(&m.model_hash)?,
         m.input_size,
         m.num_classes,
         divisor,
     )?;
+    let t = (min_timeout.as_secs_f64() * m.clock_mhz * 1e6).min(u32::MAX as f64) as u32;
+    cfg.timeout = cfg.timeout.max(t);
     Ok(write_shell(&bundle.model, &m.folding, &cfg, dir)?)
 }
 
@@ -901,7 +906,7 @@ pub fn run_board(
     let t0 = Instant::now();
     if opt.sim {
         let dir = bundle.dir.join("shell");
-        let design = write_bundle_shell(bundle, opt.divisor, &dir)?;
+        let design = write_bundle_shell(bundle, opt.divisor, Duration::ZERO, &dir)?;
         eprintln!(
             "building the Verilator model of the board shell in {} (cached after the first time)...",
             dir.display()

@@ -601,7 +601,12 @@ fn run(cli: Cli) -> Result<()> {
                     b.manifest.clock_mhz * 1e6,
                     baud,
                 )?;
-                let w = squeezeflow_host::board::write_bundle_shell(&b, d, &dir)?;
+                let w = squeezeflow_host::board::write_bundle_shell(
+                    &b,
+                    d,
+                    std::time::Duration::from_millis(20),
+                    &dir,
+                )?;
                 println!(
                     "board shell for {}: {} ({} clocks per bit: {baud} baud at {} MHz)",
                     b.manifest.network,
