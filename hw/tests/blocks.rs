@@ -8,11 +8,6 @@ use squeezeflow_model::network::{pool_out_size, PoolLayer, Shape};
 use squeezeflow_model::quant::{gap_requant, AddParams};
 use squeezeflow_model::reference::naive;
 
-fn bytes(n: usize, seed: u64) -> Vec<u8> {
-    let mut r = SplitMix64::new(seed);
-    (0..n).map(|_| r.next_u64() as u8).collect()
-}
-
 /// Runs `make()` with stalls and without; checks every frame; returns the stall-free run.
 fn check<B: StreamBlock>(
     mut make: impl FnMut() -> B,
@@ -69,7 +64,9 @@ fn maxpool_matches_reference_odd_and_even_maps() {
             kernel: 3,
             stride: 2,
         };
-        let frames: Vec<Vec<u8>> = (0..3).map(|i| bytes(input.len(), 10 + i)).collect();
+        let frames: Vec<Vec<u8>> = (0..3)
+            .map(|i| SplitMix64::new(10 + i).bytes(input.len()))
+            .collect();
         let want: Vec<Vec<u8>> = frames.iter().map(|f| naive::maxpool(f, &p)).collect();
         let run = check(
             || MaxPool::new(&p, lanes).unwrap(),
@@ -89,7 +86,9 @@ fn avgpool_matches_reference() {
     for (h, w, c, lanes) in [(3, 3, 10, 2), (4, 5, 6, 3), (1, 1, 4, 1), (13, 13, 8, 8)] {
         let shape = Shape::new(h, w, c);
         let r = gap_requant(shape.pixels());
-        let frames: Vec<Vec<u8>> = (0..3).map(|i| bytes(shape.len(), 20 + i)).collect();
+        let frames: Vec<Vec<u8>> = (0..3)
+            .map(|i| SplitMix64::new(20 + i).bytes(shape.len()))
+            .collect();
         let want: Vec<Vec<u8>> = frames
             .iter()
             .map(|f| {
@@ -111,8 +110,8 @@ fn avgpool_matches_reference() {
 #[test]
 fn bypass_add_matches_reference() {
     let p = AddParams::from_scales(0.05, 0.11, 0.09);
-    let a: Vec<Vec<u8>> = (0..3).map(|i| bytes(48, 30 + i)).collect();
-    let b: Vec<Vec<u8>> = (0..3).map(|i| bytes(48, 40 + i)).collect();
+    let a: Vec<Vec<u8>> = (0..3).map(|i| SplitMix64::new(30 + i).bytes(48)).collect();
+    let b: Vec<Vec<u8>> = (0..3).map(|i| SplitMix64::new(40 + i).bytes(48)).collect();
     let want: Vec<Vec<u8>> = a
         .iter()
         .zip(&b)
@@ -125,8 +124,8 @@ fn bypass_add_matches_reference() {
 #[test]
 fn concat_matches_reference() {
     // 6 pixels: 4 channels from a, 6 from b, 2 lanes.
-    let a: Vec<Vec<u8>> = (0..3).map(|i| bytes(24, 50 + i)).collect();
-    let b: Vec<Vec<u8>> = (0..3).map(|i| bytes(36, 60 + i)).collect();
+    let a: Vec<Vec<u8>> = (0..3).map(|i| SplitMix64::new(50 + i).bytes(24)).collect();
+    let b: Vec<Vec<u8>> = (0..3).map(|i| SplitMix64::new(60 + i).bytes(36)).collect();
     let want: Vec<Vec<u8>> = a
         .iter()
         .zip(&b)
@@ -140,7 +139,9 @@ fn concat_matches_reference() {
 fn gearbox_and_fifo_pass_bytes_unchanged() {
     for (wi, wo) in [(1, 4), (4, 1), (2, 3), (3, 2), (4, 4)] {
         let frame = 48;
-        let frames: Vec<Vec<u8>> = (0..3).map(|i| bytes(frame, 70 + i)).collect();
+        let frames: Vec<Vec<u8>> = (0..3)
+            .map(|i| SplitMix64::new(70 + i).bytes(frame))
+            .collect();
         let run = check(
             || Gearbox::new(wi, wo, frame).unwrap(),
             std::slice::from_ref(&frames),
@@ -152,7 +153,7 @@ fn gearbox_and_fifo_pass_bytes_unchanged() {
             (frame / wi.min(wo)) as u64,
         );
     }
-    let frames: Vec<Vec<u8>> = (0..3).map(|i| bytes(40, 80 + i)).collect();
+    let frames: Vec<Vec<u8>> = (0..3).map(|i| SplitMix64::new(80 + i).bytes(40)).collect();
     check(
         || StreamFifo::new(2, 16),
         std::slice::from_ref(&frames),

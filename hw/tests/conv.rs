@@ -6,35 +6,7 @@ use squeezeflow_hw::harness::{run_stream, Stalls};
 use squeezeflow_model::float::SplitMix64;
 use squeezeflow_model::network::{ConvLayer, Shape};
 use squeezeflow_model::qmodel::QConv;
-use squeezeflow_model::quant::Requant;
 use squeezeflow_model::reference::naive;
-
-fn random_conv(layer: &ConvLayer, seed: u64) -> QConv {
-    let mut r = SplitMix64::new(seed);
-    let co = layer.out_channels();
-    QConv {
-        weights: (0..layer.weights()).map(|_| r.next_u64() as i8).collect(),
-        bias: (0..co)
-            .map(|_| (r.next_u64() % 20001) as i32 - 10000)
-            .collect(),
-        requant: (0..co)
-            .map(|c| match c % 5 {
-                4 => Requant::ZERO,
-                3 => Requant {
-                    mult: u16::MAX,
-                    shift: 2,
-                }, // saturates
-                _ => Requant {
-                    mult: 32768 + (r.next_u64() % 32768) as u16,
-                    shift: 22 + (r.next_u64() % 4) as u8,
-                },
-            })
-            .collect(),
-        weight_scale: vec![1.0; co],
-        input_scale: 1.0,
-        output_scale: 1.0,
-    }
-}
 
 fn frames(shape: Shape, n: usize, seed: u64) -> Vec<Vec<u8>> {
     let mut r = SplitMix64::new(seed);
@@ -53,7 +25,7 @@ fn frames(shape: Shape, n: usize, seed: u64) -> Vec<Vec<u8>> {
 
 /// Runs one layer; returns the measured steady-state cycles per frame without stalls.
 fn check(layer: ConvLayer, pe: usize, simd: usize, seed: u64) -> (u64, u64) {
-    let q = random_conv(&layer, seed);
+    let q = QConv::random(&layer, seed);
     let ins = frames(layer.input, 3, seed + 1);
     let want: Vec<Vec<u8>> = ins.iter().map(|f| naive::conv(f, &layer, &q)).collect();
     let flat: Vec<u8> = ins.concat();

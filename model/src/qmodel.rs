@@ -22,6 +22,37 @@ pub struct QConv {
 }
 
 impl QConv {
+    /// Random parameters for hardware tests: weights over the whole i8 range (-128 included),
+    /// biases up to +-20000, and requantizers that cover the contract's corners: every fourth
+    /// channel has an empty range (M = 0), every fourth saturates (M = 65535, s = 1), the rest
+    /// scale by about 2^-7..2^-6.
+    pub fn random(layer: &ConvLayer, seed: u64) -> Self {
+        let mut r = crate::float::SplitMix64::new(seed);
+        let co = layer.out_channels();
+        QConv {
+            weights: (0..layer.weights()).map(|_| r.next_u64() as i8).collect(),
+            bias: (0..co)
+                .map(|_| (r.next_u64() % 40001) as i32 - 20000)
+                .collect(),
+            requant: (0..co)
+                .map(|c| match c % 4 {
+                    3 => Requant::ZERO,
+                    2 => Requant {
+                        mult: u16::MAX,
+                        shift: 1,
+                    },
+                    _ => Requant {
+                        mult: 32768 + (r.next_u64() % 32768) as u16,
+                        shift: 22,
+                    },
+                })
+                .collect(),
+            weight_scale: vec![1.0; co],
+            input_scale: 1.0,
+            output_scale: 1.0,
+        }
+    }
+
     /// Weight at (output channel, input channel, row, column).
     #[inline]
     pub fn w(&self, layer: &ConvLayer, co: usize, ci: usize, ky: usize, kx: usize) -> i8 {

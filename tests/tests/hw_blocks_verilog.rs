@@ -8,11 +8,6 @@ use squeezeflow_model::quant::{gap_requant, AddParams, Requant};
 use squeezeflow_model::reference::naive;
 use squeezeflow_tests::check_block_verilog;
 
-fn bytes(n: usize, seed: u64) -> Vec<u8> {
-    let mut r = SplitMix64::new(seed);
-    (0..n).map(|_| r.next_u64() as u8).collect()
-}
-
 #[test]
 fn maxpool_verilog() {
     for (tag, h, w, c, lanes) in [("pool_odd", 7, 9, 4, 2), ("pool_even", 6, 8, 3, 3)] {
@@ -28,7 +23,9 @@ fn maxpool_verilog() {
             kernel: 3,
             stride: 2,
         };
-        let frames: Vec<Vec<u8>> = (0..2).map(|i| bytes(input.len(), i)).collect();
+        let frames: Vec<Vec<u8>> = (0..2)
+            .map(|i| SplitMix64::new(i).bytes(input.len()))
+            .collect();
         let want: Vec<Vec<u8>> = frames.iter().map(|f| naive::maxpool(f, &p)).collect();
         check_block_verilog(
             tag,
@@ -55,7 +52,9 @@ fn avgpool_verilog() {
             },
         ),
     ] {
-        let frames: Vec<Vec<u8>> = (0..2).map(|i| bytes(shape.len(), 5 + i)).collect();
+        let frames: Vec<Vec<u8>> = (0..2)
+            .map(|i| SplitMix64::new(5 + i).bytes(shape.len()))
+            .collect();
         let want: Vec<Vec<u8>> = frames
             .iter()
             .map(|f| {
@@ -79,8 +78,8 @@ fn avgpool_verilog() {
 #[test]
 fn add_concat_gearbox_fifo_verilog() {
     let p = AddParams::from_scales(0.05, 0.11, 0.09);
-    let a: Vec<Vec<u8>> = (0..2).map(|i| bytes(24, 30 + i)).collect();
-    let b: Vec<Vec<u8>> = (0..2).map(|i| bytes(24, 40 + i)).collect();
+    let a: Vec<Vec<u8>> = (0..2).map(|i| SplitMix64::new(30 + i).bytes(24)).collect();
+    let b: Vec<Vec<u8>> = (0..2).map(|i| SplitMix64::new(40 + i).bytes(24)).collect();
     let want: Vec<Vec<u8>> = a
         .iter()
         .zip(&b)
@@ -95,8 +94,8 @@ fn add_concat_gearbox_fifo_verilog() {
         24,
     );
 
-    let a: Vec<Vec<u8>> = (0..2).map(|i| bytes(16, 50 + i)).collect();
-    let b: Vec<Vec<u8>> = (0..2).map(|i| bytes(24, 60 + i)).collect();
+    let a: Vec<Vec<u8>> = (0..2).map(|i| SplitMix64::new(50 + i).bytes(16)).collect();
+    let b: Vec<Vec<u8>> = (0..2).map(|i| SplitMix64::new(60 + i).bytes(24)).collect();
     let want: Vec<Vec<u8>> = a
         .iter()
         .zip(&b)
@@ -111,7 +110,7 @@ fn add_concat_gearbox_fifo_verilog() {
         40,
     );
 
-    let frames: Vec<Vec<u8>> = (0..2).map(|i| bytes(24, 70 + i)).collect();
+    let frames: Vec<Vec<u8>> = (0..2).map(|i| SplitMix64::new(70 + i).bytes(24)).collect();
     check_block_verilog(
         "gearbox",
         || Gearbox::new(2, 3, 24).unwrap(),

@@ -7,37 +7,9 @@ use squeezeflow_hw::harness::{drive, run_stream, Stalls};
 use squeezeflow_model::float::SplitMix64;
 use squeezeflow_model::network::{ConvLayer, Shape};
 use squeezeflow_model::qmodel::QConv;
-use squeezeflow_model::quant::Requant;
 use squeezeflow_model::reference::naive;
 use squeezeflow_sim::stream::VerilatedStreams;
 use squeezeflow_tests::{lint_iverilog, lint_verilator, scratch, verilate};
-
-fn random_conv(layer: &ConvLayer, seed: u64) -> QConv {
-    let mut r = SplitMix64::new(seed);
-    let co = layer.out_channels();
-    QConv {
-        weights: (0..layer.weights()).map(|_| r.next_u64() as i8).collect(),
-        bias: (0..co)
-            .map(|_| (r.next_u64() % 40001) as i32 - 20000)
-            .collect(),
-        requant: (0..co)
-            .map(|c| match c % 4 {
-                3 => Requant::ZERO,
-                2 => Requant {
-                    mult: u16::MAX,
-                    shift: 1,
-                },
-                _ => Requant {
-                    mult: 32768 + (r.next_u64() % 32768) as u16,
-                    shift: 22,
-                },
-            })
-            .collect(),
-        weight_scale: vec![1.0; co],
-        input_scale: 1.0,
-        output_scale: 1.0,
-    }
-}
 
 #[test]
 fn conv_engine_verilog_equals_reference_and_rust_model() {
@@ -56,7 +28,7 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
         ),
     ];
     for (tag, layer, pe, simd) in cases {
-        let q = random_conv(&layer, 5);
+        let q = QConv::random(&layer, 5);
         let mut r = SplitMix64::new(9);
         let frames: Vec<Vec<u8>> = (0..3)
             .map(|_| (0..layer.input.len()).map(|_| r.next_u64() as u8).collect())
