@@ -52,7 +52,11 @@ fn gen(dir: &Path) -> PathBuf {
     let cfg = dir.join("tiny.toml");
     std::fs::write(&cfg, TINY).unwrap();
     let bundle = dir.join("bundle");
-    let (ok, out, err) = run(bin().args(["gen", "--config"]).arg(&cfg).arg("-o").arg(&bundle));
+    let (ok, out, err) = run(bin()
+        .args(["gen", "--config"])
+        .arg(&cfg)
+        .arg("-o")
+        .arg(&bundle));
     assert!(ok, "gen failed: {err}");
     assert!(out.contains("tiny") && out.contains("MAC lanes"), "{out}");
     bundle
@@ -62,7 +66,9 @@ fn gen(dir: &Path) -> PathBuf {
 fn gen_then_sim_matches_the_reference_with_stalls() {
     let dir = workdir("sim_ok");
     let bundle = gen(&dir);
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap())
+            .unwrap();
     assert_eq!(manifest["num_classes"], 8);
     assert!(manifest["mac_lanes"].as_u64().unwrap() <= 24);
     // Every .mem file the manifest lists is in the bundle, named relative to it.
@@ -77,14 +83,20 @@ fn gen_then_sim_matches_the_reference_with_stalls() {
         .arg(&report));
     assert!(ok, "sim failed:\n{out}\n{err}");
     assert!(out.contains("4 of 4 frames match"), "{out}");
-    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(r["matched"], 4);
     assert_eq!(r["frame_reports"].as_array().unwrap().len(), 4);
 
     // Without stalls the steady-state cycles per frame equal the estimate within 2%.
-    let (ok, out, err) = run(bin().args(["sim", "--bundle"]).arg(&bundle).args(["synthetic:3", "--report"]).arg(&report));
+    let (ok, out, err) = run(bin()
+        .args(["sim", "--bundle"])
+        .arg(&bundle)
+        .args(["synthetic:3", "--report"])
+        .arg(&report));
     assert!(ok, "{err}");
-    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let dev = r["deviation"].as_f64().unwrap();
     assert!(dev.abs() <= 0.02, "deviation {dev}: {out}");
 }
@@ -124,23 +136,42 @@ fn a_missing_or_altered_memory_file_is_caught() {
     let mem = std::fs::read_dir(&bundle)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("fire3_expand3x3_w0"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("fire3_expand3x3_w0")
+        })
         .unwrap();
     let text = std::fs::read_to_string(&mem).unwrap();
     std::fs::remove_file(&mem).unwrap();
-    let (ok, _, err) = run(bin().args(["sim", "--bundle"]).arg(&bundle).arg("synthetic:1"));
+    let (ok, _, err) = run(bin()
+        .args(["sim", "--bundle"])
+        .arg(&bundle)
+        .arg("synthetic:1"));
     assert!(!ok);
-    assert!(err.contains("memory file") && err.contains("fire3_expand3x3_w0"), "{err}");
+    assert!(
+        err.contains("memory file") && err.contains("fire3_expand3x3_w0"),
+        "{err}"
+    );
 
     // Alter one weight: the hardware no longer computes the model, and sim says where.
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let w = u64::from_str_radix(&lines[0], 16).unwrap() ^ 0x40;
     lines[0] = format!("{w:0width$x}", width = lines[0].len());
     std::fs::write(&mem, lines.join("\n") + "\n").unwrap();
-    let (ok, out, err) = run(bin().args(["sim", "--bundle"]).arg(&bundle).arg("synthetic:2"));
+    let (ok, out, err) = run(bin()
+        .args(["sim", "--bundle"])
+        .arg(&bundle)
+        .arg("synthetic:2"));
     assert!(!ok, "an altered weight went unnoticed:\n{out}");
     assert!(out.contains("MISMATCH"), "{out}");
-    assert!(err.contains("differ from the reference") && err.contains("expected") && err.contains("look at"), "{err}");
+    assert!(
+        err.contains("differ from the reference")
+            && err.contains("expected")
+            && err.contains("look at"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -149,9 +180,16 @@ fn a_machine_without_verilator_gets_a_clear_error() {
     let bundle = gen(&dir);
     let empty = dir.join("empty-path");
     std::fs::create_dir_all(&empty).unwrap();
-    let (ok, _, err) = run(bin().env("PATH", &empty).args(["sim", "--bundle"]).arg(&bundle).arg("synthetic:1"));
+    let (ok, _, err) = run(bin()
+        .env("PATH", &empty)
+        .args(["sim", "--bundle"])
+        .arg(&bundle)
+        .arg("synthetic:1"));
     assert!(!ok);
-    assert!(err.contains("verilator") && err.contains("not installed"), "{err}");
+    assert!(
+        err.contains("verilator") && err.contains("not installed"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -179,8 +217,18 @@ fn sim_reads_y4m_from_stdin_and_writes_a_vcd() {
     child.stdin.take().unwrap().write_all(&y4m).unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("stdin[1]") && stdout.contains("2 of 2 frames match"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("stdin[1]") && stdout.contains("2 of 2 frames match"),
+        "{stdout}"
+    );
     let wave = std::fs::read_to_string(&vcd).unwrap();
-    assert!(wave.contains("$enddefinitions") && wave.contains("m_axis_tdata"), "not a VCD of the design");
+    assert!(
+        wave.contains("$enddefinitions") && wave.contains("m_axis_tdata"),
+        "not a VCD of the design"
+    );
 }

@@ -22,9 +22,15 @@ pub enum ModelError {
     // The messages below include their cause, so they name no `#[source]` (which would print
     // the cause twice in an error chain).
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
     #[error("{path}: {inner}")]
-    InFile { path: String, inner: Box<ModelError> },
+    InFile {
+        path: String,
+        inner: Box<ModelError>,
+    },
 }
 
 impl ModelError {
