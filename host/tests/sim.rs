@@ -232,3 +232,16 @@ fn sim_reads_y4m_from_stdin_and_writes_a_vcd() {
         "not a VCD of the design"
     );
 }
+
+#[test]
+fn board_command_against_the_simulated_shell() {
+    let dir = workdir("board_sim");
+    let bundle = gen(&dir);
+    let (ok, out, err) = run(bin()
+        .args(["board", "--sim", "--bundle"])
+        .arg(&bundle)
+        .arg("synthetic:2"));
+    assert!(ok, "board --sim failed:\n{out}\n{err}");
+    assert!(out.contains("2 of 2 frames match"), "{out}");
+    assert!(out.contains("cycles per byte"), "{out}");
+}
