@@ -146,6 +146,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run Yosys on a bundle (`synth_xilinx -flatten`, or `synth_ecp5`) and print LUT, FF, DSP,
+    /// block RAM and URAM against the device's capacity, beside the estimate; BRAM and DSP per
+    /// layer. Long for a whole network (minutes to hours): progress goes to stderr.
+    Synth {
+        /// A bundle written by `gen`.
+        bundle: PathBuf,
+        /// The device to compare with (default: the bundle's, from `gen --device`):
+        /// xc7a200t, xc7k325t, xczu7ev, lfe5u-85f (or a board name).
+        #[arg(long)]
+        device: Option<String>,
+        /// Synthesis family without a device: xilinx7, xcup or ecp5.
+        #[arg(long)]
+        family: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run frames through the accelerator in Verilator, cycle by cycle, and through the integer
     /// reference; compare every logit. Exits non-zero on any mismatch.
     Sim {
@@ -269,12 +286,13 @@ struct HwArgs {
     #[arg(long)]
     clock_mhz: Option<f64>,
     /// Choose the folding with the most frames per second that fits this device (DSPs, block
-    /// RAM, URAM), or refuse saying what does not fit: xc7a200t (nexys-video), xc7k325t
+    /// RAM, URAM), or refuse saying what does not fit: xc7a200t (nexys_video), xc7k325t
     /// (kc705), xczu7ev (zcu104), lfe5u-85f (ulx3s).
     #[arg(long)]
     device: Option<String>,
     /// Target this board: its device (as --device) and its constraint files
-    /// (constraints/<board>*) copied into the bundle: nexys-video, kc705, zcu104, ulx3s.
+    /// (constraints/<board>*) copied into the bundle and listed in the manifest: nexys_video,
+    /// kc705, zcu104, ulx3s.
     #[arg(long)]
     board: Option<String>,
 }
@@ -482,6 +500,24 @@ fn run(cli: Cli) -> Result<()> {
                     println!("{line}");
                 }
                 eprintln!("generated in {:.2} s", t.elapsed().as_secs_f64());
+            }
+        }
+        Command::Synth {
+            bundle,
+            device,
+            family,
+            json,
+        } => {
+            let opt = squeezeflow_host::synth_cmd::SynthOptions {
+                device,
+                family,
+                quiet: false,
+            };
+            let r = squeezeflow_host::synth_cmd::synth(&bundle, &opt)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", squeezeflow_host::synth_cmd::synth_table(&r));
             }
         }
         Command::Sim {

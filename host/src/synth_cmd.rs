@@ -15,7 +15,7 @@ use squeezeflow_sim::hw::synth::{run_yosys_progress, CellCounts, Family};
 
 /// The device a board carries.
 pub fn board_device(board: &str) -> Result<&'static Device> {
-    let b = board.trim().to_ascii_lowercase();
+    let b = board.trim().to_ascii_lowercase().replace('-', "_");
     DEVICES.iter().find(|d| d.board == b).ok_or_else(|| {
         anyhow!(
             "unknown board '{board}'; known boards: {}",
@@ -61,7 +61,8 @@ pub fn constraints_dir() -> PathBuf {
 }
 
 /// The board's constraint files: every file of the constraints directory whose name starts
-/// with the board's name (`nexys-video.xdc`, `nexys-video_*.xdc`), sorted.
+/// with the board's name (`kc705.xdc` for the board shell, `kc705_accel.xdc` and
+/// `kc705_accel_top.v` for the accelerator alone), sorted.
 pub fn board_files(board: &str) -> Result<Vec<PathBuf>> {
     let dir = constraints_dir();
     let entries = std::fs::read_dir(&dir)
@@ -101,8 +102,9 @@ pub fn finish_bundle(
         std::fs::write(&p, device::uram_lib(&text)?).with_context(|| p.display().to_string())?;
     }
     let mut constraints = Vec::new();
-    if let Some(b) = board {
-        for f in board_files(&b.to_ascii_lowercase())? {
+    let board = board.map(|b| b.trim().to_ascii_lowercase().replace('-', "_"));
+    if let Some(b) = &board {
+        for f in board_files(b)? {
             let name = f
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -128,7 +130,7 @@ pub fn finish_bundle(
     obj.insert("device".into(), serde_json::to_value(dev)?);
     obj.insert(
         "board".into(),
-        board.map_or(serde_json::Value::Null, |b| b.to_ascii_lowercase().into()),
+        board.map_or(serde_json::Value::Null, |b| b.into()),
     );
     obj.insert("constraints".into(), serde_json::to_value(&constraints)?);
     obj.insert("resources".into(), serde_json::to_value(&res)?);
@@ -339,7 +341,8 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
             capacity: cap(|d| d.urams as f64),
         },
     ];
-    let layers = per_layer(&m, &names, family, est.as_ref());
+    let labels = node_labels(dir, &m).unwrap_or_default();
+    let layers = per_layer(&m, &labels, &names, family, est.as_ref());
     Ok(SynthReport {
         bundle: dir.display().to_string(),
         network: m.network.clone(),
@@ -353,10 +356,12 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
 }
 
 /// Groups the block RAM, URAM and DSP cells by layer: after `flatten` their names keep the
-/// instance path of the memory or multiplier they came from, which names the layer's module
-/// (`fire2_squeeze`). LUTs and FFs lose their names in ABC, so they are totals only.
+/// instance path of the memory or multiplier they came from (`net.nodes$12.wrom3.mem.0.0`),
+/// whose node index names the layer in the network graph. LUTs and FFs lose their names in
+/// ABC, so they are totals only.
 fn per_layer(
     m: &Manifest,
+    labels: &[String],
     names: &[(String, String)],
     family: Family,
     est: Option<&Resources>,
@@ -376,17 +381,38 @@ fn per_layer(
             }
         })
         .collect();
-    let ids: Vec<String> = out.iter().map(|l| l.layer.replace('.', "_")).collect();
+    if let Some(e) = est {
+        for l in &e.layers {
+            if !out.iter().any(|o| o.layer == l.name) {
+                out.push(LayerCells {
+                    layer: l.name.clone(),
+                    bram: 0.0,
+                    dsp: 0,
+                    uram: 0,
+                    estimate_bram: Some(l.bram),
+                    estimate_dsp: Some(l.dsp),
+                });
+            }
+        }
+    }
     for (ty, name) in names {
-        // The longest layer identifier the cell name contains (fire2_expand1x1 before fire2).
-        let Some(i) = ids
-            .iter()
-            .enumerate()
-            .filter(|(_, id)| name.contains(id.as_str()))
-            .max_by_key(|(_, id)| id.len())
-            .map(|(i, _)| i)
-        else {
-            continue;
+        let label = node_index(name)
+            .and_then(|i| labels.get(i))
+            .cloned()
+            .unwrap_or_else(|| "(other)".into());
+        let i = match out.iter().position(|l| l.layer == label) {
+            Some(i) => i,
+            None => {
+                out.push(LayerCells {
+                    layer: label,
+                    bram: 0.0,
+                    dsp: 0,
+                    uram: 0,
+                    estimate_bram: None,
+                    estimate_dsp: None,
+                });
+                out.len() - 1
+            }
         };
         let l = &mut out[i];
         if ty.starts_with("RAMB36") {
@@ -401,8 +427,32 @@ fn per_layer(
             l.dsp += 1;
         }
     }
-    out.retain(|l| l.bram > 0.0 || l.dsp > 0 || l.uram > 0 || l.estimate_dsp.unwrap_or(0) > 0);
+    out.retain(|l| {
+        l.bram > 0.0
+            || l.dsp > 0
+            || l.uram > 0
+            || l.estimate_dsp.unwrap_or(0) > 0
+            || l.estimate_bram.unwrap_or(0.0) > 0.0
+    });
     out
+}
+
+/// The graph node of a flattened cell name: `...nodes$12...` -> 12.
+fn node_index(name: &str) -> Option<usize> {
+    let at = name.find("nodes$")? + "nodes$".len();
+    let digits: String = name[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
+}
+
+/// The labels of the bundle's graph nodes, in node order (from its model and folding).
+fn node_labels(dir: &Path, m: &Manifest) -> Result<Vec<String>> {
+    let model = squeezeflow_model::file::load(&dir.join(&m.model_file))
+        .with_context(|| format!("{}/{}", dir.display(), m.model_file))?;
+    let g = squeezeflow_sim::hw::network::network_graph(&model, &m.folding)?;
+    Ok(g.labels().to_vec())
 }
 
 /// The report as a table.

@@ -103,7 +103,7 @@ impl Device {
 pub const DEVICES: &[Device] = &[
     Device {
         name: "xc7a200t",
-        board: "nexys-video",
+        board: "nexys_video",
         part: "xc7a200tsbg484-1",
         vendor_family: "Xilinx Artix-7",
         family: Family::Xilinx7,
@@ -176,12 +176,14 @@ pub fn device_names() -> String {
         .join(", ")
 }
 
-/// A device by part name or board name (case-insensitive; `XC7A200T`, `nexys-video`, ...).
+/// A device by part name or board name (case-insensitive, `-` as `_`: `XC7A200T`,
+/// `nexys_video`, `nexys-video`, ...).
 pub fn find_device(name: &str) -> Result<&'static Device, HwError> {
     let n = name.trim().to_ascii_lowercase();
+    let b = n.replace('-', "_");
     DEVICES
         .iter()
-        .find(|d| d.name == n || d.board == n || d.part.eq_ignore_ascii_case(&n))
+        .find(|d| d.name == n || d.board == b || d.part.eq_ignore_ascii_case(&n))
         .ok_or_else(|| {
             HwError::Folding(format!(
                 "unknown device '{name}'; known devices: {}",
@@ -199,6 +201,18 @@ pub fn rom_in_logic(width: usize, depth: usize) -> bool {
 
 /// See [`rom_in_logic`].
 pub const ROM_LOGIC_BITS: usize = 16384;
+
+/// Whether Yosys' `memory_libmap` puts a RAM in LUTRAM rather than block RAM on a Xilinx part:
+/// its cost for LUTRAM (8 per RAM32M of 32x6 or RAM64M of 64x3, the cheaper) is below the
+/// block RAM's (129 per RAMB18, 257 per RAMB36). Measured: 8x64 -> 3 RAM64M, 64x32 -> 11
+/// RAM32M, 64x432 and 24x832 -> 1 RAMB36.
+pub fn ram_in_lutram(m: &Memory, dev: &Device) -> bool {
+    let (w, d) = (m.width, m.depth);
+    let lut = 8 * (w.div_ceil(6) * d.div_ceil(32)).min(w.div_ceil(3) * d.div_ceil(64));
+    let bram = (dev.blocks_for(w, d) * 257.0).ceil() as usize;
+    // A 10% margin: a 24x128 buffer (LUTRAM cost 128 against 129) went to a RAMB18.
+    10 * lut < 9 * bram
+}
 
 /// One memory of an engine.
 #[derive(Clone, Debug, Serialize)]
@@ -271,6 +285,9 @@ pub struct LayerResources {
     pub bram: f64,
     /// ROM bits that become logic (LUTs).
     pub rom_logic_bits: u64,
+    /// RAM bits in distributed RAM (LUTRAM).
+    #[serde(default)]
+    pub lutram_bits: u64,
 }
 
 /// Estimated resources of a folding on a device.
@@ -288,6 +305,9 @@ pub struct Resources {
     pub uram: u64,
     /// ROM bits that Yosys turns into LUTs.
     pub rom_logic_bits: u64,
+    /// Small line buffers Yosys puts in distributed RAM (LUTRAM).
+    #[serde(default)]
+    pub lutram_bits: u64,
     pub layers: Vec<LayerResources>,
 }
 
@@ -361,6 +381,7 @@ fn layer<'a>(layers: &'a mut Vec<LayerResources>, name: &str) -> &'a mut LayerRe
                 dsp: 0,
                 bram: 0.0,
                 rom_logic_bits: 0,
+                lutram_bits: 0,
             });
             layers.len() - 1
         }
@@ -399,7 +420,13 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
     for m in &mems {
         let l = layer(&mut layers, &m.layer);
         let bits = (m.width * m.depth * m.count) as u64;
-        if m.role == "line_buffer" && dev.urams > 0 {
+        if m.role == "line_buffer"
+            && dev.family != Family::Ecp5
+            && dev.urams == 0
+            && ram_in_lutram(m, dev)
+        {
+            l.lutram_bits += bits;
+        } else if m.role == "line_buffer" && dev.urams > 0 {
             uram += (m.width.div_ceil(72) * m.depth.div_ceil(4096) * m.count) as u64;
         } else if m.role != "line_buffer" && rom_in_logic(m.width, m.depth) {
             l.rom_logic_bits += bits;
@@ -440,6 +467,7 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
         bram_bits,
         uram,
         rom_logic_bits: layers.iter().map(|l| l.rom_logic_bits).sum(),
+        lutram_bits: layers.iter().map(|l| l.lutram_bits).sum(),
         layers,
     })
 }

@@ -16,8 +16,9 @@ fn budget(b: usize) -> HardwareConfig {
 
 #[test]
 fn devices_by_part_or_board_and_unknown_names_list_them() {
-    assert_eq!(find_device("XC7A200T").unwrap().board, "nexys-video");
+    assert_eq!(find_device("XC7A200T").unwrap().board, "nexys_video");
     assert_eq!(find_device("zcu104").unwrap().name, "xczu7ev");
+    assert_eq!(find_device("Nexys-Video").unwrap().name, "xc7a200t");
     assert_eq!(find_device("xc7k325tffg900-2").unwrap().name, "xc7k325t");
     let e = find_device("xc7z020").unwrap_err().to_string();
     for d in DEVICES {

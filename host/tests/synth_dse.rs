@@ -1,0 +1,193 @@
+//! `gen --device/--board`, `synth` on a small bundle (Yosys, about a minute), and `dse`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn squeezeflow(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_squeezeflow"))
+        .args(args)
+        .output()
+        .expect("run squeezeflow");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/squeezeflow-tests")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A SqueezeNet of one Fire module on 16x16 frames: a bundle Yosys maps in about a minute.
+const MINI: &str = r#"
+preset = "squeezenet1_1"
+input_size = 16
+num_classes = 4
+pool_after = ["conv1"]
+[conv1]
+channels = 4
+kernel = 3
+stride = 2
+[[fire]]
+squeeze = 2
+expand1x1 = 4
+expand3x3 = 4
+"#;
+
+fn mini_config(dir: &Path) -> String {
+    let p = dir.join("mini.toml");
+    std::fs::write(&p, MINI).unwrap();
+    p.display().to_string()
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn unknown_devices_and_boards_are_refused_with_the_list() {
+    let d = scratch("gen_bad_device");
+    let cfg = mini_config(&d);
+    let out = d.join("b").display().to_string();
+    let (ok, _, err) = squeezeflow(&["gen", "--config", &cfg, "--device", "xc7z020", "-o", &out]);
+    assert!(!ok);
+    for name in ["xc7a200t", "xc7k325t", "xczu7ev", "lfe5u-85f"] {
+        assert!(err.contains(name), "{err}");
+    }
+    let (ok, _, err) = squeezeflow(&["gen", "--config", &cfg, "--board", "arty", "-o", &out]);
+    assert!(
+        !ok && err.contains("unknown board 'arty'") && err.contains("zcu104"),
+        "{err}"
+    );
+    let (ok, _, err) = squeezeflow(&[
+        "gen", "--config", &cfg, "--board", "kc705", "--device", "xczu7ev", "-o", &out,
+    ]);
+    assert!(!ok && err.contains("disagree"), "{err}");
+    // The help lists the devices.
+    let (_, help, _) = squeezeflow(&["gen", "--help"]);
+    assert!(
+        help.contains("xczu7ev") && help.contains("nexys_video"),
+        "{help}"
+    );
+}
+
+#[test]
+fn the_full_v1_1_is_refused_by_the_ecp5_with_the_shortfall() {
+    let d = scratch("gen_ecp5_refusal");
+    let out = d.join("b").display().to_string();
+    let (ok, _, err) = squeezeflow(&["gen", "--device", "lfe5u-85f", "-o", &out]);
+    assert!(!ok);
+    assert!(
+        err.contains("does not fit the lfe5u-85f") && err.contains("EBR needed, 208 available"),
+        "{err}"
+    );
+}
+
+#[test]
+fn gen_board_puts_the_constraints_in_the_bundle_and_synth_reads_it_in_place() {
+    let d = scratch("gen_board_synth");
+    let cfg = mini_config(&d);
+    let b = d.join("bundle");
+    let bs = b.display().to_string();
+    let (ok, out, err) =
+        squeezeflow(&["gen", "--config", &cfg, "--board", "nexys-video", "-o", &bs]);
+    assert!(ok, "{err}");
+    assert!(out.contains("xc7a200t (nexys_video)"), "{out}");
+    assert!(
+        out.contains("constraints: nexys_video.xdc, nexys_video_accel.xdc"),
+        "{out}"
+    );
+    let m = manifest(&b);
+    assert_eq!(m["board"], "nexys_video");
+    assert_eq!(m["device"]["name"], "xc7a200t");
+    assert_eq!(m["clock_mhz"], 150.0);
+    let files: Vec<&str> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    for c in m["constraints"].as_array().unwrap() {
+        let c = c.as_str().unwrap();
+        assert!(b.join(c).is_file(), "{c} not in the bundle");
+        assert!(files.contains(&c), "{c} not in the manifest's files");
+    }
+    let xdc = std::fs::read_to_string(b.join("nexys_video_accel.xdc")).unwrap();
+    assert!(xdc.contains("PACKAGE_PIN R4") && xdc.contains("get_ports { clock }"));
+
+    // Yosys from the bundle's own directory (`$readmemh` names relative to it), against the
+    // device and the estimate.
+    let (ok, out, err) = squeezeflow(&["synth", &bs, "--json"]);
+    assert!(ok, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let row = |name: &str| {
+        r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["resource"] == name)
+            .unwrap()
+            .clone()
+    };
+    eprintln!("{}", serde_json::to_string(&r["rows"]).unwrap());
+    let dsp = row("DSP");
+    assert_eq!(
+        dsp["yosys"], dsp["estimate"],
+        "DSP: Yosys against the estimate"
+    );
+    assert_eq!(dsp["capacity"], 740.0);
+    assert!(row("LUT")["yosys"].as_f64().unwrap() > 0.0);
+    let bram = row("BRAM36");
+    assert!(
+        (bram["yosys"].as_f64().unwrap() - bram["estimate"].as_f64().unwrap()).abs() <= 1.0,
+        "{bram}"
+    );
+    // Per layer: every DSP is attributed to its layer, and equals the layer's estimate.
+    for l in r["layers"].as_array().unwrap() {
+        if let Some(e) = l["estimate_dsp"].as_u64() {
+            assert_eq!(l["dsp"].as_u64().unwrap(), e, "{l}");
+        }
+    }
+    assert!(b.join("yosys.log").is_file());
+}
+
+#[test]
+fn the_differential_clock_wrappers_fit_the_bundle_top() {
+    if Command::new("yosys").arg("-V").output().is_err() {
+        panic!("yosys is not installed (run scripts/setup.sh)");
+    }
+    let d = scratch("gen_board_wrappers");
+    let cfg = mini_config(&d);
+    for (board, wrapper) in [("kc705", "kc705_accel_top"), ("zcu104", "zcu104_accel_top")] {
+        let b = d.join(board);
+        let bs = b.display().to_string();
+        let (ok, _, err) = squeezeflow(&["gen", "--config", &cfg, "--board", board, "-o", &bs]);
+        assert!(ok, "{err}");
+        // Elaborate the wrapper over the bundle (ports and names checked; no synthesis).
+        let script = format!(
+            "read_verilog -lib +/xilinx/cells_sim.v +/xilinx/cells_xtra.v; read_verilog -defer sqf_lib.v top.v {wrapper}.v; hierarchy -check -top {wrapper}"
+        );
+        let out = Command::new("yosys")
+            .current_dir(&b)
+            .args(["-q", "-p", &script])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{board}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if board == "zcu104" {
+            // URAM device: the line buffers are marked for UltraRAM.
+            let lib = std::fs::read_to_string(b.join("sqf_lib.v")).unwrap();
+            assert!(lib.contains("(* ram_style = \"ultra\" *)"));
+        }
+    }
+}
