@@ -4,5 +4,6 @@
 pub mod accel;
 pub mod accuracy;
 pub mod board;
+pub mod dse;
 pub mod frames;
 pub mod synth_cmd;

@@ -163,6 +163,34 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The SqueezeNet paper's design-space sweep (squeeze ratio 0.125..1 at pct_3x3 = 0.5, and
+    /// pct_3x3 0.01..0.99 at SR = 0.5, on the v1.0 layout) with a hardware cost: parameters,
+    /// model bytes, and the MAC lanes and block RAM for a frame rate, or the frame rate on a
+    /// device. A table, JSON, and SVG plots (one a metric).
+    Dse {
+        /// Frames per second to provision the MAC lanes and block RAM for.
+        #[arg(long, default_value_t = 100.0)]
+        fps: f64,
+        /// Clock in MHz for --fps.
+        #[arg(long, default_value_t = 200.0)]
+        clock_mhz: f64,
+        /// Instead of --fps: the frame rate of the fastest folding that fits this device, at
+        /// its nominal clock (xc7a200t, xc7k325t, xczu7ev, lfe5u-85f).
+        #[arg(long)]
+        device: Option<String>,
+        /// Input size (the paper's 227 for v1.0; 224 by default, as the built-in model).
+        #[arg(long, default_value_t = 224)]
+        input_size: usize,
+        /// Write the SVG plots into this directory.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+        /// Only the parameter columns (no folding).
+        #[arg(long)]
+        no_hardware: bool,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run frames through the accelerator in Verilator, cycle by cycle, and through the integer
     /// reference; compare every logit. Exits non-zero on any mismatch.
     Sim {
@@ -518,6 +546,44 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
                 print!("{}", squeezeflow_host::synth_cmd::synth_table(&r));
+            }
+        }
+        Command::Dse {
+            fps,
+            clock_mhz,
+            device,
+            input_size,
+            svg,
+            no_hardware,
+            json,
+        } => {
+            let opt = squeezeflow_host::dse::DseOptions {
+                input_size,
+                fps,
+                clock_mhz,
+                device: device
+                    .as_deref()
+                    .map(squeezeflow_sim::hw::device::find_device)
+                    .transpose()?,
+                hardware: !no_hardware,
+            };
+            let d = squeezeflow_host::dse::sweep(&opt, |p| {
+                if !json {
+                    eprint!(".");
+                    let _ = p;
+                }
+            })?;
+            if !json {
+                eprintln!();
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&d)?);
+            } else {
+                print!("{}", squeezeflow_host::dse::table(&d));
+            }
+            if let Some(dir) = svg {
+                let files = squeezeflow_host::dse::write_plots(&d, &dir)?;
+                eprintln!("{} plots in {}", files.len(), dir.display());
             }
         }
         Command::Sim {

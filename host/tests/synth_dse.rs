@@ -191,3 +191,75 @@ fn the_differential_clock_wrappers_fit_the_bundle_top() {
         }
     }
 }
+
+fn dse_json(args: &[&str]) -> serde_json::Value {
+    let mut a = vec!["dse", "--json"];
+    a.extend_from_slice(args);
+    let (ok, out, err) = squeezeflow(&a);
+    assert!(ok, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn at<'a>(d: &'a serde_json::Value, sweep: &str, sr: f64, pct: f64) -> &'a serde_json::Value {
+    d["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["sweep"] == sweep && p["sr"] == sr && p["pct_3x3"] == pct)
+        .unwrap()
+}
+
+#[test]
+fn the_sweep_reproduces_the_papers_model_sizes() {
+    let d = dse_json(&["--no-hardware"]);
+    assert_eq!(d["points"].as_array().unwrap().len(), 17);
+    // SR = 0.125 is SqueezeNet v1.0 itself: 4.8 MB in the paper, which is MiB.
+    let p = at(&d, "sr", 0.125, 0.5);
+    assert_eq!(p["params"], 1_248_424);
+    assert_eq!(format!("{:.1}", p["fp32_mib"].as_f64().unwrap()), "4.8");
+    // SR = 0.5: 13 MB (MiB); SR = 0.75: 19 MB (10^6 bytes).
+    let p = at(&d, "sr", 0.5, 0.5);
+    assert_eq!(format!("{:.0}", p["fp32_mib"].as_f64().unwrap()), "13");
+    let p = at(&d, "sr", 0.75, 0.5);
+    assert_eq!(format!("{:.0}", p["fp32_mb"].as_f64().unwrap()), "19");
+    // int8: a quarter of the weights' fp32 bytes, plus 4-byte biases.
+    assert!(p["int8_bytes"].as_u64().unwrap() < p["params"].as_u64().unwrap() * 2);
+    // Both sweeps meet at SR = 0.5, pct_3x3 = 0.5.
+    assert_eq!(
+        at(&d, "pct_3x3", 0.5, 0.5)["params"],
+        at(&d, "sr", 0.5, 0.5)["params"]
+    );
+}
+
+#[test]
+fn the_sweep_costs_hardware_and_plots_it() {
+    let dir = scratch("dse_plots");
+    let svg = dir.display().to_string();
+    let d = dse_json(&["--fps", "100", "--clock-mhz", "200", "--svg", &svg]);
+    let lanes = |sr: f64| at(&d, "sr", sr, 0.5)["mac_lanes"].as_u64().unwrap();
+    assert!(lanes(0.125) < lanes(0.5) && lanes(0.5) < lanes(1.0));
+    for p in d["points"].as_array().unwrap() {
+        assert!(p["fps"].as_f64().unwrap() >= 100.0, "{p}");
+        assert!(p["bram"].as_f64().unwrap() > 0.0);
+    }
+    for f in [
+        "dse_sr_fp32_mib.svg",
+        "dse_sr_mac_lanes.svg",
+        "dse_pct_3x3_bram36.svg",
+    ] {
+        let s = std::fs::read_to_string(dir.join(f)).unwrap();
+        assert!(
+            s.starts_with("<svg") && s.trim_end().ends_with("</svg>"),
+            "{f}"
+        );
+        assert!(s.contains("<polyline"), "{f}");
+    }
+    // On a device: the points that do not fit say why.
+    let d = dse_json(&["--device", "xc7a200t", "--no-hardware"]);
+    assert!(d["points"][0]["fps"].is_null());
+    let d = dse_json(&["--device", "xczu7ev", "--input-size", "64"]);
+    let p = at(&d, "sr", 0.125, 0.5);
+    assert!(p["fps"].as_f64().is_some() || p["note"].is_string(), "{p}");
+    let p = at(&d, "sr", 1.0, 0.5);
+    assert!(p["note"].as_str().unwrap().contains("RAMB36 needed"), "{p}");
+}

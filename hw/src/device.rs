@@ -509,8 +509,11 @@ pub const FIT_STEP: usize = 8;
 /// `hw.mac_budget` lanes if given (per-layer overrides in `hw` are kept): the plan of the
 /// largest MAC budget that fits (budgets scanned every [`FIT_STEP`] lanes down from the cap,
 /// then lane by lane above the first that fits).
-pub fn fit(model: &QuantModel, dev: &Device, hw: &HardwareConfig) -> Result<Fit, FitError> {
-    let net = &model.network;
+pub fn fit_network(
+    net: &Network,
+    dev: &Device,
+    hw: &HardwareConfig,
+) -> Result<(usize, Plan, Resources), FitError> {
     let try_budget = |b: usize| -> Result<(Plan, Resources), HwError> {
         let mut h = hw.clone();
         h.mac_budget = Some(b);
@@ -563,7 +566,12 @@ pub fn fit(model: &QuantModel, dev: &Device, hw: &HardwareConfig) -> Result<Fit,
         }
         b = b.saturating_sub(FIT_STEP).max(lo);
     }
-    let (budget, plan, resources) = best;
+    Ok(best)
+}
+
+/// [`fit_network`] for a model, with the estimated cycles per frame of the chosen folding.
+pub fn fit(model: &QuantModel, dev: &Device, hw: &HardwareConfig) -> Result<Fit, FitError> {
+    let (budget, plan, resources) = fit_network(&model.network, dev, hw)?;
     let est = crate::network::estimate(model, &plan)?;
     Ok(Fit {
         device: dev.clone(),
@@ -574,4 +582,64 @@ pub fn fit(model: &QuantModel, dev: &Device, hw: &HardwareConfig) -> Result<Fit,
         plan,
         resources,
     })
+}
+
+/// Cycles per frame a folding was planned for, without building the engine (no model needed):
+/// the slowest convolution, pool, concatenation or the input (one pixel a beat). The engine's
+/// own estimate ([`crate::network::estimate`]) also counts its width converters.
+pub fn planned_cycles(net: &Network, plan: &Plan) -> Result<u64, HwError> {
+    let mut t = net.input_shape().pixels() as u64;
+    for s in &net.stages {
+        match s {
+            Stage::Conv(l) => {
+                let f = fold_of(plan, &l.name)?;
+                t = t.max(ConvGeom::new(l, f.pe, f.simd, 0)?.cycles_per_frame());
+            }
+            Stage::Fire(f) => {
+                let ff = plan.fire_fold(f);
+                for g in fire_geoms(f, &ff)? {
+                    t = t.max(g.cycles_per_frame());
+                }
+                t = t.max((f.output.len() / ff.cat_lanes.max(1)) as u64);
+            }
+            Stage::MaxPool(p) => {
+                let lanes = plan.lanes.get(&p.name).copied().unwrap_or(1).max(1);
+                t = t.max((p.input.len() / lanes) as u64);
+            }
+            Stage::AvgPool(p) => {
+                let lanes = plan.lanes.get(&p.name).copied().unwrap_or(1).max(1);
+                t = t.max((p.input.len() / lanes + p.input.c + 4) as u64);
+            }
+        }
+    }
+    Ok(t)
+}
+
+/// The smallest MAC budget whose folding reaches `cycles` per frame (planned), with its plan;
+/// None when no folding does (the input's one pixel a beat, or the widest folding, is slower).
+pub fn lanes_for(net: &Network, cycles: u64) -> Result<Option<(Plan, u64)>, HwError> {
+    let hw = |b: usize| HardwareConfig {
+        mac_budget: Some(b),
+        ..Default::default()
+    };
+    let max: usize = net
+        .convs()
+        .iter()
+        .map(|l| l.in_channels().min(crate::conv::MAX_SIMD) * l.out_channels())
+        .sum();
+    let top = plan(net, &hw(max))?;
+    if planned_cycles(net, &top)? > cycles {
+        return Ok(None);
+    }
+    let (mut lo, mut hi) = (1usize, max);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match plan(net, &hw(mid)) {
+            Ok(p) if planned_cycles(net, &p)? <= cycles => hi = mid,
+            _ => lo = mid + 1,
+        }
+    }
+    let p = plan(net, &hw(hi))?;
+    let c = planned_cycles(net, &p)?;
+    Ok(Some((p, c)))
 }
