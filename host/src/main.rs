@@ -159,6 +159,10 @@ enum Command {
         /// Synthesis family without a device: xilinx7, xcup or ecp5.
         #[arg(long)]
         family: Option<String>,
+        /// Report the results a finished Yosys run left in the bundle (yosys_stat.txt,
+        /// yosys_cells_*.txt) instead of running it again.
+        #[arg(long)]
+        reuse: bool,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -534,12 +538,14 @@ fn run(cli: Cli) -> Result<()> {
             bundle,
             device,
             family,
+            reuse,
             json,
         } => {
             let opt = squeezeflow_host::synth_cmd::SynthOptions {
                 device,
                 family,
                 quiet: false,
+                reuse,
             };
             let r = squeezeflow_host::synth_cmd::synth(&bundle, &opt)?;
             if json {

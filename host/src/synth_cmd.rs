@@ -203,6 +203,8 @@ pub struct SynthOptions {
     pub device: Option<String>,
     pub family: Option<String>,
     pub quiet: bool,
+    /// Read the results a finished Yosys run left in the bundle instead of running it again.
+    pub reuse: bool,
 }
 
 /// One resource: Yosys' count, the estimate, the device's capacity.
@@ -233,6 +235,8 @@ pub struct SynthReport {
     pub family: String,
     pub device: Option<String>,
     pub seconds: f64,
+    /// The results of an earlier run (`--reuse`).
+    pub reused: bool,
     pub rows: Vec<Row>,
     pub layers: Vec<LayerCells>,
     pub cells: CellCounts,
@@ -286,7 +290,7 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
     let show = !opt.quiet && std::io::stderr().is_terminal()
         || std::env::var_os("SQUEEZEFLOW_PROGRESS").is_some();
     let show = show && !opt.quiet;
-    if !opt.quiet {
+    if !opt.quiet && !opt.reuse {
         eprintln!(
             "synth: Yosys {} on {} (log: {}/yosys.log) ...",
             family.command(),
@@ -294,11 +298,16 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
             dir.display()
         );
     }
-    let (cells, names) = run_yosys_progress(dir, family, |step| {
-        if show {
-            eprintln!("  [{:>6.1} s] {step}", t.elapsed().as_secs_f64());
-        }
-    })?;
+    let (cells, names) = if opt.reuse {
+        squeezeflow_sim::hw::synth::read_results(dir)
+            .with_context(|| format!("--reuse: no finished Yosys run in {}", dir.display()))?
+    } else {
+        run_yosys_progress(dir, family, |step| {
+            if show {
+                eprintln!("  [{:>6.1} s] {step}", t.elapsed().as_secs_f64());
+            }
+        })?
+    };
     let seconds = t.elapsed().as_secs_f64();
     let cap = |f: fn(&Device) -> f64| dev.map(f);
     let rows = vec![
@@ -349,6 +358,7 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
         family: format!("{family:?}"),
         device: dev.map(|d| d.name.to_string()),
         seconds,
+        reused: opt.reuse,
         rows,
         layers,
         cells,
@@ -458,11 +468,15 @@ fn node_labels(dir: &Path, m: &Manifest) -> Result<Vec<String>> {
 /// The report as a table.
 pub fn synth_table(r: &SynthReport) -> String {
     let mut s = format!(
-        "{} ({}): Yosys {} in {:.1} s{}\n\n{:<8} {:>10} {:>10} {:>10} {:>7}\n",
+        "{} ({}): Yosys {} {}{}\n\n{:<8} {:>10} {:>10} {:>10} {:>7}\n",
         r.bundle,
         r.network,
         r.family,
-        r.seconds,
+        if r.reused {
+            "(an earlier run)".to_string()
+        } else {
+            format!("in {:.1} s", r.seconds)
+        },
         r.device
             .as_ref()
             .map(|d| format!(", against the {d}"))

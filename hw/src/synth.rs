@@ -205,6 +205,12 @@ pub fn run_yosys_progress(
             errs.join("\n")
         )));
     }
+    read_results(dir)
+}
+
+/// The cell counts and named cells a finished [`run_yosys_progress`] left in `dir`
+/// (`yosys_stat.txt`, `yosys_cells_*.txt`), e.g. from a long run in the background.
+pub fn read_results(dir: &Path) -> Result<(CellCounts, Vec<(String, String)>), HwError> {
     let rd = |f: &str| {
         std::fs::read_to_string(dir.join(f))
             .map_err(|e| HwError::Io(format!("{}/{f}: {e}", dir.display())))
