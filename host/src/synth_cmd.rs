@@ -336,7 +336,7 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
                 "BRAM36".into()
             },
             yosys: if family == Family::Ecp5 {
-                cells.get("DP16KD") as f64
+                cells.ebr() as f64
             } else {
                 cells.bram36()
             },
@@ -429,7 +429,7 @@ fn per_layer(
             l.bram += 1.0;
         } else if ty.starts_with("RAMB18") {
             l.bram += 0.5;
-        } else if ty.starts_with("DP16KD") {
+        } else if ty.starts_with("DP16KD") || ty.starts_with("PDPW16KD") {
             l.bram += if family == Family::Ecp5 { 1.0 } else { 0.5 };
         } else if ty.starts_with("URAM") {
             l.uram += 1;

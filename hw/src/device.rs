@@ -206,10 +206,20 @@ pub const ROM_LOGIC_BITS: usize = 16384;
 /// its cost for LUTRAM (8 per RAM32M of 32x6 or RAM64M of 64x3, the cheaper) is below the
 /// block RAM's (129 per RAMB18, 257 per RAMB36). Measured: 8x64 -> 3 RAM64M, 64x32 -> 11
 /// RAM32M, 64x432 and 24x832 -> 1 RAMB36.
+/// On ECP5 the same comparison: 4 per TRELLIS_DPR16X4 (16x4) against 128 per DP16KD.
 pub fn ram_in_lutram(m: &Memory, dev: &Device) -> bool {
     let (w, d) = (m.width, m.depth);
-    let lut = 8 * (w.div_ceil(6) * d.div_ceil(32)).min(w.div_ceil(3) * d.div_ceil(64));
-    let bram = (dev.blocks_for(w, d) * 257.0).ceil() as usize;
+    let (lut, bram) = if dev.family == Family::Ecp5 {
+        (
+            4 * w.div_ceil(4) * d.div_ceil(16),
+            (dev.blocks_for(w, d) * 128.0).ceil() as usize,
+        )
+    } else {
+        (
+            8 * (w.div_ceil(6) * d.div_ceil(32)).min(w.div_ceil(3) * d.div_ceil(64)),
+            (dev.blocks_for(w, d) * 257.0).ceil() as usize,
+        )
+    };
     // A 10% margin: a 24x128 buffer (LUTRAM cost 128 against 129) went to a RAMB18.
     10 * lut < 9 * bram
 }
@@ -420,11 +430,7 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
     for m in &mems {
         let l = layer(&mut layers, &m.layer);
         let bits = (m.width * m.depth * m.count) as u64;
-        if m.role == "line_buffer"
-            && dev.family != Family::Ecp5
-            && dev.urams == 0
-            && ram_in_lutram(m, dev)
-        {
+        if m.role == "line_buffer" && dev.urams == 0 && ram_in_lutram(m, dev) {
             l.lutram_bits += bits;
         } else if m.role == "line_buffer" && dev.urams > 0 {
             uram += (m.width.div_ceil(72) * m.depth.div_ceil(4096) * m.count) as u64;

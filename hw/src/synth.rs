@@ -52,6 +52,11 @@ impl CellCounts {
         self.get("RAMB36") as f64
             + self.get("RAMB18") as f64 / 2.0
             + self.get("DP16KD") as f64 / 2.0
+            + self.get("PDPW16KD") as f64 / 2.0
+    }
+    /// ECP5 block RAMs (EBR): DP16KD and its 36-bit pseudo dual-port form PDPW16KD.
+    pub fn ebr(&self) -> u64 {
+        self.get("DP16KD") + self.get("PDPW16KD")
     }
     pub fn dsp(&self) -> u64 {
         self.get("DSP48") + self.get("MULT18X18")
@@ -137,7 +142,15 @@ pub fn run_yosys(dir: &Path, family: Family) -> Result<CellCounts, HwError> {
 }
 
 /// Cell types whose instance names [`run_yosys_progress`] lists (for per-layer figures).
-pub const NAMED_CELLS: &[&str] = &["RAMB36", "RAMB18", "URAM", "DSP48", "DP16KD", "MULT18X18"];
+pub const NAMED_CELLS: &[&str] = &[
+    "RAMB36",
+    "RAMB18",
+    "URAM",
+    "DSP48",
+    "DP16KD",
+    "PDPW16KD",
+    "MULT18X18",
+];
 
 /// Like [`run_yosys`], but reports each synthesis step (`4.12. Executing ABC pass ...`) to
 /// `progress` as Yosys reaches it, and also returns the (type, name) of every block RAM, URAM
