@@ -23,6 +23,16 @@ use crate::frames::FrameSource;
 /// astronaut photo), so the main job runs without any download.
 pub const BUILTIN_CLIP: &[u8] = include_bytes!("../assets/astronaut_pan4.y4m");
 
+/// The frames named on the command line, or the built-in clip when none are.
+pub fn frames_or_builtin_clip(args: &[String], n: usize) -> Result<FrameSource> {
+    if args.is_empty() {
+        eprintln!("frames: the built-in clip (4 frames of a pan across the astronaut photo)");
+        FrameSource::y4m(std::io::Cursor::new(BUILTIN_CLIP), "astronaut_pan", n)
+    } else {
+        FrameSource::open_all(args, n)
+    }
+}
+
 /// Hardware options of `gen` (and of `sim` when it generates).
 #[derive(Clone, Debug, Default)]
 pub struct GenOptions {

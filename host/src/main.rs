@@ -621,18 +621,7 @@ fn run(cli: Cli) -> Result<()> {
             };
             let b = squeezeflow_sim::network::Bundle::open(&dir).map_err(|e| anyhow::anyhow!(e))?;
             let n = b.manifest.input_size;
-            let sources = if frames.is_empty() {
-                eprintln!(
-                    "frames: the built-in clip (4 frames of a pan across the astronaut photo)"
-                );
-                FrameSource::y4m(
-                    std::io::Cursor::new(squeezeflow_host::accel::BUILTIN_CLIP),
-                    "astronaut_pan",
-                    n,
-                )?
-            } else {
-                FrameSource::open_all(&frames, n)?
-            };
+            let sources = squeezeflow_host::accel::frames_or_builtin_clip(&frames, n)?;
             let opt = squeezeflow_host::accel::SimOptions {
                 max_frames,
                 stall,
@@ -725,15 +714,7 @@ fn run(cli: Cli) -> Result<()> {
                 return Ok(());
             }
             let n = b.manifest.input_size;
-            let sources = if frames.is_empty() {
-                FrameSource::y4m(
-                    std::io::Cursor::new(squeezeflow_host::accel::BUILTIN_CLIP),
-                    "astronaut_pan",
-                    n,
-                )?
-            } else {
-                FrameSource::open_all(&frames, n)?
-            };
+            let sources = squeezeflow_host::accel::frames_or_builtin_clip(&frames, n)?;
             let opt = squeezeflow_host::board::BoardOptions {
                 port,
                 baud,

@@ -4,7 +4,7 @@
 use squeezeflow_hw::blocks::{AvgPool, BypassAdd, Concat, Gearbox, MaxPool, StreamFifo};
 use squeezeflow_hw::harness::{run_stream, Stalls, StreamBlock, StreamRun};
 use squeezeflow_model::float::SplitMix64;
-use squeezeflow_model::network::{pool_out_size, PoolLayer, Shape};
+use squeezeflow_model::network::{PoolLayer, Shape};
 use squeezeflow_model::quant::{gap_requant, AddParams};
 use squeezeflow_model::reference::naive;
 
@@ -53,17 +53,7 @@ fn maxpool_matches_reference_odd_and_even_maps() {
         (11, 10, 6, 2),
     ] {
         let input = Shape::new(h, w, c);
-        let p = PoolLayer {
-            name: "pool".into(),
-            input,
-            output: Shape::new(
-                pool_out_size(h, 3, 2).unwrap(),
-                pool_out_size(w, 3, 2).unwrap(),
-                c,
-            ),
-            kernel: 3,
-            stride: 2,
-        };
+        let p = PoolLayer::max3x3("pool", input).unwrap();
         let frames: Vec<Vec<u8>> = (0..3)
             .map(|i| SplitMix64::new(10 + i).bytes(input.len()))
             .collect();

@@ -109,6 +109,23 @@ pub struct PoolLayer {
     pub stride: usize,
 }
 
+impl PoolLayer {
+    /// The 3x3 stride-2 ceil-mode max pool of an `input` map, or `None` below 3x3.
+    pub fn max3x3(name: &str, input: Shape) -> Option<PoolLayer> {
+        Some(PoolLayer {
+            name: name.to_string(),
+            input,
+            output: Shape::new(
+                pool_out_size(input.h, 3, 2)?,
+                pool_out_size(input.w, 3, 2)?,
+                input.c,
+            ),
+            kernel: 3,
+            stride: 2,
+        })
+    }
+}
+
 /// Output size of a ceil-mode pool without padding (PyTorch's rule).
 pub fn pool_out_size(n: usize, kernel: usize, stride: usize) -> Option<usize> {
     if n < kernel {
@@ -232,25 +249,14 @@ impl Network {
             if !config.pool_after.iter().any(|p| p == after) {
                 return Ok(());
             }
-            let (oh, ow) = match (pool_out_size(shape.h, 3, 2), pool_out_size(shape.w, 3, 2)) {
-                (Some(h), Some(w)) => (h, w),
-                _ => {
-                    return Err(ModelError::config(
-                        "pool_after",
-                        format!(
-                            "the max pool after {after} needs at least a 3x3 map, {after} gives {shape}"
-                        ),
-                    ))
-                }
-            };
-            let out = Shape::new(oh, ow, shape.c);
-            stages.push(Stage::MaxPool(PoolLayer {
-                name: format!("pool{pool_index}"),
-                input: *shape,
-                output: out,
-                kernel: 3,
-                stride: 2,
-            }));
+            let pool = PoolLayer::max3x3(&format!("pool{pool_index}"), *shape).ok_or_else(|| {
+                ModelError::config(
+                    "pool_after",
+                    format!("the max pool after {after} needs at least a 3x3 map, {after} gives {shape}"),
+                )
+            })?;
+            let out = pool.output;
+            stages.push(Stage::MaxPool(pool));
             pool_index += 1;
             *shape = out;
             Ok(())

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use squeezeflow_model::config::{Bypass, Conv1Spec, FireSpec, NetworkConfig};
 use squeezeflow_model::float::synthetic_frame;
-use squeezeflow_model::network::{pool_out_size, ConvLayer, PoolLayer, Shape};
+use squeezeflow_model::network::{ConvLayer, PoolLayer, Shape};
 use squeezeflow_model::qmodel::QConv;
 use squeezeflow_model::quant::{AddParams, Requant, MAX_SHIFT, MIN_SHIFT};
 use squeezeflow_model::reference::{fast, naive, run, Path};
@@ -94,13 +94,7 @@ proptest! {
     #[test]
     fn fast_maxpool_equals_naive(h in 3usize..12, w in 3usize..12, c in 1usize..6, seed in any::<u64>()) {
         let input = Shape::new(h, w, c);
-        let p = PoolLayer {
-            name: "p".into(),
-            input,
-            output: Shape::new(pool_out_size(h, 3, 2).unwrap(), pool_out_size(w, 3, 2).unwrap(), c),
-            kernel: 3,
-            stride: 2,
-        };
+        let p = PoolLayer::max3x3("p", input).unwrap();
         let x = synthetic_frame(input, seed);
         prop_assert_eq!(fast::maxpool(&x, &p), naive::maxpool(&x, &p));
     }

@@ -3,7 +3,7 @@
 
 use squeezeflow_hw::blocks::{AvgPool, BypassAdd, Concat, Gearbox, MaxPool, StreamFifo};
 use squeezeflow_model::float::SplitMix64;
-use squeezeflow_model::network::{pool_out_size, PoolLayer, Shape};
+use squeezeflow_model::network::{PoolLayer, Shape};
 use squeezeflow_model::quant::{gap_requant, AddParams, Requant};
 use squeezeflow_model::reference::naive;
 use squeezeflow_tests::check_block_verilog;
@@ -12,17 +12,7 @@ use squeezeflow_tests::check_block_verilog;
 fn maxpool_verilog() {
     for (tag, h, w, c, lanes) in [("pool_odd", 7, 9, 4, 2), ("pool_even", 6, 8, 3, 3)] {
         let input = Shape::new(h, w, c);
-        let p = PoolLayer {
-            name: "pool".into(),
-            input,
-            output: Shape::new(
-                pool_out_size(h, 3, 2).unwrap(),
-                pool_out_size(w, 3, 2).unwrap(),
-                c,
-            ),
-            kernel: 3,
-            stride: 2,
-        };
+        let p = PoolLayer::max3x3("pool", input).unwrap();
         let frames: Vec<Vec<u8>> = (0..2)
             .map(|i| SplitMix64::new(i).bytes(input.len()))
             .collect();
