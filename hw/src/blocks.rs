@@ -205,10 +205,11 @@ wire [31:0] hox = xeven ? (x >> 1) - 1 : {wom1};\n\
 wire yeven = !y[0];\n\
 wire v_emit = h_emit && (y != 0) && (yeven || (y == {hm1}));\n\
 wire [31:0] voy = yeven ? (y >> 1) - 1 : {hom1};\n\
-/* verilator lint_off UNUSEDSIGNAL */\nwire [31:0] va = hox * {cg} + j;\n/* verilator lint_on UNUSEDSIGNAL */\n",
+/* verilator lint_off UNUSEDSIGNAL */\nwire [31:0] va = {va_mul} + j;\n/* verilator lint_on UNUSEDSIGNAL */\n",
             name = g.name, h = g.h, w = g.w, c = g.c, ho = g.ho, wo = g.wo, l = g.lanes,
             tv = s.tvalid(), tr = s.tready(), fd = FIFO_DEPTH,
             wm1 = g.w - 1, wom1 = g.wo - 1, hm1 = g.h - 1, hom1 = g.ho - 1,
+            va_mul = crate::leaf::const_mul("hox", cg),
         );
         let ab_h = abits(cg);
         let ab_v = abits(g.wo * cg);

@@ -543,7 +543,7 @@ reg [31:0] inflight;
 reg [{fb}:0] fifo_count;
 reg [{fbm}:0] fifo_head, fifo_tail;
 // Rows of the window of output row oy.
-wire signed [31:0] top_row = $signed(oy) * {s} - {p};
+wire signed [31:0] top_row = $signed({oy_s}) - {p};
 wire [31:0] lo_row = top_row[31] ? 32'd0 : top_row;
 wire signed [31:0] bot_row = top_row + {km1};
 wire [31:0] hi_row = (bot_row > {hm1}) ? 32'd{hm1} : bot_row;
@@ -562,11 +562,11 @@ wire credit_ok = ({{{pad_cnt}'d0, fifo_count}} + inflight) < {fifo_depth};
 wire issue = !reset && (!group_start || (rows_ok && credit_ok));
 wire frame_end = group_end && (g == {ogm1}) && (ox == {wom1}) && (oy == {hom1});
 wire signed [31:0] iy = top_row + $signed(ky);
-wire signed [31:0] ix = $signed(ox) * {s} - {p} + $signed(kx);
+wire signed [31:0] ix = $signed({ox_s}) - {p} + $signed(kx);
 wire pad = iy[31] || (iy > {hm1}) || ix[31] || (ix > {wm1});
 wire [31:0] slot = (frame_base + iy) & {rows_m1};
 /* verilator lint_off UNUSEDSIGNAL */
-wire [31:0] rd_full = (slot * {w} + ix) * {cg} + j;
+wire [31:0] rd_full = {rd_expr} + j;
 /* verilator lint_on UNUSEDSIGNAL */
 wire [{ab_lb_m}:0] rd_addr = pad ? {ab_lb}'d0 : rd_full[{ab_lb_m}:0];
 wire [{swm}:0] lb_data;
@@ -579,7 +579,6 @@ wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
             ab_w_m = ab_w - 1,
             fb = fifo_bits,
             fbm = fifo_bits - 1,
-            s = g.stride,
             p = g.pad,
             km1 = g.k - 1,
             hm1 = g.h - 1,
@@ -592,13 +591,14 @@ wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
             ogm1 = g.og() - 1,
             wom1 = g.wo - 1,
             hom1 = g.ho - 1,
-            w = g.w,
-            cg = cg,
             ab_lb = ab_lb,
             swm = sw - 1,
             sw = sw,
             lb_depth = g.lb_depth(),
             in_packed = s_in.packed(simd),
+            oy_s = leaf::const_mul("oy", g.stride),
+            ox_s = leaf::const_mul("ox", g.stride),
+            rd_expr = leaf::const_mul(&format!("{} + ix", leaf::const_mul("slot", g.w)), cg),
         );
         // Per-PE datapath.
         for i in 0..pe {

@@ -23,6 +23,26 @@ pub fn abits(depth: usize) -> usize {
     b
 }
 
+/// A Verilog expression for `expr * c` as a sum of shifts (`c` a constant), so that no
+/// synthesis tool spends a DSP on an address computation (Yosys maps a constant multiply to a
+/// DSP48 or MULT18X18D otherwise). The result has the width of its context, like `*` would.
+pub fn const_mul(expr: &str, c: usize) -> String {
+    if c == 0 {
+        return "32'd0".into();
+    }
+    let terms: Vec<String> = (0..usize::BITS)
+        .filter(|b| c >> b & 1 == 1)
+        .map(|b| {
+            if b == 0 {
+                format!("({expr})")
+            } else {
+                format!("(({expr}) << {b})")
+            }
+        })
+        .collect();
+    format!("({})", terms.join(" + "))
+}
+
 /// `sqf_mac`: `base + sum_l x[l] * w[l]` over `simd` lanes of packed words (wrapping i32).
 #[inline]
 pub fn mac(base: i32, x: u64, w: u64, simd: usize) -> i32 {
@@ -272,5 +292,32 @@ impl Logic for WeightRom {
             abm = ab - 1,
             file = self._file
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::const_mul;
+
+    /// The shift terms of `const_mul` add up to the constant, for every constant up to 4096.
+    #[test]
+    fn const_mul_terms_sum_to_the_constant() {
+        assert_eq!(const_mul("x", 0), "32'd0");
+        assert_eq!(const_mul("x", 1), "((x))");
+        assert_eq!(const_mul("x", 55), "((x) + ((x) << 1) + ((x) << 2) + ((x) << 4) + ((x) << 5))");
+        for c in 1..=4096usize {
+            let e = const_mul("x", c);
+            let sum: usize = e
+                .trim_start_matches('(')
+                .trim_end_matches(')')
+                .split(" + ")
+                .map(|t| match t.rsplit_once("<< ") {
+                    Some((_, b)) => 1usize << b.trim_end_matches(')').parse::<u32>().unwrap(),
+                    None => 1,
+                })
+                .sum();
+            assert_eq!(sum, c, "{e}");
+            assert!(!e.contains('*'));
+        }
     }
 }
