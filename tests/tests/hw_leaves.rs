@@ -5,7 +5,7 @@
 use rust_hdl::prelude::*;
 use squeezeflow_hw::bundle::write_design;
 use squeezeflow_hw::harness::settle;
-use squeezeflow_hw::leaf::{self, MacLane, Requantizer, WeightRom};
+use squeezeflow_hw::leaf::{self, MacLane, MacPair, Requantizer, WeightRom};
 use squeezeflow_model::float::SplitMix64;
 use squeezeflow_model::quant::{Requant, MAX_SHIFT, MIN_SHIFT};
 use squeezeflow_tests::{lint_iverilog, lint_verilator, scratch, verilate};
@@ -163,6 +163,99 @@ fn mac_lane_verilog_equals_model_and_contract() {
             assert_eq!(
                 hdl.acc.val().to_u64(),
                 expect as u32 as u64,
+                "Rust model, cycle {i}"
+            );
+        }
+    }
+}
+
+/// `sqf_mac2` (two PEs, two products per multiplier): Verilog, Rust model and two plain MACs
+/// agree cycle by cycle, with the extremes (255 x -128 and 255 x 127 in either PE, i32 limits).
+#[test]
+fn mac_pair_verilog_equals_model_and_two_macs() {
+    for simd in [1usize, 3, 8] {
+        let mut hdl = MacPair::new(simd);
+        let d = design_of(&mut hdl, &format!("leaf_mac2_{simd}"), &[]);
+        let model = verilate(&d);
+        let mut v = model.instance();
+        let p = |n: &str| model.port(n).unwrap();
+        let ports = [
+            p("en"),
+            p("first"),
+            p("x"),
+            p("w0"),
+            p("w1"),
+            p("bias0"),
+            p("bias1"),
+        ];
+        let (clock, acc0, acc1) = (p("clock"), p("acc0"), p("acc1"));
+        let mut hdl = MacPair::new(simd);
+        hdl.connect_all();
+        let mut r = SplitMix64::new(100 + simd as u64);
+        let mut expect = (0i32, 0i32);
+        let pack = |b: &[u8]| {
+            b.iter()
+                .enumerate()
+                .fold(0u64, |a, (l, &v)| a | (v as u64) << (8 * l))
+        };
+        for i in 0..4000 {
+            let (xs, w0s, w1s): (Vec<u8>, Vec<i8>, Vec<i8>) = match i % 5 {
+                0 => (vec![255; simd], vec![-128; simd], vec![127; simd]),
+                1 => (vec![255; simd], vec![127; simd], vec![-128; simd]),
+                _ => (
+                    (0..simd).map(|_| r.next_u64() as u8).collect(),
+                    (0..simd).map(|_| r.next_u64() as i8).collect(),
+                    (0..simd).map(|_| r.next_u64() as i8).collect(),
+                ),
+            };
+            let xw = pack(&xs);
+            let w0 = pack(&w0s.iter().map(|&w| w as u8).collect::<Vec<_>>());
+            let w1 = pack(&w1s.iter().map(|&w| w as u8).collect::<Vec<_>>());
+            let (e, f) = (
+                !r.next_u64().is_multiple_of(4),
+                r.next_u64().is_multiple_of(9),
+            );
+            let (b0, b1) = if i % 11 == 0 {
+                (i32::MIN, i32::MAX)
+            } else {
+                (r.next_u64() as i32, r.next_u64() as i32)
+            };
+            let vals = [
+                e as u64,
+                f as u64,
+                xw,
+                w0,
+                w1,
+                b0 as u32 as u64,
+                b1 as u32 as u64,
+            ];
+            for (port, val) in ports.iter().zip(vals) {
+                v.set(*port, val);
+            }
+            v.tick(clock);
+            hdl.en.next = e;
+            hdl.first.next = f;
+            hdl.x.next = xw.into();
+            hdl.w0.next = w0.into();
+            hdl.w1.next = w1.into();
+            hdl.bias0.next = (b0 as u32 as u64).into();
+            hdl.bias1.next = (b1 as u32 as u64).into();
+            settle(&mut hdl);
+            hdl_tick(&mut hdl, |b| &mut b.clock);
+            if e {
+                let dot = |ws: &[i8]| -> i32 {
+                    xs.iter().zip(ws).map(|(&a, &b)| a as i32 * b as i32).sum()
+                };
+                expect = (
+                    (if f { b0 } else { expect.0 }).wrapping_add(dot(&w0s)),
+                    (if f { b1 } else { expect.1 }).wrapping_add(dot(&w1s)),
+                );
+            }
+            let want = (expect.0 as u32 as u64, expect.1 as u32 as u64);
+            assert_eq!((v.get(acc0), v.get(acc1)), want, "Verilog, cycle {i}");
+            assert_eq!(
+                (hdl.acc0.val().to_u64(), hdl.acc1.val().to_u64()),
+                want,
                 "Rust model, cycle {i}"
             );
         }
