@@ -54,6 +54,9 @@ pub struct ConvGeom {
     pub simd: usize,
     /// Rows held in the line buffer (a power of two).
     pub lb_rows: usize,
+    /// PEs 2i and 2i+1 share one `sqf_mac2` (two products per multiplier); an odd last PE
+    /// keeps an `sqf_mac`. The arithmetic is the same either way.
+    pub pairs: bool,
 }
 
 impl ConvGeom {
@@ -98,6 +101,7 @@ impl ConvGeom {
             pe,
             simd,
             lb_rows,
+            pairs: false,
         })
     }
     /// Input groups per pixel.
@@ -122,6 +126,14 @@ impl ConvGeom {
     }
     pub fn mac_lanes(&self) -> usize {
         self.pe * self.simd
+    }
+    /// Multipliers of the MAC lanes: one per lane pair when `pairs`, else one per lane.
+    pub fn multipliers(&self) -> usize {
+        if self.pairs {
+            self.pe.div_ceil(2) * self.simd
+        } else {
+            self.pe * self.simd
+        }
     }
     /// Verilog-safe name prefix (`fire2_expand3x3`).
     pub fn ident(&self) -> String {
@@ -284,6 +296,12 @@ impl ConvEngine {
 
     pub fn geom(&self) -> &ConvGeom {
         &self._geom
+    }
+
+    /// Pairs the PEs in `sqf_mac2` (see [`ConvGeom::pairs`]); changes only the Verilog.
+    pub fn with_pairs(mut self, on: bool) -> Self {
+        self._geom.pairs = on;
+        self
     }
 
     pub fn memories(&self) -> &ConvMemories {
@@ -610,8 +628,7 @@ wire [{pbm}:0] par{i};
 sqf_rom #(.WIDTH({sw}), .DEPTH({depth}), .ABITS({ab_w}), .FILE("{id}_w{i}.mem")) wrom{i} (.clock(clock), .addr(w_addr), .data(w{i}));
 sqf_rom #(.WIDTH({pb}), .DEPTH({og}), .ABITS({ab_p}), .FILE("{id}_p{i}.mem")) prom{i} (.clock(clock), .addr(g[{ab_p_m}:0]), .data(par{i}));
 wire signed [31:0] acc{i};
-sqf_mac #(.SIMD({simd})) mac{i} (.clock(clock), .en(v1), .first(first1), .x(x1), .w(w{i}), .bias(par{i}[{pbm}:22]), .acc(acc{i}));
-reg [15:0] mult2_{i};
+{mac}reg [15:0] mult2_{i};
 reg [5:0] shift2_{i};
 always @(posedge clock) if (v1 && last1) begin mult2_{i} <= par{i}[21:6]; shift2_{i} <= par{i}[5:0]; end
 wire [7:0] y{i};
@@ -625,6 +642,24 @@ always @(*) m_axis$tdata${i} = fifo{i}[fifo_head];"#,
                 pbm = leaf::PARAM_BITS - 1,
                 depth = g.rom_depth(),
                 og = g.og(),
+                mac = if g.pairs && i % 2 == 0 && i + 1 < pe {
+                    format!(
+                        "// (its MACs are in mac{}, an sqf_mac2 with PE {})\n",
+                        i + 1,
+                        i + 1
+                    )
+                } else if g.pairs && i % 2 == 1 {
+                    format!(
+                        "sqf_mac2 #(.SIMD({simd})) mac{i} (.clock(clock), .en(v1), .first(first1), .x(x1), .w0(w{h}), .w1(w{i}), .bias0(par{h}[{pbm}:22]), .bias1(par{i}[{pbm}:22]), .acc0(acc{h}), .acc1(acc{i}));\n",
+                        h = i - 1,
+                        pbm = leaf::PARAM_BITS - 1
+                    )
+                } else {
+                    format!(
+                        "sqf_mac #(.SIMD({simd})) mac{i} (.clock(clock), .en(v1), .first(first1), .x(x1), .w(w{i}), .bias(par{i}[{pbm}:22]), .acc(acc{i}));\n",
+                        pbm = leaf::PARAM_BITS - 1
+                    )
+                },
                 ab_w = ab_w,
                 ab_p = ab_p,
                 ab_p_m = ab_p - 1,

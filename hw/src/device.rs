@@ -1,10 +1,12 @@
 //! Device targets as data, a resource estimate for a folding, and the fit: the folding with the
 //! most frames per second that fits a device.
 //!
-//! **DSPs** are counted as the Verilog maps today (checked with Yosys): one DSP (DSP48E1,
-//! DSP48E2 or MULT18X18D) per 8x9-bit product of a MAC lane, two per requantizer (a 32x17
-//! multiply), four per lane of a bypass add (two 8x16 products and a requantizer), two for the
-//! global average pool's requantizer. Nothing packs two int8 products into one DSP48E2.
+//! **DSPs** are counted as the Verilog maps today (checked with Yosys): on Xilinx parts one
+//! DSP48E1/DSP48E2 per lane pair of two PEs (`sqf_mac2` takes two int8 products from one
+//! 25x9 multiply), on ECP5 one MULT18X18D per 8x9-bit product (no pairing: it would take two
+//! per pair anyway); two per requantizer (a 32x17 multiply), four per lane of a bypass add (two
+//! 8x16 products and a requantizer), two for the global average pool's requantizer. Address
+//! arithmetic uses no multiplier (constant products are written as shifts and adds).
 //!
 //! **Block RAM** comes from the actual memory shapes of the engines (`sqf_rom` weight and
 //! parameter ROMs, `sqf_ram` line buffers): each memory takes the aspect ratio that needs the
@@ -383,9 +385,16 @@ pub fn uram_lib(sqf_lib: &str) -> Result<String, HwError> {
     ))
 }
 
-/// DSPs of one layer: one per product, two per requantizer.
-fn conv_dsp(g: &ConvGeom) -> u64 {
-    (g.pe * g.simd + 2 * g.pe) as u64
+/// DSPs of one layer: one per multiplier (a lane, or a lane pair in `sqf_mac2` on a Xilinx
+/// part: measured one DSP48E1/DSP48E2 per pair, and two MULT18X18D on ECP5, the same as
+/// unpaired), two per requantizer.
+fn conv_dsp(g: &ConvGeom, dev: &Device) -> u64 {
+    let mult = if dev.family == Family::Ecp5 {
+        g.pe * g.simd
+    } else {
+        g.multipliers()
+    };
+    (mult + 2 * g.pe) as u64
 }
 
 fn layer<'a>(layers: &'a mut Vec<LayerResources>, name: &str) -> &'a mut LayerResources {
@@ -429,8 +438,9 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
             Stage::MaxPool(_) => {}
         }
     }
-    for g in &geoms {
-        layer(&mut layers, &g.name).dsp += conv_dsp(g);
+    for g in &mut geoms {
+        g.pairs = plan.dsp_pairs;
+        layer(&mut layers, &g.name).dsp += conv_dsp(g, dev);
     }
     let (mut bram_bits, mut lb_bram, mut uram) = (0u64, 0.0, 0u64);
     for m in &mems {
@@ -529,11 +539,13 @@ pub fn fit_network(
     let try_budget = |b: usize| -> Result<(Plan, Resources), HwError> {
         let mut h = hw.clone();
         h.mac_budget = Some(b);
+        // Pairs gain nothing on ECP5's 18x18 multipliers (and cost LUTs).
+        h.dsp_pairs = h.dsp_pairs.or(Some(dev.family != Family::Ecp5));
         let p = plan(net, &h)?;
         let r = resources(net, &p, dev)?;
         Ok((p, r))
     };
-    let cap = hw.mac_budget.unwrap_or(dev.dsps as usize).max(1);
+    let cap = hw.mac_budget.unwrap_or(2 * dev.dsps as usize).max(1);
     // The smallest folding: one lane per layer where possible.
     let smallest = (1..=cap).find_map(|b| try_budget(b).ok());
     let Some((p0, r0)) = smallest.clone() else {

@@ -87,7 +87,8 @@ pub fn add_conv(
     in_lanes: usize,
 ) -> Result<End, HwError> {
     let src = adapt(b, &layer.name, from, in_lanes, fold.simd, layer.input.len())?;
-    let e = ConvEngine::from_layer(layer, model.conv(&layer.name), fold.pe, fold.simd, min_rows)?;
+    let e = ConvEngine::from_layer(layer, model.conv(&layer.name), fold.pe, fold.simd, min_rows)?
+        .with_pairs(b.dsp_pairs);
     let cycles = e.geom().cycles_per_frame();
     let n = b.add(&layer.name, Node::Conv(e), cycles);
     b.connect(src, End::Node { node: n, port: 0 });
@@ -291,6 +292,7 @@ pub fn fire_block_sized(
         )));
     }
     let mut b = GraphBuilder::default();
+    b.dsp_pairs = true;
     let out = add_fire_sized(&mut b, f, model, fold, End::Outside, in_lanes, fifo_pixels)?;
     b.connect(out, End::Outside);
     Ok(b.build(in_lanes, fold.cat_lanes))

@@ -35,6 +35,10 @@ pub struct HardwareConfig {
     /// Stream-width overrides by block: `pool1`, `fire2.concat`, `avgpool`.
     #[serde(default)]
     pub lanes: BTreeMap<String, usize>,
+    /// Pair the PEs of each engine in `sqf_mac2`, two int8 products per multiplier (one
+    /// DSP48E1/DSP48E2 per lane pair). Default: on, except for ECP5 devices, whose 18x18
+    /// multipliers gain nothing from it.
+    pub dsp_pairs: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -60,6 +64,10 @@ pub struct Plan {
     /// Byte lanes of the stream blocks: max pools (`pool1`), concatenations (`fire2.concat`),
     /// the global average pool (`avgpool`).
     pub lanes: BTreeMap<String, usize>,
+    /// The engines pair their PEs in `sqf_mac2` (absent in bundles from before the pairing:
+    /// they use one `sqf_mac` per PE).
+    #[serde(default)]
+    pub dsp_pairs: bool,
 }
 
 impl Plan {
@@ -187,7 +195,11 @@ fn plan_for(net: &Network, t: u64, hw: &HardwareConfig) -> Plan {
             Stage::Conv(_) => {}
         }
     }
-    Plan { fold, lanes }
+    Plan {
+        fold,
+        lanes,
+        dsp_pairs: hw.dsp_pairs.unwrap_or(true),
+    }
 }
 
 /// Chooses the folding for a MAC-lane budget (see the module documentation).

@@ -153,6 +153,8 @@ pub struct Graph {
 /// Incremental construction of a [`Graph`].
 #[derive(Default)]
 pub struct GraphBuilder {
+    /// Convolution engines pair their PEs in `sqf_mac2` (two products per DSP).
+    pub dsp_pairs: bool,
     nodes: Vec<Node>,
     labels: Vec<String>,
     cycles: Vec<u64>,

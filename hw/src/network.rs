@@ -24,6 +24,7 @@ use crate::HwError;
 pub fn network_graph(model: &QuantModel, plan: &Plan) -> Result<Graph, HwError> {
     let net = &model.network;
     let mut b = GraphBuilder::default();
+    b.dsp_pairs = plan.dsp_pairs;
     let mut src = End::Outside;
     let in_lanes = 3;
     for stage in &net.stages {

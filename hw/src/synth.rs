@@ -344,7 +344,8 @@ pub fn run_nextpnr_ecp5(
         .args(["--json", "top_ecp5.json", "--textcfg", "top.config"])
         .args(["--report", "nextpnr_report.json", "--log", "nextpnr.log"])
         .args(["--freq", &format!("{clock_mhz}")])
-        .arg("--quiet");
+        // The accelerator's AXI4-Stream ports are not board pins: nextpnr places them itself.
+        .args(["--lpf-allow-unconstrained", "--quiet"]);
     if let Some(l) = lpf {
         cmd.arg("--lpf").arg(l);
     }

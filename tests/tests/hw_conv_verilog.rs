@@ -13,21 +13,38 @@ use squeezeflow_tests::{lint_iverilog, lint_verilator, scratch, verilate};
 
 #[test]
 fn conv_engine_verilog_equals_reference_and_rust_model() {
+    // (tag, layer, pe, simd, PEs paired in sqf_mac2): pairs with an even and an odd PE count.
     let cases = [
         (
             "c3",
             ConvLayer::new("fire2.expand3x3".into(), Shape::new(6, 7, 4), 6, 3, 1, 1).unwrap(),
             2,
             2,
+            false,
         ),
         (
-            "c1s2",
+            "c3p",
+            ConvLayer::new("fire2.expand3x3".into(), Shape::new(6, 7, 4), 6, 3, 1, 1).unwrap(),
+            2,
+            2,
+            true,
+        ),
+        (
+            "c1s2p",
             ConvLayer::new("conv1".into(), Shape::new(9, 8, 3), 4, 3, 2, 0).unwrap(),
             4,
             3,
+            true,
+        ),
+        (
+            "c1x1p3",
+            ConvLayer::new("fire3.squeeze".into(), Shape::new(5, 6, 8), 9, 1, 1, 0).unwrap(),
+            3,
+            4,
+            true,
         ),
     ];
-    for (tag, layer, pe, simd) in cases {
+    for (tag, layer, pe, simd, pairs) in cases {
         let q = QConv::random(&layer, 5);
         let mut r = SplitMix64::new(9);
         let frames: Vec<Vec<u8>> = (0..3)
@@ -35,7 +52,15 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             .collect();
         let want: Vec<Vec<u8>> = frames.iter().map(|f| naive::conv(f, &layer, &q)).collect();
         let flat = frames.concat();
-        let mut block = ConvEngine::from_layer(&layer, &q, pe, simd, 0).unwrap();
+        let mut block = ConvEngine::from_layer(&layer, &q, pe, simd, 0)
+            .unwrap()
+            .with_pairs(pairs);
+        let n_mac2 = design_text_count(&block, "sqf_mac2 #");
+        assert_eq!(
+            n_mac2,
+            if pairs { pe / 2 } else { 0 },
+            "{tag}: sqf_mac2 instances"
+        );
         let design = write_block(&mut block, &scratch(&format!("conv_{tag}"))).unwrap();
         lint_verilator(&design);
         lint_iverilog(&design);
@@ -56,7 +81,9 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
                 v.frames, want,
                 "{tag}: Verilog output differs from the reference ({stalls:?})"
             );
-            let mut hdl = ConvEngine::from_layer(&layer, &q, pe, simd, 0).unwrap();
+            let mut hdl = ConvEngine::from_layer(&layer, &q, pe, simd, 0)
+                .unwrap()
+                .with_pairs(pairs);
             let h = run_stream(
                 &mut hdl,
                 &[&flat],
@@ -74,4 +101,9 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             );
         }
     }
+}
+
+/// How often `pat` occurs in the engine's Verilog body.
+fn design_text_count(e: &ConvEngine, pat: &str) -> usize {
+    e.verilog_body().matches(pat).count()
 }
