@@ -157,6 +157,69 @@ fn gen_board_puts_the_constraints_in_the_bundle_and_synth_reads_it_in_place() {
     assert!(b.join("yosys.log").is_file());
 }
 
+/// `synth --pnr` says what is missing before any Yosys run: no open flow for a Xilinx part, and
+/// no nextpnr (with the script that installs it) for an ECP5 bundle.
+#[test]
+fn synth_pnr_refuses_clearly_without_a_flow() {
+    let d = scratch("synth_pnr_refusals");
+    let cfg = mini_config(&d);
+    for (board, dir) in [("kc705", "x"), ("ulx3s", "e")] {
+        let out = d.join(dir).display().to_string();
+        let (ok, _, err) = squeezeflow(&["gen", "--config", &cfg, "--board", board, "-o", &out]);
+        assert!(ok, "{err}");
+    }
+    let x = d.join("x").display().to_string();
+    let (ok, _, err) = squeezeflow(&["synth", &x, "--pnr"]);
+    assert!(
+        !ok && err.contains("no open place-and-route flow for the xc7k325t") && err.contains("Vivado"),
+        "{err}"
+    );
+    assert!(!d.join("x/yosys.log").exists(), "Yosys ran before the refusal");
+    let empty = d.join("empty_cache");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_squeezeflow"))
+        .args(["synth", &d.join("e").display().to_string(), "--pnr"])
+        .env("PATH", "/usr/bin:/bin")
+        .env("SQUEEZEFLOW_CACHE", &empty)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("scripts/setup-ecp5.sh"),
+        "{err}"
+    );
+    assert!(!d.join("e/yosys.log").exists(), "Yosys ran before the refusal");
+}
+
+/// Opt-in (minutes; needs scripts/setup-ecp5.sh): a small network on the ECP5 through Yosys
+/// and nextpnr: the routed design reports an fmax, and nextpnr's cell counts agree with Yosys'.
+#[test]
+#[ignore = "needs nextpnr-ecp5 (scripts/setup-ecp5.sh) and several minutes"]
+fn ecp5_bundle_places_and_routes_with_an_fmax() {
+    let d = scratch("synth_pnr_ecp5");
+    let cfg = mini_config(&d);
+    let b = d.join("b").display().to_string();
+    let (ok, _, err) = squeezeflow(&["gen", "--config", &cfg, "--board", "ulx3s", "-o", &b]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = squeezeflow(&["synth", &b, "--pnr", "--json"]);
+    assert!(ok, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let fmax = r["pnr"]["fmax_mhz"].as_f64().unwrap();
+    assert!(fmax > 1.0 && fmax < 1000.0, "{fmax}");
+    let dsp = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["resource"] == "DSP")
+        .unwrap()["yosys"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(r["pnr"]["utilization"]["MULT18X18D"][0].as_f64().unwrap(), dsp);
+    assert!(d.join("b/top.config").is_file());
+    let lpf = std::fs::read_to_string(d.join("b/pnr.lpf")).unwrap();
+    assert!(lpf.contains("FREQUENCY PORT \"clock\" 100 MHZ;") && lpf.contains("SITE \"G2\""));
+}
+
 #[test]
 fn the_differential_clock_wrappers_fit_the_bundle_top() {
     if Command::new("yosys").arg("-V").output().is_err() {

@@ -10,7 +10,8 @@
 //!   and one read of each PE's weight ROM (`simd` weights; the ROM address is a plain counter).
 //!   It waits at the start of an output group until the window's rows are in and the output FIFO
 //!   has room for the result (credits), so the MAC pipeline itself never stalls;
-//! - `pe` MAC lanes (`sqf_mac`, `simd` products a cycle) accumulate, `pe` requantizers
+//! - `pe` MAC lanes (`sqf_mac`, `simd` products a cycle; with [`ConvGeom::pairs`] two PEs share
+//!   one `sqf_mac2`, two products per multiplier) accumulate, `pe` requantizers
 //!   (`sqf_requant`) produce the `u8` outputs, and an 8-deep output FIFO drives `m_axis`
 //!   (`pe` channels per beat).
 //!
