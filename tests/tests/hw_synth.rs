@@ -56,6 +56,7 @@ fn fire4_shaped_module_maps_to_bram_and_dsp() {
         "weight ROMs not in block RAM: {:?}",
         c.cells
     );
-    // 128 MAC lanes (8-bit products), plus two DSPs per requantizer.
-    assert!(c.dsp() >= 128, "multipliers not in DSPs: {:?}", c.cells);
+    // 128 MAC lanes in PE pairs (sqf_mac2): one DSP48E1 per lane pair, 64; plus two per
+    // requantizer of the 16 PEs.
+    assert_eq!(c.dsp(), 128 / 2 + 2 * 16, "DSPs: {:?}", c.cells);
 }
