@@ -171,10 +171,14 @@ fn synth_pnr_refuses_clearly_without_a_flow() {
     let x = d.join("x").display().to_string();
     let (ok, _, err) = squeezeflow(&["synth", &x, "--pnr"]);
     assert!(
-        !ok && err.contains("no open place-and-route flow for the xc7k325t") && err.contains("Vivado"),
+        !ok && err.contains("no open place-and-route flow for the xc7k325t")
+            && err.contains("Vivado"),
         "{err}"
     );
-    assert!(!d.join("x/yosys.log").exists(), "Yosys ran before the refusal");
+    assert!(
+        !d.join("x/yosys.log").exists(),
+        "Yosys ran before the refusal"
+    );
     let empty = d.join("empty_cache");
     std::fs::create_dir_all(&empty).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_squeezeflow"))
@@ -188,7 +192,10 @@ fn synth_pnr_refuses_clearly_without_a_flow() {
         !out.status.success() && err.contains("scripts/setup-ecp5.sh"),
         "{err}"
     );
-    assert!(!d.join("e/yosys.log").exists(), "Yosys ran before the refusal");
+    assert!(
+        !d.join("e/yosys.log").exists(),
+        "Yosys ran before the refusal"
+    );
 }
 
 /// Opt-in (minutes; needs scripts/setup-ecp5.sh): a small network on the ECP5 through Yosys
@@ -214,7 +221,10 @@ fn ecp5_bundle_places_and_routes_with_an_fmax() {
         .unwrap()["yosys"]
         .as_f64()
         .unwrap();
-    assert_eq!(r["pnr"]["utilization"]["MULT18X18D"][0].as_f64().unwrap(), dsp);
+    assert_eq!(
+        r["pnr"]["utilization"]["MULT18X18D"][0].as_f64().unwrap(),
+        dsp
+    );
     assert!(d.join("b/top.config").is_file());
     let lpf = std::fs::read_to_string(d.join("b/pnr.lpf")).unwrap();
     assert!(lpf.contains("FREQUENCY PORT \"clock\" 100 MHZ;") && lpf.contains("SITE \"G2\""));
