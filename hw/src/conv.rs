@@ -526,6 +526,17 @@ impl Logic for ConvEngine {
     }
 }
 
+/// A Verilog expression for the `from`-bit unsigned signal `name` at `to` bits (zero-extended
+/// or truncated), without width warnings.
+fn resize(name: &str, from: usize, to: usize) -> String {
+    use std::cmp::Ordering;
+    match from.cmp(&to) {
+        Ordering::Equal => name.to_string(),
+        Ordering::Greater => format!("{name}[{}:0]", to - 1),
+        Ordering::Less => format!("{{{}'d0, {name}}}", to - from),
+    }
+}
+
 impl ConvEngine {
     /// The module body (rust-hdl writes the port list). Memories are `sqf_rom`/`sqf_ram`
     /// instances; the weight ROM of PE i reads `<layer>_w<i>.mem`, its parameters `<layer>_p<i>.mem`.
@@ -552,42 +563,53 @@ impl ConvEngine {
         // Writer.
         let _ = writeln!(
             v,
-            r#"reg [31:0] rows_done;
+            r#"// Counters are 16 bits: row counts wrap, and only their differences (below 2^15) matter.
+reg [15:0] rows_done;
 reg [{ab_lb_m}:0] wr_addr;
-reg [31:0] wr_x;
-reg [31:0] wr_j;
-reg [31:0] oy, ox, g, ky, kx, j, frame_base;
+reg [15:0] wr_x;
+reg [15:0] wr_j;
+reg [15:0] oy, ox, g, ky, kx, j, frame_base;
 reg [{ab_w_m}:0] w_addr;
-reg [31:0] inflight;
+reg [{fb}:0] inflight;
 reg [{fb}:0] fifo_count;
 reg [{fbm}:0] fifo_head, fifo_tail;
-// Rows of the window of output row oy.
-wire signed [31:0] top_row = $signed({oy_s}) - {p};
-wire [31:0] lo_row = top_row[31] ? 32'd0 : top_row;
-wire signed [31:0] bot_row = top_row + {km1};
-wire [31:0] hi_row = (bot_row > {hm1}) ? 32'd{hm1} : bot_row;
-wire [31:0] low = frame_base + lo_row;
-wire [31:0] need = frame_base + hi_row;
-wire [31:0] ahead = rows_done - low;
-wire [31:0] ready_d = rows_done - need;
-wire rows_ok = !ready_d[31] && (ready_d != 32'd0);
+// The window of output row oy, held in registers updated when oy or frame_base moves (so no
+// arithmetic on oy sits in front of the issue decision): top_r = oy * stride - pad,
+// low_r / need_r = frame_base + its first / last row in the frame; left_r = ox * stride - pad.
+reg signed [15:0] top_r, left_r;
+reg [15:0] low_r, need_r;
+wire signed [15:0] top_next = top_r + 16'sd{s};
+wire [15:0] lo_next = top_next[15] ? 16'd0 : top_next;
+wire signed [15:0] bot_next = top_next + 16'sd{km1};
+wire [15:0] hi_next = (bot_next > 16'sd{hm1}) ? 16'd{hm1} : bot_next;
+wire [15:0] base_next = frame_base + 16'd{h};
+wire [15:0] ahead = rows_done - low_r;
+wire [15:0] ready_d = rows_done - need_r;
+wire rows_ok = !ready_d[15] && (ready_d != 16'd0);
 wire s_ok = $signed(ahead) < {rows};
 always @(*) s_axis$tready = !reset && s_ok;
 wire wr_fire = s_axis$tvalid && s_axis$tready;
 wire pop = (fifo_count != 0) && m_axis$tready;
 wire group_start = (ky == 0) && (kx == 0) && (j == 0);
 wire group_end = (ky == {km1}) && (kx == {km1}) && (j == {cgm1});
-wire credit_ok = ({{{pad_cnt}'d0, fifo_count}} + inflight) < {fifo_depth};
+wire [{fb1}:0] committed = {{1'b0, fifo_count}} + {{1'b0, inflight}};
+wire credit_ok = committed < {fifo_depth};
 wire issue = !reset && (!group_start || (rows_ok && credit_ok));
 wire frame_end = group_end && (g == {ogm1}) && (ox == {wom1}) && (oy == {hom1});
-wire signed [31:0] iy = top_row + $signed(ky);
-wire signed [31:0] ix = $signed({ox_s}) - {p} + $signed(kx);
-wire pad = iy[31] || (iy > {hm1}) || ix[31] || (ix > {wm1});
-wire [31:0] slot = (frame_base + iy) & {rows_m1};
+wire signed [15:0] iy = top_r + $signed(ky);
+wire signed [15:0] ix = left_r + $signed(kx);
+wire pad = iy[15] || (iy > 16'sd{hm1}) || ix[15] || (ix > 16'sd{wm1});
+// The line-buffer address, in address bits only (the arithmetic is modulo 2^bits).
 /* verilator lint_off UNUSEDSIGNAL */
-wire [31:0] rd_full = {rd_expr} + j;
+wire [15:0] slot_full = frame_base + iy;
+wire [15:0] ix_u = ix;
 /* verilator lint_on UNUSEDSIGNAL */
-wire [{ab_lb_m}:0] rd_addr = pad ? {ab_lb}'d0 : rd_full[{ab_lb_m}:0];
+wire [{rbm}:0] slot = slot_full[{rbm}:0];
+wire [{ab_lb_m}:0] slot_a = {slot_a};
+wire [{ab_lb_m}:0] ixa = {ixa};
+wire [{ab_lb_m}:0] ja = {ja};
+wire [{ab_lb_m}:0] rd_full = {rd_expr} + ja;
+wire [{ab_lb_m}:0] rd_addr = pad ? {ab_lb}'d0 : rd_full;
 wire [{swm}:0] lb_data;
 sqf_ram #(.WIDTH({sw}), .DEPTH({lb_depth}), .ABITS({ab_lb})) lb (
     .clock(clock), .we(wr_fire), .waddr(wr_addr), .wdata({in_packed}),
@@ -598,14 +620,14 @@ wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
             ab_w_m = ab_w - 1,
             fb = fifo_bits,
             fbm = fifo_bits - 1,
-            p = g.pad,
             km1 = g.k - 1,
             hm1 = g.h - 1,
             wm1 = g.w - 1,
             rows = g.lb_rows,
-            rows_m1 = g.lb_rows - 1,
             cgm1 = cg - 1,
-            pad_cnt = 32 - (fifo_bits + 1),
+            fb1 = fifo_bits + 1,
+            s = g.stride,
+            h = g.h,
             fifo_depth = OUT_FIFO_DEPTH,
             ogm1 = g.og() - 1,
             wom1 = g.wo - 1,
@@ -615,9 +637,11 @@ wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
             sw = sw,
             lb_depth = g.lb_depth(),
             in_packed = s_in.packed(simd),
-            oy_s = leaf::const_mul("oy", g.stride),
-            ox_s = leaf::const_mul("ox", g.stride),
-            rd_expr = leaf::const_mul(&format!("{} + ix", leaf::const_mul("slot", g.w)), cg),
+            rd_expr = leaf::const_mul(&format!("{} + ixa", leaf::const_mul("slot_a", g.w)), cg),
+            rbm = g.lb_rows.trailing_zeros() - 1,
+            slot_a = resize("slot", g.lb_rows.trailing_zeros() as usize, ab_lb),
+            ixa = resize("ix_u", 16, ab_lb),
+            ja = resize("j", 16, ab_lb),
         );
         // Per-PE datapath.
         for i in 0..pe {
@@ -677,6 +701,7 @@ always @(posedge clock) begin
     if (reset) begin
         rows_done <= 0; wr_addr <= 0; wr_x <= 0; wr_j <= 0;
         oy <= 0; ox <= 0; g <= 0; ky <= 0; kx <= 0; j <= 0; frame_base <= 0; w_addr <= 0;
+        top_r <= -16'sd{p}; left_r <= -16'sd{p}; low_r <= 16'd{lo0}; need_r <= 16'd{hi0};
         inflight <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
         v1 <= 0; v2 <= 0; v3 <= 0; v4 <= 0;
         first1 <= 0; last1 <= 0; pad1 <= 0; tlast1 <= 0; tlast2 <= 0; tlast3 <= 0; tlast4 <= 0;
@@ -693,7 +718,7 @@ always @(posedge clock) begin
         last1 <= issue && group_end;
         pad1 <= pad;
         tlast1 <= issue && frame_end;
-        inflight <= inflight + {{31'd0, issue && group_start}} - {{31'd0, v4}};
+        inflight <= inflight + {{{fbz}'d0, issue && group_start}} - {{{fbz}'d0, v4}};
         if (issue) begin
             w_addr <= (w_addr == {ab_w}'d{dm1}) ? {ab_w}'d0 : w_addr + 1'b1;
             if (j == {cgm1}) begin
@@ -706,11 +731,23 @@ always @(posedge clock) begin
                             g <= 0;
                             if (ox == {wom1}) begin
                                 ox <= 0;
+                                left_r <= -16'sd{p};
                                 if (oy == {hom1}) begin
                                     oy <= 0;
-                                    frame_base <= frame_base + {h};
-                                end else oy <= oy + 1;
-                            end else ox <= ox + 1;
+                                    frame_base <= base_next;
+                                    top_r <= -16'sd{p};
+                                    low_r <= base_next + 16'd{lo0};
+                                    need_r <= base_next + 16'd{hi0};
+                                end else begin
+                                    oy <= oy + 1;
+                                    top_r <= top_next;
+                                    low_r <= frame_base + lo_next;
+                                    need_r <= frame_base + hi_next;
+                                end
+                            end else begin
+                                ox <= ox + 1;
+                                left_r <= left_r + 16'sd{s};
+                            end
                         end else g <= g + 1;
                     end else ky <= ky + 1;
                 end else kx <= kx + 1;
@@ -737,8 +774,11 @@ end"#,
             ogm1 = g.og() - 1,
             wom1 = g.wo - 1,
             hom1 = g.ho - 1,
-            h = g.h,
             ab_lb = ab_lb,
+            p = g.pad,
+            s = g.stride,
+            lo0 = 0,
+            hi0 = (g.k - 1).saturating_sub(g.pad).min(g.h - 1),
             lbm1 = g.lb_depth() - 1,
             wm1 = g.w - 1,
         );

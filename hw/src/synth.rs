@@ -345,7 +345,8 @@ pub fn run_nextpnr_ecp5(
         .args(["--report", "nextpnr_report.json", "--log", "nextpnr.log"])
         .args(["--freq", &format!("{clock_mhz}")])
         // The accelerator's AXI4-Stream ports are not board pins: nextpnr places them itself.
-        .args(["--lpf-allow-unconstrained", "--quiet"]);
+        // A missed clock is a result to report (fmax below the constraint), not a failure.
+        .args(["--lpf-allow-unconstrained", "--timing-allow-fail", "--quiet"]);
     if let Some(l) = lpf {
         cmd.arg("--lpf").arg(l);
     }
