@@ -293,7 +293,13 @@ pub fn parse_nextpnr_report(text: &str, constraint_mhz: f64) -> Result<PnrResult
         .and_then(|f| f.as_object())
         .ok_or_else(|| HwError::Tool("nextpnr report has no fmax table".into()))?;
     let achieved = |c: &serde_json::Value| c.get("achieved").and_then(|a| a.as_f64());
-    let fmax_mhz = match fmax.get("$glbnet$clock").or_else(|| fmax.get("clock")) {
+    // The clock net is named after the port (`$glbnet$clock$TRELLIS_IO_IN` behind an input
+    // buffer); without it, the slowest clock.
+    let clock = fmax
+        .iter()
+        .find(|(k, _)| k.split('$').any(|part| part == "clock"))
+        .map(|(_, c)| c);
+    let fmax_mhz = match clock {
         Some(c) => achieved(c),
         None => fmax.values().filter_map(achieved).reduce(f64::min),
     }
@@ -373,4 +379,28 @@ pub fn run_nextpnr_ecp5(
     r.tool = tool.display().to_string();
     r.seconds = t.elapsed().as_secs_f64();
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_nextpnr_report;
+
+    /// The shape of nextpnr-ecp5's `--report` (trimmed from a real run).
+    #[test]
+    fn nextpnr_report_gives_the_clock_and_the_cells() {
+        let text = r#"{"critical_paths": [], "fmax": {"$glbnet$other": {"achieved": 20.0, "constraint": 100},
+            "$glbnet$clock$TRELLIS_IO_IN": {"achieved": 42.484493255615234, "constraint": 100}},
+            "utilization": {"MULT18X18D": {"available": 156, "used": 40},
+            "TRELLIS_COMB": {"available": 83640, "used": 12722}}}"#;
+        let r = parse_nextpnr_report(text, 100.0).unwrap();
+        assert!((r.fmax_mhz - 42.4845).abs() < 1e-3);
+        assert_eq!(r.utilization["MULT18X18D"], (40, 156));
+        assert_eq!(r.utilization["TRELLIS_COMB"], (12722, 83640));
+        // Without a net named clock: the slowest clock.
+        let r = parse_nextpnr_report(r#"{"fmax": {"a": {"achieved": 50.0}, "b": {"achieved": 30.0}}}"#, 1.0)
+            .unwrap();
+        assert_eq!(r.fmax_mhz, 30.0);
+        assert!(parse_nextpnr_report("not json", 1.0).is_err());
+        assert!(parse_nextpnr_report(r#"{"utilization": {}}"#, 1.0).is_err());
+    }
 }
