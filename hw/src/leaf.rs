@@ -118,7 +118,7 @@ pub fn mem_text(words: &[u64], bits: usize) -> String {
 }
 
 /// One `sqf_mac` (SIMD lanes packed into 64-bit ports here; the library module is sized by its
-/// `SIMD` parameter). Latency 1.
+/// `SIMD` parameter). Latency 2: the products' sum, then the accumulation.
 #[derive(LogicBlock)]
 pub struct MacLane {
     pub clock: Signal<In, Clock>,
@@ -130,6 +130,8 @@ pub struct MacLane {
     pub acc: Signal<Out, Bits<32>>,
     _simd: usize,
     _acc: i32,
+    /// The registered stage: (en, first, bias, sum of products).
+    _stage: (bool, bool, i32, i32),
 }
 
 impl MacLane {
@@ -145,23 +147,23 @@ impl MacLane {
             acc: Default::default(),
             _simd: simd,
             _acc: 0,
+            _stage: (false, false, 0, 0),
         }
     }
 }
 
 impl Logic for MacLane {
     fn update(&mut self) {
-        if self.clock.pos_edge() && self.en.val() {
-            let base = if self.first.val() {
-                self.bias.val().to_u64() as u32 as i32
-            } else {
-                self._acc
-            };
-            self._acc = mac(
-                base,
-                self.x.val().to_u64(),
-                self.w.val().to_u64(),
-                self._simd,
+        if self.clock.pos_edge() {
+            let (en, first, bias, sum) = self._stage;
+            if en {
+                self._acc = if first { bias } else { self._acc }.wrapping_add(sum);
+            }
+            self._stage = (
+                self.en.val(),
+                self.first.val(),
+                self.bias.val().to_u64() as u32 as i32,
+                mac(0, self.x.val().to_u64(), self.w.val().to_u64(), self._simd),
             );
         }
         self.acc.next = (self._acc as u32 as u64).into();
@@ -187,7 +189,7 @@ impl Logic for MacLane {
     }
 }
 
-/// One `sqf_mac2` (two PEs, SIMD lanes packed into 64-bit ports here). Latency 1.
+/// One `sqf_mac2` (two PEs, SIMD lanes packed into 64-bit ports here). Latency 2.
 #[derive(LogicBlock)]
 pub struct MacPair {
     pub clock: Signal<In, Clock>,
@@ -202,6 +204,8 @@ pub struct MacPair {
     pub acc1: Signal<Out, Bits<32>>,
     _simd: usize,
     _acc: (i32, i32),
+    /// The registered stage: (en, first, biases, sums of products).
+    _stage: (bool, bool, (i32, i32), (i32, i32)),
 }
 
 impl MacPair {
@@ -220,27 +224,33 @@ impl MacPair {
             acc1: Default::default(),
             _simd: simd,
             _acc: (0, 0),
+            _stage: (false, false, (0, 0), (0, 0)),
         }
     }
 }
 
 impl Logic for MacPair {
     fn update(&mut self) {
-        if self.clock.pos_edge() && self.en.val() {
-            let base = if self.first.val() {
+        if self.clock.pos_edge() {
+            let (en, first, bias, sum) = self._stage;
+            if en {
+                let base = if first { bias } else { self._acc };
+                self._acc = (base.0.wrapping_add(sum.0), base.1.wrapping_add(sum.1));
+            }
+            self._stage = (
+                self.en.val(),
+                self.first.val(),
                 (
                     self.bias0.val().to_u64() as u32 as i32,
                     self.bias1.val().to_u64() as u32 as i32,
-                )
-            } else {
-                self._acc
-            };
-            self._acc = mac_pair(
-                base,
-                self.x.val().to_u64(),
-                self.w0.val().to_u64(),
-                self.w1.val().to_u64(),
-                self._simd,
+                ),
+                mac_pair(
+                    (0, 0),
+                    self.x.val().to_u64(),
+                    self.w0.val().to_u64(),
+                    self.w1.val().to_u64(),
+                    self._simd,
+                ),
             );
         }
         self.acc0.next = (self._acc.0 as u32 as u64).into();

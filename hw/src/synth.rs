@@ -352,7 +352,11 @@ pub fn run_nextpnr_ecp5(
         .args(["--freq", &format!("{clock_mhz}")])
         // The accelerator's AXI4-Stream ports are not board pins: nextpnr places them itself.
         // A missed clock is a result to report (fmax below the constraint), not a failure.
-        .args(["--lpf-allow-unconstrained", "--timing-allow-fail", "--quiet"]);
+        .args([
+            "--lpf-allow-unconstrained",
+            "--timing-allow-fail",
+            "--quiet",
+        ]);
     if let Some(l) = lpf {
         cmd.arg("--lpf").arg(l);
     }
@@ -397,8 +401,11 @@ mod tests {
         assert_eq!(r.utilization["MULT18X18D"], (40, 156));
         assert_eq!(r.utilization["TRELLIS_COMB"], (12722, 83640));
         // Without a net named clock: the slowest clock.
-        let r = parse_nextpnr_report(r#"{"fmax": {"a": {"achieved": 50.0}, "b": {"achieved": 30.0}}}"#, 1.0)
-            .unwrap();
+        let r = parse_nextpnr_report(
+            r#"{"fmax": {"a": {"achieved": 50.0}, "b": {"achieved": 30.0}}}"#,
+            1.0,
+        )
+        .unwrap();
         assert_eq!(r.fmax_mhz, 30.0);
         assert!(parse_nextpnr_report("not json", 1.0).is_err());
         assert!(parse_nextpnr_report(r#"{"utilization": {}}"#, 1.0).is_err());

@@ -5,7 +5,8 @@
 `default_nettype none
 
 // sqf_mac: one processing element: SIMD int8 x uint8 products summed into an int32 accumulator.
-// When `en`: acc <= (first ? bias : acc) + sum_l x[l] * w[l].  Latency 1.
+// Two stages: the products' sum (and en, first, bias) are registered, then
+// acc <= (first ? bias : acc) + sum when that registered `en` is set.  Latency 2.
 module sqf_mac #(
     parameter SIMD = 1                       // products per cycle (input channels in parallel)
 ) (
@@ -24,9 +25,22 @@ module sqf_mac #(
         for (l = 0; l < SIMD; l = l + 1)
             sum = sum + $signed({1'b0, x[8*l +: 8]}) * $signed(w[8*l +: 8]);
     end
-    initial acc = 32'sd0;
-    always @(posedge clock)
-        if (en) acc <= (first ? bias : acc) + sum;
+    reg signed [31:0] sum_r, bias_r;
+    reg en_r, first_r;
+    initial begin
+        acc = 32'sd0;
+        sum_r = 32'sd0;
+        bias_r = 32'sd0;
+        en_r = 1'b0;
+        first_r = 1'b0;
+    end
+    always @(posedge clock) begin
+        sum_r <= sum;
+        bias_r <= bias;
+        en_r <= en;
+        first_r <= first;
+        if (en_r) acc <= (first_r ? bias_r : acc) + sum_r;
+    end
 endmodule
 
 // sqf_mac2: two processing elements that share their activations (PE i and i+1 of an engine),
@@ -34,7 +48,8 @@ endmodule
 //   a = w0 * 2^17 + (w1 + 128)   (25 bits signed: fits the DSP48E1's A port)
 //   p = a * x = w0*x * 2^17 + (w1 + 128)*x, with 0 <= (w1 + 128)*x <= 65025 < 2^17, so
 //   w0*x = p >>> 17 exactly, and w1*x = p[16:0] - x*128.
-// When `en`: acc0 <= (first ? bias0 : acc0) + sum_l x[l]*w0[l], acc1 likewise with w1. Latency 1.
+// Two stages as sqf_mac: the sums are registered, then acc0 <= (first ? bias0 : acc0) +
+// sum_l x[l]*w0[l], acc1 likewise with w1. Latency 2.
 module sqf_mac2 #(
     parameter SIMD = 1
 ) (
@@ -70,15 +85,30 @@ module sqf_mac2 #(
             sum1 = sum1 + {15'd0, lo[17*k +: 17]} - {17'd0, x[8*k +: 8], 7'd0};
         end
     end
+    reg signed [31:0] sum0_r, sum1_r, bias0_r, bias1_r;
+    reg en_r, first_r;
     initial begin
         acc0 = 32'sd0;
         acc1 = 32'sd0;
+        sum0_r = 32'sd0;
+        sum1_r = 32'sd0;
+        bias0_r = 32'sd0;
+        bias1_r = 32'sd0;
+        en_r = 1'b0;
+        first_r = 1'b0;
     end
-    always @(posedge clock)
-        if (en) begin
-            acc0 <= (first ? bias0 : acc0) + sum0;
-            acc1 <= (first ? bias1 : acc1) + sum1;
+    always @(posedge clock) begin
+        sum0_r <= sum0;
+        sum1_r <= sum1;
+        bias0_r <= bias0;
+        bias1_r <= bias1;
+        en_r <= en;
+        first_r <= first;
+        if (en_r) begin
+            acc0 <= (first_r ? bias0_r : acc0) + sum0_r;
+            acc1 <= (first_r ? bias1_r : acc1) + sum1_r;
         end
+    end
 endmodule
 
 // sqf_requant: y = clamp((acc * mult + 2^(shift-1)) >>> shift, 0, 2^OUT_BITS - 1).
