@@ -174,6 +174,9 @@ fn mac_lane_verilog_equals_model_and_contract() {
     }
 }
 
+/// The registered stage of `sqf_mac2`: (en, first, biases, sums of products).
+type PairStage = (bool, bool, (i32, i32), (i32, i32));
+
 /// `sqf_mac2` (two PEs, two products per multiplier): Verilog, Rust model and two plain MACs
 /// agree cycle by cycle, with the extremes (255 x -128 and 255 x 127 in either PE, i32 limits).
 #[test]
@@ -198,7 +201,7 @@ fn mac_pair_verilog_equals_model_and_two_macs() {
         hdl.connect_all();
         let mut r = SplitMix64::new(100 + simd as u64);
         let mut expect = (0i32, 0i32);
-        let mut pending: Option<(bool, bool, (i32, i32), (i32, i32))> = None;
+        let mut pending: Option<PairStage> = None;
         let pack = |b: &[u8]| {
             b.iter()
                 .enumerate()
