@@ -15,7 +15,7 @@
 //!   (`sqf_requant`) produce the `u8` outputs, and an 8-deep output FIFO drives `m_axis`
 //!   (`pe` channels per beat).
 //!
-//! Throughput: one output group every `k * k * cin / simd` cycles; latency 6 cycles from the
+//! Throughput: one output group every `k * k * cin / simd` cycles; latency 7 cycles from the
 //! last MAC cycle of a group to its beat at the FIFO head.
 //!
 //! The Rust model in [`ConvEngine`]'s `update()` and the Verilog of [`ConvEngine::verilog_body`]
@@ -228,6 +228,14 @@ struct State {
     lb_data1: u64,
     w_data1: Vec<u64>,
     par1: Vec<(i32, Requant)>,
+    // stage b: the MAC leaves' registered inputs (activations, weights, flags, parameters)
+    vb: bool,
+    firstb: bool,
+    lastb: bool,
+    tlastb: bool,
+    xb: u64,
+    wb: Vec<u64>,
+    parb: Vec<(i32, Requant)>,
     // stage a: the MAC leaves' registered sums of products (and the flags, parameters)
     va: bool,
     firsta: bool,
@@ -272,6 +280,8 @@ impl ConvEngine {
             lb: vec![0; geom.lb_depth()],
             w_data1: vec![0; pe],
             par1: vec![(0, Requant::ZERO); pe],
+            wb: vec![0; pe],
+            parb: vec![(0, Requant::ZERO); pe],
             suma: vec![0; pe],
             para: vec![(0, Requant::ZERO); pe],
             acc: vec![0; pe],
@@ -355,6 +365,7 @@ impl ConvEngine {
             st.inflight = 0;
             st.v1 = false;
             st.va = false;
+            st.vb = false;
             st.v2 = false;
             st.v3 = false;
             st.v4 = false;
@@ -436,15 +447,22 @@ impl ConvEngine {
             }
         }
         // Stage a (inside sqf_mac / sqf_mac2): the sums of products, registered every cycle.
-        let x = if st.pad1 { 0 } else { st.lb_data1 };
         for i in 0..pe {
-            st.suma[i] = leaf::mac(0, x, st.w_data1[i], simd);
+            st.suma[i] = leaf::mac(0, st.xb, st.wb[i], simd);
         }
-        st.va = st.v1;
-        st.firsta = st.first1;
-        st.lasta = st.last1;
-        st.tlasta = st.tlast1;
-        st.para.clone_from(&st.par1);
+        st.va = st.vb;
+        st.firsta = st.firstb;
+        st.lasta = st.lastb;
+        st.tlasta = st.tlastb;
+        st.para.clone_from(&st.parb);
+        // Stage b (inside the MAC leaves): their inputs, registered every cycle.
+        st.xb = if st.pad1 { 0 } else { st.lb_data1 };
+        st.wb.clone_from(&st.w_data1);
+        st.vb = st.v1;
+        st.firstb = st.first1;
+        st.lastb = st.last1;
+        st.tlastb = st.tlast1;
+        st.parb.clone_from(&st.par1);
         st.lb_data1 = lb_data;
         st.w_data1 = w_data;
         st.par1 = par;
@@ -633,7 +651,7 @@ wire [{swm}:0] lb_data;
 sqf_ram #(.WIDTH({sw}), .DEPTH({lb_depth}), .ABITS({ab_lb})) lb (
     .clock(clock), .we(wr_fire), .waddr(wr_addr), .wdata({in_packed}),
     .raddr(rd_addr), .rdata(lb_data));
-reg v1, first1, last1, pad1, tlast1, va, lasta, tlasta, v2, tlast2, v3, tlast3, v4, tlast4;
+reg v1, first1, last1, pad1, tlast1, vb, lastb, tlastb, va, lasta, tlasta, v2, tlast2, v3, tlast3, v4, tlast4;
 wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
             ab_lb_m = ab_lb - 1,
             ab_w_m = ab_w - 1,
@@ -674,8 +692,8 @@ sqf_rom #(.WIDTH({pb}), .DEPTH({og}), .ABITS({ab_p}), .FILE("{id}_p{i}.mem")) pr
 wire signed [31:0] acc{i};
 {mac}reg [15:0] mult2_{i};
 reg [5:0] shift2_{i};
-reg [21:0] para{i}; // the requantizer part of the parameters, one stage later (the MAC's bias is delayed inside it)
-always @(posedge clock) para{i} <= par{i}[21:0];
+reg [21:0] parb{i}, para{i}; // the requantizer part of the parameters, two stages later (the MAC's bias is delayed inside it)
+always @(posedge clock) begin parb{i} <= par{i}[21:0]; para{i} <= parb{i}; end
 always @(posedge clock) if (va && lasta) begin mult2_{i} <= para{i}[21:6]; shift2_{i} <= para{i}[5:0]; end
 wire [7:0] y{i};
 sqf_requant #(.OUT_BITS(8)) rq{i} (.clock(clock), .acc(acc{i}), .mult(mult2_{i}), .shift(shift2_{i}), .y(y{i}));
@@ -724,7 +742,8 @@ always @(posedge clock) begin
         oy <= 0; ox <= 0; g <= 0; ky <= 0; kx <= 0; j <= 0; frame_base <= 0; w_addr <= 0;
         top_r <= -16'sd{p}; left_r <= -16'sd{p}; low_r <= 16'd{lo0}; need_r <= 16'd{hi0};
         inflight <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
-        v1 <= 0; va <= 0; v2 <= 0; v3 <= 0; v4 <= 0; lasta <= 0; tlasta <= 0;
+        v1 <= 0; vb <= 0; va <= 0; v2 <= 0; v3 <= 0; v4 <= 0;
+        lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0;
         first1 <= 0; last1 <= 0; pad1 <= 0; tlast1 <= 0; tlast2 <= 0; tlast3 <= 0; tlast4 <= 0;
     end else begin
         if (v4) fifo_tail <= fifo_tail + 1'b1;
@@ -734,7 +753,8 @@ always @(posedge clock) begin
         v3 <= v2; tlast3 <= tlast2;
         if (va && lasta) tlast2 <= tlasta;
         v2 <= va && lasta;
-        va <= v1; lasta <= last1; tlasta <= tlast1;
+        va <= vb; lasta <= lastb; tlasta <= tlastb;
+        vb <= v1; lastb <= last1; tlastb <= tlast1;
         v1 <= issue;
         first1 <= issue && group_start;
         last1 <= issue && group_end;

@@ -118,7 +118,7 @@ pub fn mem_text(words: &[u64], bits: usize) -> String {
 }
 
 /// One `sqf_mac` (SIMD lanes packed into 64-bit ports here; the library module is sized by its
-/// `SIMD` parameter). Latency 2: the products' sum, then the accumulation.
+/// `SIMD` parameter). Latency 3: the inputs, the products' sum, then the accumulation.
 #[derive(LogicBlock)]
 pub struct MacLane {
     pub clock: Signal<In, Clock>,
@@ -130,6 +130,8 @@ pub struct MacLane {
     pub acc: Signal<Out, Bits<32>>,
     _simd: usize,
     _acc: i32,
+    /// The registered inputs: (en, first, bias, x, w).
+    _input: (bool, bool, i32, u64, u64),
     /// The registered stage: (en, first, bias, sum of products).
     _stage: (bool, bool, i32, i32),
 }
@@ -147,6 +149,7 @@ impl MacLane {
             acc: Default::default(),
             _simd: simd,
             _acc: 0,
+            _input: (false, false, 0, 0, 0),
             _stage: (false, false, 0, 0),
         }
     }
@@ -159,11 +162,14 @@ impl Logic for MacLane {
             if en {
                 self._acc = if first { bias } else { self._acc }.wrapping_add(sum);
             }
-            self._stage = (
+            let (en, first, bias, x, w) = self._input;
+            self._stage = (en, first, bias, mac(0, x, w, self._simd));
+            self._input = (
                 self.en.val(),
                 self.first.val(),
                 self.bias.val().to_u64() as u32 as i32,
-                mac(0, self.x.val().to_u64(), self.w.val().to_u64(), self._simd),
+                self.x.val().to_u64(),
+                self.w.val().to_u64(),
             );
         }
         self.acc.next = (self._acc as u32 as u64).into();
@@ -189,7 +195,7 @@ impl Logic for MacLane {
     }
 }
 
-/// One `sqf_mac2` (two PEs, SIMD lanes packed into 64-bit ports here). Latency 2.
+/// One `sqf_mac2` (two PEs, SIMD lanes packed into 64-bit ports here). Latency 3.
 #[derive(LogicBlock)]
 pub struct MacPair {
     pub clock: Signal<In, Clock>,
@@ -204,9 +210,13 @@ pub struct MacPair {
     pub acc1: Signal<Out, Bits<32>>,
     _simd: usize,
     _acc: (i32, i32),
+    /// The registered inputs: (en, first, biases, x, w0, w1).
+    _input: PairInput,
     /// The registered stage: (en, first, biases, sums of products).
     _stage: (bool, bool, (i32, i32), (i32, i32)),
 }
+
+type PairInput = (bool, bool, (i32, i32), u64, u64, u64);
 
 impl MacPair {
     pub fn new(simd: usize) -> Self {
@@ -224,6 +234,7 @@ impl MacPair {
             acc1: Default::default(),
             _simd: simd,
             _acc: (0, 0),
+            _input: (false, false, (0, 0), 0, 0, 0),
             _stage: (false, false, (0, 0), (0, 0)),
         }
     }
@@ -237,20 +248,18 @@ impl Logic for MacPair {
                 let base = if first { bias } else { self._acc };
                 self._acc = (base.0.wrapping_add(sum.0), base.1.wrapping_add(sum.1));
             }
-            self._stage = (
+            let (en, first, bias, x, w0, w1) = self._input;
+            self._stage = (en, first, bias, mac_pair((0, 0), x, w0, w1, self._simd));
+            self._input = (
                 self.en.val(),
                 self.first.val(),
                 (
                     self.bias0.val().to_u64() as u32 as i32,
                     self.bias1.val().to_u64() as u32 as i32,
                 ),
-                mac_pair(
-                    (0, 0),
-                    self.x.val().to_u64(),
-                    self.w0.val().to_u64(),
-                    self.w1.val().to_u64(),
-                    self._simd,
-                ),
+                self.x.val().to_u64(),
+                self.w0.val().to_u64(),
+                self.w1.val().to_u64(),
             );
         }
         self.acc0.next = (self._acc.0 as u32 as u64).into();

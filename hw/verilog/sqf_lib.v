@@ -5,8 +5,9 @@
 `default_nettype none
 
 // sqf_mac: one processing element: SIMD int8 x uint8 products summed into an int32 accumulator.
-// Two stages: the products' sum (and en, first, bias) are registered, then
-// acc <= (first ? bias : acc) + sum when that registered `en` is set.  Latency 2.
+// Three stages: the inputs are registered (memory outputs do not feed the multipliers
+// directly), then the products' sum, then acc <= (first ? bias : acc) + sum when that cycle's
+// `en` was set.  Latency 3.
 module sqf_mac #(
     parameter SIMD = 1                       // products per cycle (input channels in parallel)
 ) (
@@ -18,16 +19,24 @@ module sqf_mac #(
     input  wire signed [31:0]   bias,
     output reg  signed [31:0]   acc
 );
+    reg [8*SIMD-1:0] x_i, w_i;
+    reg signed [31:0] bias_i;
+    reg en_i, first_i;
     integer l;
     reg signed [31:0] sum;
     always @(*) begin
         sum = 32'sd0;
         for (l = 0; l < SIMD; l = l + 1)
-            sum = sum + $signed({1'b0, x[8*l +: 8]}) * $signed(w[8*l +: 8]);
+            sum = sum + $signed({1'b0, x_i[8*l +: 8]}) * $signed(w_i[8*l +: 8]);
     end
     reg signed [31:0] sum_r, bias_r;
     reg en_r, first_r;
     initial begin
+        x_i = {8*SIMD{1'b0}};
+        w_i = {8*SIMD{1'b0}};
+        bias_i = 32'sd0;
+        en_i = 1'b0;
+        first_i = 1'b0;
         acc = 32'sd0;
         sum_r = 32'sd0;
         bias_r = 32'sd0;
@@ -35,10 +44,15 @@ module sqf_mac #(
         first_r = 1'b0;
     end
     always @(posedge clock) begin
+        x_i <= x;
+        w_i <= w;
+        bias_i <= bias;
+        en_i <= en;
+        first_i <= first;
         sum_r <= sum;
-        bias_r <= bias;
-        en_r <= en;
-        first_r <= first;
+        bias_r <= bias_i;
+        en_r <= en_i;
+        first_r <= first_i;
         if (en_r) acc <= (first_r ? bias_r : acc) + sum_r;
     end
 endmodule
@@ -48,8 +62,8 @@ endmodule
 //   a = w0 * 2^17 + (w1 + 128)   (25 bits signed: fits the DSP48E1's A port)
 //   p = a * x = w0*x * 2^17 + (w1 + 128)*x, with 0 <= (w1 + 128)*x <= 65025 < 2^17, so
 //   w0*x = p >>> 17 exactly, and w1*x = p[16:0] - x*128.
-// Two stages as sqf_mac: the sums are registered, then acc0 <= (first ? bias0 : acc0) +
-// sum_l x[l]*w0[l], acc1 likewise with w1. Latency 2.
+// Three stages as sqf_mac (inputs, sums, accumulators): acc0 <= (first ? bias0 : acc0) +
+// sum_l x[l]*w0[l], acc1 likewise with w1. Latency 3.
 module sqf_mac2 #(
     parameter SIMD = 1
 ) (
@@ -64,13 +78,16 @@ module sqf_mac2 #(
     output reg  signed [31:0]   acc0,
     output reg  signed [31:0]   acc1
 );
+    reg [8*SIMD-1:0] x_i, w0_i, w1_i;
+    reg signed [31:0] bias0_i, bias1_i;
+    reg en_i, first_i;
     wire [17*SIMD-1:0] hi;                   // w0*x per lane, 17 bits signed
     wire [17*SIMD-1:0] lo;                   // (w1 + 128)*x per lane, 17 bits unsigned
     genvar l;
     generate
         for (l = 0; l < SIMD; l = l + 1) begin : lane
-            wire signed [24:0] a = {w0[8*l +: 8], 9'd0, ~w1[8*l+7], w1[8*l +: 7]};
-            wire signed [33:0] p = a * $signed({1'b0, x[8*l +: 8]});
+            wire signed [24:0] a = {w0_i[8*l +: 8], 9'd0, ~w1_i[8*l+7], w1_i[8*l +: 7]};
+            wire signed [33:0] p = a * $signed({1'b0, x_i[8*l +: 8]});
             assign hi[17*l +: 17] = p[33:17];
             assign lo[17*l +: 17] = p[16:0];
         end
@@ -82,12 +99,19 @@ module sqf_mac2 #(
         sum1 = 32'sd0;
         for (k = 0; k < SIMD; k = k + 1) begin
             sum0 = sum0 + {{15{hi[17*k+16]}}, hi[17*k +: 17]};
-            sum1 = sum1 + {15'd0, lo[17*k +: 17]} - {17'd0, x[8*k +: 8], 7'd0};
+            sum1 = sum1 + {15'd0, lo[17*k +: 17]} - {17'd0, x_i[8*k +: 8], 7'd0};
         end
     end
     reg signed [31:0] sum0_r, sum1_r, bias0_r, bias1_r;
     reg en_r, first_r;
     initial begin
+        x_i = {8*SIMD{1'b0}};
+        w0_i = {8*SIMD{1'b0}};
+        w1_i = {8*SIMD{1'b0}};
+        bias0_i = 32'sd0;
+        bias1_i = 32'sd0;
+        en_i = 1'b0;
+        first_i = 1'b0;
         acc0 = 32'sd0;
         acc1 = 32'sd0;
         sum0_r = 32'sd0;
@@ -98,12 +122,19 @@ module sqf_mac2 #(
         first_r = 1'b0;
     end
     always @(posedge clock) begin
+        x_i <= x;
+        w0_i <= w0;
+        w1_i <= w1;
+        bias0_i <= bias0;
+        bias1_i <= bias1;
+        en_i <= en;
+        first_i <= first;
         sum0_r <= sum0;
         sum1_r <= sum1;
-        bias0_r <= bias0;
-        bias1_r <= bias1;
-        en_r <= en;
-        first_r <= first;
+        bias0_r <= bias0_i;
+        bias1_r <= bias1_i;
+        en_r <= en_i;
+        first_r <= first_i;
         if (en_r) begin
             acc0 <= (first_r ? bias0_r : acc0) + sum0_r;
             acc1 <= (first_r ? bias1_r : acc1) + sum1_r;

@@ -115,7 +115,7 @@ fn mac_lane_verilog_equals_model_and_contract() {
         hdl.connect_all();
         let mut r = SplitMix64::new(simd as u64);
         let mut expect = 0i32;
-        let mut pending: Option<(bool, bool, i32, i32)> = None;
+        let mut pending: std::collections::VecDeque<(bool, bool, i32, i32)> = Default::default();
         for i in 0..4000 {
             let extreme = i % 7 == 0;
             let xs: Vec<u8> = (0..simd)
@@ -156,14 +156,15 @@ fn mac_lane_verilog_equals_model_and_contract() {
             hdl.bias.next = (b as u32 as u64).into();
             settle(&mut hdl);
             hdl_tick(&mut hdl, |b| &mut b.clock);
-            // Latency 2: after this edge the accumulator has taken the previous cycle's inputs.
-            if let Some((e, f, b, sum)) = pending {
+            // Latency 3: after this edge the accumulator has taken the inputs of two cycles ago.
+            let sum: i32 = xs.iter().zip(&ws).map(|(&a, &b)| a as i32 * b as i32).sum();
+            pending.push_back((e, f, b, sum));
+            if pending.len() > 2 {
+                let (e, f, b, sum) = pending.pop_front().unwrap();
                 if e {
                     expect = (if f { b } else { expect }).wrapping_add(sum);
                 }
             }
-            let sum: i32 = xs.iter().zip(&ws).map(|(&a, &b)| a as i32 * b as i32).sum();
-            pending = Some((e, f, b, sum));
             assert_eq!(v.get(acc), expect as u32 as u64, "Verilog, cycle {i}");
             assert_eq!(
                 hdl.acc.val().to_u64(),
@@ -201,7 +202,7 @@ fn mac_pair_verilog_equals_model_and_two_macs() {
         hdl.connect_all();
         let mut r = SplitMix64::new(100 + simd as u64);
         let mut expect = (0i32, 0i32);
-        let mut pending: Option<PairStage> = None;
+        let mut pending: std::collections::VecDeque<PairStage> = Default::default();
         let pack = |b: &[u8]| {
             b.iter()
                 .enumerate()
@@ -251,8 +252,12 @@ fn mac_pair_verilog_equals_model_and_two_macs() {
             hdl.bias1.next = (b1 as u32 as u64).into();
             settle(&mut hdl);
             hdl_tick(&mut hdl, |b| &mut b.clock);
-            // Latency 2: after this edge the accumulators have taken the previous cycle's inputs.
-            if let Some((e, f, (b0, b1), (d0, d1))) = pending {
+            // Latency 3: after this edge the accumulators have taken the inputs of two cycles ago.
+            let dot =
+                |ws: &[i8]| -> i32 { xs.iter().zip(ws).map(|(&a, &b)| a as i32 * b as i32).sum() };
+            pending.push_back((e, f, (b0, b1), (dot(&w0s), dot(&w1s))));
+            if pending.len() > 2 {
+                let (e, f, (b0, b1), (d0, d1)) = pending.pop_front().unwrap();
                 if e {
                     expect = (
                         (if f { b0 } else { expect.0 }).wrapping_add(d0),
@@ -260,9 +265,6 @@ fn mac_pair_verilog_equals_model_and_two_macs() {
                     );
                 }
             }
-            let dot =
-                |ws: &[i8]| -> i32 { xs.iter().zip(ws).map(|(&a, &b)| a as i32 * b as i32).sum() };
-            pending = Some((e, f, (b0, b1), (dot(&w0s), dot(&w1s))));
             let want = (expect.0 as u32 as u64, expect.1 as u32 as u64);
             assert_eq!((v.get(acc0), v.get(acc1)), want, "Verilog, cycle {i}");
             assert_eq!(
