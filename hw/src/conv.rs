@@ -563,6 +563,15 @@ impl Logic for ConvEngine {
     }
 }
 
+/// A 16-bit signed Verilog constant (`16'sd5`, `-16'sd3`).
+fn signed16(v: i64) -> String {
+    if v < 0 {
+        format!("-16'sd{}", -v)
+    } else {
+        format!("16'sd{v}")
+    }
+}
+
 /// A Verilog expression for the `from`-bit unsigned signal `name` at `to` bits (zero-extended
 /// or truncated), without width warnings.
 fn resize(name: &str, from: usize, to: usize) -> String {
@@ -611,15 +620,14 @@ reg [{fb}:0] inflight;
 reg [{fb}:0] fifo_count;
 reg [{fbm}:0] fifo_head, fifo_tail;
 // The window of output row oy, held in registers updated when oy or frame_base moves (so no
-// arithmetic on oy sits in front of the issue decision): top_r = oy * stride - pad,
-// low_r / need_r = frame_base + its first / last row in the frame; left_r = ox * stride - pad.
-reg signed [15:0] top_r, left_r;
+// arithmetic on oy sits in front of the issue decision): top_r = oy * stride - pad and
+// bot_r = top_r + k - 1 (the window's rows, unclamped), fbtop_r / fbbot_r = frame_base + those,
+// fb_last_r = frame_base + h - 1, low_r / need_r = frame_base + the window's first / last row
+// in the frame (clamped); left_r = ox * stride - pad. Each update is one add and a compare
+// with a constant.
+reg signed [15:0] top_r, bot_r, left_r;
+reg [15:0] fbtop_r, fbbot_r, fb_last_r;
 reg [15:0] low_r, need_r;
-wire signed [15:0] top_next = top_r + 16'sd{s};
-wire [15:0] lo_next = top_next[15] ? 16'd0 : top_next;
-wire signed [15:0] bot_next = top_next + 16'sd{km1};
-wire [15:0] hi_next = (bot_next > 16'sd{hm1}) ? 16'd{hm1} : bot_next;
-wire [15:0] base_next = frame_base + 16'd{h};
 wire [15:0] ahead = rows_done - low_r;
 wire [15:0] ready_d = rows_done - need_r;
 wire rows_ok = !ready_d[15] && (ready_d != 16'd0);
@@ -634,11 +642,13 @@ wire credit_ok = committed < {fifo_depth};
 wire issue = !reset && (!group_start || (rows_ok && credit_ok));
 wire frame_end = group_end && (g == {ogm1}) && (ox == {wom1}) && (oy == {hom1});
 wire signed [15:0] iy = top_r + $signed(ky);
+/* verilator lint_off UNUSEDSIGNAL */
+wire [15:0] slot_full = fbtop_r + ky;
+/* verilator lint_on UNUSEDSIGNAL */
 wire signed [15:0] ix = left_r + $signed(kx);
 wire pad = iy[15] || (iy > 16'sd{hm1}) || ix[15] || (ix > 16'sd{wm1});
 // The line-buffer address, in address bits only (the arithmetic is modulo 2^bits).
 /* verilator lint_off UNUSEDSIGNAL */
-wire [15:0] slot_full = frame_base + iy;
 wire [15:0] ix_u = ix;
 /* verilator lint_on UNUSEDSIGNAL */
 wire [{rbm}:0] slot = slot_full[{rbm}:0];
@@ -663,8 +673,6 @@ wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
             rows = g.lb_rows,
             cgm1 = cg - 1,
             fb1 = fifo_bits + 1,
-            s = g.stride,
-            h = g.h,
             fifo_depth = OUT_FIFO_DEPTH,
             ogm1 = g.og() - 1,
             wom1 = g.wo - 1,
@@ -740,7 +748,9 @@ always @(posedge clock) begin
     if (reset) begin
         rows_done <= 0; wr_addr <= 0; wr_x <= 0; wr_j <= 0;
         oy <= 0; ox <= 0; g <= 0; ky <= 0; kx <= 0; j <= 0; frame_base <= 0; w_addr <= 0;
-        top_r <= -16'sd{p}; left_r <= -16'sd{p}; low_r <= 16'd{lo0}; need_r <= 16'd{hi0};
+        top_r <= -16'sd{p}; bot_r <= 16'sd{km1} - 16'sd{p}; left_r <= -16'sd{p};
+        fbtop_r <= -16'sd{p}; fbbot_r <= 16'd{km1} - 16'd{p}; fb_last_r <= 16'd{hm1};
+        low_r <= 16'd{lo0}; need_r <= 16'd{hi0};
         inflight <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
         v1 <= 0; vb <= 0; va <= 0; v2 <= 0; v3 <= 0; v4 <= 0;
         lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0;
@@ -776,15 +786,23 @@ always @(posedge clock) begin
                                 left_r <= -16'sd{p};
                                 if (oy == {hom1}) begin
                                     oy <= 0;
-                                    frame_base <= base_next;
+                                    frame_base <= frame_base + 16'd{h};
                                     top_r <= -16'sd{p};
-                                    low_r <= base_next + 16'd{lo0};
-                                    need_r <= base_next + 16'd{hi0};
+                                    bot_r <= 16'sd{km1} - 16'sd{p};
+                                    fbtop_r <= frame_base + 16'd{h_top0};
+                                    fbbot_r <= frame_base + 16'd{h_bot0};
+                                    fb_last_r <= frame_base + 16'd{h_last};
+                                    low_r <= frame_base + 16'd{h_lo0};
+                                    need_r <= frame_base + 16'd{h_hi0};
                                 end else begin
                                     oy <= oy + 1;
-                                    top_r <= top_next;
-                                    low_r <= frame_base + lo_next;
-                                    need_r <= frame_base + hi_next;
+                                    top_r <= top_r + 16'sd{s};
+                                    bot_r <= bot_r + 16'sd{s};
+                                    fbtop_r <= fbtop_r + 16'd{s};
+                                    fbbot_r <= fbbot_r + 16'd{s};
+                                    // max(0, top + s) and min(bot + s, h - 1), offset by frame_base
+                                    low_r <= (top_r < -16'sd{s}) ? frame_base : fbtop_r + 16'd{s};
+                                    need_r <= (bot_r > {hm1_s}) ? fb_last_r : fbbot_r + 16'd{s};
                                 end
                             end else begin
                                 ox <= ox + 1;
@@ -821,6 +839,14 @@ end"#,
             s = g.stride,
             lo0 = 0,
             hi0 = (g.k - 1).saturating_sub(g.pad).min(g.h - 1),
+            h = g.h,
+            hm1 = g.h - 1,
+            hm1_s = signed16(g.h as i64 - 1 - g.stride as i64),
+            h_top0 = (g.h as i64 - g.pad as i64).rem_euclid(1 << 16),
+            h_bot0 = (g.h as i64 + g.k as i64 - 1 - g.pad as i64).rem_euclid(1 << 16),
+            h_last = 2 * g.h - 1,
+            h_lo0 = g.h,
+            h_hi0 = g.h + (g.k - 1).saturating_sub(g.pad).min(g.h - 1),
             lbm1 = g.lb_depth() - 1,
             wm1 = g.w - 1,
         );

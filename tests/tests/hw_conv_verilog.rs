@@ -37,6 +37,15 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             true,
         ),
         (
+            // Stride 2 with padding on an odd height: the window is clipped at the top and the
+            // bottom of the frame.
+            "c3s2pad",
+            ConvLayer::new("conv1".into(), Shape::new(7, 9, 2), 4, 3, 2, 1).unwrap(),
+            2,
+            2,
+            true,
+        ),
+        (
             "c1x1p3",
             ConvLayer::new("fire3.squeeze".into(), Shape::new(5, 6, 8), 9, 1, 1, 0).unwrap(),
             3,
