@@ -82,11 +82,18 @@ impl ConvGeom {
                 layer.name
             )));
         }
+        if layer.pad >= layer.kernel {
+            return Err(HwError::Folding(format!(
+                "{}: padding {} is not below the kernel size {}: the engine needs every window \
+                 to touch the frame (whole rows of padding are not supported)",
+                layer.name, layer.pad, layer.kernel
+            )));
+        }
         // Rows: the window plus one stride (writing overlaps computing), and at a frame's end the
         // last window's rows plus the next frame's first window (frames follow without a bubble).
         let (k, s, p) = (layer.kernel, layer.stride, layer.pad);
         let last_top = ((layer.output.h - 1) * s).saturating_sub(p);
-        let across_frames = (layer.input.h - last_top) + k.saturating_sub(p);
+        let across_frames = layer.input.h.saturating_sub(last_top) + k.saturating_sub(p);
         let lb_rows = (k + s).max(across_frames).max(min_rows).next_power_of_two();
         Ok(ConvGeom {
             name: layer.name.clone(),
@@ -200,7 +207,9 @@ impl ConvMemories {
     }
 }
 
-/// Registers of the engine (the Rust model's state; the Verilog has the same names).
+/// Registers of the engine (the Rust model's state; the Verilog has the same names, except that
+/// stages b and a live inside the MAC leaves, and that the Verilog keeps the window's bounds in
+/// registers derived from `oy`, `ox` and `frame_base`).
 #[derive(Clone, Debug, Default)]
 struct State {
     lb: Vec<u64>,
@@ -738,6 +747,9 @@ always @(*) m_axis$tdata${i} = fifo{i}[fifo_head];"#,
                 fdm = OUT_FIFO_DEPTH - 1,
             );
         }
+        // The last row of output row 0's window, unclamped below as in the model (it may lie
+        // above the frame when pad >= k).
+        let hi0 = (g.k as i64 - 1 - g.pad as i64).min(g.h as i64 - 1);
         let _ = writeln!(
             v,
             r#"reg fifo_last [0:{fdm}];
@@ -838,7 +850,7 @@ end"#,
             p = g.pad,
             s = g.stride,
             lo0 = 0,
-            hi0 = (g.k - 1).saturating_sub(g.pad).min(g.h - 1),
+            hi0 = hi0.rem_euclid(1 << 16),
             h = g.h,
             hm1 = g.h - 1,
             hm1_s = signed16(g.h as i64 - 1 - g.stride as i64),
@@ -846,7 +858,7 @@ end"#,
             h_bot0 = (g.h as i64 + g.k as i64 - 1 - g.pad as i64).rem_euclid(1 << 16),
             h_last = 2 * g.h - 1,
             h_lo0 = g.h,
-            h_hi0 = g.h + (g.k - 1).saturating_sub(g.pad).min(g.h - 1),
+            h_hi0 = (g.h as i64 + hi0).rem_euclid(1 << 16),
             lbm1 = g.lb_depth() - 1,
             wm1 = g.w - 1,
         );

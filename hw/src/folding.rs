@@ -36,8 +36,8 @@ pub struct HardwareConfig {
     #[serde(default)]
     pub lanes: BTreeMap<String, usize>,
     /// Pair the PEs of each engine in `sqf_mac2`, two int8 products per multiplier (one
-    /// DSP48E1/DSP48E2 per lane pair). Default: on, except for ECP5 devices, whose 18x18
-    /// multipliers gain nothing from it.
+    /// DSP48E1/DSP48E2 per lane pair). Default: on; `gen --device` with an ECP5 part turns it
+    /// off (its 18x18 multipliers would take two per pair, and the pairs cost LUTs).
     pub dsp_pairs: Option<bool>,
 }
 

@@ -11,6 +11,19 @@ use squeezeflow_model::reference::naive;
 use squeezeflow_sim::stream::VerilatedStreams;
 use squeezeflow_tests::{lint_iverilog, lint_verilator, scratch, verilate};
 
+/// Padding as wide as the kernel (whole rows of padding) is refused with a clear error.
+#[test]
+fn padding_of_a_whole_window_is_refused() {
+    let layer = ConvLayer::new("fire2.squeeze".into(), Shape::new(4, 5, 2), 2, 1, 1, 2).unwrap();
+    let q = QConv::random(&layer, 5);
+    let e = ConvEngine::from_layer(&layer, &q, 1, 2, 0).err().unwrap();
+    assert!(
+        e.to_string()
+            .contains("padding 2 is not below the kernel size 1"),
+        "{e}"
+    );
+}
+
 #[test]
 fn conv_engine_verilog_equals_reference_and_rust_model() {
     // (tag, layer, pe, simd, PEs paired in sqf_mac2): pairs with an even and an odd PE count.
