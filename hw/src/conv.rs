@@ -15,7 +15,7 @@
 //!   (`sqf_requant`) produce the `u8` outputs, and an 8-deep output FIFO drives `m_axis`
 //!   (`pe` channels per beat).
 //!
-//! Throughput: one output group every `k * k * cin / simd` cycles; latency 7 cycles from the
+//! Throughput: one output group every `k * k * cin / simd` cycles; latency 8 cycles from the
 //! last MAC cycle of a group to its beat at the FIFO head.
 //!
 //! The Rust model in [`ConvEngine`]'s `update()` and the Verilog of [`ConvEngine::verilog_body`]
@@ -208,7 +208,7 @@ impl ConvMemories {
 }
 
 /// Registers of the engine (the Rust model's state; the Verilog has the same names, except that
-/// stages b and a live inside the MAC leaves, and that the Verilog keeps the window's bounds in
+/// stages b, p and a live inside the MAC leaves, and that the Verilog keeps the window's bounds in
 /// registers derived from `oy`, `ox` and `frame_base`).
 #[derive(Clone, Debug, Default)]
 struct State {
@@ -245,6 +245,13 @@ struct State {
     xb: u64,
     wb: Vec<u64>,
     parb: Vec<(i32, Requant)>,
+    // stage p: the MAC leaves' registered products (modelled by their sum)
+    vp: bool,
+    firstp: bool,
+    lastp: bool,
+    tlastp: bool,
+    sump: Vec<i32>,
+    parp: Vec<(i32, Requant)>,
     // stage a: the MAC leaves' registered sums of products (and the flags, parameters)
     va: bool,
     firsta: bool,
@@ -291,6 +298,8 @@ impl ConvEngine {
             par1: vec![(0, Requant::ZERO); pe],
             wb: vec![0; pe],
             parb: vec![(0, Requant::ZERO); pe],
+            sump: vec![0; pe],
+            parp: vec![(0, Requant::ZERO); pe],
             suma: vec![0; pe],
             para: vec![(0, Requant::ZERO); pe],
             acc: vec![0; pe],
@@ -374,6 +383,7 @@ impl ConvEngine {
             st.inflight = 0;
             st.v1 = false;
             st.va = false;
+            st.vp = false;
             st.vb = false;
             st.v2 = false;
             st.v3 = false;
@@ -456,14 +466,21 @@ impl ConvEngine {
             }
         }
         // Stage a (inside sqf_mac / sqf_mac2): the sums of products, registered every cycle.
+        st.suma.clone_from(&st.sump);
+        st.va = st.vp;
+        st.firsta = st.firstp;
+        st.lasta = st.lastp;
+        st.tlasta = st.tlastp;
+        st.para.clone_from(&st.parp);
+        // Stage p (inside the MAC leaves): the products, registered every cycle.
         for i in 0..pe {
-            st.suma[i] = leaf::mac(0, st.xb, st.wb[i], simd);
+            st.sump[i] = leaf::mac(0, st.xb, st.wb[i], simd);
         }
-        st.va = st.vb;
-        st.firsta = st.firstb;
-        st.lasta = st.lastb;
-        st.tlasta = st.tlastb;
-        st.para.clone_from(&st.parb);
+        st.vp = st.vb;
+        st.firstp = st.firstb;
+        st.lastp = st.lastb;
+        st.tlastp = st.tlastb;
+        st.parp.clone_from(&st.parb);
         // Stage b (inside the MAC leaves): their inputs, registered every cycle.
         st.xb = if st.pad1 { 0 } else { st.lb_data1 };
         st.wb.clone_from(&st.w_data1);
@@ -670,7 +687,7 @@ wire [{swm}:0] lb_data;
 sqf_ram #(.WIDTH({sw}), .DEPTH({lb_depth}), .ABITS({ab_lb})) lb (
     .clock(clock), .we(wr_fire), .waddr(wr_addr), .wdata({in_packed}),
     .raddr(rd_addr), .rdata(lb_data));
-reg v1, first1, last1, pad1, tlast1, vb, lastb, tlastb, va, lasta, tlasta, v2, tlast2, v3, tlast3, v4, tlast4;
+reg v1, first1, last1, pad1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, v2, tlast2, v3, tlast3, v4, tlast4;
 wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
             ab_lb_m = ab_lb - 1,
             ab_w_m = ab_w - 1,
@@ -709,8 +726,8 @@ sqf_rom #(.WIDTH({pb}), .DEPTH({og}), .ABITS({ab_p}), .FILE("{id}_p{i}.mem")) pr
 wire signed [31:0] acc{i};
 {mac}reg [15:0] mult2_{i};
 reg [5:0] shift2_{i};
-reg [21:0] parb{i}, para{i}; // the requantizer part of the parameters, two stages later (the MAC's bias is delayed inside it)
-always @(posedge clock) begin parb{i} <= par{i}[21:0]; para{i} <= parb{i}; end
+reg [21:0] parb{i}, parp{i}, para{i}; // the requantizer part of the parameters, three stages later (the MAC's bias is delayed inside it)
+always @(posedge clock) begin parb{i} <= par{i}[21:0]; parp{i} <= parb{i}; para{i} <= parp{i}; end
 always @(posedge clock) if (va && lasta) begin mult2_{i} <= para{i}[21:6]; shift2_{i} <= para{i}[5:0]; end
 wire [7:0] y{i};
 sqf_requant #(.OUT_BITS(8)) rq{i} (.clock(clock), .acc(acc{i}), .mult(mult2_{i}), .shift(shift2_{i}), .y(y{i}));
@@ -765,7 +782,7 @@ always @(posedge clock) begin
         low_r <= 16'd{lo0}; need_r <= 16'd{hi0};
         inflight <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
         v1 <= 0; vb <= 0; va <= 0; v2 <= 0; v3 <= 0; v4 <= 0;
-        lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0;
+        lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0; vp <= 0; lastp <= 0; tlastp <= 0;
         first1 <= 0; last1 <= 0; pad1 <= 0; tlast1 <= 0; tlast2 <= 0; tlast3 <= 0; tlast4 <= 0;
     end else begin
         if (v4) fifo_tail <= fifo_tail + 1'b1;
@@ -775,7 +792,8 @@ always @(posedge clock) begin
         v3 <= v2; tlast3 <= tlast2;
         if (va && lasta) tlast2 <= tlasta;
         v2 <= va && lasta;
-        va <= vb; lasta <= lastb; tlasta <= tlastb;
+        va <= vp; lasta <= lastp; tlasta <= tlastp;
+        vp <= vb; lastp <= lastb; tlastp <= tlastb;
         vb <= v1; lastb <= last1; tlastb <= tlast1;
         v1 <= issue;
         first1 <= issue && group_start;

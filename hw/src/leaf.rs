@@ -118,7 +118,7 @@ pub fn mem_text(words: &[u64], bits: usize) -> String {
 }
 
 /// One `sqf_mac` (SIMD lanes packed into 64-bit ports here; the library module is sized by its
-/// `SIMD` parameter). Latency 3: the inputs, the products' sum, then the accumulation.
+/// `SIMD` parameter). Latency 4: the inputs, the products, their sum, then the accumulation.
 #[derive(LogicBlock)]
 pub struct MacLane {
     pub clock: Signal<In, Clock>,
@@ -132,7 +132,8 @@ pub struct MacLane {
     _acc: i32,
     /// The registered inputs: (en, first, bias, x, w).
     _input: (bool, bool, i32, u64, u64),
-    /// The registered stage: (en, first, bias, sum of products).
+    /// The registered products and their sum: (en, first, bias, sum of products).
+    _prod: (bool, bool, i32, i32),
     _stage: (bool, bool, i32, i32),
 }
 
@@ -150,6 +151,7 @@ impl MacLane {
             _simd: simd,
             _acc: 0,
             _input: (false, false, 0, 0, 0),
+            _prod: (false, false, 0, 0),
             _stage: (false, false, 0, 0),
         }
     }
@@ -162,8 +164,9 @@ impl Logic for MacLane {
             if en {
                 self._acc = if first { bias } else { self._acc }.wrapping_add(sum);
             }
+            self._stage = self._prod;
             let (en, first, bias, x, w) = self._input;
-            self._stage = (en, first, bias, mac(0, x, w, self._simd));
+            self._prod = (en, first, bias, mac(0, x, w, self._simd));
             self._input = (
                 self.en.val(),
                 self.first.val(),
@@ -195,7 +198,7 @@ impl Logic for MacLane {
     }
 }
 
-/// One `sqf_mac2` (two PEs, SIMD lanes packed into 64-bit ports here). Latency 3.
+/// One `sqf_mac2` (two PEs, SIMD lanes packed into 64-bit ports here). Latency 4.
 #[derive(LogicBlock)]
 pub struct MacPair {
     pub clock: Signal<In, Clock>,
@@ -212,7 +215,8 @@ pub struct MacPair {
     _acc: (i32, i32),
     /// The registered inputs: (en, first, biases, x, w0, w1).
     _input: PairInput,
-    /// The registered stage: (en, first, biases, sums of products).
+    /// The registered products and their sums: (en, first, biases, sums of products).
+    _prod: (bool, bool, (i32, i32), (i32, i32)),
     _stage: (bool, bool, (i32, i32), (i32, i32)),
 }
 
@@ -235,6 +239,7 @@ impl MacPair {
             _simd: simd,
             _acc: (0, 0),
             _input: (false, false, (0, 0), 0, 0, 0),
+            _prod: (false, false, (0, 0), (0, 0)),
             _stage: (false, false, (0, 0), (0, 0)),
         }
     }
@@ -248,8 +253,9 @@ impl Logic for MacPair {
                 let base = if first { bias } else { self._acc };
                 self._acc = (base.0.wrapping_add(sum.0), base.1.wrapping_add(sum.1));
             }
+            self._stage = self._prod;
             let (en, first, bias, x, w0, w1) = self._input;
-            self._stage = (en, first, bias, mac_pair((0, 0), x, w0, w1, self._simd));
+            self._prod = (en, first, bias, mac_pair((0, 0), x, w0, w1, self._simd));
             self._input = (
                 self.en.val(),
                 self.first.val(),

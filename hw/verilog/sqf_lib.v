@@ -5,9 +5,9 @@
 `default_nettype none
 
 // sqf_mac: one processing element: SIMD int8 x uint8 products summed into an int32 accumulator.
-// Three stages: the inputs are registered (memory outputs do not feed the multipliers
-// directly), then the products' sum, then acc <= (first ? bias : acc) + sum when that cycle's
-// `en` was set.  Latency 3.
+// Four stages: the inputs are registered (memory outputs do not feed the multipliers
+// directly), then the products, then their sum, then acc <= (first ? bias : acc) + sum when
+// that cycle's `en` was set.  Latency 4.
 module sqf_mac #(
     parameter SIMD = 1                       // products per cycle (input channels in parallel)
 ) (
@@ -22,12 +22,18 @@ module sqf_mac #(
     reg [8*SIMD-1:0] x_i, w_i;
     reg signed [31:0] bias_i;
     reg en_i, first_i;
-    integer l;
+    reg [17*SIMD-1:0] prod_r;                // x*w per lane, 17 bits signed
+    reg signed [31:0] bias_p;
+    reg en_p, first_p;
+    integer l, m;
+    always @(posedge clock)
+        for (m = 0; m < SIMD; m = m + 1)
+            prod_r[17*m +: 17] <= $signed({1'b0, x_i[8*m +: 8]}) * $signed(w_i[8*m +: 8]);
     reg signed [31:0] sum;
     always @(*) begin
         sum = 32'sd0;
         for (l = 0; l < SIMD; l = l + 1)
-            sum = sum + $signed({1'b0, x_i[8*l +: 8]}) * $signed(w_i[8*l +: 8]);
+            sum = sum + {{15{prod_r[17*l+16]}}, prod_r[17*l +: 17]};
     end
     reg signed [31:0] sum_r, bias_r;
     reg en_r, first_r;
@@ -37,6 +43,10 @@ module sqf_mac #(
         bias_i = 32'sd0;
         en_i = 1'b0;
         first_i = 1'b0;
+        prod_r = {17*SIMD{1'b0}};
+        bias_p = 32'sd0;
+        en_p = 1'b0;
+        first_p = 1'b0;
         acc = 32'sd0;
         sum_r = 32'sd0;
         bias_r = 32'sd0;
@@ -49,10 +59,13 @@ module sqf_mac #(
         bias_i <= bias;
         en_i <= en;
         first_i <= first;
+        bias_p <= bias_i;
+        en_p <= en_i;
+        first_p <= first_i;
         sum_r <= sum;
-        bias_r <= bias_i;
-        en_r <= en_i;
-        first_r <= first_i;
+        bias_r <= bias_p;
+        en_r <= en_p;
+        first_r <= first_p;
         if (en_r) acc <= (first_r ? bias_r : acc) + sum_r;
     end
 endmodule
@@ -62,8 +75,8 @@ endmodule
 //   a = w0 * 2^17 + (w1 + 128)   (25 bits signed: fits the DSP48E1's A port)
 //   p = a * x = w0*x * 2^17 + (w1 + 128)*x, with 0 <= (w1 + 128)*x <= 65025 < 2^17, so
 //   w0*x = p >>> 17 exactly, and w1*x = p[16:0] - x*128.
-// Three stages as sqf_mac (inputs, sums, accumulators): acc0 <= (first ? bias0 : acc0) +
-// sum_l x[l]*w0[l], acc1 likewise with w1. Latency 3.
+// Four stages as sqf_mac (inputs, products, sums, accumulators): acc0 <= (first ? bias0 :
+// acc0) + sum_l x[l]*w0[l], acc1 likewise with w1. Latency 4.
 module sqf_mac2 #(
     parameter SIMD = 1
 ) (
@@ -89,17 +102,25 @@ module sqf_mac2 #(
             wire signed [24:0] a = {w0_i[8*l +: 8], 9'd0, ~w1_i[8*l+7], w1_i[8*l +: 7]};
             wire signed [33:0] p = a * $signed({1'b0, x_i[8*l +: 8]});
             assign hi[17*l +: 17] = p[33:17];
-            assign lo[17*l +: 17] = p[16:0];
+            // (w1 + 128)*x - 128*x = w1*x, 17 bits signed
+            assign lo[17*l +: 17] = p[16:0] - {2'd0, x_i[8*l +: 8], 7'd0};
         end
     endgenerate
+    reg [17*SIMD-1:0] hi_r, lo_r;            // the two products per lane, registered
+    reg signed [31:0] bias0_p, bias1_p;
+    reg en_p, first_p;
+    always @(posedge clock) begin
+        hi_r <= hi;
+        lo_r <= lo;
+    end
     integer k;
     reg signed [31:0] sum0, sum1;
     always @(*) begin
         sum0 = 32'sd0;
         sum1 = 32'sd0;
         for (k = 0; k < SIMD; k = k + 1) begin
-            sum0 = sum0 + {{15{hi[17*k+16]}}, hi[17*k +: 17]};
-            sum1 = sum1 + {15'd0, lo[17*k +: 17]} - {17'd0, x_i[8*k +: 8], 7'd0};
+            sum0 = sum0 + {{15{hi_r[17*k+16]}}, hi_r[17*k +: 17]};
+            sum1 = sum1 + {{15{lo_r[17*k+16]}}, lo_r[17*k +: 17]};
         end
     end
     reg signed [31:0] sum0_r, sum1_r, bias0_r, bias1_r;
@@ -112,6 +133,12 @@ module sqf_mac2 #(
         bias1_i = 32'sd0;
         en_i = 1'b0;
         first_i = 1'b0;
+        hi_r = {17*SIMD{1'b0}};
+        lo_r = {17*SIMD{1'b0}};
+        bias0_p = 32'sd0;
+        bias1_p = 32'sd0;
+        en_p = 1'b0;
+        first_p = 1'b0;
         acc0 = 32'sd0;
         acc1 = 32'sd0;
         sum0_r = 32'sd0;
@@ -129,12 +156,16 @@ module sqf_mac2 #(
         bias1_i <= bias1;
         en_i <= en;
         first_i <= first;
+        bias0_p <= bias0_i;
+        bias1_p <= bias1_i;
+        en_p <= en_i;
+        first_p <= first_i;
         sum0_r <= sum0;
         sum1_r <= sum1;
-        bias0_r <= bias0_i;
-        bias1_r <= bias1_i;
-        en_r <= en_i;
-        first_r <= first_i;
+        bias0_r <= bias0_p;
+        bias1_r <= bias1_p;
+        en_r <= en_p;
+        first_r <= first_p;
         if (en_r) begin
             acc0 <= (first_r ? bias0_r : acc0) + sum0_r;
             acc1 <= (first_r ? bias1_r : acc1) + sum1_r;
