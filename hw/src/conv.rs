@@ -12,7 +12,7 @@
 //!   has room for the result (credits), so the MAC pipeline itself never stalls;
 //! - `pe` MAC lanes (`sqf_mac`, `simd` products a cycle; with [`ConvGeom::pairs`] two PEs share
 //!   one `sqf_mac2`, two products per multiplier) accumulate, `pe` requantizers
-//!   (`sqf_requant`) produce the `u8` outputs, and an 8-deep output FIFO drives `m_axis`
+//!   (`sqf_requant`) produce the `u8` outputs, and a 16-deep output FIFO drives `m_axis`
 //!   (`pe` channels per beat).
 //!
 //! Throughput: one output group every `k * k * cin / simd` cycles; latency 8 cycles from the
@@ -30,8 +30,9 @@ use crate::axis::{AxisIn, AxisNames, AxisOut};
 use crate::leaf;
 use crate::HwError;
 
-/// Depth of the output FIFO (beats).
-pub const OUT_FIFO_DEPTH: usize = 8;
+/// Depth of the output FIFO (beats): above the 8-cycle latency from issue to the FIFO, so an
+/// engine with one MAC cycle per output group still issues every cycle.
+pub const OUT_FIFO_DEPTH: usize = 16;
 /// Largest `simd`: one line-buffer word and one weight word are at most 64 bits.
 pub const MAX_SIMD: usize = 8;
 
