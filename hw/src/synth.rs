@@ -98,6 +98,14 @@ pub fn parse_stat(text: &str) -> CellCounts {
     CellCounts { cells }
 }
 
+/// The first ten error lines of a tool's log.
+fn error_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| l.contains("ERROR") || l.contains("rror:"))
+        .take(10)
+        .collect()
+}
+
 /// Runs Yosys on `top.v` and `sqf_lib.v` in `dir`; returns the cell counts.
 pub fn run_yosys(dir: &Path, family: Family) -> Result<CellCounts, HwError> {
     if crate::which("yosys").is_none() {
@@ -125,11 +133,7 @@ pub fn run_yosys(dir: &Path, family: Family) -> Result<CellCounts, HwError> {
     if !out.status.success() {
         let log = String::from_utf8_lossy(&out.stderr).into_owned()
             + &String::from_utf8_lossy(&out.stdout);
-        let errs: Vec<&str> = log
-            .lines()
-            .filter(|l| l.contains("ERROR") || l.contains("rror:"))
-            .take(10)
-            .collect();
+        let errs = error_lines(&log);
         return Err(HwError::Tool(format!(
             "yosys failed in {}:\n{}",
             dir.display(),
@@ -211,11 +215,7 @@ pub fn run_yosys_progress(
     let status = child.wait().map_err(io)?;
     if !status.success() {
         let log = std::fs::read_to_string(dir.join("yosys.log")).unwrap_or_default();
-        let errs: Vec<&str> = log
-            .lines()
-            .filter(|l| l.contains("ERROR") || l.contains("rror:"))
-            .take(10)
-            .collect();
+        let errs = error_lines(&log);
         return Err(HwError::Tool(format!(
             "yosys failed in {} (see yosys.log there):\n{}",
             dir.display(),
@@ -366,11 +366,7 @@ pub fn run_nextpnr_ecp5(
     if !out.status.success() {
         let log = std::fs::read_to_string(dir.join("nextpnr.log")).unwrap_or_default()
             + &String::from_utf8_lossy(&out.stderr);
-        let errs: Vec<&str> = log
-            .lines()
-            .filter(|l| l.contains("ERROR") || l.contains("rror:"))
-            .take(10)
-            .collect();
+        let errs = error_lines(&log);
         return Err(HwError::Tool(format!(
             "nextpnr failed in {} (see nextpnr.log there):\n{}",
             dir.display(),
