@@ -11,12 +11,15 @@
 //!   It waits at the start of an output group until the window's rows are in and the output FIFO
 //!   has room for the result (credits), so the MAC pipeline itself never stalls;
 //! - `pe` MAC lanes (`sqf_mac`, `simd` products a cycle; with [`ConvGeom::pairs`] two PEs share
-//!   one `sqf_mac2`, two products per multiplier) accumulate, `pe` requantizers
-//!   (`sqf_requant`) produce the `u8` outputs, and a 16-deep output FIFO drives `m_axis`
-//!   (`pe` channels per beat).
+//!   one `sqf_mac2`, two products per multiplier) accumulate; at the end of a group their
+//!   accumulators are copied into chains of [`ConvGeom::rq_share`] registers, each chain
+//!   shifting one value a cycle into its requantizer (`sqf_requant`, a 32x17 multiply: `pe /
+//!   rq_share` of them instead of one per PE); the `u8` outputs are collected into one beat of
+//!   `pe` channels for a 16-deep output FIFO that drives `m_axis`.
 //!
-//! Throughput: one output group every `k * k * cin / simd` cycles; latency 8 cycles from the
-//! last MAC cycle of a group to its beat at the FIFO head.
+//! Throughput: one output group every `k * k * cin / simd` cycles (a chain is never longer
+//! than that, so the requantizers keep up); latency `8 + rq_share` cycles from the last MAC
+//! cycle of a group to its beat at the FIFO head.
 //!
 //! The Rust model in [`ConvEngine`]'s `update()` and the Verilog of [`ConvEngine::verilog_body`]
 //! are the same machine register for register; tests run both against the integer reference.
@@ -30,8 +33,9 @@ use crate::axis::{AxisIn, AxisNames, AxisOut};
 use crate::leaf;
 use crate::HwError;
 
-/// Depth of the output FIFO (beats): above the 8-cycle latency from issue to the FIFO, so an
-/// engine with one MAC cycle per output group still issues every cycle.
+/// Depth of the output FIFO (beats): above the latency from issue to the FIFO (9 cycles when
+/// a group takes one MAC cycle, and the chains are one long), so such an engine still issues
+/// every cycle; longer groups have fewer in flight (at most `(8 + rq_share) / dg + 1 <= 9`).
 pub const OUT_FIFO_DEPTH: usize = 16;
 /// Largest `simd`: one line-buffer word and one weight word are at most 64 bits.
 pub const MAX_SIMD: usize = 8;
@@ -143,6 +147,24 @@ impl ConvGeom {
         } else {
             self.pe * self.simd
         }
+    }
+    /// PEs served by one requantizer ([`Self::requantizers`] of them, each a 32x17 multiply):
+    /// the largest divisor of `pe` that is at most [`Self::dg`], so a requantizer finishes
+    /// its PEs' outputs of one group before the next group's accumulators are final.
+    pub fn rq_share(&self) -> usize {
+        (1..=self.pe.min(self.dg()))
+            .rev()
+            .find(|s| self.pe.is_multiple_of(*s))
+            .unwrap_or(1)
+    }
+    /// Requantizers of the engine (`pe / rq_share`).
+    pub fn requantizers(&self) -> usize {
+        self.pe / self.rq_share()
+    }
+    /// Cycles from the last MAC cycle of an output group (issued) to its beat at the FIFO
+    /// head: 8 plus the requantizer's share.
+    pub fn latency(&self) -> usize {
+        8 + self.rq_share()
     }
     /// Verilog-safe name prefix (`fire2_expand3x3`).
     pub fn ident(&self) -> String {
@@ -261,18 +283,30 @@ struct State {
     suma: Vec<i32>,
     para: Vec<(i32, Requant)>,
     acc: Vec<i32>,
-    // stage 2
+    // stage 2: final accumulators (acc) and their requantizer parameters
     v2: bool,
     tlast2: bool,
     rq2: Vec<Requant>,
-    // requantizer internals (stage 3) and outputs (stage 4)
+    // stage h: per requantizer, a chain of `rq_share` held accumulators (and parameters),
+    // loaded from stage 2 and shifted one a cycle into the requantizer
+    h: Vec<i32>,
+    hq: Vec<Requant>,
+    vh: bool,
+    cnt: u32,
+    tlasth: bool,
+    // requantizer internals (stage 3) and outputs (stage 4), one per requantizer
     p3: Vec<i64>,
     sh3: Vec<u8>,
     v3: bool,
+    last3: bool,
     tlast3: bool,
     y4: Vec<u8>,
     v4: bool,
+    last4: bool,
     tlast4: bool,
+    // per PE: the requantized outputs of the group so far (position t of a chain is in o[t + 1]
+    // until the chain's last output arrives, which goes to the FIFO straight from y4)
+    o: Vec<u8>,
     // output FIFO
     fifo: std::collections::VecDeque<(Vec<u8>, bool)>,
 }
@@ -305,9 +339,12 @@ impl ConvEngine {
             para: vec![(0, Requant::ZERO); pe],
             acc: vec![0; pe],
             rq2: vec![Requant::ZERO; pe],
-            p3: vec![0; pe],
-            sh3: vec![1; pe],
-            y4: vec![0; pe],
+            h: vec![0; pe],
+            hq: vec![Requant::ZERO; pe],
+            p3: vec![0; geom.requantizers()],
+            sh3: vec![1; geom.requantizers()],
+            y4: vec![0; geom.requantizers()],
+            o: vec![0; pe],
             ..Default::default()
         };
         ConvEngine {
@@ -387,8 +424,12 @@ impl ConvEngine {
             st.vp = false;
             st.vb = false;
             st.v2 = false;
+            st.vh = false;
+            st.cnt = 0;
             st.v3 = false;
             st.v4 = false;
+            st.last3 = false;
+            st.last4 = false;
             st.fifo.clear();
             return;
         }
@@ -435,24 +476,69 @@ impl ConvEngine {
         }
 
         // Pipeline, back to front (every right-hand side is an old register value).
-        let push = st.v4;
+        let (share, nrq) = (g.rq_share(), g.requantizers());
+        let push = st.v4 && st.last4;
         if push {
-            st.fifo.push_back((st.y4.clone(), st.tlast4));
+            // Position t of chain r is PE r * share + t.
+            let beat: Vec<u8> = (0..pe)
+                .map(|i| {
+                    if i % share == share - 1 {
+                        st.y4[i / share]
+                    } else {
+                        st.o[i + 1]
+                    }
+                })
+                .collect();
+            st.fifo.push_back((beat, st.tlast4));
         }
         if pop {
             st.fifo.pop_front();
         }
-        for i in 0..pe {
-            st.y4[i] = leaf::requant_stage2(st.p3[i], st.sh3[i], 8) as u8;
+        if st.v4 {
+            for r in 0..nrq {
+                for t in 1..share - 1 {
+                    st.o[r * share + t] = st.o[r * share + t + 1];
+                }
+                if share > 1 {
+                    st.o[r * share + share - 1] = st.y4[r];
+                }
+            }
+        }
+        for r in 0..nrq {
+            st.y4[r] = leaf::requant_stage2(st.p3[r], st.sh3[r], 8) as u8;
         }
         st.v4 = st.v3;
+        st.last4 = st.last3;
         st.tlast4 = st.tlast3;
-        for i in 0..pe {
-            st.p3[i] = leaf::requant_stage1(st.acc[i], st.rq2[i]);
-            st.sh3[i] = st.rq2[i].shift;
+        for r in 0..nrq {
+            st.p3[r] = leaf::requant_stage1(st.h[r * share], st.hq[r * share]);
+            st.sh3[r] = st.hq[r * share].shift;
         }
-        st.v3 = st.v2;
-        st.tlast3 = st.tlast2;
+        st.v3 = st.vh;
+        st.last3 = st.vh && st.cnt == share as u32 - 1;
+        st.tlast3 = st.tlasth;
+        // Stage h: load the chains at stage 2, else shift them towards the requantizers.
+        if st.v2 {
+            st.h.clone_from(&st.acc);
+            st.hq.clone_from(&st.rq2);
+            st.vh = true;
+            st.cnt = 0;
+            st.tlasth = st.tlast2;
+        } else {
+            for i in 0..pe {
+                if i % share != share - 1 {
+                    st.h[i] = st.h[i + 1];
+                    st.hq[i] = st.hq[i + 1];
+                }
+            }
+            if st.vh {
+                if st.cnt == share as u32 - 1 {
+                    st.vh = false;
+                } else {
+                    st.cnt += 1;
+                }
+            }
+        }
         if st.va && st.lasta {
             for i in 0..pe {
                 st.rq2[i] = st.para[i].1;
@@ -624,6 +710,8 @@ impl ConvEngine {
         let ab_p = leaf::abits(g.og());
         let sw = 8 * simd;
         let fifo_bits = leaf::abits(OUT_FIFO_DEPTH);
+        let share = g.rq_share();
+        let cb = leaf::abits(share).max(1);
         let mut v = String::new();
         use std::fmt::Write;
         let _ = writeln!(
@@ -688,7 +776,9 @@ wire [{swm}:0] lb_data;
 sqf_ram #(.WIDTH({sw}), .DEPTH({lb_depth}), .ABITS({ab_lb})) lb (
     .clock(clock), .we(wr_fire), .waddr(wr_addr), .wdata({in_packed}),
     .raddr(rd_addr), .rdata(lb_data));
-reg v1, first1, last1, pad1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, v2, tlast2, v3, tlast3, v4, tlast4;
+reg v1, first1, last1, pad1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, v2, tlast2, vh, tlasth, v3, last3, tlast3, v4, last4, tlast4;
+reg [{cbm}:0] cnt; // position in the requantizers' chains ({share} PEs each)
+wire push = v4 && last4;
 wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
             ab_lb_m = ab_lb - 1,
             ab_w_m = ab_w - 1,
@@ -714,6 +804,8 @@ wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
             slot_a = resize("slot", g.lb_rows.trailing_zeros() as usize, ab_lb),
             ixa = resize("ix_u", 16, ab_lb),
             ja = resize("j", 16, ab_lb),
+            cbm = cb - 1,
+            share = share,
         );
         // Per-PE datapath.
         for i in 0..pe {
@@ -730,10 +822,12 @@ reg [5:0] shift2_{i};
 reg [21:0] parb{i}, parp{i}, para{i}; // the requantizer part of the parameters, three stages later (the MAC's bias is delayed inside it)
 always @(posedge clock) begin parb{i} <= par{i}[21:0]; parp{i} <= parb{i}; para{i} <= parp{i}; end
 always @(posedge clock) if (va && lasta) begin mult2_{i} <= para{i}[21:6]; shift2_{i} <= para{i}[5:0]; end
-wire [7:0] y{i};
-sqf_requant #(.OUT_BITS(8)) rq{i} (.clock(clock), .acc(acc{i}), .mult(mult2_{i}), .shift(shift2_{i}), .y(y{i}));
-reg [7:0] fifo{i} [0:{fdm}];
-always @(posedge clock) if (v4) fifo{i}[fifo_tail] <= y{i};
+// held for requantizer {r}, position {t} of its chain
+reg signed [31:0] h{i};
+reg [21:0] hq{i};
+always @(posedge clock) if (v2) begin h{i} <= acc{i}; hq{i} <= {{mult2_{i}, shift2_{i}}}; end{shift}
+{rq}reg [7:0] fifo{i} [0:{fdm}];
+always @(posedge clock) if (push) fifo{i}[fifo_tail] <= {y};
 always @(*) m_axis$tdata${i} = fifo{i}[fifo_head];"#,
                 swm = sw - 1,
                 sw = sw,
@@ -763,7 +857,39 @@ always @(*) m_axis$tdata${i} = fifo{i}[fifo_head];"#,
                 ab_p = ab_p,
                 ab_p_m = ab_p - 1,
                 fdm = OUT_FIFO_DEPTH - 1,
+                r = i / share,
+                t = i % share,
+                shift = if i % share == share - 1 {
+                    String::new()
+                } else {
+                    format!(" else begin h{i} <= h{n}; hq{i} <= hq{n}; end", n = i + 1)
+                },
+                rq = if i % share == 0 {
+                    format!(
+                        "wire [7:0] yq{r};\nsqf_requant #(.OUT_BITS(8)) rq{r} (.clock(clock), .acc(h{i}), .mult(hq{i}[21:6]), .shift(hq{i}[5:0]), .y(yq{r}));\n",
+                        r = i / share
+                    )
+                } else {
+                    String::new()
+                },
+                y = if i % share == share - 1 {
+                    format!("yq{}", i / share)
+                } else {
+                    format!("o{}", i + 1)
+                },
             );
+            // The outputs of chain positions 1.. wait in o registers for the chain's last one.
+            if i % share != 0 {
+                let src = if i % share == share - 1 {
+                    format!("yq{}", i / share)
+                } else {
+                    format!("o{}", i + 1)
+                };
+                let _ = writeln!(
+                    v,
+                    "reg [7:0] o{i};\nalways @(posedge clock) if (v4) o{i} <= {src};"
+                );
+            }
         }
         // The last row of output row 0's window, unclamped below as in the model (it may lie
         // above the frame when pad >= k).
@@ -771,7 +897,7 @@ always @(*) m_axis$tdata${i} = fifo{i}[fifo_head];"#,
         let _ = writeln!(
             v,
             r#"reg fifo_last [0:{fdm}];
-always @(posedge clock) if (v4) fifo_last[fifo_tail] <= tlast4;
+always @(posedge clock) if (push) fifo_last[fifo_tail] <= tlast4;
 always @(*) m_axis$tvalid = (fifo_count != 0);
 always @(*) m_axis$tlast = fifo_last[fifo_head];
 always @(posedge clock) begin
@@ -782,15 +908,21 @@ always @(posedge clock) begin
         fbtop_r <= -16'sd{p}; fbbot_r <= 16'd{km1} - 16'd{p}; fb_last_r <= 16'd{hm1};
         low_r <= 16'd{lo0}; need_r <= 16'd{hi0};
         inflight <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
-        v1 <= 0; vb <= 0; va <= 0; v2 <= 0; v3 <= 0; v4 <= 0;
+        v1 <= 0; vb <= 0; va <= 0; v2 <= 0; vh <= 0; cnt <= 0; v3 <= 0; v4 <= 0; last3 <= 0; last4 <= 0;
         lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0; vp <= 0; lastp <= 0; tlastp <= 0;
         first1 <= 0; last1 <= 0; pad1 <= 0; tlast1 <= 0; tlast2 <= 0; tlast3 <= 0; tlast4 <= 0;
     end else begin
-        if (v4) fifo_tail <= fifo_tail + 1'b1;
+        if (push) fifo_tail <= fifo_tail + 1'b1;
         if (pop) fifo_head <= fifo_head + 1'b1;
-        fifo_count <= fifo_count + {{{fbz}'d0, v4}} - {{{fbz}'d0, pop}};
-        v4 <= v3; tlast4 <= tlast3;
-        v3 <= v2; tlast3 <= tlast2;
+        fifo_count <= fifo_count + {{{fbz}'d0, push}} - {{{fbz}'d0, pop}};
+        v4 <= v3; last4 <= last3; tlast4 <= tlast3;
+        v3 <= vh; last3 <= vh && (cnt == {cb}'d{sm1}); tlast3 <= tlasth;
+        if (v2) begin
+            vh <= 1'b1; cnt <= 0; tlasth <= tlast2;
+        end else if (vh) begin
+            if (cnt == {cb}'d{sm1}) vh <= 1'b0;
+            else cnt <= cnt + 1'b1;
+        end
         if (va && lasta) tlast2 <= tlasta;
         v2 <= va && lasta;
         va <= vp; lasta <= lastp; tlasta <= tlastp;
@@ -801,7 +933,7 @@ always @(posedge clock) begin
         last1 <= issue && group_end;
         pad1 <= pad;
         tlast1 <= issue && frame_end;
-        inflight <= inflight + {{{fbz}'d0, issue && group_start}} - {{{fbz}'d0, v4}};
+        inflight <= inflight + {{{fbz}'d0, issue && group_start}} - {{{fbz}'d0, push}};
         if (issue) begin
             w_addr <= (w_addr == {ab_w}'d{dm1}) ? {ab_w}'d0 : w_addr + 1'b1;
             if (j == {cgm1}) begin
@@ -858,6 +990,8 @@ always @(posedge clock) begin
 end"#,
             fdm = OUT_FIFO_DEPTH - 1,
             fbz = fifo_bits,
+            cb = cb,
+            sm1 = share - 1,
             ab_w = ab_w,
             dm1 = g.rom_depth() - 1,
             cgm1 = cg - 1,

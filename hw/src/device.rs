@@ -4,8 +4,9 @@
 //! **DSPs** are counted as the Verilog maps today (checked with Yosys): on Xilinx parts one
 //! DSP48E1/DSP48E2 per lane pair of two PEs (`sqf_mac2` takes two int8 products from one
 //! 25x9 multiply), on ECP5 one MULT18X18D per 8x9-bit product (no pairing: it would take two
-//! per pair anyway); two per requantizer (a 32x17 multiply), four per lane of a bypass add (two
-//! 8x16 products and a requantizer), two for the global average pool's requantizer. Address
+//! per pair anyway); two per requantizer (a 32x17 multiply; an engine has `pe / rq_share` of
+//! them, see [`ConvGeom::rq_share`]), four per lane of a bypass add (two 8x16 products and a
+//! requantizer), two for the global average pool's requantizer. Address
 //! arithmetic uses no multiplier (constant products are written as shifts and adds).
 //!
 //! **Block RAM** comes from the actual memory shapes of the engines (`sqf_rom` weight and
@@ -387,14 +388,14 @@ pub fn uram_lib(sqf_lib: &str) -> Result<String, HwError> {
 
 /// DSPs of one layer: one per multiplier (a lane, or a lane pair in `sqf_mac2` on a Xilinx
 /// part: measured one DSP48E1/DSP48E2 per pair, and two MULT18X18D on ECP5, the same as
-/// unpaired), two per requantizer.
+/// unpaired), two per requantizer (shared by `rq_share` PEs).
 fn conv_dsp(g: &ConvGeom, dev: &Device) -> u64 {
     let mult = if dev.family == Family::Ecp5 {
         g.pe * g.simd
     } else {
         g.multipliers()
     };
-    (mult + 2 * g.pe) as u64
+    (mult + 2 * g.requantizers()) as u64
 }
 
 fn layer<'a>(layers: &'a mut Vec<LayerResources>, name: &str) -> &'a mut LayerResources {

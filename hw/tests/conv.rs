@@ -122,3 +122,21 @@ fn random_geometries() {
         );
     }
 }
+
+#[test]
+fn requantizers_shared_along_chains() {
+    // pe 6 with 3 and 2 MAC cycles per group: chains of 3 (two requantizers) and of 2 (three).
+    for (cin, share, rqs) in [(12, 3, 2), (8, 2, 3)] {
+        let l = layer(5, 6, cin, 6, 1, 1, 0);
+        let g = squeezeflow_hw::conv::ConvGeom::new(&l, 6, 4, 0).unwrap();
+        assert_eq!((g.rq_share(), g.requantizers()), (share, rqs));
+        let (m, e) = check(l, 6, 4, 5 + cin as u64);
+        assert!(m.abs_diff(e) <= e / 100 + 4, "measured {m}, estimated {e}");
+    }
+    // A share is a divisor of pe, at most the group's MAC cycles: 1x1 over 16 channels in
+    // groups of 8 (2 cycles) with pe 5 cannot share (5 has no divisor 2).
+    let g = squeezeflow_hw::conv::ConvGeom::new(&layer(3, 3, 16, 5, 1, 1, 0), 5, 8, 0).unwrap();
+    assert_eq!((g.rq_share(), g.requantizers()), (1, 5));
+    let g = squeezeflow_hw::conv::ConvGeom::new(&layer(3, 3, 16, 10, 3, 1, 1), 10, 8, 0).unwrap();
+    assert_eq!((g.rq_share(), g.requantizers()), (10, 1));
+}

@@ -46,15 +46,31 @@ fn the_default_folding_estimate_is_consistent() {
     let a7 = find_device("xc7a200t").unwrap();
     let r = resources(&m.network, &p, a7).unwrap();
     // One DSP48E1 per lane pair of two PEs (sqf_mac2; an odd last PE keeps its own lanes), two
-    // per PE's requantizer, two for the average pool's.
+    // per requantizer, two for the average pool's. An engine's PEs share requantizers in
+    // chains: the longest chain length that divides pe and is at most the group's MAC cycles.
     assert!(p.dsp_pairs);
     let pes: usize = p.fold.values().map(|f| f.pe).sum();
+    let rqs: usize = m
+        .network
+        .convs()
+        .iter()
+        .map(|l| {
+            let f = p.fold[&l.name];
+            let cycles = l.kernel * l.kernel * l.in_channels() / f.simd;
+            let chain = (1..=f.pe)
+                .filter(|c| f.pe % c == 0 && *c <= cycles)
+                .max()
+                .unwrap();
+            f.pe / chain
+        })
+        .sum();
+    assert!(2 * rqs < pes, "{rqs} requantizers for {pes} PEs");
     let mults: usize = p.fold.values().map(|f| f.pe.div_ceil(2) * f.simd).sum();
-    assert_eq!(r.dsp as usize, mults + 2 * pes + 2);
+    assert_eq!(r.dsp as usize, mults + 2 * rqs + 2);
     assert!(mults < p.mac_lanes());
     // On ECP5 a pair would take two MULT18X18D: one per product there.
     let ecp5 = resources(&m.network, &p, find_device("lfe5u-85f").unwrap()).unwrap();
-    assert_eq!(ecp5.dsp as usize, p.mac_lanes() + 2 * pes + 2);
+    assert_eq!(ecp5.dsp as usize, p.mac_lanes() + 2 * rqs + 2);
     // Every weight bit is in block RAM or in logic; block RAM holds at least its bits.
     let w = m.network.weight_bytes() * 8;
     assert!(r.bram_bits + r.rom_logic_bits >= w);

@@ -59,6 +59,14 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             true,
         ),
         (
+            // Requantizers shared along chains of 3 PEs (3 MAC cycles per group): two of them.
+            "c1x1r2",
+            ConvLayer::new("fire3.squeeze".into(), Shape::new(4, 5, 12), 6, 1, 1, 0).unwrap(),
+            6,
+            4,
+            true,
+        ),
+        (
             "c1x1p3",
             ConvLayer::new("fire3.squeeze".into(), Shape::new(5, 6, 8), 9, 1, 1, 0).unwrap(),
             3,

@@ -57,6 +57,13 @@ fn fire4_shaped_module_maps_to_bram_and_dsp() {
         c.cells
     );
     // 128 MAC lanes in PE pairs (sqf_mac2): one DSP48E1 per lane pair, 64; plus two per
-    // requantizer of the 16 PEs.
-    assert_eq!(c.dsp(), 128 / 2 + 2 * 16, "DSPs: {:?}", c.cells);
+    // requantizer: each engine's PEs share one (chains of 4, 4 and 8 PEs; 16, 4 and 36 MAC
+    // cycles per group), 3 instead of 16.
+    let rqs: u64 = squeezeflow_hw::fire::fire_geoms(&f, &fold)
+        .unwrap()
+        .iter()
+        .map(|g| g.requantizers() as u64)
+        .sum();
+    assert_eq!(rqs, 3);
+    assert_eq!(c.dsp(), 128 / 2 + 2 * rqs, "DSPs: {:?}", c.cells);
 }
