@@ -58,7 +58,7 @@ fn the_default_folding_estimate_is_consistent() {
             let f = p.fold[&l.name];
             let cycles = l.kernel * l.kernel * l.in_channels() / f.simd;
             let chain = (1..=f.pe)
-                .filter(|c| f.pe % c == 0 && *c <= cycles)
+                .filter(|c| f.pe.is_multiple_of(*c) && *c <= cycles)
                 .max()
                 .unwrap();
             f.pe / chain
