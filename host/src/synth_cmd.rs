@@ -151,7 +151,7 @@ fn manifest_network(m: &Manifest) -> Result<Network> {
 /// One line for `gen` about the device.
 pub fn describe_fit(dev: &Device, r: &Resources) -> String {
     format!(
-        "{} ({}): {} {}s of {} ({:.0}%), {:.1} {} of {} ({:.0}%){}; ROM bits in logic: {}",
+        "{} ({}): {} {}s of {} ({:.0}%), {:.1} {} of {} ({:.0}%){}, {} LUTs of {} ({:.0}%, estimate); ROM bits in logic: {}{}",
         dev.name,
         dev.board,
         r.dsp,
@@ -167,7 +167,18 @@ pub fn describe_fit(dev: &Device, r: &Resources) -> String {
         } else {
             String::new()
         },
-        r.rom_logic_bits
+        r.luts,
+        dev.luts,
+        100.0 * r.luts as f64 / dev.luts as f64,
+        r.rom_logic_bits,
+        if r.rom_logic_roms.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (weight ROMs moved out of block RAM: {})",
+                r.rom_logic_roms.join(", ")
+            )
+        }
     )
 }
 
@@ -339,7 +350,8 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
         Row {
             resource: "LUT".into(),
             yosys: cells.luts() as f64,
-            estimate: None,
+            // Bundles from before the LUT estimate carry 0.
+            estimate: est.as_ref().filter(|e| e.luts > 0).map(|e| e.luts as f64),
             capacity: cap(|d| d.luts as f64),
         },
         Row {

@@ -63,6 +63,9 @@ pub struct ConvGeom {
     /// PEs 2i and 2i+1 share one `sqf_mac2` (two products per multiplier); an odd last PE
     /// keeps an `sqf_mac`. The arithmetic is the same either way.
     pub pairs: bool,
+    /// The weight ROMs are LUTs (`sqf_rom_lut`, `rom_style = "logic"`) rather than block RAM.
+    /// The contents and timing are the same.
+    pub rom_logic: bool,
 }
 
 impl ConvGeom {
@@ -115,6 +118,7 @@ impl ConvGeom {
             simd,
             lb_rows,
             pairs: false,
+            rom_logic: false,
         })
     }
     /// Input groups per pixel.
@@ -377,6 +381,12 @@ impl ConvEngine {
     /// Pairs the PEs in `sqf_mac2` (see [`ConvGeom::pairs`]); changes only the Verilog.
     pub fn with_pairs(mut self, on: bool) -> Self {
         self._geom.pairs = on;
+        self
+    }
+
+    /// Puts the weight ROMs in LUTs (see [`ConvGeom::rom_logic`]); changes only the Verilog.
+    pub fn with_rom_logic(mut self, on: bool) -> Self {
+        self._geom.rom_logic = on;
         self
     }
 
@@ -814,7 +824,7 @@ wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
                 r#"// PE {i}: output channels {i}, {i}+{pe}, ...
 wire [{swm}:0] w{i};
 wire [{pbm}:0] par{i};
-sqf_rom #(.WIDTH({sw}), .DEPTH({depth}), .ABITS({ab_w}), .FILE("{id}_w{i}.mem")) wrom{i} (.clock(clock), .addr(w_addr), .data(w{i}));
+{wrom} #(.WIDTH({sw}), .DEPTH({depth}), .ABITS({ab_w}), .FILE("{id}_w{i}.mem")) wrom{i} (.clock(clock), .addr(w_addr), .data(w{i}));
 sqf_rom #(.WIDTH({pb}), .DEPTH({og}), .ABITS({ab_p}), .FILE("{id}_p{i}.mem")) prom{i} (.clock(clock), .addr(g[{ab_p_m}:0]), .data(par{i}));
 wire signed [31:0] acc{i};
 {mac}reg [15:0] mult2_{i};
@@ -859,6 +869,11 @@ always @(*) m_axis$tdata${i} = fifo{i}[fifo_head];"#,
                 fdm = OUT_FIFO_DEPTH - 1,
                 r = i / share,
                 t = i % share,
+                wrom = if g.rom_logic {
+                    "sqf_rom_lut"
+                } else {
+                    "sqf_rom"
+                },
                 shift = if i % share == share - 1 {
                     String::new()
                 } else {

@@ -233,6 +233,61 @@ pub fn ram_in_lutram(m: &Memory, dev: &Device) -> bool {
     10 * lut < 9 * bram
 }
 
+/// The share of a part's LUTs a fit may fill (placement and routing need the rest).
+pub const LUT_FIT_SHARE: f64 = 0.85;
+
+/// LUTs of a convolution engine per MAC lane (the products' adder tree, the pairs'
+/// correction). With [`LUTS_PER_PE`] and [`LUTS_PER_ENGINE`] a least-squares fit to Yosys 0.23
+/// `synth_xilinx` on Fire modules of fire4's shape at five foldings (64 to 512 lanes, 8 to 64
+/// PEs; within 14% of each), counting LUT sites: LUTs, INVs, SRLs and LUTRAM at four LUTs a
+/// RAM32M/RAM64M ([`crate::synth::CellCounts::luts`]); ROMs in logic by [`rom_logic_luts`].
+pub const LUTS_PER_LANE: f64 = 30.3;
+/// LUTs per PE: the accumulator and its bias, the requantizer chain's registers and their
+/// parameters' delay line, a lane of the output FIFO.
+pub const LUTS_PER_PE: f64 = 170.0;
+/// LUTs per engine: control counters, line-buffer addressing, a requantizer, the Fire's stream
+/// blocks around it.
+pub const LUTS_PER_ENGINE: f64 = 402.0;
+/// LUTRAM bits per LUT (RAM64M: 64 x 3 bits in four LUTs).
+pub const LUTRAM_BITS_PER_LUT: f64 = 48.0;
+/// ECP5 LUT4 cells per Xilinx LUT6 of the same logic (the full `ulx3s_small` network:
+/// 55,485 LUT4 cells placed by nextpnr, about twice its Xilinx-model estimate).
+pub const ECP5_LUT4_PER_LUT6: f64 = 2.0;
+
+/// LUTs of a `width` x `depth` ROM in logic: per bit, a LUT6 per 64 words and a LUT per
+/// further 4:1 mux level past the slice's MUXF7/MUXF8 (Yosys: a 64 x 1,024 ROM with
+/// `rom_style = "logic"` took 1,243 LUTs; this gives 1,216).
+pub fn rom_logic_luts(dev: &Device, width: usize, depth: usize) -> u64 {
+    let per_bit = depth.div_ceil(64) + depth.div_ceil(256).saturating_sub(1);
+    let f = if dev.family == Family::Ecp5 {
+        ECP5_LUT4_PER_LUT6
+    } else {
+        1.0
+    };
+    ((width * per_bit) as f64 * f).round() as u64
+}
+
+/// Estimated LUTs of `lanes` MAC lanes in `pes` PEs of `engines` engines and `lutram_bits` of
+/// LUTRAM, in the device's LUTs (ROMs in logic: [`rom_logic_luts`]).
+pub fn lut_estimate(
+    dev: &Device,
+    lanes: usize,
+    pes: usize,
+    engines: usize,
+    lutram_bits: u64,
+) -> u64 {
+    let lut6 = LUTS_PER_LANE * lanes as f64
+        + LUTS_PER_PE * pes as f64
+        + LUTS_PER_ENGINE * engines as f64
+        + lutram_bits as f64 / LUTRAM_BITS_PER_LUT;
+    let f = if dev.family == Family::Ecp5 {
+        ECP5_LUT4_PER_LUT6
+    } else {
+        1.0
+    };
+    (lut6 * f).round() as u64
+}
+
 /// One memory of an engine.
 #[derive(Clone, Debug, Serialize)]
 pub struct Memory {
@@ -307,6 +362,9 @@ pub struct LayerResources {
     /// RAM bits in distributed RAM (LUTRAM).
     #[serde(default)]
     pub lutram_bits: u64,
+    /// Estimated LUTs (see [`lut_estimate`]).
+    #[serde(default)]
+    pub luts: u64,
 }
 
 /// Estimated resources of a folding on a device.
@@ -327,6 +385,12 @@ pub struct Resources {
     /// Small line buffers Yosys puts in distributed RAM (LUTRAM).
     #[serde(default)]
     pub lutram_bits: u64,
+    /// Estimated LUTs (LUT6 on Xilinx, LUT4 on ECP5; see [`lut_estimate`]).
+    #[serde(default)]
+    pub luts: u64,
+    /// Convolutions whose weight ROMs are in LUTs by the plan's choice ([`place_roms`]).
+    #[serde(default)]
+    pub rom_logic_roms: Vec<String>,
     pub layers: Vec<LayerResources>,
 }
 
@@ -354,6 +418,17 @@ impl Resources {
                 100.0 * self.bram / dev.brams as f64,
                 self.bram_bits as f64 / 1e6,
                 (dev.brams * dev.bram_kbits * 1024) as f64 / 1e6
+            ));
+        }
+        let lut_limit = (dev.luts as f64 * LUT_FIT_SHARE) as u64;
+        if self.luts > lut_limit {
+            v.push(format!(
+                "{} LUTs needed (estimate), {} usable ({:.0}% of {}; {} over)",
+                self.luts,
+                lut_limit,
+                100.0 * LUT_FIT_SHARE,
+                dev.luts,
+                self.luts - lut_limit
             ));
         }
         if self.uram > dev.urams {
@@ -408,6 +483,7 @@ fn layer<'a>(layers: &'a mut Vec<LayerResources>, name: &str) -> &'a mut LayerRe
                 bram: 0.0,
                 rom_logic_bits: 0,
                 lutram_bits: 0,
+                luts: 0,
             });
             layers.len() - 1
         }
@@ -441,7 +517,9 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
     }
     for g in &mut geoms {
         g.pairs = plan.dsp_pairs;
-        layer(&mut layers, &g.name).dsp += conv_dsp(g, dev);
+        let l = layer(&mut layers, &g.name);
+        l.dsp += conv_dsp(g, dev);
+        l.luts += lut_estimate(dev, g.mac_lanes(), g.pe, 1, 0);
     }
     let (mut bram_bits, mut lb_bram, mut uram) = (0u64, 0.0, 0u64);
     for m in &mems {
@@ -451,8 +529,11 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
             l.lutram_bits += bits;
         } else if m.role == "line_buffer" && dev.urams > 0 {
             uram += (m.width.div_ceil(72) * m.depth.div_ceil(4096) * m.count) as u64;
-        } else if m.role != "line_buffer" && rom_in_logic(m.width, m.depth) {
+        } else if m.role == "weights" && plan.rom_logic.contains(&m.layer)
+            || m.role != "line_buffer" && rom_in_logic(m.width, m.depth)
+        {
             l.rom_logic_bits += bits;
+            l.luts += rom_logic_luts(dev, m.width, m.depth) * m.count as u64;
         } else {
             let b = dev.blocks_for(m.width, m.depth) * m.count as f64;
             l.bram += b;
@@ -461,6 +542,9 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
                 lb_bram += b;
             }
         }
+    }
+    for l in &mut layers {
+        l.luts += lut_estimate(dev, 0, 0, 0, l.lutram_bits);
     }
     // Keep the network's order (convolutions were pushed after their fires' adds).
     let order: Vec<String> = net
@@ -491,8 +575,48 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
         uram,
         rom_logic_bits: layers.iter().map(|l| l.rom_logic_bits).sum(),
         lutram_bits: layers.iter().map(|l| l.lutram_bits).sum(),
+        luts: layers.iter().map(|l| l.luts).sum(),
+        rom_logic_roms: plan.rom_logic.iter().cloned().collect(),
         layers,
     })
+}
+
+/// While block RAM overflows `dev`, moves the weight ROMs of one convolution after another
+/// from block RAM into LUTs (`Plan::rom_logic`): the layer whose ROMs fill their blocks least
+/// first (the most block RAM freed per bit), skipping any that would take the LUTs over
+/// [`LUT_FIT_SHARE`]. Returns the resources of the plan as left.
+pub fn place_roms(net: &Network, plan: &mut Plan, dev: &Device) -> Result<Resources, HwError> {
+    let mut r = resources(net, plan, dev)?;
+    if r.bram <= dev.brams as f64 {
+        return Ok(r);
+    }
+    let lut_limit = (dev.luts as f64 * LUT_FIT_SHARE) as u64;
+    let mut cands: Vec<(String, f64)> = memories(net, plan)?
+        .into_iter()
+        .filter(|m| {
+            m.role == "weights"
+                && !plan.rom_logic.contains(&m.layer)
+                && !rom_in_logic(m.width, m.depth)
+        })
+        .map(|m| {
+            let blocks = dev.blocks_for(m.width, m.depth) * m.count as f64;
+            (m.layer, blocks / (m.width * m.depth * m.count) as f64)
+        })
+        .collect();
+    cands.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    for (name, _) in cands {
+        plan.rom_logic.insert(name.clone());
+        let next = resources(net, plan, dev)?;
+        if next.luts > lut_limit {
+            plan.rom_logic.remove(&name);
+            continue;
+        }
+        r = next;
+        if r.bram <= dev.brams as f64 {
+            break;
+        }
+    }
+    Ok(r)
 }
 
 /// Why a network does not fit a device.
@@ -542,8 +666,8 @@ pub fn fit_network(
         h.mac_budget = Some(b);
         // Pairs gain nothing on ECP5's 18x18 multipliers (and cost LUTs).
         h.dsp_pairs = h.dsp_pairs.or(Some(dev.family != Family::Ecp5));
-        let p = plan(net, &h)?;
-        let r = resources(net, &p, dev)?;
+        let mut p = plan(net, &h)?;
+        let r = place_roms(net, &mut p, dev)?;
         Ok((p, r))
     };
     let cap = hw.mac_budget.unwrap_or(2 * dev.dsps as usize).max(1);

@@ -88,7 +88,8 @@ pub fn add_conv(
 ) -> Result<End, HwError> {
     let src = adapt(b, &layer.name, from, in_lanes, fold.simd, layer.input.len())?;
     let e = ConvEngine::from_layer(layer, model.conv(&layer.name), fold.pe, fold.simd, min_rows)?
-        .with_pairs(b.dsp_pairs);
+        .with_pairs(b.dsp_pairs)
+        .with_rom_logic(b.rom_logic.contains(&layer.name));
     let cycles = e.geom().cycles_per_frame();
     let n = b.add(&layer.name, Node::Conv(e), cycles);
     b.connect(src, End::Node { node: n, port: 0 });

@@ -8,7 +8,7 @@
 //! that keep up with T, and T is found by bisection. Per-layer overrides from the `[hardware]`
 //! table of a network file are kept as given.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use squeezeflow_model::network::{ConvLayer, FireBypass, Network, Stage};
@@ -39,6 +39,10 @@ pub struct HardwareConfig {
     /// DSP48E1/DSP48E2 per lane pair). Default: on; `gen --device` with an ECP5 part turns it
     /// off (its 18x18 multipliers would take two per pair, and the pairs cost LUTs).
     pub dsp_pairs: Option<bool>,
+    /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`) instead of block RAM:
+    /// `rom_logic = ["conv10"]`. `gen --device` adds layers here when block RAM runs out.
+    #[serde(default)]
+    pub rom_logic: BTreeSet<String>,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +72,10 @@ pub struct Plan {
     /// they use one `sqf_mac` per PE).
     #[serde(default)]
     pub dsp_pairs: bool,
+    /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`, `rom_style = "logic"`) rather
+    /// than block RAM (absent in older bundles: none).
+    #[serde(default)]
+    pub rom_logic: BTreeSet<String>,
 }
 
 impl Plan {
@@ -199,6 +207,7 @@ fn plan_for(net: &Network, t: u64, hw: &HardwareConfig) -> Plan {
         fold,
         lanes,
         dsp_pairs: hw.dsp_pairs.unwrap_or(true),
+        rom_logic: hw.rom_logic.clone(),
     }
 }
 
@@ -216,6 +225,16 @@ pub fn plan(net: &Network, hw: &HardwareConfig) -> Result<Plan, HwError> {
                 ))
             })?;
         ConvGeom::new(l, f.pe, f.simd, 0)?;
+    }
+    let convs = net.convs();
+    if let Some(n) = hw
+        .rom_logic
+        .iter()
+        .find(|n| !convs.iter().any(|l| &l.name == *n))
+    {
+        return Err(HwError::Folding(format!(
+            "[hardware] rom_logic names '{n}', which is not a convolution of this network"
+        )));
     }
     // Bisection on the frame period.
     let slowest = net

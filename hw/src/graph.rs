@@ -155,6 +155,8 @@ pub struct Graph {
 pub struct GraphBuilder {
     /// Convolution engines pair their PEs in `sqf_mac2` (two products per DSP).
     pub dsp_pairs: bool,
+    /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`).
+    pub rom_logic: std::collections::BTreeSet<String>,
     nodes: Vec<Node>,
     labels: Vec<String>,
     cycles: Vec<u64>,

@@ -25,6 +25,7 @@ pub fn network_graph(model: &QuantModel, plan: &Plan) -> Result<Graph, HwError> 
     let net = &model.network;
     let mut b = GraphBuilder::default();
     b.dsp_pairs = plan.dsp_pairs;
+    b.rom_logic = plan.rom_logic.clone();
     let mut src = End::Outside;
     let in_lanes = 3;
     for stage in &net.stages {

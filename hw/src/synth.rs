@@ -61,10 +61,27 @@ impl CellCounts {
     pub fn dsp(&self) -> u64 {
         self.get("DSP48") + self.get("MULT18X18")
     }
+    /// LUT sites: LUTs, INVs (a LUT1 each), shift-register LUTs (SRL16E/SRLC32E), and LUTRAM at the LUTs each cell
+    /// takes (RAM32M/RAM64M four, RAM32M16/RAM64M8 eight, the single-bit ones one or two);
+    /// on ECP5 LUT4s, carry cells and TRELLIS_COMBs.
     pub fn luts(&self) -> u64 {
+        let lutram: u64 = self
+            .cells
+            .iter()
+            .filter(|(k, _)| k.starts_with("RAM32") || k.starts_with("RAM64"))
+            .map(|(k, n)| {
+                n * match k.as_str() {
+                    "RAM32M16" | "RAM64M8" => 8,
+                    "RAM32M" | "RAM64M" => 4,
+                    k if k.ends_with('D') => 2,
+                    _ => 1,
+                }
+            })
+            .sum();
         self.get("LUT")
-            + self.get("RAM32")
-            + self.get("RAM64")
+            + self.get("INV")
+            + self.get("SRL")
+            + lutram
             + self.get("TRELLIS_COMB")
             + self.get("CCU2")
     }

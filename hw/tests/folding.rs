@@ -56,3 +56,14 @@ fn overrides_are_kept_and_checked() {
         .to_string();
     assert!(e.contains("mac_budgett"), "{e}");
 }
+
+#[test]
+fn rom_logic_names_a_convolution() {
+    let m = QuantModel::synthetic(&NetworkConfig::squeezenet1_1(), 1).unwrap();
+    let hw = HardwareConfig::from_toml_str("[hardware]\nrom_logic = [\"conv10\"]\n").unwrap();
+    let p = plan(&m.network, &hw).unwrap();
+    assert!(p.rom_logic.contains("conv10"));
+    let bad = HardwareConfig::from_toml_str("[hardware]\nrom_logic = [\"pool1\"]\n").unwrap();
+    let e = plan(&m.network, &bad).unwrap_err().to_string();
+    assert!(e.contains("rom_logic") && e.contains("pool1"), "{e}");
+}

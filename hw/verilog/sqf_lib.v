@@ -222,6 +222,27 @@ module sqf_rom #(
         data <= mem[addr];
 endmodule
 
+// sqf_rom_lut: sqf_rom in LUTs rather than block RAM (a weight ROM the fit moved out of block
+// RAM). Yosys reads rom_style = "logic"; for Vivado write rom_style = "distributed".
+module sqf_rom_lut #(
+    parameter WIDTH = 8,
+    parameter DEPTH = 1,
+    parameter ABITS = 1,
+    parameter FILE  = "rom.mem"
+) (
+    input  wire              clock,
+    input  wire [ABITS-1:0]  addr,
+    output reg  [WIDTH-1:0]  data
+);
+    (* rom_style = "logic" *) reg [WIDTH-1:0] mem [0:DEPTH-1];
+    initial begin
+        $readmemh(FILE, mem);
+        data = {WIDTH{1'b0}};
+    end
+    always @(posedge clock)
+        data <= mem[addr];
+endmodule
+
 // sqf_ram: simple dual-port RAM (one write port, one read port), synchronous read, latency 1.
 module sqf_ram #(
     parameter WIDTH = 8,

@@ -1,7 +1,7 @@
 //! Device targets: the resource estimate against Yosys' memory mapping, and the fit/refuse logic
 //! for every device.
 
-use squeezeflow_hw::device::{find_device, fit, resources, FitError, DEVICES};
+use squeezeflow_hw::device::{find_device, fit, place_roms, resources, FitError, DEVICES};
 use squeezeflow_hw::folding::{plan, HardwareConfig};
 use squeezeflow_model::builtin;
 use squeezeflow_model::config::NetworkConfig;
@@ -94,7 +94,7 @@ fn v1_1_fits_each_xilinx_device_and_uses_it() {
         let f = fit(&m, d, &HardwareConfig::default()).unwrap();
         let r = &f.resources;
         eprintln!(
-            "{name}: budget {}, {} MAC lanes, {} cycles/frame, {:.1} fps at {} MHz, DSP {}/{} ({:.0}%), {} {:.1}/{} ({:.1} line buffers), MAC utilisation {:.2}",
+            "{name}: budget {}, {} MAC lanes, {} cycles/frame, {:.1} fps at {} MHz, DSP {}/{} ({:.0}%), {} {:.1}/{} ({:.1} line buffers), LUT {}/{} ({:.0}%; weight ROMs in LUTs: {:?}), MAC utilisation {:.2}",
             f.mac_budget,
             r.mac_lanes,
             f.cycles_per_frame,
@@ -107,14 +107,18 @@ fn v1_1_fits_each_xilinx_device_and_uses_it() {
             r.bram,
             d.brams,
             r.line_buffer_bram,
+            r.luts,
+            d.luts,
+            100.0 * r.luts as f64 / d.luts as f64,
+            r.rom_logic_roms,
             m.network.macs() as f64 / (r.mac_lanes as f64 * f.cycles_per_frame as f64)
         );
         assert!(r.overflows(d).is_empty());
         // The chosen folding is the largest that fits: one more lane of budget does not fit,
         // or does not plan anything faster.
-        let more = plan(&m.network, &budget(f.mac_budget + 1)).unwrap();
-        if more != f.plan {
-            let r2 = resources(&m.network, &more, d).unwrap();
+        let mut more = plan(&m.network, &budget(f.mac_budget + 1)).unwrap();
+        let r2 = place_roms(&m.network, &mut more, d).unwrap();
+        if more.fold != f.plan.fold {
             assert!(!r2.overflows(d).is_empty(), "{name}: budget +1 also fits");
         }
         // And it uses the device: well past the default 256 lanes.
@@ -171,4 +175,44 @@ fn a_budget_caps_the_fit_and_a_tiny_budget_is_an_error() {
     let f = fit(&m, d, &budget(300)).unwrap();
     assert!(f.resources.mac_lanes <= 300);
     assert!(fit(&m, d, &budget(3)).is_err());
+}
+
+#[test]
+fn weight_roms_leave_block_ram_when_it_runs_out() {
+    let m = builtin::default_model();
+    let d = find_device("xczu7ev").unwrap();
+    // 2,052 lanes: the weight ROMs alone need more block RAM than the part has.
+    let mut p = plan(&m.network, &budget(2052)).unwrap();
+    let before = resources(&m.network, &p, d).unwrap();
+    assert!(before.bram > d.brams as f64, "{}", before.bram);
+    assert!(p.rom_logic.is_empty());
+    let r = place_roms(&m.network, &mut p, d).unwrap();
+    assert!(!p.rom_logic.is_empty());
+    assert!(r.bram <= d.brams as f64, "{}", r.bram);
+    assert!(r.overflows(d).is_empty(), "{:?}", r.overflows(d));
+    // The moved layers' weights are ROM bits in logic now, and cost LUTs.
+    let moved: u64 = m
+        .network
+        .convs()
+        .iter()
+        .filter(|l| p.rom_logic.contains(&l.name))
+        .map(|l| l.weights() as u64 * 8)
+        .sum();
+    assert!(r.rom_logic_bits >= before.rom_logic_bits + moved);
+    assert!(r.luts > before.luts);
+    assert_eq!(
+        r.rom_logic_roms,
+        p.rom_logic.iter().cloned().collect::<Vec<_>>()
+    );
+    // With too few LUTs nothing moves, and the overflow is reported.
+    let mut small = d.clone();
+    small.luts = 60_000;
+    let mut p = plan(&m.network, &budget(2052)).unwrap();
+    let r = place_roms(&m.network, &mut p, &small).unwrap();
+    assert!(p.rom_logic.is_empty(), "{:?}", p.rom_logic);
+    let over = r.overflows(&small).join("; ");
+    assert!(
+        over.contains("RAMB36 needed") && over.contains("LUTs needed"),
+        "{over}"
+    );
 }

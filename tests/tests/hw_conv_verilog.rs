@@ -82,14 +82,22 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             .collect();
         let want: Vec<Vec<u8>> = frames.iter().map(|f| naive::conv(f, &layer, &q)).collect();
         let flat = frames.concat();
+        // One case with its weight ROMs in LUTs (sqf_rom_lut): the same contents and timing.
+        let lut_roms = tag == "c1x1r2";
         let mut block = ConvEngine::from_layer(&layer, &q, pe, simd, 0)
             .unwrap()
-            .with_pairs(pairs);
+            .with_pairs(pairs)
+            .with_rom_logic(lut_roms);
         let n_mac2 = design_text_count(&block, "sqf_mac2 #");
         assert_eq!(
             n_mac2,
             if pairs { pe / 2 } else { 0 },
             "{tag}: sqf_mac2 instances"
+        );
+        assert_eq!(
+            design_text_count(&block, "sqf_rom_lut #"),
+            if lut_roms { pe } else { 0 },
+            "{tag}: sqf_rom_lut instances"
         );
         let design = write_block(&mut block, &scratch(&format!("conv_{tag}"))).unwrap();
         lint_verilator(&design);

@@ -3,7 +3,9 @@
 //! map (the map size changes only the line buffers), with a folding of 128 MAC lanes.
 
 use squeezeflow_hw::bundle::write_block;
+use squeezeflow_hw::device::{find_device, resources};
 use squeezeflow_hw::fire::{fire_block, FireFold, Fold};
+use squeezeflow_hw::folding::{plan, HardwareConfig};
 use squeezeflow_hw::synth::{run_yosys, Family};
 use squeezeflow_model::config::{Bypass, Conv1Spec, FireSpec, NetworkConfig};
 use squeezeflow_model::QuantModel;
@@ -66,4 +68,29 @@ fn fire4_shaped_module_maps_to_bram_and_dsp() {
         .sum();
     assert_eq!(rqs, 3);
     assert_eq!(c.dsp(), 128 / 2 + 2 * rqs, "DSPs: {:?}", c.cells);
+    // The LUT estimate of these three engines (their layers in a plan with this folding)
+    // is within 15% of Yosys' count.
+    let mut hw = HardwareConfig::default();
+    for (l, fd) in [
+        (&f.squeeze, fold.squeeze),
+        (&f.expand1x1, fold.expand1x1),
+        (&f.expand3x3, fold.expand3x3),
+    ] {
+        hw.fold.insert(l.name.clone(), fd);
+    }
+    let p = plan(&m.network, &hw).unwrap();
+    let dev = find_device("xc7a200t").unwrap();
+    let est: u64 = resources(&m.network, &p, dev)
+        .unwrap()
+        .layers
+        .iter()
+        .filter(|l| l.name.starts_with(&format!("{}.", f.name)))
+        .map(|l| l.luts)
+        .sum();
+    let got = c.luts();
+    eprintln!("LUT estimate {est}, Yosys {got}");
+    assert!(
+        est.abs_diff(got) * 100 <= 15 * got,
+        "LUT estimate {est} against Yosys {got}"
+    );
 }
