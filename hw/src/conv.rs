@@ -14,8 +14,9 @@
 //!   one `sqf_mac2`, two products per multiplier) accumulate; at the end of a group their
 //!   accumulators are copied into chains of [`ConvGeom::rq_share`] registers, each chain
 //!   shifting one value a cycle into its requantizer (`sqf_requant`, a 32x17 multiply: `pe /
-//!   rq_share` of them instead of one per PE); the `u8` outputs are collected into one beat of
-//!   `pe` channels for a 16-deep output FIFO that drives `m_axis`.
+//!   rq_share` of them instead of one per PE), whose multipliers and shifts come from its own
+//!   ROM in the order the chain delivers (so no PE carries them); the `u8` outputs are collected
+//!   into one beat of `pe` channels for a 16-deep output FIFO that drives `m_axis`.
 //!
 //! Throughput: one output group every `k * k * cin / simd` cycles (a chain is never longer
 //! than that, so the requantizers keep up); latency `8 + rq_share` cycles from the last MAC
@@ -189,7 +190,7 @@ impl ConvGeom {
     /// Memory bits: weight ROMs, per-channel parameters, line buffer, output FIFO.
     pub fn memory_bits(&self) -> u64 {
         let rom = self.pe * self.rom_depth() * self.simd * 8;
-        let params = self.cout * leaf::PARAM_BITS;
+        let params = self.cout * (32 + leaf::REQUANT_BITS);
         let lb = self.lb_depth() * self.simd * 8;
         let fifo = OUT_FIFO_DEPTH * (self.pe * 8 + 1);
         (rom + params + lb + fifo) as u64
@@ -263,7 +264,7 @@ struct State {
     tlast1: bool,
     lb_data1: u64,
     w_data1: Vec<u64>,
-    par1: Vec<(i32, Requant)>,
+    par1: Vec<i32>,
     // stage b: the MAC leaves' registered inputs (activations, weights, flags, parameters)
     vb: bool,
     firstb: bool,
@@ -271,30 +272,32 @@ struct State {
     tlastb: bool,
     xb: u64,
     wb: Vec<u64>,
-    parb: Vec<(i32, Requant)>,
+    parb: Vec<i32>,
     // stage p: the MAC leaves' registered products (modelled by their sum)
     vp: bool,
     firstp: bool,
     lastp: bool,
     tlastp: bool,
     sump: Vec<i32>,
-    parp: Vec<(i32, Requant)>,
+    parp: Vec<i32>,
     // stage a: the MAC leaves' registered sums of products (and the flags, parameters)
     va: bool,
     firsta: bool,
     lasta: bool,
     tlasta: bool,
     suma: Vec<i32>,
-    para: Vec<(i32, Requant)>,
+    para: Vec<i32>,
     acc: Vec<i32>,
-    // stage 2: final accumulators (acc) and their requantizer parameters
+    // stage 2: final accumulators (acc)
     v2: bool,
     tlast2: bool,
-    rq2: Vec<Requant>,
-    // stage h: per requantizer, a chain of `rq_share` held accumulators (and parameters),
-    // loaded from stage 2 and shifted one a cycle into the requantizer
+    // stage h: per requantizer, a chain of `rq_share` held accumulators, loaded from stage 2
+    // and shifted one a cycle into the requantizer
     h: Vec<i32>,
-    hq: Vec<Requant>,
+    // per requantizer, its parameter ROM's output (`<layer>_q<r>.mem`: word g * rq_share + t
+    // for position t of output group g), read one step ahead (address `pa` after this step)
+    pa: u32,
+    q: Vec<Requant>,
     vh: bool,
     cnt: u32,
     tlasth: bool,
@@ -334,17 +337,16 @@ impl ConvEngine {
         let st = State {
             lb: vec![0; geom.lb_depth()],
             w_data1: vec![0; pe],
-            par1: vec![(0, Requant::ZERO); pe],
+            par1: vec![0; pe],
             wb: vec![0; pe],
-            parb: vec![(0, Requant::ZERO); pe],
+            parb: vec![0; pe],
             sump: vec![0; pe],
-            parp: vec![(0, Requant::ZERO); pe],
+            parp: vec![0; pe],
             suma: vec![0; pe],
-            para: vec![(0, Requant::ZERO); pe],
+            para: vec![0; pe],
             acc: vec![0; pe],
-            rq2: vec![Requant::ZERO; pe],
             h: vec![0; pe],
-            hq: vec![Requant::ZERO; pe],
+            q: vec![Requant::ZERO; geom.requantizers()],
             p3: vec![0; geom.requantizers()],
             sh3: vec![1; geom.requantizers()],
             y4: vec![0; geom.requantizers()],
@@ -436,6 +438,7 @@ impl ConvEngine {
             st.v2 = false;
             st.vh = false;
             st.cnt = 0;
+            st.pa = 0;
             st.v3 = false;
             st.v4 = false;
             st.last3 = false;
@@ -478,8 +481,8 @@ impl ConvEngine {
         let w_data: Vec<u64> = (0..pe)
             .map(|i| self._mem.weights[i][st.w_addr as usize])
             .collect();
-        let par: Vec<(i32, Requant)> = (0..pe)
-            .map(|i| self._mem.params[i][st.g as usize])
+        let par: Vec<i32> = (0..pe)
+            .map(|i| self._mem.params[i][st.g as usize].0)
             .collect();
         if wr_fire {
             st.lb[st.wr_addr as usize] = in_word;
@@ -521,16 +524,31 @@ impl ConvEngine {
         st.last4 = st.last3;
         st.tlast4 = st.tlast3;
         for r in 0..nrq {
-            st.p3[r] = leaf::requant_stage1(st.h[r * share], st.hq[r * share]);
-            st.sh3[r] = st.hq[r * share].shift;
+            st.p3[r] = leaf::requant_stage1(st.h[r * share], st.q[r]);
+            st.sh3[r] = st.q[r].shift;
         }
+        // The parameter ROMs read the next step's word.
+        let steps = (g.og() * share) as u32;
+        let pa_next = if st.vh {
+            if st.pa == steps - 1 {
+                0
+            } else {
+                st.pa + 1
+            }
+        } else {
+            st.pa
+        };
+        let (qg, qt) = (pa_next as usize / share, pa_next as usize % share);
+        for r in 0..nrq {
+            st.q[r] = self._mem.params[r * share + qt][qg].1;
+        }
+        st.pa = pa_next;
         st.v3 = st.vh;
         st.last3 = st.vh && st.cnt == share as u32 - 1;
         st.tlast3 = st.tlasth;
         // Stage h: load the chains at stage 2, else shift them towards the requantizers.
         if st.v2 {
             st.h.clone_from(&st.acc);
-            st.hq.clone_from(&st.rq2);
             st.vh = true;
             st.cnt = 0;
             st.tlasth = st.tlast2;
@@ -538,7 +556,6 @@ impl ConvEngine {
             for i in 0..pe {
                 if i % share != share - 1 {
                     st.h[i] = st.h[i + 1];
-                    st.hq[i] = st.hq[i + 1];
                 }
             }
             if st.vh {
@@ -550,15 +567,12 @@ impl ConvEngine {
             }
         }
         if st.va && st.lasta {
-            for i in 0..pe {
-                st.rq2[i] = st.para[i].1;
-            }
             st.tlast2 = st.tlasta;
         }
         st.v2 = st.va && st.lasta;
         if st.va {
             for i in 0..pe {
-                let base = if st.firsta { st.para[i].0 } else { st.acc[i] };
+                let base = if st.firsta { st.para[i] } else { st.acc[i] };
                 st.acc[i] = base.wrapping_add(st.suma[i]);
             }
         }
@@ -708,7 +722,8 @@ fn resize(name: &str, from: usize, to: usize) -> String {
 
 impl ConvEngine {
     /// The module body (rust-hdl writes the port list). Memories are `sqf_rom`/`sqf_ram`
-    /// instances; the weight ROM of PE i reads `<layer>_w<i>.mem`, its parameters `<layer>_p<i>.mem`.
+    /// instances; the weight ROM of PE i reads `<layer>_w<i>.mem`, its biases `<layer>_p<i>.mem`,
+    /// and requantizer r's multipliers and shifts are in `<layer>_q<r>.mem`.
     pub fn verilog_body(&self) -> String {
         let g = &self._geom;
         let id = g.ident();
@@ -722,6 +737,7 @@ impl ConvEngine {
         let fifo_bits = leaf::abits(OUT_FIFO_DEPTH);
         let share = g.rq_share();
         let cb = leaf::abits(share).max(1);
+        let ab_q = leaf::abits(g.og() * share);
         let mut v = String::new();
         use std::fmt::Write;
         let _ = writeln!(
@@ -788,6 +804,9 @@ sqf_ram #(.WIDTH({sw}), .DEPTH({lb_depth}), .ABITS({ab_lb})) lb (
     .raddr(rd_addr), .rdata(lb_data));
 reg v1, first1, last1, pad1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, v2, tlast2, vh, tlasth, v3, last3, tlast3, v4, last4, tlast4;
 reg [{cbm}:0] cnt; // position in the requantizers' chains ({share} PEs each)
+// The requantizers' parameter ROMs are read one step ahead: word pa_next is the next step's.
+reg [{ab_qm}:0] pa;
+wire [{ab_qm}:0] pa_next = vh ? ((pa == {ab_q}'d{qlast}) ? {ab_q}'d0 : pa + 1'b1) : pa;
 wire push = v4 && last4;
 wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
             ab_lb_m = ab_lb - 1,
@@ -816,6 +835,9 @@ wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
             ja = resize("j", 16, ab_lb),
             cbm = cb - 1,
             share = share,
+            ab_q = ab_q,
+            ab_qm = ab_q - 1,
+            qlast = g.og() * share - 1,
         );
         // Per-PE datapath.
         for i in 0..pe {
@@ -823,26 +845,18 @@ wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
                 v,
                 r#"// PE {i}: output channels {i}, {i}+{pe}, ...
 wire [{swm}:0] w{i};
-wire [{pbm}:0] par{i};
+wire [31:0] par{i}; // the bias of output group g
 {wrom} #(.WIDTH({sw}), .DEPTH({depth}), .ABITS({ab_w}), .FILE("{id}_w{i}.mem")) wrom{i} (.clock(clock), .addr(w_addr), .data(w{i}));
-sqf_rom #(.WIDTH({pb}), .DEPTH({og}), .ABITS({ab_p}), .FILE("{id}_p{i}.mem")) prom{i} (.clock(clock), .addr(g[{ab_p_m}:0]), .data(par{i}));
+sqf_rom #(.WIDTH(32), .DEPTH({og}), .ABITS({ab_p}), .FILE("{id}_p{i}.mem")) prom{i} (.clock(clock), .addr(g[{ab_p_m}:0]), .data(par{i}));
 wire signed [31:0] acc{i};
-{mac}reg [15:0] mult2_{i};
-reg [5:0] shift2_{i};
-reg [21:0] parb{i}, parp{i}, para{i}; // the requantizer part of the parameters, three stages later (the MAC's bias is delayed inside it)
-always @(posedge clock) begin parb{i} <= par{i}[21:0]; parp{i} <= parb{i}; para{i} <= parp{i}; end
-always @(posedge clock) if (va && lasta) begin mult2_{i} <= para{i}[21:6]; shift2_{i} <= para{i}[5:0]; end
-// held for requantizer {r}, position {t} of its chain
+{mac}// held for requantizer {r}, position {t} of its chain
 reg signed [31:0] h{i};
-reg [21:0] hq{i};
-always @(posedge clock) if (v2) begin h{i} <= acc{i}; hq{i} <= {{mult2_{i}, shift2_{i}}}; end{shift}
+always @(posedge clock) if (v2) h{i} <= acc{i};{shift}
 {rq}reg [7:0] fifo{i} [0:{fdm}];
 always @(posedge clock) if (push) fifo{i}[fifo_tail] <= {y};
 always @(*) m_axis$tdata${i} = fifo{i}[fifo_head];"#,
                 swm = sw - 1,
                 sw = sw,
-                pb = leaf::PARAM_BITS,
-                pbm = leaf::PARAM_BITS - 1,
                 depth = g.rom_depth(),
                 og = g.og(),
                 mac = if g.pairs && i % 2 == 0 && i + 1 < pe {
@@ -853,14 +867,12 @@ always @(*) m_axis$tdata${i} = fifo{i}[fifo_head];"#,
                     )
                 } else if g.pairs && i % 2 == 1 {
                     format!(
-                        "sqf_mac2 #(.SIMD({simd})) mac{i} (.clock(clock), .en(v1), .first(first1), .x(x1), .w0(w{h}), .w1(w{i}), .bias0(par{h}[{pbm}:22]), .bias1(par{i}[{pbm}:22]), .acc0(acc{h}), .acc1(acc{i}));\n",
+                        "sqf_mac2 #(.SIMD({simd})) mac{i} (.clock(clock), .en(v1), .first(first1), .x(x1), .w0(w{h}), .w1(w{i}), .bias0(par{h}), .bias1(par{i}), .acc0(acc{h}), .acc1(acc{i}));\n",
                         h = i - 1,
-                        pbm = leaf::PARAM_BITS - 1
                     )
                 } else {
                     format!(
-                        "sqf_mac #(.SIMD({simd})) mac{i} (.clock(clock), .en(v1), .first(first1), .x(x1), .w(w{i}), .bias(par{i}[{pbm}:22]), .acc(acc{i}));\n",
-                        pbm = leaf::PARAM_BITS - 1
+                        "sqf_mac #(.SIMD({simd})) mac{i} (.clock(clock), .en(v1), .first(first1), .x(x1), .w(w{i}), .bias(par{i}), .acc(acc{i}));\n"
                     )
                 },
                 ab_w = ab_w,
@@ -877,12 +889,13 @@ always @(*) m_axis$tdata${i} = fifo{i}[fifo_head];"#,
                 shift = if i % share == share - 1 {
                     String::new()
                 } else {
-                    format!(" else begin h{i} <= h{n}; hq{i} <= hq{n}; end", n = i + 1)
+                    format!(" else h{i} <= h{n};", n = i + 1)
                 },
                 rq = if i % share == 0 {
                     format!(
-                        "wire [7:0] yq{r};\nsqf_requant #(.OUT_BITS(8)) rq{r} (.clock(clock), .acc(h{i}), .mult(hq{i}[21:6]), .shift(hq{i}[5:0]), .y(yq{r}));\n",
-                        r = i / share
+                        "wire [7:0] yq{r};\nwire [21:0] q{r}; // multiplier and shift of the chain's next output\nsqf_rom #(.WIDTH(22), .DEPTH({qd}), .ABITS({ab_q}), .FILE(\"{id}_q{r}.mem\")) qrom{r} (.clock(clock), .addr(pa_next), .data(q{r}));\nsqf_requant #(.OUT_BITS(8)) rq{r} (.clock(clock), .acc(h{i}), .mult(q{r}[21:6]), .shift(q{r}[5:0]), .y(yq{r}));\n",
+                        r = i / share,
+                        qd = g.og() * share,
                     )
                 } else {
                     String::new()
@@ -923,7 +936,7 @@ always @(posedge clock) begin
         fbtop_r <= -16'sd{p}; fbbot_r <= 16'd{km1} - 16'd{p}; fb_last_r <= 16'd{hm1};
         low_r <= 16'd{lo0}; need_r <= 16'd{hi0};
         inflight <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
-        v1 <= 0; vb <= 0; va <= 0; v2 <= 0; vh <= 0; cnt <= 0; v3 <= 0; v4 <= 0; last3 <= 0; last4 <= 0;
+        v1 <= 0; vb <= 0; va <= 0; v2 <= 0; vh <= 0; cnt <= 0; pa <= 0; v3 <= 0; v4 <= 0; last3 <= 0; last4 <= 0;
         lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0; vp <= 0; lastp <= 0; tlastp <= 0;
         first1 <= 0; last1 <= 0; pad1 <= 0; tlast1 <= 0; tlast2 <= 0; tlast3 <= 0; tlast4 <= 0;
     end else begin
@@ -931,6 +944,7 @@ always @(posedge clock) begin
         if (pop) fifo_head <= fifo_head + 1'b1;
         fifo_count <= fifo_count + {{{fbz}'d0, push}} - {{{fbz}'d0, pop}};
         v4 <= v3; last4 <= last3; tlast4 <= tlast3;
+        pa <= pa_next;
         v3 <= vh; last3 <= vh && (cnt == {cb}'d{sm1}); tlast3 <= tlasth;
         if (v2) begin
             vh <= 1'b1; cnt <= 0; tlasth <= tlast2;
@@ -1041,10 +1055,19 @@ end"#,
         let mut files = Vec::new();
         for (i, (w, p)) in self._mem.weights.iter().zip(&self._mem.params).enumerate() {
             files.push((format!("{id}_w{i}.mem"), leaf::mem_text(w, 8 * g.simd)));
-            let words: Vec<u64> = p.iter().map(|&(b, r)| leaf::param_word(b, r)).collect();
+            let biases: Vec<u64> = p.iter().map(|&(b, _)| b as u32 as u64).collect();
+            files.push((format!("{id}_p{i}.mem"), leaf::mem_text(&biases, 32)));
+        }
+        // Requantizer r's parameters: word og_index * share + t is PE r * share + t's.
+        let share = g.rq_share();
+        for r in 0..g.requantizers() {
+            let words: Vec<u64> = (0..g.og())
+                .flat_map(|gi| (0..share).map(move |t| (gi, t)))
+                .map(|(gi, t)| leaf::requant_word(self._mem.params[r * share + t][gi].1))
+                .collect();
             files.push((
-                format!("{id}_p{i}.mem"),
-                leaf::mem_text(&words, leaf::PARAM_BITS),
+                format!("{id}_q{r}.mem"),
+                leaf::mem_text(&words, leaf::REQUANT_BITS),
             ));
         }
         files

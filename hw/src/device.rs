@@ -237,17 +237,21 @@ pub fn ram_in_lutram(m: &Memory, dev: &Device) -> bool {
 pub const LUT_FIT_SHARE: f64 = 0.85;
 
 /// LUTs of a convolution engine per MAC lane (the products' adder tree, the pairs'
-/// correction). With [`LUTS_PER_PE`] and [`LUTS_PER_ENGINE`] a least-squares fit to Yosys 0.23
-/// `synth_xilinx` on Fire modules of fire4's shape at five foldings (64 to 512 lanes, 8 to 64
-/// PEs; within 14% of each), counting LUT sites: LUTs, INVs, SRLs and LUTRAM at four LUTs a
-/// RAM32M/RAM64M ([`crate::synth::CellCounts::luts`]); ROMs in logic by [`rom_logic_luts`].
-pub const LUTS_PER_LANE: f64 = 30.3;
-/// LUTs per PE: the accumulator and its bias, the requantizer chain's registers and their
-/// parameters' delay line, a lane of the output FIFO.
-pub const LUTS_PER_PE: f64 = 170.0;
+/// correction). With [`LUTS_PER_PE`], [`LUTS_PER_ENGINE`] and [`ROM_LOGIC_FACTOR`] a
+/// least-squares fit to Yosys 0.23 `synth_xilinx` on Fire modules of fire4's shape at five
+/// foldings (64 to 512 lanes, 8 to 64 PEs; within 2.1% of each), counting LUT sites: LUTs,
+/// INVs, SRLs and LUTRAM at four LUTs a RAM32M/RAM64M ([`crate::synth::CellCounts::luts`]).
+pub const LUTS_PER_LANE: f64 = 33.2;
+/// LUTs per PE: the accumulator and its bias, the requantizer chain's register, a lane of the
+/// output FIFO.
+pub const LUTS_PER_PE: f64 = 37.5;
 /// LUTs per engine: control counters, line-buffer addressing, a requantizer, the Fire's stream
 /// blocks around it.
-pub const LUTS_PER_ENGINE: f64 = 402.0;
+pub const LUTS_PER_ENGINE: f64 = 445.0;
+/// ROMs in logic inside an engine took this many times the LUTs of the same ROM alone
+/// ([`rom_logic_luts`] before the factor) in the fit; alone, Yosys' count matches the formula
+/// (64 x 128: 128 LUTs, 64 x 288: 396, 64 x 576: 701, 64 x 1,024: 1,243).
+pub const ROM_LOGIC_FACTOR: f64 = 1.83;
 /// LUTRAM bits per LUT (RAM64M: 64 x 3 bits in four LUTs).
 pub const LUTRAM_BITS_PER_LUT: f64 = 48.0;
 /// ECP5 LUT4 cells per Xilinx LUT6 of the same logic (the full `ulx3s_small` network:
@@ -255,8 +259,8 @@ pub const LUTRAM_BITS_PER_LUT: f64 = 48.0;
 pub const ECP5_LUT4_PER_LUT6: f64 = 2.0;
 
 /// LUTs of a `width` x `depth` ROM in logic: per bit, a LUT6 per 64 words and a LUT per
-/// further 4:1 mux level past the slice's MUXF7/MUXF8 (Yosys: a 64 x 1,024 ROM with
-/// `rom_style = "logic"` took 1,243 LUTs; this gives 1,216).
+/// further 4:1 mux level past the slice's MUXF7/MUXF8 (alone in Yosys, a 64 x 1,024 ROM with
+/// `rom_style = "logic"` took 1,243 LUTs; this gives 1,216), times [`ROM_LOGIC_FACTOR`].
 pub fn rom_logic_luts(dev: &Device, width: usize, depth: usize) -> u64 {
     let per_bit = depth.div_ceil(64) + depth.div_ceil(256).saturating_sub(1);
     let f = if dev.family == Family::Ecp5 {
@@ -264,7 +268,7 @@ pub fn rom_logic_luts(dev: &Device, width: usize, depth: usize) -> u64 {
     } else {
         1.0
     };
-    ((width * per_bit) as f64 * f).round() as u64
+    ((width * per_bit) as f64 * ROM_LOGIC_FACTOR * f).round() as u64
 }
 
 /// Estimated LUTs of `lanes` MAC lanes in `pes` PEs of `engines` engines and `lutram_bits` of
@@ -292,7 +296,8 @@ pub fn lut_estimate(
 #[derive(Clone, Debug, Serialize)]
 pub struct Memory {
     pub layer: String,
-    /// `weights`, `params` (bias and requantizer per output channel) or `line_buffer`.
+    /// `weights`, `params` (biases per PE, requantizer parameters per requantizer) or
+    /// `line_buffer`.
     pub role: &'static str,
     pub width: usize,
     pub depth: usize,
@@ -314,9 +319,16 @@ pub fn memories(net: &Network, plan: &Plan) -> Result<Vec<Memory>, HwError> {
         out.push(Memory {
             layer: g.name.clone(),
             role: "params",
-            width: crate::leaf::PARAM_BITS,
+            width: 32,
             depth: g.og(),
             count: g.pe,
+        });
+        out.push(Memory {
+            layer: g.name.clone(),
+            role: "params",
+            width: crate::leaf::REQUANT_BITS,
+            depth: g.og() * g.rq_share(),
+            count: g.requantizers(),
         });
         out.push(Memory {
             layer: g.name.clone(),

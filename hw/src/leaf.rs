@@ -11,8 +11,8 @@ use squeezeflow_model::quant::Requant;
 /// The primitive library every bundle carries (`sqf_lib.v`).
 pub const LIBRARY: &str = include_str!("../verilog/sqf_lib.v");
 
-/// Bits of a per-channel parameter word: `{bias[31:0], mult[15:0], shift[5:0]}`.
-pub const PARAM_BITS: usize = 54;
+/// Bits of a requantizer parameter word: `{mult[15:0], shift[5:0]}`.
+pub const REQUANT_BITS: usize = 22;
 
 /// Address bits for a memory of `depth` words (at least 1).
 pub fn abits(depth: usize) -> usize {
@@ -96,9 +96,9 @@ pub fn requant_stage2(p: i64, shift: u8, out_bits: u32) -> i32 {
     q.clamp(0, max) as i32
 }
 
-/// A parameter word for a PE's parameter ROM.
-pub fn param_word(bias: i32, r: Requant) -> u64 {
-    ((bias as u32 as u64) << 22) | ((r.mult as u64) << 6) | (r.shift as u64 & 0x3f)
+/// A requantizer parameter word: the multiplier above the 6-bit shift.
+pub fn requant_word(r: Requant) -> u64 {
+    ((r.mult as u64) << 6) | (r.shift as u64 & 0x3f)
 }
 
 /// `$readmemh` text: one word a line, `bits` wide.
