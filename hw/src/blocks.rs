@@ -13,6 +13,9 @@ use crate::HwError;
 
 /// Depth of the small output FIFOs.
 pub const FIFO_DEPTH: usize = 4;
+/// Output FIFO depth of the blocks with a requantizer (average pool, bypass add): above their
+/// four cycles from taking a beat to the FIFO, so they take one every cycle.
+pub const RQ_FIFO_DEPTH: usize = 8;
 
 fn lanes_in(p: &AxisIn) -> Vec<u8> {
     p.data().collect()
@@ -287,7 +290,7 @@ impl GapGeom {
         (self.pixels * self.cg() + self.c + 4) as u64
     }
     pub fn memory_bits(&self) -> u64 {
-        (self.c * 32 + FIFO_DEPTH * 17) as u64
+        (self.c * 32 + RQ_FIFO_DEPTH * 17) as u64
     }
 }
 
@@ -302,6 +305,9 @@ struct GapState {
     r1: i32,
     v1: bool,
     last1: bool,
+    m2: i64,
+    vm: bool,
+    lastm: bool,
     p2: i64,
     v2: bool,
     last2: bool,
@@ -341,13 +347,16 @@ impl AvgPool {
             r1: 0,
             v1: false,
             last1: false,
+            m2: 0,
+            vm: false,
+            lastm: false,
             p2: 0,
             v2: false,
             last2: false,
             y3: 0,
             v3: false,
             last3: false,
-            fifo: OutFifo::new(FIFO_DEPTH),
+            fifo: OutFifo::new(RQ_FIFO_DEPTH),
         };
         Ok(AvgPool {
             clock: Default::default(),
@@ -371,13 +380,14 @@ impl AvgPool {
             st.dc = 0;
             st.inflight = 0;
             st.v1 = false;
+            st.vm = false;
             st.v2 = false;
             st.v3 = false;
             st.fifo.clear();
             return;
         }
         let fire = !st.drain && is(&self.s_axis.tvalid);
-        let issue = st.drain && st.fifo.len() + st.inflight < FIFO_DEPTH;
+        let issue = st.drain && st.fifo.len() + st.inflight < RQ_FIFO_DEPTH;
         let pop = st.fifo.pops(&self.m_axis);
         let pushed = st.v3;
         let push = pushed.then(|| (vec![st.y3 as u8, (st.y3 >> 8) as u8], st.last3));
@@ -385,9 +395,12 @@ impl AvgPool {
         st.y3 = leaf::requant_stage2(st.p2, g.requant.shift, 16);
         st.v3 = st.v2;
         st.last3 = st.last2;
-        st.p2 = leaf::requant_stage1(st.r1, g.requant);
-        st.v2 = st.v1;
-        st.last2 = st.last1;
+        st.p2 = leaf::requant_round(st.m2, g.requant.shift);
+        st.v2 = st.vm;
+        st.last2 = st.lastm;
+        st.m2 = leaf::requant_product(st.r1, g.requant.mult);
+        st.vm = st.v1;
+        st.lastm = st.last1;
         st.inflight = st.inflight + issue as usize - pushed as usize;
         if issue {
             st.r1 = st.sums[st.dc % g.lanes][st.dc / g.lanes];
@@ -437,7 +450,7 @@ impl Logic for AvgPool {
         let s = AxisNames::new("s_axis");
         let cg = g.cg();
         let ab = abits(cg);
-        let fb = abits(FIFO_DEPTH);
+        let fb = abits(RQ_FIFO_DEPTH);
         let mut v = format!(
             "// {name}: global average pool of {px} pixels x {c} channels, {l} lanes; logits u16 = requant(sum, {m}, {sh})\n{UNUSED_TLAST}\
 reg [31:0] p, j, dc, inflight;\nreg drain;\n\
@@ -445,10 +458,10 @@ always @(*) {tr} = !reset && !drain;\n\
 wire fire = {tv} && {tr};\n\
 wire issue = !reset && drain && (({{{padw}'d0, f_count}} + inflight) < {fd});\n\
 /* verilator lint_off UNUSEDSIGNAL */\nwire [31:0] dl = dc % {l};\nwire [31:0] dj = dc / {l};\n/* verilator lint_on UNUSEDSIGNAL */\n\
-reg signed [31:0] r1;\nreg v1, last1, v2, last2, v3, last3;\nwire [15:0] y3;\n\
+reg signed [31:0] r1;\nreg v1, last1, vm, lastm, v2, last2, v3, last3;\nwire [15:0] y3;\n\
 sqf_requant #(.OUT_BITS(16)) rq (.clock(clock), .acc(r1), .mult(16'd{m}), .shift(6'd{sh}), .y(y3));\n",
             name = g.name, px = g.pixels, c = g.c, l = g.lanes, m = g.requant.mult, sh = g.requant.shift,
-            tr = s.tready(), tv = s.tvalid(), padw = 32 - (fb + 1), fd = FIFO_DEPTH,
+            tr = s.tready(), tv = s.tvalid(), padw = 32 - (fb + 1), fd = RQ_FIFO_DEPTH,
         );
         let mut mux = String::from("32'sd0");
         for l in (0..g.lanes).rev() {
@@ -464,13 +477,13 @@ sqf_requant #(.OUT_BITS(16)) rq (.clock(clock), .acc(r1), .mult(16'd{m}), .shift
             "f",
             "m_axis",
             2,
-            FIFO_DEPTH,
+            RQ_FIFO_DEPTH,
             "v3",
             &["y3[7:0]".to_string(), "y3[15:8]".to_string()],
             "last3",
         ));
         v.push_str(&format!(
-            "always @(posedge clock) begin\n    if (reset) begin\n        p <= 0; j <= 0; dc <= 0; drain <= 0; inflight <= 0;\n        v1 <= 0; v2 <= 0; v3 <= 0; last1 <= 0; last2 <= 0; last3 <= 0;\n    end else begin\n        v3 <= v2; last3 <= last2;\n        v2 <= v1; last2 <= last1;\n        v1 <= issue;\n        inflight <= inflight + {{31'd0, issue}} - {{31'd0, v3}};\n        if (issue) begin\n            r1 <= {mux};\n            last1 <= (dc == {cm1});\n            if (dc == {cm1}) begin dc <= 0; drain <= 0; end else dc <= dc + 1;\n        end\n        if (fire) begin\n            if (j == {cgm1}) begin\n                j <= 0;\n                if (p == {pm1}) begin p <= 0; drain <= 1; end else p <= p + 1;\n            end else j <= j + 1;\n        end\n    end\nend\n",
+            "always @(posedge clock) begin\n    if (reset) begin\n        p <= 0; j <= 0; dc <= 0; drain <= 0; inflight <= 0;\n        v1 <= 0; vm <= 0; v2 <= 0; v3 <= 0; last1 <= 0; lastm <= 0; last2 <= 0; last3 <= 0;\n    end else begin\n        v3 <= v2; last3 <= last2;\n        v2 <= vm; last2 <= lastm;\n        vm <= v1; lastm <= last1;\n        v1 <= issue;\n        inflight <= inflight + {{31'd0, issue}} - {{31'd0, v3}};\n        if (issue) begin\n            r1 <= {mux};\n            last1 <= (dc == {cm1});\n            if (dc == {cm1}) begin dc <= 0; drain <= 0; end else dc <= dc + 1;\n        end\n        if (fire) begin\n            if (j == {cgm1}) begin\n                j <= 0;\n                if (p == {pm1}) begin p <= 0; drain <= 1; end else p <= p + 1;\n            end else j <= j + 1;\n        end\n    end\nend\n",
             cm1 = g.c - 1,
             cgm1 = cg - 1,
             pm1 = g.pixels - 1
@@ -482,7 +495,7 @@ sqf_requant #(.OUT_BITS(16)) rq (.clock(clock), .acc(r1), .mult(16'd{m}), .shift
 // ------------------------------------------------------------------------------------------
 /// Bypass add: `y = requant(a * ka + b * kb)` lane by lane (`s_axis` is `a`, the concatenated
 /// expand output; `s_axis_b` is `b`, the bypass). Takes a beat when both inputs offer one and
-/// the output has room. Latency 3 + FIFO.
+/// the output has room. Latency 4 + FIFO.
 #[derive(LogicBlock)]
 pub struct BypassAdd {
     pub clock: Signal<In, Clock>,
@@ -501,6 +514,9 @@ struct AddState {
     acc1: Vec<i32>,
     v1: bool,
     last1: bool,
+    m2: Vec<i64>,
+    vm: bool,
+    lastm: bool,
     p2: Vec<i64>,
     v2: bool,
     last2: bool,
@@ -525,19 +541,22 @@ impl BypassAdd {
                 acc1: vec![0; lanes],
                 v1: false,
                 last1: false,
+                m2: vec![0; lanes],
+                vm: false,
+                lastm: false,
                 p2: vec![0; lanes],
                 v2: false,
                 last2: false,
                 y3: vec![0; lanes],
                 v3: false,
                 last3: false,
-                fifo: OutFifo::new(FIFO_DEPTH),
+                fifo: OutFifo::new(RQ_FIFO_DEPTH),
             }),
         }
     }
     fn ready(&self) -> bool {
         !is(&self.reset)
-            && self._st.fifo.len() + self._st.inflight < FIFO_DEPTH
+            && self._st.fifo.len() + self._st.inflight < RQ_FIFO_DEPTH
             && is(&self.s_axis.tvalid)
             && is(&self.s_axis_b.tvalid)
     }
@@ -546,6 +565,7 @@ impl BypassAdd {
             let st = &mut self._st;
             st.inflight = 0;
             st.v1 = false;
+            st.vm = false;
             st.v2 = false;
             st.v3 = false;
             st.fifo.clear();
@@ -562,12 +582,15 @@ impl BypassAdd {
         st.fifo.edge(pushed.then(|| (st.y3.clone(), st.last3)), pop);
         for l in 0..st.y3.len() {
             st.y3[l] = leaf::requant_stage2(st.p2[l], p.requant.shift, 8) as u8;
-            st.p2[l] = leaf::requant_stage1(st.acc1[l], p.requant);
+            st.p2[l] = leaf::requant_round(st.m2[l], p.requant.shift);
+            st.m2[l] = leaf::requant_product(st.acc1[l], p.requant.mult);
         }
         st.v3 = st.v2;
         st.last3 = st.last2;
-        st.v2 = st.v1;
-        st.last2 = st.last1;
+        st.v2 = st.vm;
+        st.last2 = st.lastm;
+        st.vm = st.v1;
+        st.lastm = st.last1;
         if fire {
             for l in 0..a.len() {
                 st.acc1[l] = a[l] as i32 * p.ka as i32 + b[l] as i32 * p.kb as i32;
@@ -598,15 +621,15 @@ impl Logic for BypassAdd {
         let lanes = self.m_axis.lanes();
         let (a, b) = (AxisNames::new("s_axis"), AxisNames::new("s_axis_b"));
         let p = self._p;
-        let fb = abits(FIFO_DEPTH);
+        let fb = abits(RQ_FIFO_DEPTH);
         let mut v = format!(
             "// {name}: bypass add, y = requant(a * {ka} + b * {kb}, {m}, {sh}), {lanes} lanes\n\
 /* verilator lint_off UNUSEDSIGNAL */\nwire unused_tlast_b = {bl};\n/* verilator lint_on UNUSEDSIGNAL */\n\
-reg [31:0] inflight;\nreg v1, last1, v2, last2, v3, last3;\n\
+reg [31:0] inflight;\nreg v1, last1, vm, lastm, v2, last2, v3, last3;\n\
 wire ready = !reset && (({{{padw}'d0, f_count}} + inflight) < {fd}) && {av} && {bv};\n\
 always @(*) {ar} = ready;\nalways @(*) {br} = ready;\n",
             name = self._name, ka = p.ka, kb = p.kb, m = p.requant.mult, sh = p.requant.shift,
-            bl = b.tlast(), padw = 32 - (fb + 1), fd = FIFO_DEPTH,
+            bl = b.tlast(), padw = 32 - (fb + 1), fd = RQ_FIFO_DEPTH,
             av = a.tvalid(), bv = b.tvalid(), ar = a.tready(), br = b.tready(),
         );
         let mut data = Vec::new();
@@ -619,10 +642,16 @@ wire [7:0] y{l};\nsqf_requant #(.OUT_BITS(8)) rq{l} (.clock(clock), .acc(acc{l})
             data.push(format!("y{l}"));
         }
         v.push_str(&fifo::verilog(
-            "f", "m_axis", lanes, FIFO_DEPTH, "v3", &data, "last3",
+            "f",
+            "m_axis",
+            lanes,
+            RQ_FIFO_DEPTH,
+            "v3",
+            &data,
+            "last3",
         ));
         v.push_str(&format!(
-            "always @(posedge clock) begin\n    if (reset) begin\n        inflight <= 0; v1 <= 0; v2 <= 0; v3 <= 0; last1 <= 0; last2 <= 0; last3 <= 0;\n    end else begin\n        v3 <= v2; last3 <= last2; v2 <= v1; last2 <= last1;\n        v1 <= ready;\n        if (ready) last1 <= {al};\n        inflight <= inflight + {{31'd0, ready}} - {{31'd0, v3}};\n    end\nend\n",
+            "always @(posedge clock) begin\n    if (reset) begin\n        inflight <= 0; v1 <= 0; vm <= 0; v2 <= 0; v3 <= 0; last1 <= 0; lastm <= 0; last2 <= 0; last3 <= 0;\n    end else begin\n        v3 <= v2; last3 <= last2; v2 <= vm; last2 <= lastm; vm <= v1; lastm <= last1;\n        v1 <= ready;\n        if (ready) last1 <= {al};\n        inflight <= inflight + {{31'd0, ready}} - {{31'd0, v3}};\n    end\nend\n",
             al = a.tlast()
         ));
         Verilog::Custom(v)

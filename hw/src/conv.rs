@@ -19,7 +19,7 @@
 //!   into one beat of `pe` channels for a 16-deep output FIFO that drives `m_axis`.
 //!
 //! Throughput: one output group every `k * k * cin / simd` cycles (a chain is never longer
-//! than that, so the requantizers keep up); latency `8 + rq_share` cycles from the last MAC
+//! than that, so the requantizers keep up); latency `9 + rq_share` cycles from the last MAC
 //! cycle of a group to its beat at the FIFO head.
 //!
 //! The Rust model in [`ConvEngine`]'s `update()` and the Verilog of [`ConvEngine::verilog_body`]
@@ -34,9 +34,9 @@ use crate::axis::{AxisIn, AxisNames, AxisOut};
 use crate::leaf;
 use crate::HwError;
 
-/// Depth of the output FIFO (beats): above the latency from issue to the FIFO (9 cycles when
+/// Depth of the output FIFO (beats): above the latency from issue to the FIFO (10 cycles when
 /// a group takes one MAC cycle, and the chains are one long), so such an engine still issues
-/// every cycle; longer groups have fewer in flight (at most `(8 + rq_share) / dg + 1 <= 9`).
+/// every cycle; longer groups have fewer in flight (at most `(9 + rq_share) / dg + 1 <= 11`).
 pub const OUT_FIFO_DEPTH: usize = 16;
 /// Largest `simd`: one line-buffer word and one weight word are at most 64 bits.
 pub const MAX_SIMD: usize = 8;
@@ -167,9 +167,9 @@ impl ConvGeom {
         self.pe / self.rq_share()
     }
     /// Cycles from the last MAC cycle of an output group (issued) to its beat at the FIFO
-    /// head: 8 plus the requantizer's share.
+    /// head: 9 plus the requantizer's share.
     pub fn latency(&self) -> usize {
-        8 + self.rq_share()
+        9 + self.rq_share()
     }
     /// Verilog-safe name prefix (`fire2_expand3x3`).
     pub fn ident(&self) -> String {
@@ -301,7 +301,13 @@ struct State {
     vh: bool,
     cnt: u32,
     tlasth: bool,
-    // requantizer internals (stage 3) and outputs (stage 4), one per requantizer
+    // requantizer internals (stage m: product; stage 3: rounded) and outputs (stage 4), one
+    // per requantizer
+    m3: Vec<i64>,
+    shm3: Vec<u8>,
+    vm: bool,
+    lastm: bool,
+    tlastm: bool,
     p3: Vec<i64>,
     sh3: Vec<u8>,
     v3: bool,
@@ -347,6 +353,8 @@ impl ConvEngine {
             acc: vec![0; pe],
             h: vec![0; pe],
             q: vec![Requant::ZERO; geom.requantizers()],
+            m3: vec![0; geom.requantizers()],
+            shm3: vec![1; geom.requantizers()],
             p3: vec![0; geom.requantizers()],
             sh3: vec![1; geom.requantizers()],
             y4: vec![0; geom.requantizers()],
@@ -439,6 +447,8 @@ impl ConvEngine {
             st.vh = false;
             st.cnt = 0;
             st.pa = 0;
+            st.vm = false;
+            st.lastm = false;
             st.v3 = false;
             st.v4 = false;
             st.last3 = false;
@@ -524,8 +534,15 @@ impl ConvEngine {
         st.last4 = st.last3;
         st.tlast4 = st.tlast3;
         for r in 0..nrq {
-            st.p3[r] = leaf::requant_stage1(st.h[r * share], st.q[r]);
-            st.sh3[r] = st.q[r].shift;
+            st.p3[r] = leaf::requant_round(st.m3[r], st.shm3[r]);
+            st.sh3[r] = st.shm3[r];
+        }
+        st.v3 = st.vm;
+        st.last3 = st.lastm;
+        st.tlast3 = st.tlastm;
+        for r in 0..nrq {
+            st.m3[r] = leaf::requant_product(st.h[r * share], st.q[r].mult);
+            st.shm3[r] = st.q[r].shift;
         }
         // The parameter ROMs read the next step's word.
         let steps = (g.og() * share) as u32;
@@ -543,9 +560,9 @@ impl ConvEngine {
             st.q[r] = self._mem.params[r * share + qt][qg].1;
         }
         st.pa = pa_next;
-        st.v3 = st.vh;
-        st.last3 = st.vh && st.cnt == share as u32 - 1;
-        st.tlast3 = st.tlasth;
+        st.vm = st.vh;
+        st.lastm = st.vh && st.cnt == share as u32 - 1;
+        st.tlastm = st.tlasth;
         // Stage h: load the chains at stage 2, else shift them towards the requantizers.
         if st.v2 {
             st.h.clone_from(&st.acc);
@@ -802,7 +819,7 @@ wire [{swm}:0] lb_data;
 sqf_ram #(.WIDTH({sw}), .DEPTH({lb_depth}), .ABITS({ab_lb})) lb (
     .clock(clock), .we(wr_fire), .waddr(wr_addr), .wdata({in_packed}),
     .raddr(rd_addr), .rdata(lb_data));
-reg v1, first1, last1, pad1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, v2, tlast2, vh, tlasth, v3, last3, tlast3, v4, last4, tlast4;
+reg v1, first1, last1, pad1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, v2, tlast2, vh, tlasth, vm, lastm, tlastm, v3, last3, tlast3, v4, last4, tlast4;
 reg [{cbm}:0] cnt; // position in the requantizers' chains ({share} PEs each)
 // The requantizers' parameter ROMs are read one step ahead: word pa_next is the next step's.
 reg [{ab_qm}:0] pa;
@@ -936,7 +953,7 @@ always @(posedge clock) begin
         fbtop_r <= -16'sd{p}; fbbot_r <= 16'd{km1} - 16'd{p}; fb_last_r <= 16'd{hm1};
         low_r <= 16'd{lo0}; need_r <= 16'd{hi0};
         inflight <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
-        v1 <= 0; vb <= 0; va <= 0; v2 <= 0; vh <= 0; cnt <= 0; pa <= 0; v3 <= 0; v4 <= 0; last3 <= 0; last4 <= 0;
+        v1 <= 0; vb <= 0; va <= 0; v2 <= 0; vh <= 0; cnt <= 0; pa <= 0; vm <= 0; v3 <= 0; v4 <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
         lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0; vp <= 0; lastp <= 0; tlastp <= 0;
         first1 <= 0; last1 <= 0; pad1 <= 0; tlast1 <= 0; tlast2 <= 0; tlast3 <= 0; tlast4 <= 0;
     end else begin
@@ -945,7 +962,8 @@ always @(posedge clock) begin
         fifo_count <= fifo_count + {{{fbz}'d0, push}} - {{{fbz}'d0, pop}};
         v4 <= v3; last4 <= last3; tlast4 <= tlast3;
         pa <= pa_next;
-        v3 <= vh; last3 <= vh && (cnt == {cb}'d{sm1}); tlast3 <= tlasth;
+        v3 <= vm; last3 <= lastm; tlast3 <= tlastm;
+        vm <= vh; lastm <= vh && (cnt == {cb}'d{sm1}); tlastm <= tlasth;
         if (v2) begin
             vh <= 1'b1; cnt <= 0; tlasth <= tlast2;
         end else if (vh) begin

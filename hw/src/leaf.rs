@@ -80,15 +80,27 @@ fn sext49(v: i64) -> i64 {
     (v << 15) >> 15
 }
 
-/// `sqf_requant` first stage: `p = acc * mult + (1 <<< (shift - 1))` in 49 signed bits.
+/// `sqf_requant` first stage: the product `m = acc * mult` in 49 signed bits.
 #[inline]
-pub fn requant_stage1(acc: i32, r: Requant) -> i64 {
-    let sh1 = (r.shift as u32).wrapping_sub(1) & 0x3f;
-    let rnd = if sh1 < 49 { sext49(1i64 << sh1) } else { 0 };
-    sext49((acc as i64).wrapping_mul(r.mult as i64).wrapping_add(rnd))
+pub fn requant_product(acc: i32, mult: u16) -> i64 {
+    sext49((acc as i64).wrapping_mul(mult as i64))
 }
 
-/// `sqf_requant` second stage: arithmetic shift, then clamp to `0..2^out_bits - 1`.
+/// `sqf_requant` second stage: `p = m + (1 <<< (shift - 1))` in 49 signed bits.
+#[inline]
+pub fn requant_round(m: i64, shift: u8) -> i64 {
+    let sh1 = (shift as u32).wrapping_sub(1) & 0x3f;
+    let rnd = if sh1 < 49 { sext49(1i64 << sh1) } else { 0 };
+    sext49(m.wrapping_add(rnd))
+}
+
+/// The first two stages at once: `acc * mult + (1 <<< (shift - 1))` in 49 signed bits.
+#[inline]
+pub fn requant_stage1(acc: i32, r: Requant) -> i64 {
+    requant_round(requant_product(acc, r.mult), r.shift)
+}
+
+/// `sqf_requant` third stage: arithmetic shift, then clamp to `0..2^out_bits - 1`.
 #[inline]
 pub fn requant_stage2(p: i64, shift: u8, out_bits: u32) -> i32 {
     let q = p >> (shift.min(63) as u32);
@@ -293,7 +305,7 @@ impl Logic for MacPair {
     }
 }
 
-/// One `sqf_requant`. Latency 2.
+/// One `sqf_requant`: product, rounding add, shift and clamp, one stage each. Latency 3.
 #[derive(LogicBlock)]
 pub struct Requantizer {
     pub clock: Signal<In, Clock>,
@@ -302,6 +314,8 @@ pub struct Requantizer {
     pub shift: Signal<In, Bits<6>>,
     pub y: Signal<Out, Bits<16>>,
     _out_bits: u32,
+    _m: i64,
+    _shm: u8,
     _p: i64,
     _sh: u8,
     _y: i32,
@@ -318,6 +332,8 @@ impl Requantizer {
             shift: Default::default(),
             y: Default::default(),
             _out_bits: out_bits,
+            _m: 0,
+            _shm: 1,
             _p: 0,
             _sh: 1,
             _y: 0,
@@ -333,8 +349,10 @@ impl Logic for Requantizer {
                 shift: self.shift.val().to_u64() as u8,
             };
             self._y = requant_stage2(self._p, self._sh, self._out_bits);
-            self._p = requant_stage1(self.acc.val().to_u64() as u32 as i32, r);
-            self._sh = r.shift;
+            self._p = requant_round(self._m, self._shm);
+            self._sh = self._shm;
+            self._m = requant_product(self.acc.val().to_u64() as u32 as i32, r.mult);
+            self._shm = r.shift;
         }
         self.y.next = (self._y as u64).into();
     }

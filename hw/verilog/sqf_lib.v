@@ -184,17 +184,23 @@ module sqf_requant #(
     input  wire [5:0]           shift,
     output reg  [OUT_BITS-1:0]  y
 );
+    reg signed [48:0] m;
+    reg [5:0] shm;
     reg signed [48:0] p;
     reg [5:0] sh;
     wire signed [48:0] q = p >>> sh;
     initial begin
+        m = 49'sd0;
+        shm = 6'd1;
         p = 49'sd0;
         sh = 6'd1;
         y = {OUT_BITS{1'b0}};
     end
     always @(posedge clock) begin
-        p  <= acc * $signed({1'b0, mult}) + (49'sd1 <<< (shift - 6'd1));
-        sh <= shift;
+        m  <= acc * $signed({1'b0, mult});
+        shm <= shift;
+        p  <= m + (49'sd1 <<< (shm - 6'd1));
+        sh <= shm;
         y  <= q[48] ? {OUT_BITS{1'b0}}
             : (|q[47:OUT_BITS]) ? {OUT_BITS{1'b1}}
             : q[OUT_BITS-1:0];

@@ -72,21 +72,21 @@ fn requantizer_verilog_equals_model_and_contract() {
             hdl.shift.next = (s as u64).into();
             settle(&mut hdl);
             hdl_tick(&mut hdl, |b| &mut b.clock);
-            // Latency 2: after this edge, y holds the result of vector i - 1.
+            // Latency 3: after this edge, y holds the result of vector i - 2.
             let got_v = v.get(y);
             let got_h = hdl.y.val().to_u64();
             assert_eq!(
                 got_v, got_h,
                 "vector {i}: Verilog {got_v} vs Rust model {got_h}"
             );
-            if i >= 1 {
-                let (a, m, s) = vectors[i - 1];
+            if i >= 2 {
+                let (a, m, s) = vectors[i - 2];
                 let want = Requant { mult: m, shift: s }.apply(a, (1 << out_bits) - 1) as u64;
                 assert_eq!(
                     got_h,
                     want,
                     "vector {}: model vs contract for {:?}",
-                    i - 1,
+                    i - 2,
                     (a, m, s)
                 );
             }
