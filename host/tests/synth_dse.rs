@@ -90,6 +90,49 @@ fn the_full_v1_1_is_refused_by_the_ecp5_with_the_shortfall() {
 }
 
 #[test]
+fn the_full_v1_1_on_the_xc7a200t_puts_the_rom_logic_layers_in_lut_roms() {
+    let d = scratch("gen_a7_rom_logic");
+    let out = d.join("b");
+    let (ok, _, err) = squeezeflow(&[
+        "gen",
+        "--device",
+        "xc7a200t",
+        "-o",
+        &out.display().to_string(),
+    ]);
+    assert!(ok, "{err}");
+    let m = manifest(&out);
+    let layers: Vec<String> = m["folding"]["rom_logic"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    // Block RAM runs out on this part: some weight ROMs moved to LUTs, within the LUT limit.
+    assert!(!layers.is_empty());
+    let luts = m["resources"]["luts"].as_u64().unwrap();
+    assert!(luts > 0 && luts as f64 <= 0.85 * 134_600.0, "{luts}");
+    assert!(m["resources"]["bram"].as_f64().unwrap() <= 365.0);
+    // Exactly those layers' weight ROMs are sqf_rom_lut instances, one per PE.
+    let top = std::fs::read_to_string(out.join("top.v")).unwrap();
+    let pes: u64 = layers
+        .iter()
+        .map(|l| m["folding"]["fold"][l]["pe"].as_u64().unwrap())
+        .sum();
+    assert_eq!(top.matches("sqf_rom_lut #").count() as u64, pes);
+    for l in &layers {
+        let id = l.replace('.', "_");
+        assert!(
+            top.lines()
+                .any(|ln| ln.contains("sqf_rom_lut #") && ln.contains(&format!("\"{id}_w0.mem\""))),
+            "{l}: its weight ROMs are not sqf_rom_lut"
+        );
+    }
+    let lib = std::fs::read_to_string(out.join("sqf_lib.v")).unwrap();
+    assert!(lib.contains("module sqf_rom_lut") && lib.contains("rom_style = \"logic\""));
+}
+
+#[test]
 fn gen_board_puts_the_constraints_in_the_bundle_and_synth_reads_it_in_place() {
     let d = scratch("gen_board_synth");
     let cfg = mini_config(&d);
