@@ -174,7 +174,8 @@ module sqf_mac2 #(
 endmodule
 
 // sqf_requant: y = clamp((acc * mult + 2^(shift-1)) >>> shift, 0, 2^OUT_BITS - 1).
-// mult is unsigned 16-bit, shift 1..47, the product 49-bit signed. Latency 2, no stalls.
+// mult is unsigned 16-bit, shift 1..47, the product 49-bit signed. Three stages (the product,
+// the rounding add, the shift and clamp): latency 3, no stalls.
 module sqf_requant #(
     parameter OUT_BITS = 8                   // 8 for activations, 16 for logits
 ) (
