@@ -262,16 +262,21 @@ pub const LUTRAM_BITS_PER_LUT: f64 = 48.0;
 /// 55,485 LUT4 cells placed by nextpnr, about twice its Xilinx-model estimate).
 pub const ECP5_LUT4_PER_LUT6: f64 = 2.0;
 
+/// The device's LUT sites per Xilinx LUT6 of the same logic.
+fn lut_sites_per_lut6(dev: &Device) -> f64 {
+    if dev.family == Family::Ecp5 {
+        ECP5_LUT4_PER_LUT6
+    } else {
+        1.0
+    }
+}
+
 /// LUTs of a `width` x `depth` ROM in logic: per bit, a LUT6 per 64 words and a LUT per
 /// further 4:1 mux level past the slice's MUXF7/MUXF8 (alone in Yosys, a 64 x 1,024 ROM with
 /// `rom_style = "logic"` took 1,243 LUTs; this gives 1,216), times [`ROM_LOGIC_FACTOR`].
 pub fn rom_logic_luts(dev: &Device, width: usize, depth: usize) -> u64 {
     let per_bit = depth.div_ceil(64) + depth.div_ceil(256).saturating_sub(1);
-    let f = if dev.family == Family::Ecp5 {
-        ECP5_LUT4_PER_LUT6
-    } else {
-        1.0
-    };
+    let f = lut_sites_per_lut6(dev);
     ((width * per_bit) as f64 * ROM_LOGIC_FACTOR * f).round() as u64
 }
 
@@ -291,11 +296,7 @@ pub fn lut_estimate(
         + LUTS_PER_ENGINE * engines as f64
         + LUTS_PER_REQUANTIZER * requantizers as f64
         + lutram_bits as f64 / LUTRAM_BITS_PER_LUT;
-    let f = if dev.family == Family::Ecp5 {
-        ECP5_LUT4_PER_LUT6
-    } else {
-        1.0
-    };
+    let f = lut_sites_per_lut6(dev);
     (lut6 * f).round() as u64
 }
 

@@ -94,12 +94,6 @@ pub fn requant_round(m: i64, shift: u8) -> i64 {
     sext49(m.wrapping_add(rnd))
 }
 
-/// The first two stages at once: `acc * mult + (1 <<< (shift - 1))` in 49 signed bits.
-#[inline]
-pub fn requant_stage1(acc: i32, r: Requant) -> i64 {
-    requant_round(requant_product(acc, r.mult), r.shift)
-}
-
 /// `sqf_requant` third stage: arithmetic shift, then clamp to `0..2^out_bits - 1`.
 #[inline]
 pub fn requant_stage2(p: i64, shift: u8, out_bits: u32) -> i32 {
