@@ -273,6 +273,16 @@ pub fn simulate(bundle: &Bundle, sources: FrameSource, opt: &SimOptions) -> Resu
         })
         .map_err(|e| anyhow!(e))?;
     let build_seconds = t0.elapsed().as_secs_f64();
+    // Weights held in RAM (UltraRAM) are written through the load port before the first frame.
+    let load = m.load_words(&bundle.dir).map_err(|e| anyhow!(e))?;
+    if !opt.quiet && !load.is_empty() {
+        eprintln!(
+            "loading {} weight words into {} RAMs through the load port ({} cycles, before frame 0)",
+            load.len(),
+            m.load.len(),
+            load.len()
+        );
+    }
     let reference = Prepared::new(&bundle.model);
     let n = m.input_size;
     // Labels and reference logits of the frames sent so far: the input side pushes, the output
@@ -304,6 +314,7 @@ pub fn simulate(bundle: &Bundle, sources: FrameSource, opt: &SimOptions) -> Resu
         max_idle: opt.max_idle,
         vcd: opt.vcd.clone(),
         progress: tty,
+        load,
     };
     let mut reports: Vec<FrameReport> = Vec::new();
     let t1 = Instant::now();

@@ -116,6 +116,35 @@ pub struct Manifest {
     pub layers: Vec<crate::network::LayerEstimate>,
     /// Files of the bundle, in the order a tool reads the Verilog first.
     pub files: Vec<String>,
+    /// Weight memories that are RAMs filled through the weight-load port before the first frame
+    /// ([`crate::load`]; empty when every weight is in ROM).
+    #[serde(default)]
+    pub load: Vec<crate::load::LoadMemory>,
+}
+
+impl Manifest {
+    /// The words to write through the weight-load port, read from the bundle's `.mem` files
+    /// (empty when the bundle has no loadable memories).
+    pub fn load_words(&self, dir: &Path) -> Result<Vec<crate::load::LoadWord>, HwError> {
+        let mut out = Vec::new();
+        for m in &self.load {
+            if !self.files.contains(&m.file) {
+                return Err(HwError::Io(format!(
+                    "{}: the manifest loads {}, which is not one of the bundle's files",
+                    dir.display(),
+                    m.file
+                )));
+            }
+            let p = dir.join(&m.file);
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| HwError::Io(format!("{}: {e}", p.display())))?;
+            out.extend(
+                crate::load::read_words(m, &text)
+                    .map_err(|e| HwError::Io(format!("{}: {e}", dir.display())))?,
+            );
+        }
+        Ok(out)
+    }
 }
 
 /// A top-level stream's format.
@@ -202,6 +231,7 @@ pub fn write_bundle(
         folding: plan.clone(),
         layers: est.layers,
         files,
+        load: top.net.load_memories(),
     };
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| HwError::Io(e.to_string()))?;
     std::fs::write(dir.join("manifest.json"), json).map_err(io)?;

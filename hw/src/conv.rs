@@ -32,6 +32,7 @@ use squeezeflow_model::quant::Requant;
 
 use crate::axis::{AxisIn, AxisNames, AxisOut};
 use crate::leaf;
+use crate::load::{LoadMemory, WeightLoad};
 use crate::HwError;
 
 /// Depth of the output FIFO (beats): above the latency from issue to the FIFO (10 cycles when
@@ -67,6 +68,10 @@ pub struct ConvGeom {
     /// The weight ROMs are LUTs (`sqf_rom_lut`, `rom_style = "logic"`) rather than block RAM.
     /// The contents and timing are the same.
     pub rom_logic: bool,
+    /// The weights are in RAM filled through the load port ([`crate::load`]) instead of ROM:
+    /// PE i's memory is number `base + i` on the port. Contents and timing are the same once
+    /// loaded; before, every weight reads 0.
+    pub load_base: Option<u16>,
 }
 
 impl ConvGeom {
@@ -120,6 +125,7 @@ impl ConvGeom {
             lb_rows,
             pairs: false,
             rom_logic: false,
+            load_base: None,
         })
     }
     /// Input groups per pixel.
@@ -332,8 +338,12 @@ pub struct ConvEngine {
     pub reset: Signal<In, Bit>,
     pub s_axis: AxisIn,
     pub m_axis: AxisOut,
+    /// The weight-load port (used when [`ConvGeom::load_base`] is set).
+    pub wl: WeightLoad,
     _geom: ConvGeom,
     _mem: ConvMemories,
+    /// The weights the model reads: `_mem.weights`, or the loadable RAMs' contents.
+    _w: Vec<Vec<u64>>,
     _st: Box<State>,
 }
 
@@ -366,6 +376,8 @@ impl ConvEngine {
             reset: Default::default(),
             s_axis: AxisIn::new(geom.simd),
             m_axis: AxisOut::new(pe),
+            wl: WeightLoad::default(),
+            _w: mem.weights.clone(),
             _geom: geom,
             _mem: mem,
             _st: Box::new(st),
@@ -400,6 +412,45 @@ impl ConvEngine {
         self
     }
 
+    /// Puts the weights in RAM loaded through the load port as memories `base ..= base + pe -
+    /// 1` (see [`ConvGeom::load_base`]); the model's weights read 0 until loaded.
+    pub fn with_load(mut self, base: Option<u16>) -> Result<Self, HwError> {
+        let g = &self._geom;
+        if let Some(b) = base {
+            if g.rom_depth() >= 1 << 16 || b as usize + g.pe > 1 << 16 {
+                return Err(HwError::Folding(format!(
+                    "{}: {} weight memories of {} words do not fit the load port's 16-bit \
+                     select and address from memory {b}",
+                    g.name,
+                    g.pe,
+                    g.rom_depth()
+                )));
+            }
+            self._w = vec![vec![0; g.rom_depth()]; g.pe];
+        } else {
+            self._w = self._mem.weights.clone();
+        }
+        self._geom.load_base = base;
+        Ok(self)
+    }
+
+    /// The engine's loadable weight memories (none unless [`Self::with_load`]), with the
+    /// files [`Self::mem_files`] writes their contents to.
+    pub fn load_memories(&self) -> Vec<LoadMemory> {
+        let g = &self._geom;
+        match g.load_base {
+            None => Vec::new(),
+            Some(b) => (0..g.pe)
+                .map(|i| LoadMemory {
+                    sel: b + i as u16,
+                    file: format!("{}_w{i}.mem", g.ident()),
+                    width: 8 * g.simd,
+                    depth: g.rom_depth(),
+                })
+                .collect(),
+        }
+    }
+
     pub fn memories(&self) -> &ConvMemories {
         &self._mem
     }
@@ -424,7 +475,24 @@ impl ConvEngine {
     fn edge(&mut self) {
         let g = self._geom.clone();
         let (pe, simd, cg) = (g.pe, g.simd, g.cg() as u32);
+        // The weight RAMs' write port (reset does not touch memories). A read in the same
+        // cycle below sees the old word, as the Verilog's.
+        let load = match (g.load_base, self.wl.word()) {
+            (Some(b), Some(w)) if (w.sel as usize).wrapping_sub(b as usize) < pe => {
+                let mask = if simd == 8 {
+                    u64::MAX
+                } else {
+                    (1u64 << (8 * simd)) - 1
+                };
+                ((w.addr as usize) < g.rom_depth())
+                    .then(|| ((w.sel - b) as usize, w.addr as usize, w.data & mask))
+            }
+            _ => None,
+        };
         if self.reset.val() {
+            if let Some((i, a, d)) = load {
+                self._w[i][a] = d;
+            }
             let st = &mut self._st;
             st.rows_done = 0;
             st.wr_addr = 0;
@@ -488,9 +556,10 @@ impl ConvEngine {
 
         // Memories (synchronous read returns the old word when written in the same cycle).
         let lb_data = st.lb[rd_addr];
-        let w_data: Vec<u64> = (0..pe)
-            .map(|i| self._mem.weights[i][st.w_addr as usize])
-            .collect();
+        let w_data: Vec<u64> = (0..pe).map(|i| self._w[i][st.w_addr as usize]).collect();
+        if let Some((i, a, d)) = load {
+            self._w[i][a] = d;
+        }
         let par: Vec<i32> = (0..pe)
             .map(|i| self._mem.params[i][st.g as usize].0)
             .collect();
@@ -764,6 +833,20 @@ impl ConvEngine {
             ho = g.ho, wo = g.wo, cout = g.cout, rows = g.lb_rows
         );
         let _ = writeln!(v, "/* verilator lint_off UNUSEDSIGNAL */\nwire unused_tlast = s_axis$tlast;\n/* verilator lint_on UNUSEDSIGNAL */");
+        match g.load_base {
+            // The load port's word is for this engine's RAMs when the address is in range (the
+            // select is decoded per RAM).
+            Some(_) => {
+                let _ = writeln!(
+                    v,
+                    "/* verilator lint_off UNUSEDSIGNAL */\nwire wl_hit = wl$valid && (wl$addr < 16'd{depth});\nwire [63:0] unused_wl_data = wl$data;\n/* verilator lint_on UNUSEDSIGNAL */",
+                    depth = g.rom_depth()
+                );
+            }
+            None => {
+                let _ = writeln!(v, "/* verilator lint_off UNUSEDSIGNAL */\nwire [96:0] unused_wl = {{wl$valid, wl$sel, wl$addr, wl$data}};\n/* verilator lint_on UNUSEDSIGNAL */");
+            }
+        }
         // Writer.
         let _ = writeln!(
             v,
@@ -863,7 +946,7 @@ wire [{swm}:0] x1 = pad1 ? {sw}'d0 : lb_data;"#,
                 r#"// PE {i}: output channels {i}, {i}+{pe}, ...
 wire [{swm}:0] w{i};
 wire [31:0] par{i}; // the bias of output group g
-{wrom} #(.WIDTH({sw}), .DEPTH({depth}), .ABITS({ab_w}), .FILE("{id}_w{i}.mem")) wrom{i} (.clock(clock), .addr(w_addr), .data(w{i}));
+{wmem}
 sqf_rom #(.WIDTH(32), .DEPTH({og}), .ABITS({ab_p}), .FILE("{id}_p{i}.mem")) prom{i} (.clock(clock), .addr(g[{ab_p_m}:0]), .data(par{i}));
 wire signed [31:0] acc{i};
 {mac}// held for requantizer {r}, position {t} of its chain
@@ -873,8 +956,6 @@ always @(posedge clock) if (v2) h{i} <= acc{i};{shift}
 always @(posedge clock) if (push) fifo{i}[fifo_tail] <= {y};
 always @(*) m_axis$tdata${i} = fifo{i}[fifo_head];"#,
                 swm = sw - 1,
-                sw = sw,
-                depth = g.rom_depth(),
                 og = g.og(),
                 mac = if g.pairs && i % 2 == 0 && i + 1 < pe {
                     format!(
@@ -892,16 +973,25 @@ always @(*) m_axis$tdata${i} = fifo{i}[fifo_head];"#,
                         "sqf_mac #(.SIMD({simd})) mac{i} (.clock(clock), .en(v1), .first(first1), .x(x1), .w(w{i}), .bias(par{i}), .acc(acc{i}));\n"
                     )
                 },
-                ab_w = ab_w,
                 ab_p = ab_p,
                 ab_p_m = ab_p - 1,
                 fdm = OUT_FIFO_DEPTH - 1,
                 r = i / share,
                 t = i % share,
-                wrom = if g.rom_logic {
-                    "sqf_rom_lut"
-                } else {
-                    "sqf_rom"
+                wmem = match g.load_base {
+                    None => format!(
+                        "{wrom} #(.WIDTH({sw}), .DEPTH({depth}), .ABITS({ab_w}), .FILE(\"{id}_w{i}.mem\")) wrom{i} (.clock(clock), .addr(w_addr), .data(w{i}));",
+                        wrom = if g.rom_logic { "sqf_rom_lut" } else { "sqf_rom" },
+                        depth = g.rom_depth(),
+                    ),
+                    Some(b) => format!(
+                        "// filled through the load port as memory {sel}\n\
+                         sqf_ram #(.WIDTH({sw}), .DEPTH({depth}), .ABITS({ab_w})) wram{i} (.clock(clock), .we(wl_hit && wl$sel == 16'd{sel}), .waddr(wl$addr[{ab_w_m}:0]), .wdata(wl$data[{swm}:0]), .raddr(w_addr), .rdata(w{i}));",
+                        sel = b as usize + i,
+                        depth = g.rom_depth(),
+                        ab_w_m = ab_w - 1,
+                        swm = sw - 1,
+                    ),
                 },
                 shift = if i % share == share - 1 {
                     String::new()

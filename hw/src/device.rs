@@ -545,10 +545,15 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
     for m in &mems {
         let l = layer(&mut layers, &m.layer);
         let bits = (m.width * m.depth * m.count) as u64;
+        // Weights in RAM filled through the load port: UltraRAM where there is some (the
+        // bundle marks every `sqf_ram` for it), else block RAM or LUTRAM as Yosys maps a RAM.
+        let loaded = m.role == "weights" && plan.load_weights.contains(&m.layer);
         if m.role == "line_buffer" && dev.urams == 0 && ram_in_lutram(m, dev) {
             l.lutram_bits += bits;
-        } else if m.role == "line_buffer" && dev.urams > 0 {
-            uram += (m.width.div_ceil(72) * m.depth.div_ceil(4096) * m.count) as u64;
+        } else if (m.role == "line_buffer" || loaded) && dev.urams > 0 {
+            uram += uram_blocks(m);
+        } else if loaded && ram_in_lutram(m, dev) {
+            l.lutram_bits += bits;
         } else if m.role == "weights" && plan.rom_logic.contains(&m.layer)
             || m.role != "line_buffer" && rom_in_logic(m.width, m.depth)
         {
@@ -599,6 +604,54 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
         rom_logic_roms: plan.rom_logic.iter().cloned().collect(),
         layers,
     })
+}
+
+/// UltraRAM blocks (4,096 x 72) of one memory (its `count` instances).
+fn uram_blocks(m: &Memory) -> u64 {
+    (m.width.div_ceil(72) * m.depth.div_ceil(4096) * m.count) as u64
+}
+
+/// On a part with UltraRAM, while block RAM overflows, moves the weights of one convolution
+/// after another from ROM into RAM filled through the load port (`Plan::load_weights`; the
+/// RAMs go to UltraRAM): the layer that frees the most block RAM per UltraRAM first, skipping
+/// any that would overflow the UltraRAM. Returns the resources of the plan as left.
+pub fn place_loaded_weights(
+    net: &Network,
+    plan: &mut Plan,
+    dev: &Device,
+) -> Result<Resources, HwError> {
+    let mut r = resources(net, plan, dev)?;
+    if dev.urams == 0 || r.bram <= dev.brams as f64 {
+        return Ok(r);
+    }
+    let mut cands: Vec<(String, f64)> = memories(net, plan)?
+        .into_iter()
+        .filter(|m| {
+            m.role == "weights"
+                && !plan.load_weights.contains(&m.layer)
+                && !plan.rom_logic.contains(&m.layer)
+                && !rom_in_logic(m.width, m.depth)
+        })
+        .map(|m| {
+            let blocks = dev.blocks_for(m.width, m.depth) * m.count as f64;
+            let u = uram_blocks(&m) as f64;
+            (m.layer, blocks / u)
+        })
+        .collect();
+    cands.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    for (name, _) in cands {
+        plan.load_weights.insert(name.clone());
+        let next = resources(net, plan, dev)?;
+        if next.uram > dev.urams {
+            plan.load_weights.remove(&name);
+            continue;
+        }
+        r = next;
+        if r.bram <= dev.brams as f64 {
+            break;
+        }
+    }
+    Ok(r)
 }
 
 /// While block RAM overflows `dev`, moves the weight ROMs of one convolution after another
@@ -690,8 +743,9 @@ pub fn fit_network(
         // Weight ROMs stay where Yosys puts them by default ([`place_roms`] is not used here:
         // an XC7A200T bundle with one layer's ROMs moved to LUTs came out of Yosys at 515,396
         // LUTs, four times the estimate; see the README).
-        let p = plan(net, &h)?;
-        let r = resources(net, &p, dev)?;
+        let mut p = plan(net, &h)?;
+        // On a part with UltraRAM, weights that overflow block RAM move to loaded RAMs there.
+        let r = place_loaded_weights(net, &mut p, dev)?;
         Ok((p, r))
     };
     let cap = hw.mac_budget.unwrap_or(2 * dev.dsps as usize).max(1);

@@ -43,6 +43,11 @@ pub struct HardwareConfig {
     /// `rom_logic = ["conv10"]`. `gen --device` adds layers here when block RAM runs out.
     #[serde(default)]
     pub rom_logic: BTreeSet<String>,
+    /// Convolutions whose weights are RAMs filled at start-up through the weight-load port
+    /// (UltraRAM on UltraScale+; [`crate::load`]): `load_weights = ["conv10"]`. `gen --device`
+    /// adds layers here on a part with UltraRAM when block RAM runs out.
+    #[serde(default)]
+    pub load_weights: BTreeSet<String>,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +81,10 @@ pub struct Plan {
     /// than block RAM (absent in older bundles: none).
     #[serde(default)]
     pub rom_logic: BTreeSet<String>,
+    /// Convolutions whose weights are RAMs filled through the weight-load port (absent in
+    /// older bundles: none).
+    #[serde(default)]
+    pub load_weights: BTreeSet<String>,
 }
 
 impl Plan {
@@ -208,6 +217,7 @@ fn plan_for(net: &Network, t: u64, hw: &HardwareConfig) -> Plan {
         lanes,
         dsp_pairs: hw.dsp_pairs.unwrap_or(true),
         rom_logic: hw.rom_logic.clone(),
+        load_weights: hw.load_weights.clone(),
     }
 }
 
@@ -227,13 +237,20 @@ pub fn plan(net: &Network, hw: &HardwareConfig) -> Result<Plan, HwError> {
         ConvGeom::new(l, f.pe, f.simd, 0)?;
     }
     let convs = net.convs();
-    if let Some(n) = hw
-        .rom_logic
-        .iter()
-        .find(|n| !convs.iter().any(|l| &l.name == *n))
-    {
+    for (key, set) in [
+        ("rom_logic", &hw.rom_logic),
+        ("load_weights", &hw.load_weights),
+    ] {
+        if let Some(n) = set.iter().find(|n| !convs.iter().any(|l| &l.name == *n)) {
+            return Err(HwError::Folding(format!(
+                "[hardware] {key} names '{n}', which is not a convolution of this network"
+            )));
+        }
+    }
+    if let Some(n) = hw.rom_logic.intersection(&hw.load_weights).next() {
         return Err(HwError::Folding(format!(
-            "[hardware] rom_logic names '{n}', which is not a convolution of this network"
+            "[hardware] '{n}' is in both rom_logic and load_weights: its weights are either a \
+             ROM in logic or a loaded RAM"
         )));
     }
     // Bisection on the frame period.

@@ -10,8 +10,11 @@ use crate::axis::{AxisIn, AxisOut};
 use crate::blocks::{AvgPool, Broadcast, BypassAdd, Concat, Gearbox, MaxPool, StreamFifo};
 use crate::bundle::MemFiles;
 use crate::conv::ConvEngine;
+use crate::load::{LoadMemory, WeightLoad};
 
-/// One block of a graph.
+/// One block of a graph. (Nodes are built once and kept in a `Vec`: the size difference
+/// between an engine and a pool costs nothing worth a box.)
+#[allow(clippy::large_enum_variant)]
 pub enum Node {
     Conv(ConvEngine),
     MaxPool(MaxPool),
@@ -142,6 +145,8 @@ pub struct Graph {
     pub reset: Signal<In, Bit>,
     pub s_axis: AxisIn,
     pub m_axis: AxisOut,
+    /// The weight-load port, fanned out to every convolution engine ([`crate::load`]).
+    pub wl: WeightLoad,
     pub nodes: Vec<Node>,
     _edges: Vec<Edge>,
     /// A label per node (for reports and Verilog comments).
@@ -157,6 +162,10 @@ pub struct GraphBuilder {
     pub dsp_pairs: bool,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`).
     pub rom_logic: std::collections::BTreeSet<String>,
+    /// Convolutions whose weights are RAMs filled through the load port.
+    pub load_weights: std::collections::BTreeSet<String>,
+    /// The load-port number of the next loadable weight memory.
+    next_load: usize,
     nodes: Vec<Node>,
     labels: Vec<String>,
     cycles: Vec<u64>,
@@ -164,6 +173,17 @@ pub struct GraphBuilder {
 }
 
 impl GraphBuilder {
+    /// The load-port number of the first of `pe` weight memories of convolution `name`, if its
+    /// weights are loaded (numbers are handed out in the order the engines are added).
+    pub fn load_base(&mut self, name: &str, pe: usize) -> Option<u16> {
+        if !self.load_weights.contains(name) {
+            return None;
+        }
+        let b = self.next_load;
+        self.next_load += pe;
+        // Past 16 bits, the engine refuses the number (ConvEngine::with_load).
+        Some(b.min(u16::MAX as usize) as u16)
+    }
     /// Adds a node; returns its index.
     pub fn add(&mut self, label: &str, node: Node, cycles_per_frame: u64) -> usize {
         self.nodes.push(node);
@@ -187,6 +207,7 @@ impl GraphBuilder {
             reset: Default::default(),
             s_axis: AxisIn::new(in_lanes),
             m_axis: AxisOut::new(out_lanes),
+            wl: WeightLoad::default(),
             nodes: self.nodes,
             _edges: self.edges,
             _labels: self.labels,
@@ -297,6 +318,20 @@ impl Graph {
         }
     }
 
+    /// Every loadable weight memory of the graph's engines, by load-port number.
+    pub fn load_memories(&self) -> Vec<LoadMemory> {
+        let mut v: Vec<LoadMemory> = self
+            .nodes
+            .iter()
+            .flat_map(|n| match n {
+                Node::Conv(e) => e.load_memories(),
+                _ => Vec::new(),
+            })
+            .collect();
+        v.sort_by_key(|m| m.sel);
+        v
+    }
+
     /// Every `.mem` file of every node.
     pub fn mem_files(&self) -> Vec<(String, String)> {
         self.nodes.iter().flat_map(|n| n.mem_files()).collect()
@@ -310,6 +345,9 @@ impl Logic for Graph {
         for n in &mut self.nodes {
             n.clock_mut().next = clk;
             n.reset_mut().next = rst;
+            if let Node::Conv(e) = n {
+                e.wl.follow(&self.wl);
+            }
         }
         self.copy_edges();
     }
@@ -319,6 +357,9 @@ impl Logic for Graph {
         for n in &mut self.nodes {
             n.clock_mut().connect();
             n.reset_mut().connect();
+            if let Node::Conv(e) = n {
+                e.wl.connect();
+            }
             for p in n.inputs_mut() {
                 for s in &mut p.tdata {
                     s.connect();
@@ -340,6 +381,16 @@ impl Logic for Graph {
                 v,
                 "always @(*) nodes${i}$clock = clock;\nalways @(*) nodes${i}$reset = reset;"
             );
+            if let Node::Conv(_) = n {
+                v.push_str(&WeightLoad::verilog_follow(
+                    &format!("nodes${i}$wl"),
+                    "wl",
+                    '$',
+                ));
+            }
+        }
+        if !self.nodes.iter().any(|n| matches!(n, Node::Conv(_))) {
+            v.push_str("/* verilator lint_off UNUSEDSIGNAL */\nwire [96:0] unused_wl = {wl$valid, wl$sel, wl$addr, wl$data};\n/* verilator lint_on UNUSEDSIGNAL */\n");
         }
         for e in &self._edges {
             let src = |sig: &str| match e.from {
@@ -401,5 +452,8 @@ impl crate::harness::StreamBlock for Graph {
     }
     fn output_mut(&mut self) -> &mut AxisOut {
         &mut self.m_axis
+    }
+    fn load_mut(&mut self) -> Option<&mut WeightLoad> {
+        Some(&mut self.wl)
     }
 }

@@ -7,6 +7,7 @@
 use rust_hdl::prelude::*;
 
 use crate::axis::{AxisIn, AxisOut};
+use crate::load::{LoadWord, WeightLoad};
 use crate::HwError;
 
 /// A block with one clock, a synchronous reset, stream inputs and one stream output.
@@ -15,6 +16,10 @@ pub trait StreamBlock: Block + StreamView {
     fn reset_mut(&mut self) -> &mut Signal<In, Bit>;
     fn inputs_mut(&mut self) -> Vec<&mut AxisIn>;
     fn output_mut(&mut self) -> &mut AxisOut;
+    /// The weight-load port, for blocks that have one ([`crate::load`]).
+    fn load_mut(&mut self) -> Option<&mut WeightLoad> {
+        None
+    }
 }
 
 /// Random stall pattern: the probability that an input holds back a beat it could send, and
@@ -106,6 +111,22 @@ pub trait StreamDut {
     fn output(&self) -> Option<(Vec<u8>, bool)>;
     /// One rising clock edge.
     fn tick(&mut self);
+    /// Presents a word on the weight-load port ([`crate::load`]), or nothing; an error if the
+    /// device has no such port and a word is given.
+    fn drive_load(&mut self, w: Option<LoadWord>) -> Result<(), HwError>;
+}
+
+/// Writes `words` through the device's weight-load port, one a clock cycle, then leaves the
+/// port idle.
+pub fn load_weights<D: StreamDut + ?Sized>(dut: &mut D, words: &[LoadWord]) -> Result<(), HwError> {
+    for &w in words {
+        dut.drive_load(Some(w))?;
+        dut.settle();
+        dut.tick();
+    }
+    dut.drive_load(None)?;
+    dut.settle();
+    Ok(())
 }
 
 /// A rust-hdl block as a [`StreamDut`].
@@ -160,6 +181,18 @@ impl<B: StreamBlock> StreamDut for HdlDut<'_, B> {
     fn tick(&mut self) {
         tick(self.0);
     }
+    fn drive_load(&mut self, w: Option<LoadWord>) -> Result<(), HwError> {
+        match (self.0.load_mut(), w) {
+            (Some(p), w) => {
+                p.drive(w);
+                Ok(())
+            }
+            (None, None) => Ok(()),
+            (None, Some(_)) => Err(HwError::Sim(
+                "the block has no weight-load port".to_string(),
+            )),
+        }
+    }
 }
 
 /// Read-only views of a block's ports (the trait hands out `&mut` only).
@@ -198,6 +231,31 @@ pub fn drive<D: StreamDut>(
     stalls: Stalls,
     max_idle: u64,
 ) -> Result<StreamRun, HwError> {
+    drive_loaded(
+        dut,
+        &[],
+        inputs,
+        frame_bytes,
+        frames,
+        out_frame_bytes,
+        stalls,
+        max_idle,
+    )
+}
+
+/// [`drive`] after writing `load` through the weight-load port ([`load_weights`], right after
+/// reset; the cycles it takes are not counted).
+#[allow(clippy::too_many_arguments)]
+pub fn drive_loaded<D: StreamDut>(
+    dut: &mut D,
+    load: &[LoadWord],
+    inputs: &[&[u8]],
+    frame_bytes: &[usize],
+    frames: usize,
+    out_frame_bytes: usize,
+    stalls: Stalls,
+    max_idle: u64,
+) -> Result<StreamRun, HwError> {
     let mut rng = Rng(stalls.seed);
     let lanes = dut.input_lanes();
     let n_in = inputs.len();
@@ -205,6 +263,7 @@ pub fn drive<D: StreamDut>(
     let mut pos = vec![0usize; n_in];
     let mut presenting = vec![false; n_in];
     dut.reset(3);
+    load_weights(dut, load)?;
     let mut run = StreamRun::default();
     let mut current = Vec::new();
     let mut idle = 0u64;

@@ -15,6 +15,7 @@ pub mod folding;
 pub mod graph;
 pub mod harness;
 pub mod leaf;
+pub mod load;
 pub mod network;
 pub mod shell;
 pub mod synth;
@@ -48,7 +49,17 @@ pub enum HwError {
 }
 
 macro_rules! stream_block {
+    ($t:ty, [$($inp:ident),+], $out:ident, $wl:ident) => {
+        stream_block!($t, [$($inp),+], $out, {
+            fn load_mut(&mut self) -> Option<&mut crate::load::WeightLoad> {
+                Some(&mut self.$wl)
+            }
+        });
+    };
     ($t:ty, [$($inp:ident),+], $out:ident) => {
+        stream_block!($t, [$($inp),+], $out, {});
+    };
+    ($t:ty, [$($inp:ident),+], $out:ident, { $($extra:tt)* }) => {
         impl crate::harness::StreamBlock for $t {
             fn clock_mut(&mut self) -> &mut rust_hdl::prelude::Signal<rust_hdl::prelude::In, rust_hdl::prelude::Clock> {
                 &mut self.clock
@@ -62,6 +73,7 @@ macro_rules! stream_block {
             fn output_mut(&mut self) -> &mut crate::axis::AxisOut {
                 &mut self.$out
             }
+            $($extra)*
         }
         impl crate::harness::StreamView for $t {
             fn in_ports(&self) -> Vec<&crate::axis::AxisIn> {
@@ -74,7 +86,7 @@ macro_rules! stream_block {
     };
 }
 
-stream_block!(conv::ConvEngine, [s_axis], m_axis);
+stream_block!(conv::ConvEngine, [s_axis], m_axis, wl);
 stream_block!(blocks::MaxPool, [s_axis], m_axis);
 stream_block!(blocks::AvgPool, [s_axis], m_axis);
 stream_block!(blocks::BypassAdd, [s_axis, s_axis_b], m_axis);

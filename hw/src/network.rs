@@ -26,6 +26,7 @@ pub fn network_graph(model: &QuantModel, plan: &Plan) -> Result<Graph, HwError> 
     let mut b = GraphBuilder::default();
     b.dsp_pairs = plan.dsp_pairs;
     b.rom_logic = plan.rom_logic.clone();
+    b.load_weights = plan.load_weights.clone();
     let mut src = End::Outside;
     let in_lanes = 3;
     for stage in &net.stages {
@@ -69,6 +70,11 @@ pub struct Top {
     pub m_axis_tvalid: Signal<Out, Bit>,
     pub m_axis_tlast: Signal<Out, Bit>,
     pub m_axis_tready: Signal<In, Bit>,
+    /// The weight-load port ([`crate::load`]): `wl_valid`, `wl_sel`, `wl_addr`, `wl_data`.
+    pub wl_valid: Signal<In, Bit>,
+    pub wl_sel: Signal<In, Bits<16>>,
+    pub wl_addr: Signal<In, Bits<16>>,
+    pub wl_data: Signal<In, Bits<64>>,
     pub net: Graph,
 }
 
@@ -85,6 +91,10 @@ impl Top {
             m_axis_tvalid: Default::default(),
             m_axis_tlast: Default::default(),
             m_axis_tready: Default::default(),
+            wl_valid: Default::default(),
+            wl_sel: Default::default(),
+            wl_addr: Default::default(),
+            wl_data: Default::default(),
             net,
         }
     }
@@ -108,6 +118,10 @@ impl Logic for Top {
         self.m_axis_tvalid.next = n.m_axis.tvalid.val();
         self.m_axis_tlast.next = n.m_axis.tlast.val();
         n.m_axis.tready.next = self.m_axis_tready.val();
+        n.wl.valid.next = self.wl_valid.val();
+        n.wl.sel.next = self.wl_sel.val();
+        n.wl.addr.next = self.wl_addr.val();
+        n.wl.data.next = self.wl_data.val();
     }
     fn connect(&mut self) {
         self.s_axis_tready.connect();
@@ -123,10 +137,12 @@ impl Logic for Top {
         n.s_axis.tvalid.connect();
         n.s_axis.tlast.connect();
         n.m_axis.tready.connect();
+        n.wl.connect();
     }
     fn hdl(&self) -> Verilog {
         Verilog::Custom(
-            "// squeezeflow accelerator top level: RGB pixels in, u16 logits out.\n\
+            [
+                "// squeezeflow accelerator top level: RGB pixels in, u16 logits out.\n\
 always @(*) net$clock = clock;\n\
 always @(*) net$reset = reset;\n\
 always @(*) net$s_axis$tdata$0 = s_axis_tdata[7:0];\n\
@@ -139,7 +155,10 @@ always @(*) m_axis_tdata = {net$m_axis$tdata$1, net$m_axis$tdata$0};\n\
 always @(*) m_axis_tvalid = net$m_axis$tvalid;\n\
 always @(*) m_axis_tlast = net$m_axis$tlast;\n\
 always @(*) net$m_axis$tready = m_axis_tready;\n"
-                .to_string(),
+                    .to_string(),
+                crate::load::WeightLoad::verilog_follow("net$wl", "wl", '_'),
+            ]
+            .concat(),
         )
     }
 }

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use squeezeflow_hw::bundle::{read_manifest, Manifest};
-use squeezeflow_hw::harness::{Stalls, StreamDut};
+use squeezeflow_hw::harness::{load_weights, Stalls, StreamDut};
+use squeezeflow_hw::load::LoadWord;
 use squeezeflow_model::QuantModel;
 
 use crate::stream::VerilatedTop;
@@ -66,6 +67,9 @@ pub struct RunOptions {
     pub vcd: Option<PathBuf>,
     /// Show the cycle count on standard error as the simulation runs.
     pub progress: bool,
+    /// Words to write through the weight-load port after reset, before the first frame
+    /// ([`Manifest::load_words`]); their cycles are not counted in the frames'.
+    pub load: Vec<LoadWord>,
 }
 
 impl Default for RunOptions {
@@ -75,6 +79,7 @@ impl Default for RunOptions {
             max_idle: 2_000_000,
             vcd: None,
             progress: false,
+            load: Vec::new(),
         }
     }
 }
@@ -123,6 +128,7 @@ where
     let mut idle = 0u64;
     let mut exhausted = false;
     dut.reset(3);
+    load_weights(&mut dut, &opt.load).map_err(|e| SimError::Design(e.to_string()))?;
     loop {
         if current.is_none() && !exhausted {
             match frames.next() {

@@ -2,6 +2,8 @@
 //! the same stall pattern) that tests a rust-hdl block tests its Verilog.
 
 use squeezeflow_hw::harness::StreamDut;
+use squeezeflow_hw::load::LoadWord;
+use squeezeflow_hw::HwError;
 
 use crate::verilator::{Instance, Model};
 use crate::SimError;
@@ -34,6 +36,45 @@ pub struct VerilatedStreams<'a> {
     reset: usize,
     ins: Vec<InPorts>,
     out: OutPorts,
+    /// `wl$valid`, `wl$sel`, `wl$addr`, `wl$data`, when the block has a weight-load port.
+    wl: Option<[usize; 4]>,
+}
+
+/// The four weight-load ports named `{prefix}valid`, `{prefix}sel`, ... if the model has them.
+fn load_ports(model: &Model, prefix: &str) -> Option<[usize; 4]> {
+    let p = |s: &str| model.port(&format!("{prefix}{s}")).ok();
+    Some([p("valid")?, p("sel")?, p("addr")?, p("data")?])
+}
+
+fn drive_load_ports(
+    inst: &mut Instance<'_>,
+    ports: Option<[usize; 4]>,
+    w: Option<LoadWord>,
+) -> Result<(), HwError> {
+    match (ports, w) {
+        (Some([v, s, a, d]), w) => {
+            let (valid, w) = match w {
+                Some(w) => (1, w),
+                None => (
+                    0,
+                    LoadWord {
+                        sel: 0,
+                        addr: 0,
+                        data: 0,
+                    },
+                ),
+            };
+            inst.set(v, valid);
+            inst.set(s, w.sel as u64);
+            inst.set(a, w.addr as u64);
+            inst.set(d, w.data);
+            Ok(())
+        }
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(HwError::Sim(
+            "the design has no weight-load port".to_string(),
+        )),
+    }
 }
 
 impl<'a> VerilatedStreams<'a> {
@@ -63,6 +104,7 @@ impl<'a> VerilatedStreams<'a> {
             reset: model.port("reset")?,
             ins,
             out,
+            wl: load_ports(model, "wl$"),
         })
     }
 
@@ -124,6 +166,9 @@ impl StreamDut for VerilatedStreams<'_> {
     fn tick(&mut self) {
         self.inst.tick(self.clock);
     }
+    fn drive_load(&mut self, w: Option<LoadWord>) -> Result<(), HwError> {
+        drive_load_ports(&mut self.inst, self.wl, w)
+    }
 }
 
 /// The network top level (`s_axis_tdata` 24-bit RGB pixels, `m_axis_tdata` 16-bit logits) as a
@@ -140,6 +185,7 @@ pub struct VerilatedTop<'a> {
     m_tvalid: usize,
     m_tlast: usize,
     m_tready: usize,
+    wl: Option<[usize; 4]>,
 }
 
 impl<'a> VerilatedTop<'a> {
@@ -156,6 +202,7 @@ impl<'a> VerilatedTop<'a> {
             m_tvalid: p("m_axis_tvalid")?,
             m_tlast: p("m_axis_tlast")?,
             m_tready: p("m_axis_tready")?,
+            wl: load_ports(model, "wl_"),
             inst: model.instance(),
         })
     }
@@ -212,5 +259,8 @@ impl StreamDut for VerilatedTop<'_> {
     }
     fn tick(&mut self) {
         self.inst.tick(self.clock);
+    }
+    fn drive_load(&mut self, w: Option<LoadWord>) -> Result<(), HwError> {
+        drive_load_ports(&mut self.inst, self.wl, w)
     }
 }

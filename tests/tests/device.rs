@@ -1,7 +1,9 @@
 //! Device targets: the resource estimate against Yosys' memory mapping, and the fit/refuse logic
 //! for every device.
 
-use squeezeflow_hw::device::{find_device, fit, place_roms, resources, FitError, DEVICES};
+use squeezeflow_hw::device::{
+    find_device, fit, place_loaded_weights, place_roms, resources, FitError, DEVICES,
+};
 use squeezeflow_hw::folding::{plan, HardwareConfig};
 use squeezeflow_model::builtin;
 use squeezeflow_model::config::NetworkConfig;
@@ -116,15 +118,30 @@ fn v1_1_fits_each_xilinx_device_and_uses_it() {
         assert!(r.overflows(d).is_empty());
         // The chosen folding is the largest that fits: one more lane of budget does not fit,
         // or does not plan anything faster.
-        let more = plan(&m.network, &budget(f.mac_budget + 1)).unwrap();
+        let mut more = plan(&m.network, &budget(f.mac_budget + 1)).unwrap();
+        let r2 = place_loaded_weights(&m.network, &mut more, d).unwrap();
         if more != f.plan {
-            let r2 = resources(&m.network, &more, d).unwrap();
             assert!(!r2.overflows(d).is_empty(), "{name}: budget +1 also fits");
         }
         // And it uses the device: well past the default 256 lanes.
         assert!(r.mac_lanes > 256, "{name}: {} lanes", r.mac_lanes);
         if d.urams > 0 {
             assert!(r.uram > 0 && r.line_buffer_bram == 0.0);
+            // Block RAM cannot hold this folding's weights: some layers' weights are RAMs
+            // loaded at start-up, in UltraRAM; with them in ROM, block RAM overflows.
+            assert!(!f.plan.load_weights.is_empty(), "{name}: nothing loaded");
+            let mut rom_only = f.plan.clone();
+            rom_only.load_weights.clear();
+            let r0 = resources(&m.network, &rom_only, d).unwrap();
+            assert!(
+                r0.bram > d.brams as f64 && r0.uram < r.uram,
+                "{name}: {r0:?}"
+            );
+        } else {
+            assert!(
+                f.plan.load_weights.is_empty(),
+                "{name}: no UltraRAM to load"
+            );
         }
     }
 }
@@ -215,4 +232,47 @@ fn weight_roms_leave_block_ram_when_it_runs_out() {
         over.contains("RAMB36 needed") && over.contains("LUTs needed"),
         "{over}"
     );
+}
+
+/// `[hardware] load_weights` names convolutions of the network, and a layer's weights are
+/// either a ROM in logic or a loaded RAM, not both; on a part without UltraRAM loaded
+/// weights are block RAM.
+#[test]
+fn load_weights_names_layers_and_is_counted() {
+    let m = builtin::default_model();
+    let net = &m.network;
+    let toml = |s: &str| HardwareConfig::from_toml_str(s).unwrap();
+    let e = plan(net, &toml("[hardware]\nload_weights = [\"conv99\"]\n")).unwrap_err();
+    assert!(e.to_string().contains("load_weights names 'conv99'"), "{e}");
+    let e = plan(
+        net,
+        &toml("[hardware]\nload_weights = [\"conv10\"]\nrom_logic = [\"conv10\"]\n"),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("both rom_logic and load_weights"),
+        "{e}"
+    );
+    let hw = toml("[hardware]\nmac_budget = 512\nload_weights = [\"conv10\"]\n");
+    let p = plan(net, &hw).unwrap();
+    assert!(p.load_weights.contains("conv10"));
+    let mut rom = p.clone();
+    rom.load_weights.clear();
+    for name in ["xczu7ev", "xc7a200t"] {
+        let d = find_device(name).unwrap();
+        let (with, without) = (
+            resources(net, &p, d).unwrap(),
+            resources(net, &rom, d).unwrap(),
+        );
+        if d.urams > 0 {
+            // conv10's weights leave block RAM for UltraRAM.
+            assert!(
+                with.bram < without.bram && with.uram > without.uram,
+                "{name}"
+            );
+        } else {
+            // The same block RAM either way (a RAM and a ROM of one shape).
+            assert_eq!(with.bram, without.bram, "{name}");
+        }
+    }
 }
