@@ -58,6 +58,7 @@ fn command_name(c: u8) -> &'static str {
         cmd::START => "START",
         cmd::STATUS => "STATUS",
         cmd::READ_LOGITS => "READ_LOGITS",
+        cmd::WEIGHTS => "WEIGHTS",
         _ => "an unknown command",
     }
 }
@@ -424,6 +425,8 @@ pub struct Identity {
     pub divisor: u32,
     pub timeout_cycles: u32,
     pub max_chunk: usize,
+    /// Weight memories the board fills through WEIGHTS before its first frame.
+    pub weight_memories: usize,
 }
 
 /// What STATUS reports.
@@ -436,6 +439,11 @@ pub struct Status {
     pub frames_done: u32,
     pub last_cycles: u32,
     pub loaded_pixels: usize,
+    /// Every weight memory is written (always, on a board without any).
+    pub weights_complete: bool,
+    /// The weight watermark: every word before (memory, word) was written by a WEIGHTS
+    /// message whose CRC checked.
+    pub weights_at: (usize, usize),
 }
 
 /// Counters of what went wrong on the link and was recovered.
@@ -638,6 +646,7 @@ impl<T: Transport> Board<T> {
             divisor: u16le(&p, 13) as u32,
             timeout_cycles: u32le(&p, 15),
             max_chunk: u16le(&p, 19) as usize,
+            weight_memories: u16le(&p, 21) as usize,
         };
         if id.version != PROTOCOL_VERSION {
             return Err(BoardError::Identity(format!(
@@ -671,7 +680,67 @@ impl<T: Transport> Board<T> {
             frames_done: u32le(&p, 2),
             last_cycles: u32le(&p, 6),
             loaded_pixels: u16le(&p, 10) as usize,
+            weights_complete: p[0] & 8 != 0,
+            weights_at: (u16le(&p, 12) as usize, u16le(&p, 14) as usize),
         })
+    }
+
+    /// Writes the weight memories (`mems[sel]`: the words of memory `sel`) with WEIGHTS
+    /// messages, from the board's watermark on; returns the words sent. A message is at most
+    /// the board's largest payload; a rejected offset (the board lost a message it had
+    /// acknowledged, or was reset) restarts from the watermark STATUS reports.
+    pub fn load_weights(&mut self, mems: &[Vec<u64>]) -> Result<usize, BoardError> {
+        let mut max_words = ((2 + 3 * self.max_chunk).saturating_sub(4) / 8).max(1);
+        let (mut sel, mut adr) = self.status()?.weights_at;
+        let mut sent = 0usize;
+        let mut restarts = 0usize;
+        while sel < mems.len() {
+            let mem = &mems[sel];
+            if adr >= mem.len() {
+                return Err(BoardError::Protocol(format!(
+                    "the board's weight watermark is word {adr} of memory {sel}, which has {}",
+                    mem.len()
+                )));
+            }
+            let n = max_words.min(mem.len() - adr);
+            let mut payload = Vec::with_capacity(4 + 8 * n);
+            payload.extend((sel as u16).to_le_bytes());
+            payload.extend((adr as u16).to_le_bytes());
+            for w in &mem[adr..adr + n] {
+                payload.extend(w.to_le_bytes());
+            }
+            let p = match self.transact(cmd::WEIGHTS, &payload, Some(4), 4, self.cfg.retries) {
+                Ok(p) => p,
+                Err(BoardError::NoReply { .. }) if n > 4 => {
+                    max_words = (n / 4).max(4);
+                    continue;
+                }
+                Err(BoardError::Rejected {
+                    code: err::OFFSET, ..
+                }) if restarts < self.cfg.retries => {
+                    restarts += 1;
+                    (sel, adr) = self.status()?.weights_at;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let want = if adr + n == mem.len() {
+                (sel + 1, 0)
+            } else {
+                (sel, adr + n)
+            };
+            let got = (u16le(&p, 0) as usize, u16le(&p, 2) as usize);
+            if got != want {
+                return Err(BoardError::Protocol(format!(
+                    "WEIGHTS of memory {sel} words {adr}..{} acknowledged watermark {got:?}, \
+                     expected {want:?}",
+                    adr + n
+                )));
+            }
+            (sel, adr) = got;
+            sent += n;
+        }
+        Ok(sent)
     }
 
     /// Sends a frame (raw RGB, 3 bytes a pixel) in LOAD chunks from pixel `from`.
@@ -800,6 +869,14 @@ impl<T: Transport> Board<T> {
                 id.model_hash, m.network
             )));
         }
+        if id.weight_memories != m.load.len() {
+            return Err(BoardError::Identity(format!(
+                "the board has {} weight memories to load, the bundle {}: load the bundle's \
+                 bitstream",
+                id.weight_memories,
+                m.load.len()
+            )));
+        }
         if id.input_size != m.input_size || id.num_classes != m.num_classes {
             return Err(BoardError::Identity(format!(
                 "the board takes {0}x{0} frames with {1} classes, the bundle {2}x{2} with {3}",
@@ -870,6 +947,21 @@ fn run_frames<T: Transport>(
     let id = b
         .check_identity(m)
         .context("checking the board against the bundle")?;
+    // Weights held in RAM (UltraRAM): written once, before the first frame, unless the board
+    // still has them all (STATUS).
+    if !m.load.is_empty() && !b.status()?.weights_complete {
+        let mut mems: Vec<Vec<u64>> = m.load.iter().map(|l| Vec::with_capacity(l.depth)).collect();
+        for w in m.load_words(&bundle.dir)? {
+            mems[w.sel as usize].push(w.data);
+        }
+        let t = Instant::now();
+        let n = b.load_weights(&mems).context("loading the weights")?;
+        eprintln!(
+            "loaded {n} weight words into {} memories over the link in {:.1} s",
+            mems.len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
     let reference = squeezeflow_model::reference::Prepared::new(&bundle.model);
     let n = m.input_size;
     let mut reports = Vec::new();

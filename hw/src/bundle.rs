@@ -127,7 +127,15 @@ impl Manifest {
     /// (empty when the bundle has no loadable memories).
     pub fn load_words(&self, dir: &Path) -> Result<Vec<crate::load::LoadWord>, HwError> {
         let mut out = Vec::new();
-        for m in &self.load {
+        for (i, m) in self.load.iter().enumerate() {
+            if m.sel as usize != i {
+                return Err(HwError::Io(format!(
+                    "{}: the manifest's weight memory {i} has load number {} (they must be \
+                     numbered 0, 1, 2, ...)",
+                    dir.display(),
+                    m.sel
+                )));
+            }
             if !self.files.contains(&m.file) {
                 return Err(HwError::Io(format!(
                     "{}: the manifest loads {}, which is not one of the bundle's files",

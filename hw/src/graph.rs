@@ -382,11 +382,7 @@ impl Logic for Graph {
                 "always @(*) nodes${i}$clock = clock;\nalways @(*) nodes${i}$reset = reset;"
             );
             if let Node::Conv(_) = n {
-                v.push_str(&WeightLoad::verilog_follow(
-                    &format!("nodes${i}$wl"),
-                    "wl",
-                    '$',
-                ));
+                v.push_str(&WeightLoad::verilog_follow(&format!("nodes${i}$wl"), "wl$"));
             }
         }
         if !self.nodes.iter().any(|n| matches!(n, Node::Conv(_))) {

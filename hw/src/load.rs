@@ -75,12 +75,12 @@ impl WeightLoad {
         self.addr.connect();
         self.data.connect();
     }
-    /// Verilog assignments driving the child port group `to` from the group or ports `from`
-    /// (`sep` joins a group's name to its signals: `$` for groups, `_` for top-level ports).
-    pub fn verilog_follow(to: &str, from: &str, sep: char) -> String {
+    /// Verilog assignments driving the child port group `to` (`nodes$3$wl`) from the signals
+    /// named `from` + `valid`, `sel`, ... (`wl$` for a group, `wl_` for top-level ports).
+    pub fn verilog_follow(to: &str, from: &str) -> String {
         ["valid", "sel", "addr", "data"]
             .iter()
-            .map(|s| format!("always @(*) {to}${s} = {from}{sep}{s};\n"))
+            .map(|s| format!("always @(*) {to}${s} = {from}{s};\n"))
             .collect()
     }
 }

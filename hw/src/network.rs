@@ -156,7 +156,7 @@ always @(*) m_axis_tvalid = net$m_axis$tvalid;\n\
 always @(*) m_axis_tlast = net$m_axis$tlast;\n\
 always @(*) net$m_axis$tready = m_axis_tready;\n"
                     .to_string(),
-                crate::load::WeightLoad::verilog_follow("net$wl", "wl", '_'),
+                crate::load::WeightLoad::verilog_follow("net$wl", "wl_"),
             ]
             .concat(),
         )

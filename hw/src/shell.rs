@@ -22,7 +22,7 @@ use crate::leaf::abits;
 use crate::HwError;
 
 /// Protocol version reported by IDENTIFY.
-pub const PROTOCOL_VERSION: u8 = 1;
+pub const PROTOCOL_VERSION: u8 = 2;
 /// First byte of a request.
 pub const SYNC_REQUEST: u8 = 0xA5;
 /// First byte of a reply.
@@ -37,6 +37,7 @@ pub mod cmd {
     pub const START: u8 = 3;
     pub const STATUS: u8 = 4;
     pub const READ_LOGITS: u8 = 5;
+    pub const WEIGHTS: u8 = 6;
 }
 
 /// Error codes of an error reply.
@@ -65,8 +66,9 @@ pub mod flag {
 }
 
 /// Payload bytes of each good reply (LOGITS: 2 per class).
-pub const IDENTIFY_LEN: usize = 21;
-pub const STATUS_LEN: usize = 12;
+pub const IDENTIFY_LEN: usize = 23;
+pub const STATUS_LEN: usize = 16;
+pub const WEIGHTS_REPLY_LEN: usize = 4;
 
 /// CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no final xor): one byte.
 pub fn crc16_byte(crc: u16, b: u8) -> u16 {
@@ -99,6 +101,9 @@ pub struct ShellConfig {
     pub model_hash: u64,
     pub input_size: u32,
     pub num_classes: u32,
+    /// Words of each weight memory filled through the load port, by number (`wl_sel`): the
+    /// WEIGHTS command writes them, and START waits until all are written.
+    pub load_depths: Vec<u16>,
 }
 
 impl ShellConfig {
@@ -117,6 +122,7 @@ impl ShellConfig {
             model_hash,
             input_size: input_size as u32,
             num_classes: num_classes as u32,
+            load_depths: Vec::new(),
         };
         c.check()?;
         Ok(c)
@@ -152,8 +158,14 @@ impl ShellConfig {
         if self.num_classes == 0 || 2 * self.num_classes as usize > 65535 {
             return bad(format!("{} classes do not fit a reply", self.num_classes));
         }
-        if self.max_chunk == 0 || self.max_chunk > 20000 {
-            return bad(format!("max_chunk {} is not in 1..=20000", self.max_chunk));
+        if self.max_chunk < 4 || self.max_chunk > 20000 {
+            return bad(format!("max_chunk {} is not in 4..=20000", self.max_chunk));
+        }
+        if self.load_depths.len() >= 65535 || self.load_depths.contains(&0) {
+            return bad(format!(
+                "{} weight memories (at most 65,534, none empty)",
+                self.load_depths.len()
+            ));
         }
         Ok(())
     }
@@ -164,6 +176,10 @@ impl ShellConfig {
     pub fn max_payload(&self) -> u32 {
         2 + 3 * self.max_chunk
     }
+    /// Weight words a WEIGHTS message may carry at most (8 bytes each after 4 of header).
+    pub fn max_words(&self) -> u32 {
+        (self.max_payload() - 4) / 8
+    }
     /// The IDENTIFY reply's payload.
     pub fn identify_payload(&self) -> Vec<u8> {
         let mut v = vec![PROTOCOL_VERSION];
@@ -173,6 +189,7 @@ impl ShellConfig {
         v.extend((self.divisor as u16).to_le_bytes());
         v.extend(self.timeout.to_le_bytes());
         v.extend((self.max_chunk as u16).to_le_bytes());
+        v.extend((self.load_depths.len() as u16).to_le_bytes());
         debug_assert_eq!(v.len(), IDENTIFY_LEN);
         v
     }
@@ -183,6 +200,7 @@ impl ShellConfig {
             cmd::START => 0,
             cmd::STATUS => STATUS_LEN as u16,
             cmd::READ_LOGITS => 2 * self.num_classes as u16,
+            cmd::WEIGHTS => WEIGHTS_REPLY_LEN as u16,
             _ => 2,
         }
     }
@@ -252,6 +270,19 @@ struct CoreState {
     // memories' read registers
     fr_rdata: u32,
     lg_rdata: u16,
+    // weights: the message's memory and next word, the word being assembled (byte w_ph), the
+    // watermark (every word before (wm_sel, wm_adr) in load order was written by a message
+    // whose CRC checked), and the load port's registered outputs
+    w_sel: u16,
+    w_adr: u16,
+    w_ph: u8,
+    w_buf: u64,
+    wm_sel: u16,
+    wm_adr: u16,
+    wl_v: bool,
+    wl_s: u16,
+    wl_a: u16,
+    wl_d: u64,
 }
 
 /// The shell's stateful leaf (see the module documentation).
@@ -265,6 +296,11 @@ pub struct ShellCore {
     pub m_axis: AxisOut,
     /// Logits from the network (2 lanes: a little-endian `u16`).
     pub s_axis: AxisIn,
+    /// The network's weight-load port ([`crate::load`]), driven from WEIGHTS messages.
+    pub wl_valid: Signal<Out, Bit>,
+    pub wl_sel: Signal<Out, Bits<16>>,
+    pub wl_addr: Signal<Out, Bits<16>>,
+    pub wl_data: Signal<Out, Bits<64>>,
     _cfg: ShellConfig,
     _st: Box<CoreState>,
     /// The frame buffer (one RGB word per pixel) and the logit buffer.
@@ -287,6 +323,10 @@ impl ShellCore {
             uart_tx: Default::default(),
             m_axis: AxisOut::new(3),
             s_axis: AxisIn::new(2),
+            wl_valid: Default::default(),
+            wl_sel: Default::default(),
+            wl_addr: Default::default(),
+            wl_data: Default::default(),
             _cfg: cfg.clone(),
             _st: Box::new(st),
             _fr: vec![0; cfg.pixels()],
@@ -307,8 +347,16 @@ impl ShellCore {
     }
 
     fn header_err(c: u8, l: u16, busy: bool) -> u8 {
-        if c == 0 || c > cmd::READ_LOGITS {
+        if c == 0 || c > cmd::WEIGHTS {
             err::COMMAND
+        } else if c == cmd::WEIGHTS {
+            if l < 12 || !(l - 4).is_multiple_of(8) {
+                err::LENGTH
+            } else if busy {
+                err::BUSY
+            } else {
+                0
+            }
         } else if c == cmd::LOAD {
             if l < 5 {
                 err::LENGTH
@@ -365,16 +413,19 @@ impl ShellCore {
         match o.r_kind {
             cmd::IDENTIFY => c.identify_payload()[j],
             cmd::LOAD => (o.loaded >> (8 * j)) as u8,
+            cmd::WEIGHTS => Self::watermark_bytes(o)[j],
             cmd::STATUS => {
                 let flags = o.busy as u8
                     | ((o.loaded == c.pixels() as u32) as u8) << 1
-                    | (o.logits_valid as u8) << 2;
+                    | (o.logits_valid as u8) << 2
+                    | ((o.wm_sel as usize == c.load_depths.len()) as u8) << 3;
                 match j {
                     0 => flags,
                     1 => o.r_code,
                     2..=5 => (o.frames_done >> (8 * (j - 2))) as u8,
                     6..=9 => (o.last_cyc >> (8 * (j - 6))) as u8,
-                    _ => (o.loaded >> (8 * (j - 10))) as u8,
+                    10 | 11 => (o.loaded >> (8 * (j - 10))) as u8,
+                    _ => Self::watermark_bytes(o)[j - 12],
                 }
             }
             cmd::READ_LOGITS => {
@@ -392,6 +443,17 @@ impl ShellCore {
                 }
             }
         }
+    }
+
+    /// The weight watermark as a reply carries it: memory, then word (each `u16`, LE).
+    fn watermark_bytes(o: &CoreState) -> [u8; 4] {
+        let (a, b) = (o.wm_sel.to_le_bytes(), o.wm_adr.to_le_bytes());
+        [a[0], a[1], b[0], b[1]]
+    }
+
+    /// Words of weight memory `sel` (0 past the last).
+    fn depth_of(cfg: &ShellConfig, sel: u16) -> u16 {
+        cfg.load_depths.get(sel as usize).copied().unwrap_or(0)
     }
 
     /// One rising clock edge (not in reset).
@@ -467,6 +529,7 @@ impl ShellCore {
         let mut reply: Option<(u8, u8)> = None;
         let mut start = false;
         let mut fr_write: Option<(u32, u32)> = None;
+        let mut wl_write: Option<(u16, u16, u64)> = None;
         match o.p_st {
             P_IDLE => {
                 s.tmo = 0;
@@ -543,6 +606,55 @@ impl ShellCore {
                                     }
                                 }
                             }
+                            if o.cmd == cmd::WEIGHTS && o.perr == 0 {
+                                let n_mem = c.load_depths.len();
+                                match o.cnt {
+                                    0 | 2 => s.off_lo = b,
+                                    1 => {
+                                        let sel = (b as u16) << 8 | o.off_lo as u16;
+                                        if sel as usize >= n_mem {
+                                            s.perr = err::RANGE;
+                                        } else {
+                                            s.w_sel = sel;
+                                        }
+                                    }
+                                    3 => {
+                                        let adr = (b as u16) << 8 | o.off_lo as u16;
+                                        let at = (o.w_sel, adr);
+                                        if at > (o.wm_sel, o.wm_adr) {
+                                            s.perr = err::OFFSET;
+                                        } else if adr >= Self::depth_of(c, o.w_sel) {
+                                            s.perr = err::RANGE;
+                                        } else {
+                                            s.w_adr = adr;
+                                            s.w_ph = 0;
+                                            if at < (o.wm_sel, o.wm_adr) {
+                                                s.wm_sel = o.w_sel;
+                                                s.wm_adr = adr;
+                                            }
+                                        }
+                                    }
+                                    _ => {
+                                        if o.w_ph < 7 {
+                                            let keep = if o.w_ph == 0 { 0 } else { o.w_buf };
+                                            s.w_buf = keep | (b as u64) << (8 * o.w_ph);
+                                            s.w_ph = o.w_ph + 1;
+                                        } else {
+                                            s.w_ph = 0;
+                                            if o.w_adr < Self::depth_of(c, o.w_sel) {
+                                                wl_write = Some((
+                                                    o.w_sel,
+                                                    o.w_adr,
+                                                    o.w_buf | (b as u64) << 56,
+                                                ));
+                                                s.w_adr = o.w_adr + 1;
+                                            } else {
+                                                s.perr = err::RANGE;
+                                            }
+                                        }
+                                    }
+                                }
+                            }
                             s.cnt = o.cnt.wrapping_add(1);
                             if o.cnt.wrapping_add(1) == o.len {
                                 s.p_st = P_CRC0;
@@ -564,10 +676,23 @@ impl ShellCore {
                                             reply = Some((cmd::LOAD, 0));
                                         }
                                     }
+                                    cmd::WEIGHTS => {
+                                        // Complete memories move the watermark to the next.
+                                        if o.w_adr == Self::depth_of(c, o.w_sel) {
+                                            s.wm_sel = o.w_sel + 1;
+                                            s.wm_adr = 0;
+                                        } else {
+                                            s.wm_sel = o.w_sel;
+                                            s.wm_adr = o.w_adr;
+                                        }
+                                        reply = Some((cmd::WEIGHTS, 0));
+                                    }
                                     cmd::START => {
                                         if o.busy {
                                             reply = Some((0, err::BUSY));
-                                        } else if o.loaded != pixels {
+                                        } else if o.loaded != pixels
+                                            || o.wm_sel as usize != c.load_depths.len()
+                                        {
                                             reply = Some((0, err::NOT_LOADED));
                                         } else {
                                             start = true;
@@ -676,6 +801,12 @@ impl ShellCore {
         if let Some((a, d)) = fr_write {
             self._fr[a as usize] = d;
         }
+        s.wl_v = wl_write.is_some();
+        if let Some((sel, a, d)) = wl_write {
+            s.wl_s = sel;
+            s.wl_a = a;
+            s.wl_d = d;
+        }
         if start {
             s.busy = true;
             s.feeding = true;
@@ -748,11 +879,19 @@ impl Logic for ShellCore {
         self.m_axis
             .set_data([d as u8, (d >> 8) as u8, (d >> 16) as u8]);
         self.s_axis.tready.next = true;
+        self.wl_valid.next = s.wl_v;
+        self.wl_sel.next = (s.wl_s as u64).into();
+        self.wl_addr.next = (s.wl_a as u64).into();
+        self.wl_data.next = s.wl_d.into();
     }
     fn connect(&mut self) {
         self.uart_tx.connect();
         self.m_axis.connect_outputs();
         self.s_axis.tready.connect();
+        self.wl_valid.connect();
+        self.wl_sel.connect();
+        self.wl_addr.connect();
+        self.wl_data.connect();
     }
     fn hdl(&self) -> Verilog {
         Verilog::Custom(core_verilog(&self._cfg))
@@ -772,6 +911,10 @@ fn core_verilog(c: &ShellConfig) -> String {
         id_case.push_str(&format!("                16'd{j}: r_byte = 8'h{b:02x};\n"));
     }
     let loaded16 = zext("loaded", pb, 16);
+    let mut depth_case = String::new();
+    for (i, d) in c.load_depths.iter().enumerate() {
+        depth_case.push_str(&format!("        16'd{i}: depth_of = 16'd{d};\n"));
+    }
     format!(
         r#"// squeezeflow board shell core: UART {div} clocks per bit (8N1), framed requests with
 // CRC-16/CCITT-FALSE, {pixels}-pixel frame buffer, {classes} logits. See docs/protocol.md.
@@ -783,6 +926,14 @@ localparam [{pbm}:0] PIXELS = {pb}'d{pixels};
 localparam [{pbm}:0] PIX_M1 = {pb}'d{pix_m1};
 localparam [{lbm}:0] CLS_M1 = {lb}'d{cls_m1};
 localparam [15:0] NLOG2 = 16'd{nlog2};
+localparam [15:0] NMEM = 16'd{nmem};
+
+// words of each weight memory on the load port
+function [15:0] depth_of(input [15:0] sel);
+    case (sel)
+{depth_case}        default: depth_of = 16'd0;
+    endcase
+endfunction
 
 function [15:0] crc_byte(input [15:0] c, input [7:0] b);
     integer k;
@@ -812,6 +963,7 @@ function [15:0] reply_len(input [7:0] kind);
         8'd3: reply_len = 16'd0;
         8'd4: reply_len = 16'd{stlen};
         8'd5: reply_len = NLOG2;
+        8'd6: reply_len = 16'd4;
         default: reply_len = 16'd2;
     endcase
 endfunction
@@ -843,6 +995,12 @@ reg [7:0] errs;
 reg r_act, r_rdy;
 reg [7:0] r_kind, r_code, r_cmd;
 reg [15:0] r_i, r_crc;
+// weights (see the Rust model)
+reg [15:0] w_sel, w_adr, wm_sel, wm_adr, wl_s, wl_a;
+reg [2:0] w_ph;
+reg [55:0] w_buf;
+reg [63:0] wl_d;
+reg wl_v;
 
 wire [15:0] loaded16 = {loaded16};
 wire [15:0] rlen = reply_len(r_kind);
@@ -850,6 +1008,11 @@ wire [15:0] r_j = r_i - 16'd4;
 wire [15:0] crc_rx = crc_byte(crc, rx_data);
 wire [15:0] len_full = {{rx_data, len[7:0]}};
 wire [15:0] off_full = {{rx_data, off_lo}};
+wire w_after = (w_sel > wm_sel) || (w_sel == wm_sel && off_full > wm_adr);
+wire w_before = (w_sel < wm_sel) || (w_sel == wm_sel && off_full < wm_adr);
+wire [15:0] w_depth = depth_of(w_sel);
+wire w_pay = rx_valid && (p_st == 4'd{pay}) && (cmd == 8'd6) && (perr == 8'd0);
+wire w_we = w_pay && (cnt >= 16'd4) && (w_ph == 3'd7) && (w_adr < w_depth);
 wire fire = feeding && primed && {m_tready};
 wire last = (pix == PIX_M1);
 wire [{pbm}:0] fr_raddr = (fire && !last) ? pix + 1'b1 : pix;
@@ -883,7 +1046,7 @@ always @(*) begin
             endcase
             8'd2: r_byte = r_j[0] ? loaded16[15:8] : loaded16[7:0];
             8'd4: case (r_j)
-                16'd0: r_byte = {{5'd0, logits_valid, loaded == PIXELS, busy}};
+                16'd0: r_byte = {{4'd0, wm_sel == NMEM, logits_valid, loaded == PIXELS, busy}};
                 16'd1: r_byte = r_code;
                 16'd2: r_byte = frames_done[7:0];
                 16'd3: r_byte = frames_done[15:8];
@@ -894,7 +1057,17 @@ always @(*) begin
                 16'd8: r_byte = last_cyc[23:16];
                 16'd9: r_byte = last_cyc[31:24];
                 16'd10: r_byte = loaded16[7:0];
-                default: r_byte = loaded16[15:8];
+                16'd11: r_byte = loaded16[15:8];
+                16'd12: r_byte = wm_sel[7:0];
+                16'd13: r_byte = wm_sel[15:8];
+                16'd14: r_byte = wm_adr[7:0];
+                default: r_byte = wm_adr[15:8];
+            endcase
+            8'd6: case (r_j)
+                16'd0: r_byte = wm_sel[7:0];
+                16'd1: r_byte = wm_sel[15:8];
+                16'd2: r_byte = wm_adr[7:0];
+                default: r_byte = wm_adr[15:8];
             endcase
             8'd5: r_byte = r_j[0] ? lg_rdata[15:8] : lg_rdata[7:0];
             default: r_byte = (r_j == 16'd0) ? r_code : r_cmd;
@@ -915,8 +1088,9 @@ always @(*) begin
                 else if (perr != 8'd0) rep_code = perr;
                 else case (cmd)
                     8'd2: if (phase != 2'd0) rep_code = 8'd2; else rep_kind = 8'd2;
+                    8'd6: rep_kind = 8'd6;
                     8'd3: if (busy) rep_code = 8'd7;
-                          else if (loaded != PIXELS) rep_code = 8'd8;
+                          else if (loaded != PIXELS || wm_sel != NMEM) rep_code = 8'd8;
                           else begin start = 1'b1; rep_kind = 8'd3; end
                     8'd4: begin status_clear = 1'b1; rep_kind = 8'd4; rep_code = errs; end
                     8'd5: if (busy) rep_code = 8'd7;
@@ -947,6 +1121,10 @@ always @(*) {m_d0} = fr_rdata[7:0];
 always @(*) {m_d1} = fr_rdata[15:8];
 always @(*) {m_d2} = fr_rdata[23:16];
 always @(*) {s_tready} = 1'b1 | reset; // always ready (reset only gives Icarus' @* an event)
+always @(*) wl_valid = wl_v;
+always @(*) wl_sel = wl_s;
+always @(*) wl_addr = wl_a;
+always @(*) wl_data = wl_d;
 
 // Power-up values (FPGAs load them with the bitstream), the same as after reset: the line
 // idles high from the first cycle.
@@ -961,6 +1139,8 @@ initial begin
     cyc = 32'd0; last_cyc = 32'd0; frames_done = 32'd0; errs = 8'd0;
     r_act = 1'b0; r_rdy = 1'b0; r_kind = 8'd0; r_code = 8'd0; r_cmd = 8'd0;
     r_i = 16'd0; r_crc = 16'd0;
+    w_sel = 16'd0; w_adr = 16'd0; wm_sel = 16'd0; wm_adr = 16'd0; w_ph = 3'd0; w_buf = 56'd0;
+    wl_v = 1'b0; wl_s = 16'd0; wl_a = 16'd0; wl_d = 64'd0;
 end
 
 always @(posedge clock) begin
@@ -975,6 +1155,8 @@ always @(posedge clock) begin
         cyc <= 32'd0; last_cyc <= 32'd0; frames_done <= 32'd0; errs <= 8'd0;
         r_act <= 1'b0; r_rdy <= 1'b0; r_kind <= 8'd0; r_code <= 8'd0; r_cmd <= 8'd0;
         r_i <= 16'd0; r_crc <= 16'd0;
+        w_sel <= 16'd0; w_adr <= 16'd0; wm_sel <= 16'd0; wm_adr <= 16'd0; w_ph <= 3'd0;
+        w_buf <= 56'd0; wl_v <= 1'b0; wl_s <= 16'd0; wl_a <= 16'd0; wl_d <= 64'd0;
     end else begin
         // UART receiver
         rx_s1 <= uart_rx;
@@ -1014,8 +1196,12 @@ always @(posedge clock) begin
                     len <= len_full; cnt <= 16'd0; phase <= 2'd0;
                     if (len_full > MAXP) p_st <= 4'd7;
                     else begin
-                        if (cmd == 8'd0 || cmd > 8'd5) perr <= 8'd3;
-                        else if (cmd == 8'd2) begin
+                        if (cmd == 8'd0 || cmd > 8'd6) perr <= 8'd3;
+                        else if (cmd == 8'd6) begin
+                            if (len_full < 16'd12 || len_full[2:0] != 3'd4) perr <= 8'd2;
+                            else if (busy) perr <= 8'd7;
+                            else perr <= 8'd0;
+                        end else if (cmd == 8'd2) begin
                             if (len_full < 16'd5) perr <= 8'd2;
                             else if (busy) perr <= 8'd7;
                             else perr <= 8'd0;
@@ -1041,12 +1227,41 @@ always @(posedge clock) begin
                             else perr <= 8'd6;
                         end
                     end
+                    if (cmd == 8'd6 && perr == 8'd0) begin
+                        if (cnt == 16'd0 || cnt == 16'd2) off_lo <= rx_data;
+                        else if (cnt == 16'd1) begin
+                            /* verilator lint_off UNSIGNED */ // constant without memories
+                            if (off_full >= NMEM) perr <= 8'd6;
+                            /* verilator lint_on UNSIGNED */
+                            else w_sel <= off_full;
+                        end else if (cnt == 16'd3) begin
+                            if (w_after) perr <= 8'd5;
+                            else if (off_full >= w_depth) perr <= 8'd6;
+                            else begin
+                                w_adr <= off_full; w_ph <= 3'd0;
+                                if (w_before) begin wm_sel <= w_sel; wm_adr <= off_full; end
+                            end
+                        end else if (w_ph != 3'd7) begin
+                            w_buf <= ((w_ph == 3'd0) ? 56'd0 : w_buf) | ({{48'd0, rx_data}} << {{w_ph, 3'd0}});
+                            w_ph <= w_ph + 3'd1;
+                        end else begin
+                            w_ph <= 3'd0;
+                            if (w_adr < w_depth) w_adr <= w_adr + 16'd1;
+                            else perr <= 8'd6;
+                        end
+                    end
                     cnt <= cnt + 16'd1;
                     if (cnt + 16'd1 == len) p_st <= 4'd5;
                 end
                 4'd5: p_st <= 4'd6;
-                4'd6: if (crc_rx == 16'd0 && perr == 8'd0 && cmd == 8'd2 && phase == 2'd0)
+                4'd6: begin
+                    if (crc_rx == 16'd0 && perr == 8'd0 && cmd == 8'd2 && phase == 2'd0)
                         loaded <= waddr;
+                    if (crc_rx == 16'd0 && perr == 8'd0 && cmd == 8'd6) begin
+                        if (w_adr == w_depth) begin wm_sel <= w_sel + 16'd1; wm_adr <= 16'd0; end
+                        else begin wm_sel <= w_sel; wm_adr <= w_adr; end
+                    end
+                end
                 default: ;
             endcase
         end else if (tmo == TMO_M1) tmo <= 32'd0;
@@ -1099,6 +1314,8 @@ always @(posedge clock) begin
             end
         end
         errs <= (status_clear ? 8'd0 : errs) | set_bits;
+        wl_v <= w_we;
+        if (w_we) begin wl_s <= w_sel; wl_a <= w_adr; wl_d <= {{rx_data, w_buf}}; end
     end
 end
 "#,
@@ -1111,6 +1328,7 @@ end
         pix_m1 = pixels - 1,
         cls_m1 = classes - 1,
         nlog2 = 2 * classes,
+        nmem = c.load_depths.len(),
         idlen = IDENTIFY_LEN,
         stlen = STATUS_LEN,
         pay = P_PAY,
@@ -1137,6 +1355,10 @@ pub struct CoreWrap {
     pub uart_tx: Signal<Out, Bit>,
     pub m_axis: AxisOut,
     pub s_axis: AxisIn,
+    pub wl_valid: Signal<Out, Bit>,
+    pub wl_sel: Signal<Out, Bits<16>>,
+    pub wl_addr: Signal<Out, Bits<16>>,
+    pub wl_data: Signal<Out, Bits<64>>,
     pub core: ShellCore,
 }
 
@@ -1180,11 +1402,19 @@ impl Logic for CoreWrap {
         c.m_axis.tready.next = self.m_axis.tready.val();
         copy_in(&self.s_axis, &mut c.s_axis);
         self.s_axis.tready.next = c.s_axis.tready.val();
+        self.wl_valid.next = c.wl_valid.val();
+        self.wl_sel.next = c.wl_sel.val();
+        self.wl_addr.next = c.wl_addr.val();
+        self.wl_data.next = c.wl_data.val();
     }
     fn connect(&mut self) {
         self.uart_tx.connect();
         self.m_axis.connect_outputs();
         self.s_axis.tready.connect();
+        self.wl_valid.connect();
+        self.wl_sel.connect();
+        self.wl_addr.connect();
+        self.wl_data.connect();
         let c = &mut self.core;
         c.clock.connect();
         c.reset.connect();
@@ -1203,6 +1433,9 @@ always @(*) core$uart_rx = uart_rx;\nalways @(*) uart_tx = core$uart_tx;\n",
         );
         wire_stream(&mut v, "m_axis", "core$m_axis", 3, true);
         wire_stream(&mut v, "core$s_axis", "s_axis", 2, true);
+        for x in ["valid", "sel", "addr", "data"] {
+            v.push_str(&format!("always @(*) wl_{x} = core$wl_{x};\n"));
+        }
         Verilog::Custom(v)
     }
 }
@@ -1222,7 +1455,18 @@ pub struct Shell {
 impl Shell {
     /// A shell around a network graph (3 lanes in, 2 out, as [`crate::network::network_graph`]
     /// builds).
+    /// The shell's weight memories are the graph's ([`Graph::load_memories`], numbered from
+    /// 0 without gaps), whatever `cfg.load_depths` says.
     pub fn new(cfg: &ShellConfig, net: Graph) -> Result<Self, HwError> {
+        let mems = net.load_memories();
+        if mems.iter().enumerate().any(|(i, m)| m.sel as usize != i) {
+            return Err(HwError::Io(
+                "shell: the graph's weight memories are not numbered 0, 1, 2, ...".into(),
+            ));
+        }
+        let mut cfg = cfg.clone();
+        cfg.load_depths = mems.iter().map(|m| m.depth as u16).collect();
+        let cfg = &cfg;
         cfg.check()?;
         if net.s_axis.lanes() != 3 || net.m_axis.lanes() != 2 {
             return Err(HwError::Io(
@@ -1241,6 +1485,10 @@ impl Shell {
                 uart_tx: Default::default(),
                 m_axis: AxisOut::new(3),
                 s_axis: AxisIn::new(2),
+                wl_valid: Default::default(),
+                wl_sel: Default::default(),
+                wl_addr: Default::default(),
+                wl_data: Default::default(),
                 core: ShellCore::new(cfg),
             },
             net,
@@ -1294,6 +1542,10 @@ impl Logic for Shell {
         w.s_axis.tvalid.next = n.m_axis.tvalid.val();
         w.s_axis.tlast.next = n.m_axis.tlast.val();
         n.m_axis.tready.next = w.s_axis.tready.val();
+        n.wl.valid.next = w.wl_valid.val();
+        n.wl.sel.next = w.wl_sel.val();
+        n.wl.addr.next = w.wl_addr.val();
+        n.wl.data.next = w.wl_data.val();
     }
     fn connect(&mut self) {
         self.uart_tx.connect();
@@ -1316,6 +1568,7 @@ impl Logic for Shell {
         n.s_axis.tvalid.connect();
         n.s_axis.tlast.connect();
         n.m_axis.tready.connect();
+        n.wl.connect();
     }
     fn hdl(&self) -> Verilog {
         let mut v = String::from(
@@ -1326,6 +1579,9 @@ always @(*) ctl$uart_rx = uart_rx;\nalways @(*) uart_tx = ctl$uart_tx;\n",
         );
         wire_stream(&mut v, "net$s_axis", "ctl$m_axis", 3, true);
         wire_stream(&mut v, "ctl$s_axis", "net$m_axis", 2, true);
+        v.push_str(&crate::load::WeightLoad::verilog_follow(
+            "net$wl", "ctl$wl_",
+        ));
         Verilog::Custom(v)
     }
 }

@@ -647,3 +647,157 @@ fn the_serial_port_transport_drives_the_shell_through_a_pseudo_terminal() {
     }
     assert_eq!(b.stats.retries, 0);
 }
+
+/// A bundle whose conv1 and fire3.expand3x3 weights are RAMs filled over the link (WEIGHTS):
+/// the board reports its weight memories, refuses to run a frame before every word is written
+/// by a message with a good CRC, refuses out-of-order and out-of-range messages, and after the
+/// host's load gives the reference's logits; the shell's Verilog and its rust-hdl model answer
+/// the same session identically, cycle for cycle.
+#[test]
+fn weights_over_the_link_then_frames_equal_the_reference() {
+    let model = QuantModel::synthetic(&tiny(), 6).unwrap();
+    let hw = HardwareConfig {
+        mac_budget: Some(32),
+        load_weights: ["conv1".to_string(), "fire3.expand3x3".to_string()].into(),
+        ..Default::default()
+    };
+    let p = plan(&model.network, &hw).unwrap();
+    let dir = scratch("board_bundle_loaded");
+    let manifest = write_bundle(&model, &p, CLOCK_HZ / 1e6, &dir).unwrap();
+    let n_mem = manifest.load.len();
+    assert_eq!(n_mem, p.fold["conv1"].pe + p.fold["fire3.expand3x3"].pe);
+    let mut mems: Vec<Vec<u64>> = vec![Vec::new(); n_mem];
+    for w in manifest.load_words(&dir).unwrap() {
+        mems[w.sel as usize].push(w.data);
+    }
+    let cfg = ShellConfig::new(
+        parse_hash(&manifest.model_hash).unwrap(),
+        manifest.input_size,
+        manifest.num_classes,
+        DIVISOR,
+    )
+    .unwrap();
+    let design = write_shell(&model, &p, &cfg, &scratch("board_shell_loaded")).unwrap();
+    lint_verilator(&design);
+    lint_iverilog(&design);
+    let verilated = verilate(&design);
+    let rgb = synthetic_frame(model.network.input_shape(), 77);
+    let want = run(&model, &rgb, Path::Fast).unwrap().logits;
+    let words = |sel: u16, adr: u16, n: usize| {
+        let mut v = [sel.to_le_bytes(), adr.to_le_bytes()].concat();
+        for i in 0..n {
+            v.extend((0x0101_0101_0101_0101u64 * (i as u64 + 1)).to_le_bytes());
+        }
+        v
+    };
+    let session = |pins: &mut dyn FnMut(bool) -> bool| {
+        struct Dyn<'a>(&'a mut dyn FnMut(bool) -> bool);
+        impl Pins for Dyn<'_> {
+            fn cycle(&mut self, rx: bool) -> bool {
+                (self.0)(rx)
+            }
+        }
+        let mut b = Board::new(SimTransport::new(Dyn(pins), DIVISOR, CLOCK_HZ));
+        let id = b.check_identity(&manifest).unwrap();
+        assert_eq!(id.weight_memories, n_mem);
+        let s = b.status().unwrap();
+        assert!(!s.weights_complete);
+        assert_eq!(s.weights_at, (0, 0));
+        // The frame alone is not enough.
+        b.load(&rgb, 0).unwrap();
+        let mut bad_crc = encode_request(cmd::WEIGHTS, &words(0, 0, 2));
+        let k = bad_crc.len() - 5;
+        bad_crc[k] ^= 0x40;
+        let depth0 = mems[0].len() as u16;
+        let cases: Vec<(Vec<u8>, Vec<u8>)> = vec![
+            (
+                encode_request(cmd::START, &[]),
+                vec![err::NOT_LOADED, cmd::START],
+            ),
+            // a memory that does not exist
+            (
+                encode_request(cmd::WEIGHTS, &words(n_mem as u16, 0, 1)),
+                vec![err::RANGE, cmd::WEIGHTS],
+            ),
+            // beyond the watermark (memory 1 before memory 0 is written)
+            (
+                encode_request(cmd::WEIGHTS, &words(1, 0, 1)),
+                vec![err::OFFSET, cmd::WEIGHTS],
+            ),
+            // past the end of memory 0
+            (
+                encode_request(cmd::WEIGHTS, &words(0, 0, depth0 as usize + 1)),
+                vec![err::RANGE, cmd::WEIGHTS],
+            ),
+            // not whole words
+            (
+                encode_request(cmd::WEIGHTS, &words(0, 0, 1)[..11]),
+                vec![err::LENGTH, cmd::WEIGHTS],
+            ),
+            // a damaged message: its words may reach the RAM, but they do not count
+            (bad_crc, vec![err::CRC, cmd::WEIGHTS]),
+        ];
+        for (req, want) in cases {
+            b.link.write_all(&req).unwrap();
+            let r = raw_reply(&mut b.link);
+            assert_eq!((r.code, &r.payload), (0xFF, &want), "request {req:02x?}");
+        }
+        let s = b.status().unwrap();
+        assert_eq!(s.weights_at, (0, 0), "no good WEIGHTS yet");
+        assert!(s.frame_loaded);
+        // A wrong word 0 with a good CRC moves the watermark to word 1; sending memory 0 from
+        // word 0 again is allowed (an earlier point), and rewrites it.
+        b.link
+            .write_all(&encode_request(cmd::WEIGHTS, &words(0, 0, 1)))
+            .unwrap();
+        let r = raw_reply(&mut b.link);
+        assert_eq!(
+            (r.code, r.payload.clone()),
+            (cmd::WEIGHTS | 0x80, vec![0, 0, 1, 0])
+        );
+        let mut first = vec![0, 0, 0, 0];
+        first.extend(mems[0][0].to_le_bytes());
+        b.link
+            .write_all(&encode_request(cmd::WEIGHTS, &first))
+            .unwrap();
+        let r = raw_reply(&mut b.link);
+        assert_eq!(
+            (r.code, r.payload.clone()),
+            (cmd::WEIGHTS | 0x80, vec![0, 0, 1, 0])
+        );
+        // The host goes on from the watermark.
+        let sent = b.load_weights(&mems).unwrap();
+        assert_eq!(sent, mems.iter().map(|m| m.len()).sum::<usize>() - 1);
+        let s = b.status().unwrap();
+        assert!(s.weights_complete && s.weights_at == (n_mem, 0), "{s:?}");
+        // A frame now runs (the pixels are still loaded; START consumes them).
+        b.start(s.frames_done).unwrap();
+        let cycles = b.wait(s.frames_done).unwrap();
+        let logits = b.read_logits(manifest.num_classes).unwrap();
+        // Memories stay written: a second frame needs no WEIGHTS.
+        let (logits2, _) = b.run_frame(&rgb, manifest.num_classes).unwrap();
+        (logits, logits2, cycles)
+    };
+    let mut v = Recording {
+        pins: VerilatedPins::new(&verilated).unwrap(),
+        tx: Vec::new(),
+    };
+    let rv = session(&mut |rx| v.cycle(rx));
+    assert_eq!(rv.0, want, "Verilog: logits after loading the weights");
+    assert_eq!(rv.1, want, "Verilog: the second frame");
+    let mut shell = Shell::new(
+        &cfg,
+        squeezeflow_hw::network::network_graph(&model, &p).unwrap(),
+    )
+    .unwrap();
+    shell.reset_sim(4);
+    let mut h = Recording {
+        pins: shell,
+        tx: Vec::new(),
+    };
+    let rh = session(&mut |rx| h.cycle(rx));
+    assert_eq!(rv, rh, "Verilog and rust-hdl answer differently");
+    let first = v.tx.iter().zip(&h.tx).position(|(a, b)| a != b);
+    assert_eq!(first, None, "uart_tx differs at cycle {first:?}");
+    assert_eq!(v.tx.len(), h.tx.len());
+}
