@@ -151,7 +151,7 @@ fn manifest_network(m: &Manifest) -> Result<Network> {
 /// One line for `gen` about the device.
 pub fn describe_fit(dev: &Device, r: &Resources) -> String {
     format!(
-        "{} ({}): {} {}s of {} ({:.0}%), {:.1} {} of {} ({:.0}%){}, {} LUTs of {} ({:.0}%, estimate); ROM bits in logic: {}{}",
+        "{} ({}): {} {}s of {} ({:.0}%), {:.1} {} of {} ({:.0}%){}, {} LUTs of {} ({:.0}%, estimate); ROM bits in logic: {}{}{}",
         dev.name,
         dev.board,
         r.dsp,
@@ -163,7 +163,7 @@ pub fn describe_fit(dev: &Device, r: &Resources) -> String {
         dev.brams,
         100.0 * r.bram / dev.brams as f64,
         if dev.urams > 0 {
-            format!(", {} URAM288 of {} (line buffers)", r.uram, dev.urams)
+            format!(", {} URAM288 of {} (line buffers, loaded weights)", r.uram, dev.urams)
         } else {
             String::new()
         },
@@ -177,6 +177,14 @@ pub fn describe_fit(dev: &Device, r: &Resources) -> String {
             format!(
                 " (weight ROMs moved out of block RAM: {})",
                 r.rom_logic_roms.join(", ")
+            )
+        },
+        if r.load_weights.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; weights loaded at start-up (WEIGHTS over the board link) into RAM: {}",
+                r.load_weights.join(", ")
             )
         }
     )

@@ -13,12 +13,15 @@
 //! parameter ROMs, `sqf_ram` line buffers): each memory takes the aspect ratio that needs the
 //! fewest blocks (a wide, deep memory is tiled as width pieces x depth pieces, as Yosys'
 //! `memory_libmap` does), and small ROMs become logic as Yosys maps them (see
-//! [`rom_in_logic`]). **URAM** cannot hold the weights (UltraRAM has no initial contents; Yosys
-//! and Vivado both refuse an initialised URAM), but it can hold the line buffers (`sqf_ram`,
-//! no initial contents): on a device with URAM each line buffer takes `ceil(width / 72) x
-//! ceil(depth / 4096)` URAM288 blocks, and the bundle's `sqf_lib.v` carries
-//! `(* ram_style = "ultra" *)` on `sqf_ram` ([`uram_lib`]); Yosys `synth_xilinx -family xcup`
-//! then maps a 64 x 432 line buffer to one URAM288 (checked).
+//! [`rom_in_logic`]). **URAM** has no initial contents (Yosys and Vivado both refuse an
+//! initialised URAM), so it holds RAMs: the line buffers, and the weights of the layers in
+//! `Plan::load_weights`, which are RAMs filled at start-up through the weight-load port
+//! ([`crate::load`]; the host writes them over the board link). On a device with URAM each
+//! such memory takes `ceil(width / 72) x ceil(depth / 4096)` URAM288 blocks, and the bundle's
+//! `sqf_lib.v` carries `(* ram_style = "ultra" *)` on `sqf_ram` ([`uram_lib`]); Yosys
+//! `synth_xilinx -family xcup` maps a 64 x 432 line buffer to one URAM288, and an engine with
+//! eight loaded 64 x 2,304 weight RAMs and its line buffer to nine (checked). When block RAM
+//! overflows, the fit moves layers' weights there ([`place_loaded_weights`]).
 
 use serde::Serialize;
 use squeezeflow_model::network::{Network, Stage};
@@ -411,6 +414,9 @@ pub struct Resources {
     /// Convolutions whose weight ROMs are in LUTs by the plan's choice ([`place_roms`]).
     #[serde(default)]
     pub rom_logic_roms: Vec<String>,
+    /// Convolutions whose weights are RAMs loaded at start-up ([`place_loaded_weights`]).
+    #[serde(default)]
+    pub load_weights: Vec<String>,
     pub layers: Vec<LayerResources>,
 }
 
@@ -602,6 +608,7 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
         lutram_bits: layers.iter().map(|l| l.lutram_bits).sum(),
         luts: layers.iter().map(|l| l.luts).sum(),
         rom_logic_roms: plan.rom_logic.iter().cloned().collect(),
+        load_weights: plan.load_weights.iter().cloned().collect(),
         layers,
     })
 }
