@@ -2,8 +2,9 @@
 # (XC7K325T-2FFG900C). With the board shell (UART link) use kc705.xdc instead.
 # The KC705's system clock is differential, so this file constrains the ports of the wrapper
 # `kc705_accel_top` (kc705_accel_top.v, copied into the bundle with this file), which buffers
-# the clock (IBUFDS + BUFG) into the bundle's `top`. The AXI4-Stream ports are passed through
-# for a shell or a block design to drive; they are not board pins.
+# the clock (IBUFDS + BUFG) into the bundle's `top`. The AXI4-Stream ports and the weight-load
+# port (`wl_*`) are passed through for a shell or a block design to drive; they are not board
+# pins.
 #
 # Pin sources: Xilinx UG810 (KC705 Evaluation Board User Guide), "Clock sources" and "User
 # push buttons": SYSCLK_P/N from the 200 MHz SiT9102 oscillator on AD12/AD11 (bank 33, LVDS),

@@ -2,8 +2,9 @@
 # (XCZU7EV-2FFVC1156E), programmable logic only. With the board shell use zcu104.xdc instead.
 # The PL clock is differential, so this file constrains the ports of the wrapper
 # `zcu104_accel_top` (zcu104_accel_top.v, copied into the bundle with this file), which buffers
-# the clock (IBUFDS + BUFG) into the bundle's `top`. The AXI4-Stream ports are passed through
-# for a shell or the Zynq's AXI DMA (in a block design) to drive; they are not board pins.
+# the clock (IBUFDS + BUFG) into the bundle's `top`. The AXI4-Stream ports and the weight-load
+# port (`wl_*`) are passed through for a shell or the Zynq's AXI DMA (in a block design) to
+# drive; they are not board pins.
 #
 # Pin sources: Xilinx UG1267 (ZCU104 Evaluation Board User Guide), "Clocking" and "User I/O":
 # CLK_125_P/N from the 125 MHz oscillator on F23/E23 (LVDS), a PL push button on B3 (3.3 V),

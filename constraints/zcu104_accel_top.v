@@ -1,6 +1,6 @@
 // ZCU104 wrapper for a squeezeflow bundle: the differential 125 MHz PL clock (CLK_125) through an
 // IBUFDS and a BUFG into `top`; the push button GPIO_PB_SW2 (active high) as its synchronous reset after two
-// flip-flops. The streams pass through. Constraints: zcu104_accel.xdc.
+// flip-flops. The streams and the weight-load port pass through. Constraints: zcu104_accel.xdc.
 `default_nettype none
 module zcu104_accel_top (
     input  wire        sysclk_p,
@@ -13,7 +13,13 @@ module zcu104_accel_top (
     output wire [15:0] m_axis_tdata,
     output wire        m_axis_tvalid,
     output wire        m_axis_tlast,
-    input  wire        m_axis_tready
+    input  wire        m_axis_tready,
+    // the weight-load port (README, "Weights loaded at start-up"): tie to 0 when the bundle's
+    // manifest lists no `load` memories
+    input  wire        wl_valid,
+    input  wire [15:0] wl_sel,
+    input  wire [15:0] wl_addr,
+    input  wire [63:0] wl_data
 );
     wire clk_ibuf, clock;
     IBUFDS ibuf (.I(sysclk_p), .IB(sysclk_n), .O(clk_ibuf));
@@ -25,7 +31,8 @@ module zcu104_accel_top (
         .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid),
         .s_axis_tlast(s_axis_tlast), .s_axis_tready(s_axis_tready),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid),
-        .m_axis_tlast(m_axis_tlast), .m_axis_tready(m_axis_tready)
+        .m_axis_tlast(m_axis_tlast), .m_axis_tready(m_axis_tready),
+        .wl_valid(wl_valid), .wl_sel(wl_sel), .wl_addr(wl_addr), .wl_data(wl_data)
     );
 endmodule
 `default_nettype wire
