@@ -109,6 +109,27 @@ fn add_concat_gearbox_fifo_verilog() {
         &frames,
         24,
     );
+    // Whole-number width ratios use the banked buffer: down (a bank in, a slot out) and up
+    // (a slot in, a bank out), with slots of one and of several bytes.
+    for (wi, wo, fb) in [(32, 4, 64), (6, 2, 24), (4, 12, 48), (2, 8, 32)] {
+        let frames: Vec<Vec<u8>> = (0..3).map(|i| SplitMix64::new(80 + i).bytes(fb)).collect();
+        let mut g = Gearbox::new(wi, wo, fb).unwrap();
+        let body = squeezeflow_hw::bundle::write_block(
+            &mut g,
+            &squeezeflow_tests::scratch(&format!("gearbox_text_{wi}_{wo}")),
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&body.top).unwrap();
+        assert!(text.contains("// banked:"), "{wi} -> {wo}: not banked");
+        check_block_verilog(
+            &format!("gearbox_{wi}_{wo}"),
+            || Gearbox::new(wi, wo, fb).unwrap(),
+            &[frames.concat()],
+            &[fb],
+            &frames,
+            fb,
+        );
+    }
     check_block_verilog(
         "fifo",
         || StreamFifo::new(3, 8),
