@@ -690,7 +690,8 @@ pub fn place_loaded_weights(
 /// from block RAM into LUTs (`Plan::rom_logic`): the layer whose ROMs fill their blocks least
 /// first (the most block RAM freed per bit), skipping any that would take the LUTs over
 /// [`LUT_FIT_SHARE`]. Returns the resources of the plan as left. Not used by [`fit_network`]:
-/// in a whole XC7A200T design Yosys mapped such LUT ROMs at several times their estimate.
+/// a whole XC7A200T design with such LUT ROMs came out of Yosys at several times its estimate
+/// (most likely through its width converters of that time; not measured again).
 pub fn place_roms(net: &Network, plan: &mut Plan, dev: &Device) -> Result<Resources, HwError> {
     let mut r = resources(net, plan, dev)?;
     if r.bram <= dev.brams as f64 {
@@ -774,7 +775,8 @@ pub fn fit_network(
         h.dsp_pairs = h.dsp_pairs.or(Some(dev.family != Family::Ecp5));
         // Weight ROMs stay where Yosys puts them by default ([`place_roms`] is not used here:
         // an XC7A200T bundle with one layer's ROMs moved to LUTs came out of Yosys at 515,396
-        // LUTs, four times the estimate; see the README).
+        // LUTs, four times the estimate, most likely through the shift-register width
+        // converters of that time rather than the ROMs; not measured again yet, see the README).
         let mut p = plan(net, &h)?;
         // On a part with UltraRAM, weights that overflow block RAM move to loaded RAMs there.
         let r = place_loaded_weights(net, &mut p, dev)?;
