@@ -216,6 +216,15 @@ wire [31:0] voy = yeven ? (y >> 1) - 1 : {hom1};\n\
         );
         let ab_h = abits(cg);
         let ab_v = abits(g.wo * cg);
+        // The row buffers are written one cycle late from registers (`wpend`, `wa_d`, `wd`),
+        // with a bypass for a read of the word being written: their write address is then a
+        // register apart from the read address, so Yosys maps them as simple dual-port LUTRAM
+        // (on UltraScale+, Yosys 0.23 cannot map these asynchronous-read single-port RAMs).
+        // The behaviour is the same.
+        v.push_str(&format!(
+            "reg wpend;\nreg [{abvm}:0] wa_d;\nalways @(posedge clock) begin\n    wpend <= !reset && fire && h_emit;\n    wa_d <= va[{abvm}:0];\nend\n",
+            abvm = ab_v - 1
+        ));
         let mut data = Vec::new();
         for l in 0..g.lanes {
             v.push_str(&format!(
@@ -223,9 +232,11 @@ wire [31:0] voy = yeven ? (y >> 1) - 1 : {hom1};\n\
 wire [7:0] in{l} = {d};\n\
 wire [7:0] hpo{l} = hp{l}[j[{abhm}:0]];\n\
 wire [7:0] hmax{l} = (hpo{l} > in{l}) ? hpo{l} : in{l};\n\
-wire [7:0] vmo{l} = vm{l}[va[{abvm}:0]];\n\
+reg [7:0] wd{l};\n\
+wire [7:0] vmo{l} = (wpend && (wa_d == va[{abvm}:0])) ? wd{l} : vm{l}[va[{abvm}:0]];\n\
 wire [7:0] vmax{l} = (vmo{l} > hmax{l}) ? vmo{l} : hmax{l};\n\
-always @(posedge clock) if (fire) begin\n    hp{l}[j[{abhm}:0]] <= xeven ? in{l} : hmax{l};\n    if (h_emit) vm{l}[va[{abvm}:0]] <= yeven ? hmax{l} : vmax{l};\nend\n",
+always @(posedge clock) if (fire) hp{l}[j[{abhm}:0]] <= xeven ? in{l} : hmax{l};\n\
+always @(posedge clock) begin\n    wd{l} <= yeven ? hmax{l} : vmax{l};\n    if (wpend) vm{l}[wa_d] <= wd{l};\nend\n",
                 cgm = cg - 1,
                 vmm = g.wo * cg - 1,
                 d = s.tdata(l),
