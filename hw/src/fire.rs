@@ -87,7 +87,7 @@ pub fn add_conv(
     in_lanes: usize,
 ) -> Result<End, HwError> {
     let src = adapt(b, &layer.name, from, in_lanes, fold.simd, layer.input.len())?;
-    let base = b.load_base(&layer.name, fold.pe);
+    let base = b.load_base(&layer.name, fold.pe)?;
     let e = ConvEngine::from_layer(layer, model.conv(&layer.name), fold.pe, fold.simd, min_rows)?
         .with_pairs(b.dsp_pairs)
         .with_rom_logic(b.rom_logic.contains(&layer.name))

@@ -174,15 +174,21 @@ pub struct GraphBuilder {
 
 impl GraphBuilder {
     /// The load-port number of the first of `pe` weight memories of convolution `name`, if its
-    /// weights are loaded (numbers are handed out in the order the engines are added).
-    pub fn load_base(&mut self, name: &str, pe: usize) -> Option<u16> {
+    /// weights are loaded (numbers are handed out in the order the engines are added; all of
+    /// them must fit the port's 16-bit select).
+    pub fn load_base(&mut self, name: &str, pe: usize) -> Result<Option<u16>, crate::HwError> {
         if !self.load_weights.contains(name) {
-            return None;
+            return Ok(None);
         }
         let b = self.next_load;
+        if b + pe > 1 << 16 {
+            return Err(crate::HwError::Folding(format!(
+                "{name}: weight memories {b}..{} do not fit the load port's 16-bit select",
+                b + pe
+            )));
+        }
         self.next_load += pe;
-        // Past 16 bits, the engine refuses the number (ConvEngine::with_load).
-        Some(b.min(u16::MAX as usize) as u16)
+        Ok(Some(b as u16))
     }
     /// Adds a node; returns its index.
     pub fn add(&mut self, label: &str, node: Node, cycles_per_frame: u64) -> usize {

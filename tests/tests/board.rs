@@ -59,6 +59,34 @@ struct Fixture {
     verilated: Model,
 }
 
+/// The shell for a bundle at [`DIVISOR`] clocks a bit, written, linted and verilated.
+fn verilated_shell(
+    model: &QuantModel,
+    p: &Plan,
+    manifest: &Manifest,
+    tag: &str,
+) -> (ShellConfig, Model) {
+    let cfg = ShellConfig::new(
+        parse_hash(&manifest.model_hash).unwrap(),
+        manifest.input_size,
+        manifest.num_classes,
+        DIVISOR,
+    )
+    .unwrap();
+    let design = write_shell(model, p, &cfg, &scratch(tag)).unwrap();
+    lint_verilator(&design);
+    lint_iverilog(&design);
+    (cfg, verilate(&design))
+}
+
+/// Pins driven by a closure (one session run against two devices under test).
+struct Dyn<'a>(&'a mut dyn FnMut(bool) -> bool);
+impl Pins for Dyn<'_> {
+    fn cycle(&mut self, rx: bool) -> bool {
+        (self.0)(rx)
+    }
+}
+
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
@@ -73,17 +101,7 @@ fn fixture() -> &'static Fixture {
         .unwrap();
         let dir = scratch("board_bundle");
         let manifest = write_bundle(&model, &p, CLOCK_HZ / 1e6, &dir).unwrap();
-        let cfg = ShellConfig::new(
-            parse_hash(&manifest.model_hash).unwrap(),
-            manifest.input_size,
-            manifest.num_classes,
-            DIVISOR,
-        )
-        .unwrap();
-        let design = write_shell(&model, &p, &cfg, &scratch("board_shell")).unwrap();
-        lint_verilator(&design);
-        lint_iverilog(&design);
-        let verilated = verilate(&design);
+        let (cfg, verilated) = verilated_shell(&model, &p, &manifest, "board_shell");
         Fixture {
             model,
             plan: p,
@@ -160,12 +178,6 @@ fn shell_verilog_equals_its_rust_model_cycle_for_cycle() {
     let f = fixture();
     let rgb = &frames(1)[0];
     let session = |pins: &mut dyn FnMut(bool) -> bool| {
-        struct Dyn<'a>(&'a mut dyn FnMut(bool) -> bool);
-        impl Pins for Dyn<'_> {
-            fn cycle(&mut self, rx: bool) -> bool {
-                (self.0)(rx)
-            }
-        }
         let mut b = Board::new(SimTransport::new(Dyn(pins), DIVISOR, CLOCK_HZ));
         b.identify().unwrap();
         // Bad messages (a CRC error, a LOAD past the loaded pixels, a message cut short, an
@@ -670,17 +682,7 @@ fn weights_over_the_link_then_frames_equal_the_reference() {
     for w in manifest.load_words(&dir).unwrap() {
         mems[w.sel as usize].push(w.data);
     }
-    let cfg = ShellConfig::new(
-        parse_hash(&manifest.model_hash).unwrap(),
-        manifest.input_size,
-        manifest.num_classes,
-        DIVISOR,
-    )
-    .unwrap();
-    let design = write_shell(&model, &p, &cfg, &scratch("board_shell_loaded")).unwrap();
-    lint_verilator(&design);
-    lint_iverilog(&design);
-    let verilated = verilate(&design);
+    let (cfg, verilated) = verilated_shell(&model, &p, &manifest, "board_shell_loaded");
     let rgb = synthetic_frame(model.network.input_shape(), 77);
     let want = run(&model, &rgb, Path::Fast).unwrap().logits;
     let words = |sel: u16, adr: u16, n: usize| {
@@ -691,12 +693,6 @@ fn weights_over_the_link_then_frames_equal_the_reference() {
         v
     };
     let session = |pins: &mut dyn FnMut(bool) -> bool| {
-        struct Dyn<'a>(&'a mut dyn FnMut(bool) -> bool);
-        impl Pins for Dyn<'_> {
-            fn cycle(&mut self, rx: bool) -> bool {
-                (self.0)(rx)
-            }
-        }
         let mut b = Board::new(SimTransport::new(Dyn(pins), DIVISOR, CLOCK_HZ));
         let id = b.check_identity(&manifest).unwrap();
         assert_eq!(id.weight_memories, n_mem);
