@@ -9,6 +9,7 @@ command -v yosys >/dev/null 2>&1 || need+=(yosys)
 command -v iverilog >/dev/null 2>&1 || need+=(iverilog)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)   # JUnit XML checks in the tests
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

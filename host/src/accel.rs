@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 use squeezeflow_model::reference::Prepared;
-use squeezeflow_model::{builtin, QuantModel};
+use squeezeflow_model::{builtin, file, Network, NetworkConfig, QuantModel};
 use squeezeflow_sim::hw::bundle::{write_bundle, Manifest, DEFAULT_CLOCK_MHZ};
 use squeezeflow_sim::hw::folding::{plan, HardwareConfig};
 use squeezeflow_sim::hw::harness::Stalls;
@@ -17,7 +17,7 @@ use squeezeflow_sim::network::{stream_frames, Bundle, FrameOut, RunOptions};
 use squeezeflow_sim::verilator::BuildOptions;
 use squeezeflow_sim::SimError;
 
-use crate::frames::FrameSource;
+use crate::frames::{Frame, FrameSource};
 
 /// A short real clip shipped with the tool (the first frames of a pan across NASA's public-domain
 /// astronaut photo), so the main job runs without any download.
@@ -27,9 +27,71 @@ pub const BUILTIN_CLIP: &[u8] = include_bytes!("../assets/astronaut_pan4.y4m");
 pub fn frames_or_builtin_clip(args: &[String], n: usize) -> Result<FrameSource> {
     if args.is_empty() {
         eprintln!("frames: the built-in clip (4 frames of a pan across the astronaut photo)");
+    }
+    frames_or_builtin_clip_quiet(args, n)
+}
+
+/// As [`frames_or_builtin_clip`], without saying which.
+pub fn frames_or_builtin_clip_quiet(args: &[String], n: usize) -> Result<FrameSource> {
+    if args.is_empty() {
         FrameSource::y4m(std::io::Cursor::new(BUILTIN_CLIP), "astronaut_pan", n)
     } else {
         FrameSource::open_all(args, n)
+    }
+}
+
+/// Which model: a quantized model file, a preset or network TOML with synthetic weights, or the
+/// built-in SqueezeNet v1.1 (real weights) when none is named (the `--model`, `--preset`,
+/// `--config`, `--input-size` and `--weights-seed` options of `gen` and `sim`).
+#[derive(Clone, Debug, Default)]
+pub struct ModelChoice {
+    pub model: Option<PathBuf>,
+    pub preset: Option<String>,
+    pub config: Option<PathBuf>,
+    pub input_size: Option<usize>,
+    pub weights_seed: u64,
+}
+
+impl ModelChoice {
+    /// The network: the config file, else the preset, else SqueezeNet v1.1; `input_size` over it.
+    pub fn network(&self) -> Result<NetworkConfig> {
+        let mut cfg = match (&self.preset, &self.config) {
+            (_, Some(path)) => NetworkConfig::from_toml_file(path)?,
+            (Some(p), None) => NetworkConfig::preset(p)?,
+            (None, None) => NetworkConfig::squeezenet1_1(),
+        };
+        if let Some(n) = self.input_size {
+            cfg.input_size = n;
+        }
+        Network::new(&cfg).context("checking the network")?;
+        Ok(cfg)
+    }
+
+    /// The quantized model.
+    pub fn model(&self) -> Result<QuantModel> {
+        if let Some(p) = &self.model {
+            return Ok(file::load(p)?);
+        }
+        if self.preset.is_none() && self.config.is_none() && self.input_size.is_none() {
+            return Ok(builtin::default_model());
+        }
+        let cfg = self.network()?;
+        Ok(QuantModel::synthetic(&cfg, self.weights_seed)?)
+    }
+
+    /// The `[hardware]` table of the config file (defaults without one).
+    pub fn hardware(&self) -> Result<HardwareConfig> {
+        match &self.config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                Ok(
+                    HardwareConfig::from_toml_str(&text)
+                        .with_context(|| p.display().to_string())?,
+                )
+            }
+            None => Ok(Default::default()),
+        }
     }
 }
 
@@ -110,6 +172,10 @@ pub struct FrameReport {
     pub matches: bool,
     pub cycles: u64,
     pub done_cycle: u64,
+    /// FNV-1a 64 of the logits the accelerator returned (little-endian `u16`s), in hex.
+    pub logits_digest: String,
+    /// The same digest of the integer reference's logits.
+    pub reference_digest: String,
     /// (class, logit, real value, name)
     pub top: Vec<(usize, u16, f32, String)>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,7 +183,7 @@ pub struct FrameReport {
 }
 
 /// The first differing logit of a frame.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Mismatch {
     pub class: usize,
     pub expected: u16,
@@ -177,6 +243,12 @@ fn layer_hint(differing: usize, classes: usize) -> String {
     }
 }
 
+/// FNV-1a 64 of logits as little-endian `u16`s, in hex: a short name for a frame's output.
+pub fn logits_digest(logits: &[u16]) -> String {
+    let bytes: Vec<u8> = logits.iter().flat_map(|v| v.to_le_bytes()).collect();
+    format!("{:016x}", squeezeflow_sim::hw::bundle::fnv1a64(&bytes))
+}
+
 /// One frame's report: the logits against the reference, the top classes.
 #[allow(clippy::too_many_arguments)]
 pub fn frame_report(
@@ -224,6 +296,8 @@ pub fn frame_report(
         matches,
         cycles,
         done_cycle,
+        logits_digest: logits_digest(logits),
+        reference_digest: logits_digest(want),
         top,
         mismatch,
     }
@@ -257,7 +331,11 @@ pub fn print_frame(m: &Manifest, r: &FrameReport) {
 }
 
 /// Runs frames through a bundle in Verilator and through the integer reference.
-pub fn simulate(bundle: &Bundle, sources: FrameSource, opt: &SimOptions) -> Result<SimReport> {
+pub fn simulate(
+    bundle: &Bundle,
+    sources: impl Iterator<Item = Result<Frame>>,
+    opt: &SimOptions,
+) -> Result<SimReport> {
     let m = &bundle.manifest;
     let t0 = Instant::now();
     if !opt.quiet {

@@ -6,4 +6,5 @@ pub mod accuracy;
 pub mod board;
 pub mod dse;
 pub mod frames;
+pub mod regress;
 pub mod synth_cmd;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
+use squeezeflow_host::accel::ModelChoice;
 use squeezeflow_host::accuracy::AccuracyReport;
 use squeezeflow_host::frames::{self, Frame, FrameSource};
 use squeezeflow_model::calibration;
@@ -41,16 +42,16 @@ struct NetworkArgs {
 
 impl NetworkArgs {
     fn resolve(&self) -> Result<NetworkConfig> {
-        let mut cfg = match (&self.preset, &self.config) {
-            (_, Some(path)) => NetworkConfig::from_toml_file(path)?,
-            (Some(p), None) => NetworkConfig::preset(p)?,
-            (None, None) => NetworkConfig::squeezenet1_1(),
-        };
-        if let Some(n) = self.input_size {
-            cfg.input_size = n;
+        self.choice(None, 1).network()
+    }
+    fn choice(&self, model: Option<PathBuf>, weights_seed: u64) -> ModelChoice {
+        ModelChoice {
+            model,
+            preset: self.preset.clone(),
+            config: self.config.clone(),
+            input_size: self.input_size,
+            weights_seed,
         }
-        Network::new(&cfg).context("checking the network")?;
-        Ok(cfg)
     }
 }
 
@@ -271,6 +272,200 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         retries: usize,
     },
+    /// Simulation regressions: a TOML spec of cases (network, folding, stalls, frames) run on
+    /// every core in worker processes, or sharded, or over SLURM (docs/regress.md). Results in
+    /// the output folder: results.jsonl (a line a frame), junit.xml, report.json, summary.txt.
+    /// Exit status: 0 every frame matched, 3 a logit mismatch, 1 an error or a frame not run.
+    Regress(RegressArgs),
+    /// Runs one unit of a regression (started by `regress`, not by hand).
+    #[command(hide = true)]
+    RegressWorker { job: String },
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+struct RegressArgs {
+    #[command(subcommand)]
+    action: Option<RegressAction>,
+    /// The regression spec (TOML); with --rerun-failed, the one in that folder is used.
+    #[arg(required_unless_present = "rerun_failed")]
+    spec: Option<PathBuf>,
+    /// Worker processes at once (default: the available cores).
+    #[arg(short = 'j', long)]
+    jobs: Option<usize>,
+    /// The results folder (default: out/regress/<spec name>). Running again into the same
+    /// folder resumes: frames that passed are not run again.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Run a deterministic 1/N of the units: K/N, K from 1.
+    #[arg(long)]
+    shard: Option<String>,
+    /// Where bundles are generated and shared (default: <output>/bundles).
+    #[arg(long)]
+    bundles: Option<PathBuf>,
+    /// Re-run only the units with a mismatched or failed frame in this results folder.
+    #[arg(long, conflicts_with_all = ["output", "shard"])]
+    rerun_failed: Option<PathBuf>,
+    /// Re-run each mismatching frame alone with a VCD waveform (into <output>/vcd).
+    #[arg(long)]
+    vcd_on_fail: bool,
+    /// Discard earlier results in the output folder instead of resuming.
+    #[arg(long)]
+    fresh: bool,
+    /// No progress line and no summary table.
+    #[arg(long)]
+    quiet: bool,
+    /// Submit to SLURM as a job array (one task a shard), wait, and merge.
+    #[arg(long, conflicts_with_all = ["shard", "rerun_failed"])]
+    slurm: bool,
+    /// SLURM partition.
+    #[arg(long, requires = "slurm")]
+    partition: Option<String>,
+    /// SLURM time limit per task (e.g. 01:00:00).
+    #[arg(long, requires = "slurm")]
+    time: Option<String>,
+    /// CPUs per SLURM task (its workers).
+    #[arg(long, requires = "slurm", default_value_t = 1)]
+    cpus_per_task: usize,
+    /// Shards (array tasks) for SLURM.
+    #[arg(long, requires = "slurm", default_value_t = 2)]
+    shards: usize,
+    /// Submit and return; merge later with `regress merge`.
+    #[arg(long, requires = "slurm")]
+    no_wait: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum RegressAction {
+    /// Combine the results folders of shards of one regression into one report.
+    Merge {
+        /// The shards' results folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged results folder.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+/// An exit status other than 1 for an error (3: a logit mismatch).
+#[derive(Debug)]
+struct ExitWith(u8, String);
+
+impl std::fmt::Display for ExitWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.1)
+    }
+}
+
+impl std::error::Error for ExitWith {}
+
+fn finish_regress(
+    out: &std::path::Path,
+    t: squeezeflow_host::regress::Totals,
+    quiet: bool,
+) -> Result<()> {
+    if !quiet {
+        if let Ok(s) = std::fs::read_to_string(out.join("summary.txt")) {
+            print!("{s}");
+        }
+        println!("results: {}", out.display());
+    }
+    match t.exit_code() {
+        0 => Ok(()),
+        code => Err(ExitWith(
+            code,
+            format!(
+                "{} of {} frames mismatched, {} errors, {} not run (see {})",
+                t.failed,
+                t.frames,
+                t.errors,
+                t.not_run,
+                out.join("summary.txt").display()
+            ),
+        )
+        .into()),
+    }
+}
+
+fn regress(a: RegressArgs) -> Result<()> {
+    use squeezeflow_host::regress::{self, report, run, slurm};
+    if let Some(RegressAction::Merge { dirs, output }) = a.action {
+        let t = report::merge(&dirs, &output)?;
+        return finish_regress(&output, t, a.quiet);
+    }
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if jobs == 0 {
+        bail!("-j must be at least 1");
+    }
+    let (plan, out, rerun) = match (&a.rerun_failed, &a.spec) {
+        (Some(dir), _) => (run::read_run_file(dir)?.plan, dir.clone(), true),
+        (None, Some(spec)) => {
+            let plan = regress::plan_file(spec)?;
+            let out = a.output.clone().unwrap_or_else(|| {
+                PathBuf::from("out")
+                    .join("regress")
+                    .join(frames::label_file_name(&plan.spec.name))
+            });
+            (plan, out, false)
+        }
+        (None, None) => bail!("name a spec or --rerun-failed DIR"),
+    };
+    if a.slurm {
+        let spec = a.spec.as_ref().expect("clap: spec without --rerun-failed");
+        let o = slurm::SlurmOptions {
+            shards: a.shards,
+            partition: a.partition.clone(),
+            time: a.time.clone(),
+            cpus_per_task: a.cpus_per_task,
+            no_wait: a.no_wait,
+            program: None,
+            quiet: a.quiet,
+        };
+        return match slurm::submit(spec, &plan, &out, &o)? {
+            slurm::SlurmOutcome::Submitted { job, script } => {
+                println!(
+                    "submitted SLURM job {job} ({}); when it is done: squeezeflow regress merge {}/shards/* -o {}",
+                    script.display(),
+                    out.display(),
+                    out.display()
+                );
+                Ok(())
+            }
+            slurm::SlurmOutcome::Merged { job, totals } => {
+                if !a.quiet {
+                    eprintln!("SLURM job {job} done");
+                }
+                finish_regress(&out, totals, a.quiet)
+            }
+        };
+    }
+    let shard = a
+        .shard
+        .as_deref()
+        .map(regress::spec::parse_shard)
+        .transpose()?;
+    let opt = regress::RunOptions {
+        jobs,
+        out: out.clone(),
+        bundles: a.bundles.clone(),
+        shard,
+        rerun_failed: rerun,
+        vcd_on_fail: a.vcd_on_fail,
+        fresh: a.fresh,
+        quiet: a.quiet,
+        worker: None,
+    };
+    let o = run::run(plan, &opt)?;
+    if !a.quiet && o.skipped_units > 0 {
+        eprintln!(
+            "regress: {} units run, {} passed earlier and not run again",
+            o.ran_units, o.skipped_units
+        );
+    }
+    finish_regress(&out, o.summary, a.quiet)
 }
 
 /// Which quantized model: a file, a synthetic model for a network, or the built-in default.
@@ -287,28 +482,14 @@ struct ModelArgs {
 }
 
 impl ModelArgs {
+    fn choice(&self) -> ModelChoice {
+        self.net.choice(self.model.clone(), self.weights_seed)
+    }
     fn resolve(&self) -> Result<QuantModel> {
-        if let Some(p) = &self.model {
-            return Ok(file::load(p)?);
-        }
-        if self.net.preset.is_none() && self.net.config.is_none() && self.net.input_size.is_none() {
-            return Ok(builtin::default_model());
-        }
-        let cfg = self.net.resolve()?;
-        Ok(QuantModel::synthetic(&cfg, self.weights_seed)?)
+        self.choice().model()
     }
     fn hardware(&self) -> Result<squeezeflow_sim::hw::folding::HardwareConfig> {
-        match &self.net.config {
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("reading {}", p.display()))?;
-                Ok(
-                    squeezeflow_sim::hw::folding::HardwareConfig::from_toml_str(&text)
-                        .with_context(|| p.display().to_string())?,
-                )
-            }
-            None => Ok(Default::default()),
-        }
+        self.choice().hardware()
     }
 }
 
@@ -685,6 +866,8 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
+        Command::Regress(a) => regress(a)?,
+        Command::RegressWorker { job } => squeezeflow_host::regress::worker_main(&job)?,
         Command::Board {
             bundle,
             port,
@@ -778,6 +961,10 @@ fn main() -> ExitCode {
             });
             if broken_pipe {
                 return ExitCode::SUCCESS;
+            }
+            if let Some(ExitWith(code, msg)) = e.downcast_ref::<ExitWith>() {
+                eprintln!("squeezeflow: {msg}");
+                return ExitCode::from(*code);
             }
             eprintln!("squeezeflow: error: {e:#}");
             ExitCode::FAILURE
