@@ -5,7 +5,8 @@
 #     16-frame astronaut_pan.y4m), every logit compared with the reference; the JSON report
 #     (cycles per frame measured vs estimated, MAC utilisation, Verilator speed) goes to
 #     out/bench/sim_squeezenet1_1.json. Exits non-zero on any mismatch;
-#  3. the fit for each Xilinx device (below).
+#  3. the fit for each Xilinx device (below);
+#  4. the regression farm (scripts/bench-regress.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -22,3 +23,6 @@ target/release/squeezeflow sim --bundle out/bench/squeezenet1_1 "$clip" \
 for dev in xc7a200t xc7k325t xczu7ev; do
   target/release/squeezeflow gen --device "$dev" -o "out/bench/$dev" | tee "out/bench/gen_$dev.txt"
 done
+# 4. the regression farm: 1 vs 2 workers on the clip, a 2-shard SLURM run, 100 synthetic frames
+#    (out/bench/regress.json).
+bash scripts/bench-regress.sh "$clip"

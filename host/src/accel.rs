@@ -162,6 +162,8 @@ pub struct SimOptions {
     pub max_idle: u64,
     pub top: usize,
     pub quiet: bool,
+    /// Verilator threads for the one model (0 or 1: single-threaded).
+    pub threads: usize,
 }
 
 /// Per-frame result of `sim`.
@@ -347,6 +349,7 @@ pub fn simulate(
     let model = bundle
         .build(&BuildOptions {
             trace: opt.vcd.is_some(),
+            threads: opt.threads,
             ..Default::default()
         })
         .map_err(|e| anyhow!(e))?;

@@ -4,6 +4,7 @@
 pub mod accel;
 pub mod accuracy;
 pub mod board;
+pub mod constraints;
 pub mod dse;
 pub mod frames;
 pub mod regress;

@@ -19,11 +19,42 @@ use squeezeflow_model::{builtin, file, onnx, FloatModel, Network, NetworkConfig,
 #[command(
     name = "squeezeflow",
     version,
-    about = "SqueezeNet-family networks as streaming int8 FPGA accelerators"
+    about = "SqueezeNet-family networks as streaming int8 FPGA accelerators",
+    after_help = "Exit status: 0 success, 1 an error, 2 a command-line usage error, 3 a logit mismatch (sim, board, regress)."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--device` values: a part or board name of the device table (the error lists them).
+fn parse_device(s: &str) -> std::result::Result<String, String> {
+    squeezeflow_sim::hw::device::find_device(s)
+        .map(|d| d.name.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// `--board` values: a board of the device table.
+fn parse_board(s: &str) -> std::result::Result<String, String> {
+    squeezeflow_host::synth_cmd::board_device(s)
+        .map(|d| d.board.to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn device_help(what: &str) -> String {
+    format!("{what}: {}", squeezeflow_sim::hw::device::device_names())
+}
+
+fn board_help() -> String {
+    let boards: Vec<String> = squeezeflow_sim::hw::device::DEVICES
+        .iter()
+        .map(|d| format!("{} ({})", d.board, d.name))
+        .collect();
+    format!(
+        "Target this board: its device (as --device) and its constraint files, written into the \
+         bundle and listed in the manifest: {}",
+        boards.join(", ")
+    )
 }
 
 /// Which network: a preset, a TOML file, or the built-in default.
@@ -153,12 +184,10 @@ enum Command {
     Synth {
         /// A bundle written by `gen`.
         bundle: PathBuf,
-        /// The device to compare with (default: the bundle's, from `gen --device`):
-        /// xc7a200t, xc7k325t, xczu7ev, lfe5u-85f (or a board name).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_device, help = device_help("The device to compare with (default: the bundle's, from `gen --device`), a part or its board"))]
         device: Option<String>,
-        /// Synthesis family without a device: xilinx7, xcup or ecp5.
-        #[arg(long)]
+        /// Synthesis family without a device.
+        #[arg(long, value_parser = ["xilinx7", "xcup", "ecp5"])]
         family: Option<String>,
         /// Report the results a finished Yosys run left in the bundle (yosys_stat.txt,
         /// yosys_cells_*.txt) instead of running it again.
@@ -183,9 +212,7 @@ enum Command {
         /// Clock in MHz for --fps.
         #[arg(long, default_value_t = 200.0)]
         clock_mhz: f64,
-        /// Instead of --fps: the frame rate of the fastest folding that fits this device, at
-        /// its nominal clock (xc7a200t, xc7k325t, xczu7ev, lfe5u-85f).
-        #[arg(long)]
+        #[arg(long, value_parser = parse_device, help = device_help("Instead of --fps: the frame rate of the fastest folding that fits this device, at its nominal clock"))]
         device: Option<String>,
         /// Input size (the paper's 227 for v1.0; 224 by default, as the built-in model).
         #[arg(long, default_value_t = 224)]
@@ -204,8 +231,9 @@ enum Command {
     /// reference; compare every logit. Exits non-zero on any mismatch.
     Sim {
         /// A bundle written by `gen` (default: generate one for the chosen model into
-        /// out/<network>).
-        #[arg(long)]
+        /// out/<network>). It carries its network and folding, so the generation options
+        /// (--model, --preset, --config, --mac-budget, --device, ...) are refused with it.
+        #[arg(long, conflicts_with_all = ["model", "preset", "config", "input_size", "weights_seed", "mac_budget", "clock_mhz", "device", "board"])]
         bundle: Option<PathBuf>,
         #[command(flatten)]
         model: ModelArgs,
@@ -236,6 +264,10 @@ enum Command {
         /// Write the JSON report here.
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Verilator threads for the model (its `--threads`): for one large design; to run
+        /// many frames, `regress -j` with one thread a worker is faster (docs/regress.md).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
     },
     /// Drive a board (or the simulated board shell) over its UART: check IDENTIFY against the
     /// bundle, stream frames, compare every logit with the integer reference (docs/protocol.md).
@@ -333,6 +365,9 @@ struct RegressArgs {
     /// Submit and return; merge later with `regress merge`.
     #[arg(long, requires = "slurm")]
     no_wait: bool,
+    /// Verilator threads per worker's model (see `sim --threads`).
+    #[arg(long, default_value_t = 1, conflicts_with = "slurm")]
+    threads: usize,
 }
 
 #[derive(Subcommand, Debug)]
@@ -457,6 +492,7 @@ fn regress(a: RegressArgs) -> Result<()> {
         fresh: a.fresh,
         quiet: a.quiet,
         worker: None,
+        threads: a.threads,
     };
     let o = run::run(plan, &opt)?;
     if !a.quiet && o.skipped_units > 0 {
@@ -502,15 +538,9 @@ struct HwArgs {
     /// Nominal clock in MHz for throughput figures (default 200, or the device's).
     #[arg(long)]
     clock_mhz: Option<f64>,
-    /// Choose the folding with the most frames per second that fits this device (DSPs, block
-    /// RAM, URAM), or refuse saying what does not fit: xc7a200t (nexys_video), xc7k325t
-    /// (kc705), xczu7ev (zcu104), lfe5u-85f (ulx3s).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_device, help = device_help("Choose the folding with the most frames per second that fits this device (DSPs, block RAM, URAM), or refuse saying what does not fit"))]
     device: Option<String>,
-    /// Target this board: its device (as --device) and its constraint files
-    /// (constraints/<board>*) copied into the bundle and listed in the manifest: nexys_video,
-    /// kc705, zcu104, ulx3s.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_board, help = board_help())]
     board: Option<String>,
 }
 
@@ -791,6 +821,7 @@ fn run(cli: Cli) -> Result<()> {
             max_idle,
             top,
             report,
+            threads,
         } => {
             if !(0.0..1.0).contains(&stall) {
                 bail!("--stall must be in [0, 1), not {stall}");
@@ -817,6 +848,7 @@ fn run(cli: Cli) -> Result<()> {
                 max_idle,
                 top,
                 quiet: false,
+                threads,
             };
             let r = squeezeflow_host::accel::simulate(&b, sources, &opt)?;
             if let Some(p) = &report {
@@ -853,17 +885,21 @@ fn run(cli: Cli) -> Result<()> {
                     .find(|f| !f.matches)
                     .expect("a mismatching frame");
                 let mm = first.mismatch.as_ref().expect("mismatch details");
-                bail!(
-                    "{} of {} frames differ from the reference; first: frame {} ({}), class {} expected {} got {}; look at {}",
-                    r.frames - r.matched,
-                    r.frames,
-                    first.index,
-                    first.label,
-                    mm.class,
-                    mm.expected,
-                    mm.got,
-                    mm.layer_hint
-                );
+                return Err(ExitWith(
+                    3,
+                    format!(
+                        "{} of {} frames differ from the reference; first: frame {} ({}), class {} expected {} got {}; look at {}",
+                        r.frames - r.matched,
+                        r.frames,
+                        first.index,
+                        first.label,
+                        mm.class,
+                        mm.expected,
+                        mm.got,
+                        mm.layer_hint
+                    ),
+                )
+                .into());
             }
         }
         Command::Regress(a) => regress(a)?,
@@ -938,11 +974,15 @@ fn run(cli: Cli) -> Result<()> {
                 }
             );
             if matched != r.frames.len() {
-                bail!(
-                    "{} of {} frames differ from the reference",
-                    r.frames.len() - matched,
-                    r.frames.len()
-                );
+                return Err(ExitWith(
+                    3,
+                    format!(
+                        "{} of {} frames differ from the reference",
+                        r.frames.len() - matched,
+                        r.frames.len()
+                    ),
+                )
+                .into());
             }
         }
     }

@@ -47,39 +47,43 @@ pub fn resolve_device(
     }
 }
 
-/// Where the constraint files are: `$SQUEEZEFLOW_CONSTRAINTS`, else the repository's
-/// `constraints/` (as built), else `./constraints`.
-pub fn constraints_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("SQUEEZEFLOW_CONSTRAINTS") {
-        return PathBuf::from(d);
-    }
-    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../constraints");
-    if built.is_dir() {
-        return built;
-    }
-    PathBuf::from("constraints")
-}
-
-/// The board's constraint files: every file of the constraints directory whose name starts
-/// with the board's name (`kc705.xdc` for the board shell, `kc705_accel.xdc` and
-/// `kc705_accel_top.v` for the accelerator alone), sorted.
-pub fn board_files(board: &str) -> Result<Vec<PathBuf>> {
-    let dir = constraints_dir();
-    let entries = std::fs::read_dir(&dir)
-        .with_context(|| format!("reading the constraints in {}", dir.display()))?;
-    let mut v: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.file_name()
+/// The board's constraint files, (name, contents), sorted: every file whose name starts with
+/// the board's name (`kc705.xdc` for the board shell, `kc705_accel.xdc` and `kc705_accel_top.v`
+/// for the accelerator alone). From `$SQUEEZEFLOW_CONSTRAINTS` when set, else the copies built
+/// into the binary ([`crate::constraints`]).
+pub fn board_files(board: &str) -> Result<Vec<(String, String)>> {
+    let mut v: Vec<(String, String)> = match std::env::var_os("SQUEEZEFLOW_CONSTRAINTS") {
+        Some(d) => {
+            let dir = PathBuf::from(d);
+            let entries = std::fs::read_dir(&dir)
+                .with_context(|| format!("reading the constraints in {}", dir.display()))?;
+            let mut v = Vec::new();
+            for p in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
+                let name = p
+                    .file_name()
                     .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(board))
-        })
-        .collect();
+                    .unwrap_or_default()
+                    .to_string();
+                if p.is_file() && name.starts_with(board) {
+                    let text = std::fs::read_to_string(&p)
+                        .with_context(|| format!("reading {}", p.display()))?;
+                    v.push((name, text));
+                }
+            }
+            if v.is_empty() {
+                bail!("no constraint files for board {board} in {}", dir.display());
+            }
+            v
+        }
+        None => crate::constraints::EMBEDDED
+            .iter()
+            .filter(|(n, _)| n.starts_with(board))
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect(),
+    };
     v.sort();
     if v.is_empty() {
-        bail!("no constraint files for board {board} in {}", dir.display());
+        bail!("no constraint files for board {board}");
     }
     Ok(v)
 }
@@ -104,13 +108,9 @@ pub fn finish_bundle(
     let mut constraints = Vec::new();
     let board = board.map(|b| b.trim().to_ascii_lowercase().replace('-', "_"));
     if let Some(b) = &board {
-        for f in board_files(b)? {
-            let name = f
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            std::fs::copy(&f, dir.join(&name))
-                .with_context(|| format!("copying {} into {}", f.display(), dir.display()))?;
+        for (name, text) in board_files(b)? {
+            std::fs::write(dir.join(&name), text)
+                .with_context(|| format!("writing {name} into {}", dir.display()))?;
             constraints.push(name);
         }
     }

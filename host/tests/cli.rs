@@ -251,3 +251,22 @@ fn frames_writes_what_the_network_sees() {
     assert!(png.is_file(), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn sim_with_a_bundle_refuses_the_generation_options_it_would_ignore() {
+    for flag in [
+        ["--mac-budget", "64"],
+        ["--device", "xc7a200t"],
+        ["--preset", "squeezenet1_0"],
+        ["--clock-mhz", "100"],
+    ] {
+        let (ok, _, err) = squeezeflow(&["sim", "--bundle", "some/bundle", flag[0], flag[1]]);
+        assert!(!ok, "{flag:?} was accepted");
+        assert!(
+            err.contains("--bundle") && err.contains(flag[0]) && err.contains("cannot be used"),
+            "{flag:?}: {err}"
+        );
+    }
+    let (_, out, _) = squeezeflow(&["--help"]);
+    assert!(out.contains("3 a logit mismatch"), "{out}");
+}

@@ -172,6 +172,16 @@ fn a_missing_or_altered_memory_file_is_caught() {
             && err.contains("look at"),
         "{err}"
     );
+    // A mismatch has its own exit status (3), apart from errors (1).
+    let code = bin()
+        .args(["sim", "--bundle"])
+        .arg(&bundle)
+        .arg("synthetic:2")
+        .output()
+        .unwrap()
+        .status
+        .code();
+    assert_eq!(code, Some(3), "a logit mismatch exits with 3");
 }
 
 #[test]

@@ -6,9 +6,7 @@
 //! compiled once. `.mem` files are read when the model is created: their names are made absolute
 //! in the copy of the Verilog that is verilated, so the source bundle stays movable.
 
-use std::collections::hash_map::DefaultHasher;
 use std::ffi::{c_char, c_void, CString};
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -82,6 +80,44 @@ pub fn parse_ports(verilog: &str, top: &str) -> Result<Vec<Port>, SimError> {
     Ok(ports)
 }
 
+/// FNV-1a 64, fed part by part, each part preceded by its length.
+struct Fnv64(u64);
+
+impl Fnv64 {
+    fn new() -> Self {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        for &x in b {
+            self.0 ^= x as u64;
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    fn part(&mut self, b: &[u8]) {
+        self.bytes(&(b.len() as u64).to_le_bytes());
+        self.bytes(b);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// `verilator --version` (part of the cache key: a new Verilator builds new models).
+fn verilator_version() -> Result<String, SimError> {
+    let out = Command::new("verilator")
+        .arg("--version")
+        .output()
+        .map_err(|e| SimError::Tool(format!("running verilator --version: {e}")))?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Parallel jobs of the model's C++ build: the cores available.
+fn build_jobs() -> String {
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .to_string()
+}
+
 /// Options for [`Model::build`].
 #[derive(Clone, Debug, Default)]
 pub struct BuildOptions {
@@ -91,6 +127,10 @@ pub struct BuildOptions {
     pub cache_dir: Option<PathBuf>,
     /// Report build steps on stderr.
     pub verbose: bool,
+    /// Verilator's `--threads`: evaluate one model on this many threads (0 or 1: one).
+    /// Worth it for one large design; several frames or cases are better spread over worker
+    /// processes (docs/regress.md has the measurements).
+    pub threads: usize,
 }
 
 /// Finds a program on PATH.
@@ -277,15 +317,19 @@ impl Model {
             .map_err(|e| SimError::Io(format!("reading {}: {e}", top_file.display())))?;
         let ports = parse_ports(&top_text, "top")?;
         // Every .mem file the design names must exist: a clear error now, not an x later.
-        let mut hasher = DefaultHasher::new();
-        BRIDGE_VERSION.hash(&mut hasher);
-        opt.trace.hash(&mut hasher);
-        mem_dir.hash(&mut hasher);
+        // The cache key: FNV-1a 64 over length-prefixed parts (stable across Rust releases and
+        // runs, unlike `DefaultHasher`), including the Verilator that builds the model.
+        let mut hasher = Fnv64::new();
+        hasher.part(BRIDGE_VERSION.to_string().as_bytes());
+        hasher.part(verilator_version()?.as_bytes());
+        hasher.part(&[opt.trace as u8]);
+        hasher.part(&(opt.threads.max(1) as u64).to_le_bytes());
+        hasher.part(mem_dir.as_os_str().as_encoded_bytes());
         let mut texts = Vec::new();
         for src in sources {
             let text = std::fs::read_to_string(src)
                 .map_err(|e| SimError::Io(format!("reading {}: {e}", src.display())))?;
-            text.hash(&mut hasher);
+            hasher.part(text.as_bytes());
             texts.push((src.clone(), text));
         }
         let mut mem_names = Vec::new();
@@ -308,7 +352,7 @@ impl Model {
                     p.display()
                 ))
             })?;
-            bytes.hash(&mut hasher);
+            hasher.part(&bytes);
         }
         let key = format!("{:016x}", hasher.finish());
         let dir = cache_root(opt).join("verilator").join(&key);
@@ -376,10 +420,20 @@ impl Model {
             "--prefix",
             "Vtop",
         ])
-        .args(["-CFLAGS", "-fPIC -O2", "--build", "-j", "2", "--Mdir"])
+        .args([
+            "-CFLAGS",
+            "-fPIC -O2",
+            "--build",
+            "-j",
+            &build_jobs(),
+            "--Mdir",
+        ])
         .arg(&obj);
         if opt.trace {
             cmd.arg("--trace");
+        }
+        if opt.threads > 1 {
+            cmd.arg("--threads").arg(opt.threads.to_string());
         }
         cmd.args(&files);
         run(&mut cmd, "verilator")?;
@@ -556,5 +610,31 @@ impl Drop for Instance<'_> {
             }
             (self.model.free)(self.h)
         }
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::Fnv64;
+
+    #[test]
+    fn the_cache_key_hash_is_fnv1a_64() {
+        // Published FNV-1a 64 test vectors.
+        for (input, want) in [
+            (&b""[..], 0xcbf2_9ce4_8422_2325u64),
+            (b"a", 0xaf63_dc4c_8601_ec8c),
+            (b"foobar", 0x8594_4171_f739_67e8),
+        ] {
+            let mut h = Fnv64::new();
+            h.bytes(input);
+            assert_eq!(h.finish(), want, "{input:?}");
+        }
+        // Parts are length-prefixed: moving a byte across a boundary changes the key.
+        let (mut a, mut b) = (Fnv64::new(), Fnv64::new());
+        a.part(b"ab");
+        a.part(b"c");
+        b.part(b"a");
+        b.part(b"bc");
+        assert_ne!(a.finish(), b.finish());
     }
 }

@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub quiet: bool,
     /// The worker program (default: this executable).
     pub worker: Option<PathBuf>,
+    /// Verilator threads per worker's model (0 or 1: one).
+    pub threads: usize,
 }
 
 /// What a run did.
@@ -135,7 +137,7 @@ fn seed_of(case: &Case, unit: &Unit) -> u64 {
         .wrapping_add((unit.first as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
-fn job(plan: &Plan, unit: &Unit, bundle: &Path, vcd: Option<PathBuf>) -> Job {
+fn job(plan: &Plan, unit: &Unit, bundle: &Path, vcd: Option<PathBuf>, threads: usize) -> Job {
     let case = &plan.spec.cases[unit.case];
     Job {
         case: case.name.clone(),
@@ -148,6 +150,7 @@ fn job(plan: &Plan, unit: &Unit, bundle: &Path, vcd: Option<PathBuf>) -> Job {
         seed: seed_of(case, unit),
         max_idle: case.max_idle,
         vcd,
+        threads,
     }
 }
 
@@ -252,6 +255,7 @@ pub fn prepare_bundles(
     units: &[Unit],
     root: &Path,
     quiet: bool,
+    threads: usize,
 ) -> Result<(BTreeMap<usize, PathBuf>, BTreeSet<PathBuf>)> {
     let mut bundles: BTreeMap<usize, PathBuf> = BTreeMap::new();
     let mut built = BTreeSet::new();
@@ -266,8 +270,11 @@ pub fn prepare_bundles(
                 eprintln!("regress: building the Verilator model of {}", dir.display());
             }
             let b = Bundle::open(&dir).map_err(|e| anyhow!("case {}: {e}", case.name))?;
-            b.build(&BuildOptions::default())
-                .map_err(|e| anyhow!("case {}: {e}", case.name))?;
+            b.build(&BuildOptions {
+                threads,
+                ..Default::default()
+            })
+            .map_err(|e| anyhow!("case {}: {e}", case.name))?;
         }
         bundles.insert(u.case, dir);
     }
@@ -310,7 +317,7 @@ pub fn run(plan: Plan, opt: &RunOptions) -> Result<Outcome> {
         .bundles
         .clone()
         .unwrap_or_else(|| opt.out.join("bundles"));
-    let (bundles, built) = prepare_bundles(&plan, &selected, &root, opt.quiet)?;
+    let (bundles, built) = prepare_bundles(&plan, &selected, &root, opt.quiet, opt.threads)?;
     // The bundles of earlier runs into this folder stay listed.
     let mut all_bundles = built.clone();
     if let Ok(old) = read_run_file(&opt.out) {
@@ -345,8 +352,9 @@ pub fn run(plan: Plan, opt: &RunOptions) -> Result<Outcome> {
     let (tx, rx) = mpsc::channel::<Vec<Record>>();
     let plan_arc = Arc::new(plan.clone());
     let bundles = Arc::new(bundles);
-    let mut threads = Vec::new();
+    let mut pool = Vec::new();
     for _ in 0..opt.jobs.max(1).min(selected.len().max(1)) {
+        let vthreads = opt.threads;
         let (queue, tx, plan, bundles, exe) = (
             queue.clone(),
             tx.clone(),
@@ -354,10 +362,10 @@ pub fn run(plan: Plan, opt: &RunOptions) -> Result<Outcome> {
             bundles.clone(),
             exe.clone(),
         );
-        threads.push(std::thread::spawn(move || {
+        pool.push(std::thread::spawn(move || {
             let next = || queue.lock().ok().and_then(|mut q| q.pop_front());
             while let Some(u) = next() {
-                let j = job(&plan, &u, &bundles[&u.case], None);
+                let j = job(&plan, &u, &bundles[&u.case], None, vthreads);
                 if tx.send(run_worker(&exe, &plan, &u, &j)).is_err() {
                     break;
                 }
@@ -396,7 +404,7 @@ pub fn run(plan: Plan, opt: &RunOptions) -> Result<Outcome> {
     if progress {
         eprintln!();
     }
-    for t in threads {
+    for t in pool {
         let _ = t.join();
     }
     if opt.vcd_on_fail {
@@ -417,7 +425,13 @@ pub fn run(plan: Plan, opt: &RunOptions) -> Result<Outcome> {
             let vcd = std::path::absolute(opt.out.join("vcd"))?
                 .join(format!("{}-frame{}.vcd", r.case, r.frame));
             std::fs::create_dir_all(opt.out.join("vcd"))?;
-            let mut j = job(&plan, &one, &bundles[&u.case], Some(vcd.clone()));
+            let mut j = job(
+                &plan,
+                &one,
+                &bundles[&u.case],
+                Some(vcd.clone()),
+                opt.threads,
+            );
             // The same stall pattern as the frame's unit had at its start.
             j.seed = seed_of(&plan.spec.cases[u.case], u);
             if !opt.quiet {

@@ -95,7 +95,7 @@ pub fn submit(spec_path: &Path, plan: &Plan, out: &Path, o: &SlurmOptions) -> Re
     std::fs::create_dir_all(out.join("slurm"))?;
     std::fs::create_dir_all(out.join("shards"))?;
     let bundles = out.join("bundles");
-    let (_, built) = prepare_bundles(plan, &plan.units, &bundles, o.quiet)?;
+    let (_, built) = prepare_bundles(plan, &plan.units, &bundles, o.quiet, 0)?;
     // The merged run's plan, written now so `regress merge` and `--rerun-failed` find it.
     let run_file = RunFile {
         plan: plan.clone(),

@@ -30,6 +30,9 @@ pub struct Job {
     pub max_idle: u64,
     /// Write a waveform of the run here.
     pub vcd: Option<PathBuf>,
+    /// Verilator threads of the model.
+    #[serde(default)]
+    pub threads: usize,
 }
 
 /// A frame's verdict.
@@ -109,6 +112,7 @@ pub fn run_job(job: &Job) -> Result<()> {
         max_idle: job.max_idle,
         top: 1,
         quiet: true,
+        threads: job.threads,
     };
     let r = simulate(&bundle, frames, &opt)?;
     if r.frame_reports.len() != job.count {
