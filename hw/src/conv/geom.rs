@@ -1,0 +1,175 @@
+//! [`ConvGeom`]: a convolution engine's geometry and folding, and the cycle, multiplier and
+//! memory estimates that follow from them; the engine's fixed limits.
+
+use squeezeflow_model::network::ConvLayer;
+
+use crate::leaf;
+use crate::HwError;
+
+/// Depth of the output FIFO (beats): above the latency from issue to the FIFO (10 cycles when
+/// a group takes one MAC cycle, and the chains are one long), so such an engine still issues
+/// every cycle; longer groups have fewer in flight (at most `(9 + rq_share) / dg + 1 <= 11`).
+pub const OUT_FIFO_DEPTH: usize = 16;
+/// Largest `simd`: one line-buffer word and one weight word are at most 64 bits.
+pub const MAX_SIMD: usize = 8;
+
+/// Geometry and folding of one convolution engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvGeom {
+    /// Layer name (`fire2.expand3x3`).
+    pub name: String,
+    pub h: usize,
+    pub w: usize,
+    pub cin: usize,
+    pub cout: usize,
+    pub k: usize,
+    pub stride: usize,
+    pub pad: usize,
+    pub ho: usize,
+    pub wo: usize,
+    /// Output channels in parallel (MAC lanes = pe x simd).
+    pub pe: usize,
+    /// Input channels in parallel.
+    pub simd: usize,
+    /// Rows held in the line buffer (a power of two).
+    pub lb_rows: usize,
+    /// PEs 2i and 2i+1 share one `sqf_mac2` (two products per multiplier); an odd last PE
+    /// keeps an `sqf_mac`. The arithmetic is the same either way.
+    pub pairs: bool,
+    /// The weight ROMs are LUTs (`sqf_rom_lut`, `rom_style = "logic"`) rather than block RAM.
+    /// The contents and timing are the same.
+    pub rom_logic: bool,
+    /// The weights are in RAM filled through the load port ([`crate::load`]) instead of ROM:
+    /// PE i's memory is number `base + i` on the port. Contents and timing are the same once
+    /// loaded; before, every weight reads 0.
+    pub load_base: Option<u16>,
+}
+
+impl ConvGeom {
+    /// Geometry for a layer with the given folding; `min_lookahead_rows` asks for extra line-buffer
+    /// rows (the Fire module's 1x1 expand needs them, see [`crate::fire`]).
+    pub fn new(
+        layer: &ConvLayer,
+        pe: usize,
+        simd: usize,
+        min_rows: usize,
+    ) -> Result<Self, HwError> {
+        let (cin, cout) = (layer.in_channels(), layer.out_channels());
+        if pe == 0 || cout % pe != 0 {
+            return Err(HwError::Folding(format!(
+                "{}: pe = {pe} does not divide its {cout} output channels",
+                layer.name
+            )));
+        }
+        if simd == 0 || cin % simd != 0 || simd > MAX_SIMD {
+            return Err(HwError::Folding(format!(
+                "{}: simd = {simd} must divide its {cin} input channels and be at most {MAX_SIMD}",
+                layer.name
+            )));
+        }
+        if layer.pad >= layer.kernel {
+            return Err(HwError::Folding(format!(
+                "{}: padding {} is not below the kernel size {}: the engine needs every window \
+                 to touch the frame (whole rows of padding are not supported)",
+                layer.name, layer.pad, layer.kernel
+            )));
+        }
+        // Rows: the window plus one stride (writing overlaps computing), and at a frame's end the
+        // last window's rows plus the next frame's first window (frames follow without a bubble).
+        let (k, s, p) = (layer.kernel, layer.stride, layer.pad);
+        let last_top = ((layer.output.h - 1) * s).saturating_sub(p);
+        let across_frames = layer.input.h.saturating_sub(last_top) + k.saturating_sub(p);
+        let lb_rows = (k + s).max(across_frames).max(min_rows).next_power_of_two();
+        Ok(ConvGeom {
+            name: layer.name.clone(),
+            h: layer.input.h,
+            w: layer.input.w,
+            cin,
+            cout,
+            k: layer.kernel,
+            stride: layer.stride,
+            pad: layer.pad,
+            ho: layer.output.h,
+            wo: layer.output.w,
+            pe,
+            simd,
+            lb_rows,
+            pairs: false,
+            rom_logic: false,
+            load_base: None,
+        })
+    }
+    /// Input groups per pixel.
+    pub fn cg(&self) -> usize {
+        self.cin / self.simd
+    }
+    /// Output groups per pixel.
+    pub fn og(&self) -> usize {
+        self.cout / self.pe
+    }
+    /// MAC cycles per output group.
+    pub fn dg(&self) -> usize {
+        self.k * self.k * self.cg()
+    }
+    /// Words in each PE's weight ROM.
+    pub fn rom_depth(&self) -> usize {
+        self.og() * self.dg()
+    }
+    /// Words in the line buffer.
+    pub fn lb_depth(&self) -> usize {
+        self.lb_rows * self.w * self.cg()
+    }
+    pub fn mac_lanes(&self) -> usize {
+        self.pe * self.simd
+    }
+    /// Multipliers of the MAC lanes: one per lane pair when `pairs`, else one per lane.
+    pub fn multipliers(&self) -> usize {
+        if self.pairs {
+            self.pe.div_ceil(2) * self.simd
+        } else {
+            self.pe * self.simd
+        }
+    }
+    /// PEs served by one requantizer ([`Self::requantizers`] of them, each a 32x17 multiply):
+    /// the largest divisor of `pe` that is at most [`Self::dg`], so a requantizer finishes
+    /// its PEs' outputs of one group before the next group's accumulators are final.
+    pub fn rq_share(&self) -> usize {
+        (1..=self.pe.min(self.dg()))
+            .rev()
+            .find(|s| self.pe.is_multiple_of(*s))
+            .unwrap_or(1)
+    }
+    /// Requantizers of the engine (`pe / rq_share`).
+    pub fn requantizers(&self) -> usize {
+        self.pe / self.rq_share()
+    }
+    /// Cycles from the last MAC cycle of an output group (issued) to its beat at the FIFO
+    /// head: 9 plus the requantizer's share.
+    pub fn latency(&self) -> usize {
+        9 + self.rq_share()
+    }
+    /// Verilog-safe name prefix (`fire2_expand3x3`).
+    pub fn ident(&self) -> String {
+        self.name.replace('.', "_")
+    }
+    /// Steady-state cycles per frame: the slowest of MAC cycles, input beats and output beats
+    /// (one beat a cycle at most on each stream).
+    pub fn cycles_per_frame(&self) -> u64 {
+        let compute = (self.ho * self.wo * self.og() * self.dg()) as u64;
+        let input = (self.h * self.w * self.cg()) as u64;
+        let output = (self.ho * self.wo * self.og()) as u64;
+        compute.max(input).max(output)
+    }
+    /// Useful MACs per frame.
+    pub fn macs(&self) -> u64 {
+        (self.ho * self.wo * self.cout * self.k * self.k * self.cin) as u64
+    }
+    /// Memory bits: weight ROMs, per-channel parameters, line buffer, output FIFO.
+    pub fn memory_bits(&self) -> u64 {
+        let rom = self.pe * self.rom_depth() * self.simd * 8;
+        let params = self.cout * (32 + leaf::REQUANT_BITS);
+        let lb = self.lb_depth() * self.simd * 8;
+        let fifo = OUT_FIFO_DEPTH * (self.pe * 8 + 1);
+        (rom + params + lb + fifo) as u64
+    }
+}

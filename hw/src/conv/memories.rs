@@ -1,0 +1,46 @@
+//! [`ConvMemories`]: a layer's quantized weights, biases and requantizers laid out in the order
+//! the engine's memories hold them.
+
+use squeezeflow_model::network::ConvLayer;
+use squeezeflow_model::qmodel::QConv;
+use squeezeflow_model::quant::Requant;
+
+use super::geom::ConvGeom;
+
+/// The quantized parameters laid out for the engine's memories.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvMemories {
+    /// Per PE: `rom_depth` words of `simd` weights (lane l in bits 8l..8l+7).
+    pub weights: Vec<Vec<u64>>,
+    /// Per PE: one (bias, requantizer) per output group.
+    pub params: Vec<Vec<(i32, Requant)>>,
+}
+
+impl ConvMemories {
+    /// Word at address ((g * k + ky) * k + kx) * cg + j of PE i holds the weights of output
+    /// channel g * pe + i, input channels j * simd .. j * simd + simd - 1, tap (ky, kx).
+    pub fn new(geom: &ConvGeom, layer: &ConvLayer, q: &QConv) -> Self {
+        let (pe, simd, k, cg) = (geom.pe, geom.simd, geom.k, geom.cg());
+        let mut weights = vec![Vec::with_capacity(geom.rom_depth()); pe];
+        let mut params = vec![Vec::with_capacity(geom.og()); pe];
+        for (i, (wrom, prom)) in weights.iter_mut().zip(params.iter_mut()).enumerate() {
+            for g in 0..geom.og() {
+                let co = g * pe + i;
+                prom.push((q.bias[co], q.requant[co]));
+                for ky in 0..k {
+                    for kx in 0..k {
+                        for j in 0..cg {
+                            let mut word = 0u64;
+                            for l in 0..simd {
+                                let w = q.w(layer, co, j * simd + l, ky, kx) as u8;
+                                word |= (w as u64) << (8 * l);
+                            }
+                            wrom.push(word);
+                        }
+                    }
+                }
+            }
+        }
+        ConvMemories { weights, params }
+    }
+}
