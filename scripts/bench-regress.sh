@@ -18,7 +18,7 @@ spec=out/bench/clip16.toml
 printf '[[case]]\nname = "v1_1_clip"\nframes = ["%s"]\nframes_per_job = 4\n' "$clip" > "$spec"
 now() { date +%s.%N; }
 # Bundle and model once (not timed).
-"$bin" regress "$spec" -j 2 -o out/bench/regress_warm --fresh --quiet || true
+"$bin" regress "$spec" -o out/bench/regress_warm --prepare --quiet
 t0=$(now); "$bin" regress "$spec" -j 1 -o out/bench/regress_j1 --fresh --quiet \
   --bundles out/bench/regress_warm/bundles; t1=$(now)
 "$bin" regress "$spec" -j 2 -o out/bench/regress_j2 --fresh --quiet \

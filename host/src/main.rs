@@ -368,6 +368,10 @@ struct RegressArgs {
     /// Verilator threads per worker's model (see `sim --threads`).
     #[arg(long, default_value_t = 1, conflicts_with = "slurm")]
     threads: usize,
+    /// Only generate the bundles, build the Verilator models and write plan.json (e.g. before
+    /// timing a run, or on a login node before submitting shards by hand).
+    #[arg(long, conflicts_with = "slurm")]
+    prepare: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -493,7 +497,16 @@ fn regress(a: RegressArgs) -> Result<()> {
         quiet: a.quiet,
         worker: None,
         threads: a.threads,
+        prepare_only: a.prepare,
     };
+    if a.prepare {
+        run::run(plan, &opt)?;
+        println!(
+            "prepared {} (bundles and Verilator models built)",
+            out.display()
+        );
+        return Ok(());
+    }
     let o = run::run(plan, &opt)?;
     if !a.quiet && o.skipped_units > 0 {
         eprintln!(

@@ -255,6 +255,11 @@ fn cases_run_on_workers_resume_and_find_a_corrupted_weight() {
 #[test]
 fn shards_merge_to_the_single_run_and_bad_specs_name_the_case() {
     let dir = workdir("regress_shards");
+    // --prepare builds and plans, and simulates nothing.
+    let (code, _, err) = sqf(&["regress", "spec.toml", "-o", "one", "--prepare"], &dir);
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.join("one/plan.json").is_file());
+    assert!(!dir.join("one/results.jsonl").exists());
     let (code, _, err) = sqf(&["regress", "spec.toml", "-o", "one", "-j", "1"], &dir);
     assert_eq!(code, 0, "{err}");
     for k in ["1/3", "2/3", "3/3"] {

@@ -41,6 +41,8 @@ pub struct RunOptions {
     pub worker: Option<PathBuf>,
     /// Verilator threads per worker's model (0 or 1: one).
     pub threads: usize,
+    /// Generate the bundles, build the models and write the plan; run nothing.
+    pub prepare_only: bool,
 }
 
 /// What a run did.
@@ -335,6 +337,13 @@ pub fn run(plan: Plan, opt: &RunOptions) -> Result<Outcome> {
         opt.out.join("plan.json"),
         serde_json::to_string_pretty(&run_file)?,
     )?;
+    if opt.prepare_only {
+        return Ok(Outcome {
+            summary: report::Totals::default(),
+            ran_units: 0,
+            skipped_units: shard_units,
+        });
+    }
     let exe = match &opt.worker {
         Some(p) => p.clone(),
         None => std::env::current_exe().context("finding this program for the workers")?,
