@@ -1,395 +1,51 @@
-//! ONNX import: recognises a SqueezeNet-family graph, maps it onto a [`NetworkConfig`] and builds
-//! a [`FloatModel`] with the ImageNet normalization folded into conv1.
-//!
-//! Parsing uses the `onnx-protobuf` crate (messages generated from `onnx.proto`). The graph is
-//! recognised structurally, following the data from the graph input:
-//!
-//! - `conv1`: Conv (no padding, group 1) + Relu, on a `1x3xNxN` float input;
-//! - optional MaxPool (3x3, stride 2, ceil mode; floor mode where it gives the same size) after
-//!   conv1 or any Fire module;
-//! - Fire modules: a 1x1 squeeze Conv + Relu feeding a 1x1 and a 3x3 (padding 1) expand Conv, each
-//!   followed by a Relu, concatenated on channels (1x1 first); optionally an Add of the module's
-//!   input (simple bypass) or of a 1x1 Conv + Relu of it (complex bypass), optionally followed by
-//!   a Relu (a no-op on a sum of two ReLU outputs);
-//! - `conv10`: a 1x1 Conv + Relu, then GlobalAveragePool (or an AveragePool over the whole map),
-//!   optionally Flatten, which must be the graph's output.
-//!
-//! Dropout and Identity are transparent (inference). Anything else is an error that names the
-//! first node that does not fit.
+//! The recogniser: walks the graph from its input and matches the SqueezeNet family's pattern
+//! (conv1, max pools, Fire modules with their bypasses, conv10 and the average pool), returning
+//! what it [`Found`] or an error naming the first node that does not fit.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
-
-pub use onnx_protobuf as proto;
-use onnx_protobuf::{Message, ModelProto, NodeProto, TensorProto};
-
-use crate::config::{Bypass, Conv1Spec, FireSpec, NetworkConfig, PRESETS};
+use super::err;
+use super::graph::{is_transparent, Graph};
+use super::protobuf::{attr_int, attr_ints, attr_str, describe, tensor_f32};
 use crate::error::ModelError;
-use crate::float::{fold_normalization, FConv, FloatModel, IMAGENET_MEAN, IMAGENET_STD};
-use crate::network::{pool_out_size, FireBypass, Network};
-
-/// Op types the recogniser knows.
-pub const SUPPORTED_OPS: &[&str] = &[
-    "Conv",
-    "Relu",
-    "MaxPool",
-    "Concat",
-    "GlobalAveragePool",
-    "AveragePool",
-    "Flatten",
-    "Dropout",
-    "Identity",
-    "Add",
-];
-
-fn err(msg: impl Into<String>) -> ModelError {
-    ModelError::Onnx(msg.into())
-}
-
-/// Reads an ONNX file and imports it (see [`import_bytes`]); `source` in the model is the file
-/// name.
-pub fn import_file(path: &Path) -> Result<FloatModel, ModelError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| ModelError::io(format!("reading ONNX model {}", path.display()), e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string());
-    let stem = path
-        .file_stem()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "onnx".into());
-    import_bytes(&bytes, &stem, &format!("ONNX {name}")).map_err(|e| e.in_file(path))
-}
-
-/// Imports a SqueezeNet-family ONNX model from its bytes. `name` names the network when it is not
-/// one of the presets; `source` is recorded in the model.
-pub fn import_bytes(bytes: &[u8], name: &str, source: &str) -> Result<FloatModel, ModelError> {
-    let model = ModelProto::parse_from_bytes(bytes)
-        .map_err(|e| err(format!("not a readable ONNX model ({e})")))?;
-    import_proto(&model, name, source)
-}
-
-/// Imports a parsed ONNX model.
-pub fn import_proto(
-    model: &ModelProto,
-    name: &str,
-    source: &str,
-) -> Result<FloatModel, ModelError> {
-    let graph = model
-        .graph
-        .as_ref()
-        .ok_or_else(|| err("the model has no graph (is this an ONNX model?)"))?;
-    if graph.node.is_empty() {
-        return Err(err("the graph has no nodes"));
-    }
-    let g = Graph::new(graph)?;
-    let found = g.recognise()?;
-    found.build(name, source)
-}
-
-/// Describes a node for error messages: `node #3 "conv1_1" (Conv)`.
-fn describe(i: usize, n: &NodeProto) -> String {
-    if n.name.is_empty() {
-        format!("node #{i} ({}, output '{}')", n.op_type, first(&n.output))
-    } else {
-        format!("node #{i} '{}' ({})", n.name, n.op_type)
-    }
-}
-
-fn first(v: &[String]) -> &str {
-    v.first().map(String::as_str).unwrap_or("")
-}
-
-fn attr<'a>(n: &'a NodeProto, name: &str) -> Option<&'a proto::AttributeProto> {
-    n.attribute.iter().find(|a| a.name == name)
-}
-
-fn attr_ints(n: &NodeProto, name: &str) -> Option<Vec<i64>> {
-    attr(n, name).map(|a| a.ints.clone())
-}
-
-fn attr_int(n: &NodeProto, name: &str, default: i64) -> i64 {
-    attr(n, name).map(|a| a.i).unwrap_or(default)
-}
-
-fn attr_str(n: &NodeProto, name: &str) -> String {
-    attr(n, name)
-        .map(|a| String::from_utf8_lossy(&a.s).into_owned())
-        .unwrap_or_default()
-}
-
-/// Largest initializer accepted (values): far above any SqueezeNet layer's.
-const MAX_TENSOR_VALUES: usize = 1 << 28;
-
-/// Largest input size accepted.
-pub const MAX_INPUT_SIZE: i64 = 4096;
-
-/// Float data of an initializer (FLOAT, from `float_data` or little-endian `raw_data`).
-fn tensor_f32(t: &TensorProto) -> Result<Vec<f32>, ModelError> {
-    if t.dims.iter().any(|&d| d < 0) {
-        return Err(err(format!(
-            "initializer '{}' has a negative dimension",
-            t.name
-        )));
-    }
-    let n = t
-        .dims
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d as usize))
-        .filter(|&n| n <= MAX_TENSOR_VALUES)
-        .ok_or_else(|| {
-            err(format!(
-                "initializer '{}' has the impossible shape {:?}",
-                t.name, t.dims
-            ))
-        })?;
-    if t.data_type != proto::tensor_proto::DataType::FLOAT as i32 {
-        return Err(err(format!(
-            "initializer '{}' has ONNX data type {}, only FLOAT (1) is supported",
-            t.name, t.data_type
-        )));
-    }
-    if !t.external_data.is_empty() {
-        return Err(err(format!(
-            "initializer '{}' is stored in an external file, which is not supported",
-            t.name
-        )));
-    }
-    let v: Vec<f32> = if !t.raw_data.is_empty() {
-        if t.raw_data.len() != 4 * n {
-            return Err(err(format!(
-                "initializer '{}' has {} bytes of data, its shape {:?} needs {}",
-                t.name,
-                t.raw_data.len(),
-                t.dims,
-                4 * n
-            )));
-        }
-        t.raw_data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
-    } else {
-        if t.float_data.len() != n {
-            return Err(err(format!(
-                "initializer '{}' has {} values, its shape {:?} needs {n}",
-                t.name,
-                t.float_data.len(),
-                t.dims
-            )));
-        }
-        t.float_data.clone()
-    };
-    if let Some(bad) = v.iter().find(|x| !x.is_finite()) {
-        return Err(err(format!("initializer '{}' holds {bad}", t.name)));
-    }
-    Ok(v)
-}
-
-/// The graph with its lookups.
-struct Graph<'a> {
-    nodes: &'a [NodeProto],
-    inits: HashMap<&'a str, &'a TensorProto>,
-    /// Output of a transparent node (Dropout, Identity) -> the tensor it passes on.
-    alias: HashMap<&'a str, &'a str>,
-    /// Tensor (resolved through aliases) -> indices of the nodes that read it.
-    consumers: HashMap<&'a str, Vec<usize>>,
-    input: (&'a str, usize),
-    outputs: Vec<&'a str>,
-}
+use crate::network::pool_out_size;
 
 /// One convolution found in the graph.
 #[derive(Debug)]
-struct FoundConv {
+pub(super) struct FoundConv {
     node: usize,
-    out_c: usize,
-    kernel: usize,
-    stride: usize,
+    pub(super) out_c: usize,
+    pub(super) kernel: usize,
+    pub(super) stride: usize,
     pad: usize,
-    weights: Vec<f32>,
-    bias: Vec<f32>,
+    pub(super) weights: Vec<f32>,
+    pub(super) bias: Vec<f32>,
 }
 
 #[derive(Debug)]
-enum FoundBypass {
+pub(super) enum FoundBypass {
     None,
     Identity,
     Conv(FoundConv),
 }
 
 #[derive(Debug)]
-struct FoundFire {
-    squeeze: FoundConv,
-    expand1x1: FoundConv,
-    expand3x3: FoundConv,
-    bypass: FoundBypass,
+pub(super) struct FoundFire {
+    pub(super) squeeze: FoundConv,
+    pub(super) expand1x1: FoundConv,
+    pub(super) expand3x3: FoundConv,
+    pub(super) bypass: FoundBypass,
 }
 
 /// What the recogniser found.
 #[derive(Debug)]
-struct Found {
-    input_size: usize,
-    conv1: FoundConv,
-    fires: Vec<FoundFire>,
-    pool_after: Vec<String>,
-    conv10: FoundConv,
-}
-
-fn is_transparent(op: &str) -> bool {
-    op == "Dropout" || op == "Identity"
+pub(super) struct Found {
+    pub(super) input_size: usize,
+    pub(super) conv1: FoundConv,
+    pub(super) fires: Vec<FoundFire>,
+    pub(super) pool_after: Vec<String>,
+    pub(super) conv10: FoundConv,
 }
 
 impl<'a> Graph<'a> {
-    fn new(g: &'a proto::GraphProto) -> Result<Self, ModelError> {
-        for (i, n) in g.node.iter().enumerate() {
-            if !(n.domain.is_empty() || n.domain == "ai.onnx") {
-                return Err(err(format!(
-                    "{} is from the operator domain '{}', not part of the SqueezeNet family",
-                    describe(i, n),
-                    n.domain
-                )));
-            }
-            if !SUPPORTED_OPS.contains(&n.op_type.as_str()) {
-                return Err(err(format!(
-                    "{} is not part of the SqueezeNet family (supported ops: {})",
-                    describe(i, n),
-                    SUPPORTED_OPS.join(", ")
-                )));
-            }
-        }
-        let inits: HashMap<&str, &TensorProto> =
-            g.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
-        let inputs: Vec<&proto::ValueInfoProto> = g
-            .input
-            .iter()
-            .filter(|v| !inits.contains_key(v.name.as_str()))
-            .collect();
-        let input = match inputs.as_slice() {
-            [one] => *one,
-            [] => return Err(err("the graph has no input")),
-            more => {
-                return Err(err(format!(
-                    "the graph has {} inputs ({}); a SqueezeNet-family network has one image input",
-                    more.len(),
-                    more.iter()
-                        .map(|v| v.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )))
-            }
-        };
-        let size = input_size(input)?;
-        let mut alias: HashMap<&str, &str> = HashMap::new();
-        for n in &g.node {
-            if is_transparent(&n.op_type) {
-                if let (Some(i), Some(o)) = (n.input.first(), n.output.first()) {
-                    alias.insert(o.as_str(), i.as_str());
-                }
-            }
-        }
-        let mut g2 = Graph {
-            nodes: &g.node,
-            inits,
-            alias,
-            consumers: HashMap::new(),
-            input: (input.name.as_str(), size),
-            outputs: g.output.iter().map(|o| o.name.as_str()).collect(),
-        };
-        let mut consumers: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, n) in g.node.iter().enumerate() {
-            if is_transparent(&n.op_type) {
-                // A Dropout's mask output must not be used.
-                if let Some(mask) = n.output.get(1).filter(|m| !m.is_empty()) {
-                    if g.node.iter().any(|m| m.input.contains(mask)) {
-                        return Err(err(format!(
-                            "{} has its mask output '{mask}' used, which does not fit inference",
-                            describe(i, n)
-                        )));
-                    }
-                }
-                continue;
-            }
-            for inp in &n.input {
-                if inp.is_empty() || g2.inits.contains_key(inp.as_str()) {
-                    continue;
-                }
-                let r = g2.resolve(inp);
-                let list = consumers.entry(r).or_default();
-                if !list.contains(&i) {
-                    list.push(i);
-                }
-            }
-        }
-        g2.consumers = consumers;
-        Ok(g2)
-    }
-
-    fn resolve(&self, mut t: &'a str) -> &'a str {
-        let mut hops = 0;
-        while let Some(&next) = self.alias.get(t) {
-            t = next;
-            hops += 1;
-            if hops > self.nodes.len() {
-                break;
-            }
-        }
-        t
-    }
-
-    fn node(&self, i: usize) -> &'a NodeProto {
-        &self.nodes[i]
-    }
-
-    fn out(&self, i: usize) -> &'a str {
-        self.resolve(first(&self.nodes[i].output))
-    }
-
-    fn users(&self, t: &str) -> &[usize] {
-        self.consumers.get(t).map(Vec::as_slice).unwrap_or(&[])
-    }
-
-    /// Error for a tensor whose readers are not what the family needs at this point.
-    fn unexpected(&self, t: &str, want: &str) -> ModelError {
-        match self.users(t).first() {
-            Some(&i) => err(format!(
-                "{} does not fit the SqueezeNet family: expected {want} reading '{t}'",
-                describe(i, self.node(i))
-            )),
-            None => err(format!(
-                "the graph ends at '{t}' where the SqueezeNet family expects {want}"
-            )),
-        }
-    }
-
-    /// The single node reading `t`, if it has op type `op`.
-    fn single(&self, t: &str, op: &str) -> Option<usize> {
-        match self.users(t) {
-            [i] if self.node(*i).op_type == op => Some(*i),
-            _ => None,
-        }
-    }
-
-    /// `t` read by exactly one Relu; returns its output.
-    fn relu_after(&self, conv: usize) -> Result<&'a str, ModelError> {
-        let t = self.out(conv);
-        match self.single(t, "Relu") {
-            Some(r) => Ok(self.out(r)),
-            None => Err(match self.users(t).first() {
-                Some(&i) => err(format!(
-                    "{} does not fit the SqueezeNet family: every convolution is followed by a Relu \
-                     (after {})",
-                    describe(i, self.node(i)),
-                    describe(conv, self.node(conv))
-                )),
-                None => err(format!(
-                    "{} is not followed by a Relu",
-                    describe(conv, self.node(conv))
-                )),
-            }),
-        }
-    }
-
     /// Reads a Conv node's parameters and checks what the family allows.
     fn conv(&self, i: usize, in_c: usize) -> Result<FoundConv, ModelError> {
         let n = self.node(i);
@@ -536,7 +192,7 @@ impl<'a> Graph<'a> {
         Ok(out)
     }
 
-    fn recognise(&self) -> Result<Found, ModelError> {
+    pub(super) fn recognise(&self) -> Result<Found, ModelError> {
         let (input, n) = self.input;
         let used = std::cell::RefCell::new(vec![false; self.nodes.len()]);
         let mut mark = |i: usize| used.borrow_mut()[i] = true;
@@ -853,184 +509,5 @@ impl<'a> Graph<'a> {
             },
             out,
         ))
-    }
-}
-
-/// The square input size from a `1x3xNxN` graph input.
-fn input_size(v: &proto::ValueInfoProto) -> Result<usize, ModelError> {
-    use proto::tensor_shape_proto::dimension::Value;
-    use proto::type_proto::Value as T;
-    let name = &v.name;
-    let tt = match v.type_.as_ref().and_then(|t| t.value.as_ref()) {
-        Some(T::TensorType(t)) => t,
-        _ => return Err(err(format!("graph input '{name}' is not a tensor"))),
-    };
-    if tt.elem_type != proto::tensor_proto::DataType::FLOAT as i32 {
-        return Err(err(format!(
-            "graph input '{name}' has ONNX data type {}, not FLOAT (1)",
-            tt.elem_type
-        )));
-    }
-    let shape = tt
-        .shape
-        .as_ref()
-        .ok_or_else(|| err(format!("graph input '{name}' has no shape")))?;
-    let dims: Vec<Option<i64>> = shape
-        .dim
-        .iter()
-        .map(|d| match &d.value {
-            Some(Value::DimValue(v)) => Some(*v),
-            _ => None,
-        })
-        .collect();
-    let text: Vec<String> = dims
-        .iter()
-        .map(|d| d.map_or("?".to_string(), |v| v.to_string()))
-        .collect();
-    match dims.as_slice() {
-        [_, Some(3), Some(h), Some(w)] if h == w && *h > 0 && *h <= MAX_INPUT_SIZE => {
-            Ok(*h as usize)
-        }
-        _ => Err(err(format!(
-            "graph input '{name}' has shape [{}]; the family takes a fixed square RGB image, \
-             1x3xNxN with N at most {MAX_INPUT_SIZE}",
-            text.join(", ")
-        ))),
-    }
-}
-
-impl Found {
-    fn config(&self, name: &str) -> Result<NetworkConfig, ModelError> {
-        let fires: Vec<FireSpec> = self
-            .fires
-            .iter()
-            .map(|f| FireSpec {
-                squeeze: f.squeeze.out_c,
-                expand1x1: f.expand1x1.out_c,
-                expand3x3: f.expand3x3.out_c,
-            })
-            .collect();
-        if fires.is_empty() {
-            return Err(err("the graph has no Fire module"));
-        }
-        // Which global bypass setting reproduces the bypasses found?
-        let kinds: Vec<u8> = self
-            .fires
-            .iter()
-            .map(|f| match f.bypass {
-                FoundBypass::None => 0,
-                FoundBypass::Identity => 1,
-                FoundBypass::Conv(_) => 2,
-            })
-            .collect();
-        let mut chosen = None;
-        let mut base = NetworkConfig {
-            name: name.to_string(),
-            input_size: self.input_size,
-            num_classes: self.conv10.out_c,
-            conv1: Conv1Spec {
-                channels: self.conv1.out_c,
-                kernel: self.conv1.kernel,
-                stride: self.conv1.stride,
-            },
-            fires,
-            pool_after: self.pool_after.clone(),
-            bypass: Bypass::None,
-            meta: None,
-        };
-        for b in [Bypass::None, Bypass::Simple, Bypass::Complex] {
-            base.bypass = b;
-            let Ok(net) = Network::new(&base) else {
-                continue;
-            };
-            let got: Vec<u8> = net
-                .fires()
-                .map(|f| match f.bypass {
-                    FireBypass::None => 0,
-                    FireBypass::Identity => 1,
-                    FireBypass::Conv(_) => 2,
-                })
-                .collect();
-            if got == kinds {
-                chosen = Some(b);
-                break;
-            }
-        }
-        let Some(b) = chosen else {
-            let with: Vec<String> = kinds
-                .iter()
-                .enumerate()
-                .filter(|(_, &k)| k != 0)
-                .map(|(i, _)| format!("fire{}", i + 2))
-                .collect();
-            return Err(err(format!(
-                "the graph has bypasses around {} — neither the simple (fire3, 5, 7, 9) nor the \
-                 complex (every module) pattern",
-                with.join(", ")
-            )));
-        };
-        base.bypass = b;
-        // A preset's own name when the graph is one.
-        for p in PRESETS {
-            let mut preset = NetworkConfig::preset(p)?;
-            preset.input_size = base.input_size;
-            let mut same = base.clone();
-            same.name = preset.name.clone();
-            same.meta = preset.meta;
-            if same == preset {
-                return Ok(preset);
-            }
-        }
-        Network::new(&base)?;
-        Ok(base)
-    }
-
-    fn build(self, name: &str, source: &str) -> Result<FloatModel, ModelError> {
-        let config = self.config(name)?;
-        let network = Network::new(&config)?;
-        let mut by_name: BTreeMap<String, FoundConv> = BTreeMap::new();
-        by_name.insert("conv1".into(), self.conv1);
-        for (i, f) in self.fires.into_iter().enumerate() {
-            let n = format!("fire{}", i + 2);
-            by_name.insert(format!("{n}.squeeze"), f.squeeze);
-            by_name.insert(format!("{n}.expand1x1"), f.expand1x1);
-            by_name.insert(format!("{n}.expand3x3"), f.expand3x3);
-            if let FoundBypass::Conv(b) = f.bypass {
-                by_name.insert(format!("{n}.bypass"), b);
-            }
-        }
-        by_name.insert("conv10".into(), self.conv10);
-        let mut convs = BTreeMap::new();
-        for l in network.convs() {
-            let c = by_name
-                .remove(&l.name)
-                .ok_or_else(|| err(format!("no convolution found for layer {}", l.name)))?;
-            if c.weights.len() != l.weights() || c.bias.len() != l.biases() {
-                return Err(err(format!(
-                    "layer {}: {} weights and {} biases, the network needs {} and {}",
-                    l.name,
-                    c.weights.len(),
-                    c.bias.len(),
-                    l.weights(),
-                    l.biases()
-                )));
-            }
-            convs.insert(
-                l.name.clone(),
-                FConv {
-                    weights: c.weights,
-                    bias: c.bias,
-                },
-            );
-        }
-        let conv1 = network.convs()[0].clone();
-        if let Some(c) = convs.get_mut("conv1") {
-            fold_normalization(&conv1, c, IMAGENET_MEAN, IMAGENET_STD);
-        }
-        Ok(FloatModel {
-            network,
-            convs,
-            source: source.to_string(),
-        })
     }
 }
