@@ -9,28 +9,8 @@ use squeezeflow_model::float::synthetic_frame;
 use squeezeflow_model::reference::{run, Path as RefPath};
 use squeezeflow_model::{NetworkConfig, QuantModel};
 
-const TINY: &str = r#"
-preset = "squeezenet1_1"
-name = "tiny"
-input_size = 24
-num_classes = 8
-pool_after = ["conv1", "fire3"]
-[conv1]
-channels = 8
-kernel = 3
-stride = 2
-[[fire]]
-squeeze = 4
-expand1x1 = 8
-expand3x3 = 8
-[[fire]]
-squeeze = 4
-expand1x1 = 8
-expand3x3 = 8
-[hardware]
-mac_budget = 24
-clock_mhz = 100
-"#;
+/// A tiny network (shared with the sim tests).
+const TINY: &str = include_str!("data/tiny.toml");
 
 /// Two stall settings and two foldings of the tiny network, plus a simple-bypass variant.
 const SPEC: &str = r#"

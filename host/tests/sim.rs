@@ -5,28 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const TINY: &str = r#"
-preset = "squeezenet1_1"
-name = "tiny"
-input_size = 24
-num_classes = 8
-pool_after = ["conv1", "fire3"]
-[conv1]
-channels = 8
-kernel = 3
-stride = 2
-[[fire]]
-squeeze = 4
-expand1x1 = 8
-expand3x3 = 8
-[[fire]]
-squeeze = 4
-expand1x1 = 8
-expand3x3 = 8
-[hardware]
-mac_budget = 24
-clock_mhz = 100
-"#;
+/// A tiny network (shared with the regress tests).
+const TINY: &str = include_str!("data/tiny.toml");
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_squeezeflow"))

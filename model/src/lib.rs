@@ -2,6 +2,14 @@
 //! the quantized model file, and the integer (bit-exact) and float references.
 //!
 //! This crate knows no hardware. Everything the hardware computes is defined here first.
+//!
+//! - [`config`]: network descriptions (presets, the paper's meta-parameters, TOML);
+//! - [`network`]: the layer graph with shapes, parameters and MACs; [`report`]: `info`'s table;
+//! - [`quant`]: the int8 arithmetic contract; [`qmodel`]: a quantized network;
+//!   [`file`]: its safetensors file; [`builtin`]: the built-in SqueezeNet v1.1;
+//! - [`reference`]: the bit-exact integer reference; [`float`]: the float model, quantization
+//!   and synthetic weights; [`calibration`]: activation ranges from frames;
+//! - [`onnx`]: ONNX import; [`error`]: the crate's errors.
 
 pub mod builtin;
 pub mod calibration;

@@ -1,5 +1,9 @@
 //! squeezeflow-sim: cycle-accurate simulation of generated Verilog through our own Verilator
-//! bridge ([`verilator`]), and stream drivers over it ([`stream`]). Depends on `squeezeflow-hw`.
+//! bridge. Depends on `squeezeflow-hw`.
+//!
+//! - [`verilator`]: builds a design into a loadable model (cached by content), clocks it;
+//! - [`stream`]: the stream drivers of `squeezeflow-hw`'s harness over a Verilated design;
+//! - [`network`]: a whole bundle: frames in, logits out, stalls, watchdog, VCD.
 
 pub mod network;
 pub mod stream;
