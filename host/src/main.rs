@@ -63,7 +63,7 @@ struct NetworkArgs {
     /// A built-in preset: squeezenet1_0 or squeezenet1_1 (the default).
     #[arg(long, conflicts_with = "config")]
     preset: Option<String>,
-    /// A network description in TOML (a preset plus overrides; see README).
+    /// A network description in TOML (a preset plus overrides; see docs/usage.md).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Override the input size (square).

@@ -318,7 +318,7 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
         let Some(args) = d.nextpnr else {
             bail!(
                 "--pnr: no open place-and-route flow for the {} ({}); nextpnr covers the ECP5 \
-                 (lfe5u-85f). For Xilinx parts take the bundle into Vivado (README)",
+                 (lfe5u-85f). For Xilinx parts take the bundle into Vivado (docs/devices.md)",
                 d.name,
                 d.vendor_family
             );

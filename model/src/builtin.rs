@@ -3,7 +3,7 @@
 //!
 //! SqueezeNet v1.1 weights: DeepScale, BSD 2-Clause License (see `model/assets/NOTICE`).
 //!
-//! The asset is regenerated with (README, "The built-in default model"):
+//! The asset is regenerated with (docs/models.md, "The built-in default model"):
 //!
 //! ```sh
 //! squeezeflow import ../shared/models/squeezenet1_1.onnx \

@@ -7,7 +7,7 @@
 //!
 //! Max is the default because it keeps the float model's answers better on SqueezeNet v1.1:
 //! clipping conv10's largest outputs — the winning logits' inputs — is exactly what changes a
-//! top-1 (README, "Real models", has the measured figures for both).
+//! top-1 (docs/models.md has the measured figures for both).
 
 use std::str::FromStr;
 

@@ -169,7 +169,7 @@ fn float_reference_agrees_with_onnxruntime() {
         assert_eq!(overlap, 5, "{label}: top-5 sets {got5:?} vs {want_top5:?}");
     }
     eprintln!("worst max |logit difference| over 19 frames: {worst:.5}");
-    // The README's expected top-1 classes.
+    // The expected top-1 classes (docs/models.md).
     let top1 = |label: &str| {
         let i = imp.frames.iter().position(|(l, _)| l == label).unwrap();
         top_k(&imp.float_logits[i], 1)[0]
