@@ -36,6 +36,9 @@ pub enum HwError {
     /// A folding (pe, simd) that does not fit a layer.
     #[error("folding: {0}")]
     Folding(String),
+    /// A device or board name that is not in the device table.
+    #[error("unknown device '{name}'; known devices: {known}")]
+    UnknownDevice { name: String, known: String },
     /// A simulation that went wrong (deadlock, protocol error).
     #[error("simulation: {0}")]
     Sim(String),

@@ -276,3 +276,17 @@ fn load_weights_names_layers_and_is_counted() {
         }
     }
 }
+
+#[test]
+fn an_unknown_device_is_its_own_error_listing_the_known_ones() {
+    let e = squeezeflow_hw::device::find_device("xc9z999").unwrap_err();
+    assert!(
+        matches!(&e, squeezeflow_hw::HwError::UnknownDevice { name, .. } if name == "xc9z999"),
+        "{e:?}"
+    );
+    let msg = e.to_string();
+    assert!(!msg.starts_with("folding"), "{msg}");
+    for d in squeezeflow_hw::device::DEVICES {
+        assert!(msg.contains(d.name) && msg.contains(d.board), "{msg}");
+    }
+}

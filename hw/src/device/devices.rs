@@ -169,10 +169,8 @@ pub fn find_device(name: &str) -> Result<&'static Device, HwError> {
     DEVICES
         .iter()
         .find(|d| d.name == n || d.board == b || d.part.eq_ignore_ascii_case(&n))
-        .ok_or_else(|| {
-            HwError::Folding(format!(
-                "unknown device '{name}'; known devices: {}",
-                device_names()
-            ))
+        .ok_or_else(|| HwError::UnknownDevice {
+            name: name.to_string(),
+            known: device_names(),
         })
 }

@@ -149,7 +149,7 @@ pub fn fit_network(
         // Weight ROMs stay where Yosys puts them by default ([`place_roms`] is not used here:
         // an XC7A200T bundle with one layer's ROMs moved to LUTs came out of Yosys at 515,396
         // LUTs, four times the estimate, most likely through the shift-register width
-        // converters of that time rather than the ROMs; not measured again yet, see the README).
+        // converters of that time rather than the ROMs; not measured again yet, see docs/devices.md).
         let mut p = plan(net, &h)?;
         // On a part with UltraRAM, weights that overflow block RAM move to loaded RAMs there.
         let r = place_loaded_weights(net, &mut p, dev)?;
