@@ -1,0 +1,81 @@
+//! Image files: PNG and JPEG decoding, PNG writing, the images of a folder, and file names for
+//! frame labels.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use super::RgbImage;
+
+/// Writes an RGB8 image (HWC) as a PNG file.
+pub fn write_png(path: &Path, width: usize, height: usize, rgb: &[u8]) -> Result<()> {
+    let img = image::RgbImage::from_raw(width as u32, height as u32, rgb.to_vec())
+        .ok_or_else(|| anyhow!("{} bytes are not a {width}x{height} RGB image", rgb.len()))?;
+    img.save_with_format(path, image::ImageFormat::Png)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// A file name for a frame label: `astronaut_pan[3]` becomes `astronaut_pan_3`.
+pub fn label_file_name(label: &str) -> String {
+    label
+        .chars()
+        .filter(|&c| c != ']')
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Decodes a PNG or JPEG file to RGB8.
+pub fn read_image(path: &Path) -> Result<RgbImage> {
+    let img = image::ImageReader::open(path)
+        .with_context(|| format!("opening image {}", path.display()))?
+        .with_guessed_format()
+        .with_context(|| format!("reading image {}", path.display()))?
+        .decode()
+        .with_context(|| format!("decoding image {}", path.display()))?
+        .to_rgb8();
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    Ok(RgbImage::new(w, h, img.into_raw()))
+}
+
+/// File extensions read as images.
+pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
+
+fn is_image(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+pub(super) fn stem(p: &Path) -> String {
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+/// The images of a folder (PNG, JPEG), sorted by name.
+pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).with_context(|| format!("reading folder {}", dir.display()))? {
+        let p = e
+            .with_context(|| format!("reading folder {}", dir.display()))?
+            .path();
+        if p.is_file() && is_image(&p) {
+            v.push(p);
+        }
+    }
+    v.sort();
+    if v.is_empty() {
+        bail!(
+            "folder {} holds no images ({})",
+            dir.display(),
+            IMAGE_EXTENSIONS.join(", ")
+        );
+    }
+    Ok(v)
+}
