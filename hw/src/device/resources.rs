@@ -243,10 +243,12 @@ pub struct Resources {
     /// Estimated LUTs (LUT6 on Xilinx, LUT4 on ECP5; see [`lut_estimate`]).
     #[serde(default)]
     pub luts: u64,
-    /// Convolutions whose weight ROMs are in LUTs by the plan's choice ([`place_roms`]).
+    /// Convolutions whose weight ROMs are in LUTs by the plan's choice
+    /// ([`place_roms`](super::place_roms)).
     #[serde(default)]
     pub rom_logic_roms: Vec<String>,
-    /// Convolutions whose weights are RAMs loaded at start-up ([`place_loaded_weights`]).
+    /// Convolutions whose weights are RAMs loaded at start-up
+    /// ([`place_loaded_weights`](super::place_loaded_weights)).
     #[serde(default)]
     pub load_weights: Vec<String>,
     pub layers: Vec<LayerResources>,
