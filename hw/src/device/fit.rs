@@ -7,9 +7,7 @@ use squeezeflow_model::network::{Network, Stage};
 use squeezeflow_model::QuantModel;
 
 use super::devices::Device;
-use super::resources::{
-    fold_of, memories, resources, rom_in_logic, uram_blocks, Resources, LUT_FIT_SHARE,
-};
+use super::resources::{fold_of, memories, resources, rom_in_logic, uram_blocks, Resources};
 use crate::conv::ConvGeom;
 use crate::fire::fire_geoms;
 use crate::folding::{plan, HardwareConfig, Plan};
@@ -62,7 +60,7 @@ pub fn place_loaded_weights(
 /// While block RAM overflows `dev`, moves the weight ROMs of one convolution after another
 /// from block RAM into LUTs (`Plan::rom_logic`): the layer whose ROMs fill their blocks least
 /// first (the most block RAM freed per bit), skipping any that would take the LUTs over
-/// [`LUT_FIT_SHARE`]. Returns the resources of the plan as left. Not used by [`fit_network`]:
+/// the calibrated `lut_fit_share`. Returns the resources of the plan as left. Not used by [`fit_network`]:
 /// a whole XC7A200T design with such LUT ROMs came out of Yosys at several times its estimate
 /// (most likely through its width converters of that time; not measured again).
 pub fn place_roms(net: &Network, plan: &mut Plan, dev: &Device) -> Result<Resources, HwError> {
@@ -70,7 +68,8 @@ pub fn place_roms(net: &Network, plan: &mut Plan, dev: &Device) -> Result<Resour
     if r.bram <= dev.brams as f64 {
         return Ok(r);
     }
-    let lut_limit = (dev.luts as f64 * LUT_FIT_SHARE) as u64;
+    let lut_limit =
+        (dev.luts as f64 * super::calibration::calibration().lut_fit_share.value) as u64;
     let mut cands: Vec<(String, f64)> = memories(net, plan)?
         .into_iter()
         .filter(|m| {

@@ -28,10 +28,12 @@
 //!
 //! [`ConvGeom::rq_share`]: crate::conv::ConvGeom::rq_share
 
+mod calibration;
 mod devices;
 mod fit;
 mod resources;
 
+pub use calibration::{calibration, Calibration, Constant};
 pub use devices::{device_names, find_device, Device, DEVICES};
 pub use fit::{
     fit, fit_network, lanes_for, place_loaded_weights, place_roms, planned_cycles, Fit, FitError,
@@ -39,7 +41,5 @@ pub use fit::{
 };
 pub use resources::{
     lut_estimate, memories, ram_in_lutram, resources, rom_in_logic, rom_logic_luts, uram_lib,
-    LayerResources, Memory, Resources, ECP5_LUT4_PER_LUT6, LUTRAM_BITS_PER_LUT, LUTS_PER_ENGINE,
-    LUTS_PER_LANE, LUTS_PER_PE, LUTS_PER_REQUANTIZER, LUT_FIT_SHARE, ROM_LOGIC_BITS,
-    ROM_LOGIC_FACTOR, XCUP_LUT_FACTOR,
+    LayerResources, Memory, Resources,
 };

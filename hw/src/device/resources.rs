@@ -4,6 +4,7 @@
 use serde::Serialize;
 use squeezeflow_model::network::{Network, Stage};
 
+use super::calibration::calibration as cal;
 use super::devices::Device;
 use crate::conv::ConvGeom;
 use crate::fire::fire_geoms;
@@ -11,15 +12,11 @@ use crate::folding::Plan;
 use crate::synth::Family;
 use crate::HwError;
 
-/// Whether Yosys 0.23 turns a ROM into logic rather than block RAM. Measured with
-/// `synth_xilinx` on single `sqf_rom`s of random contents: up to 54x256 and 16x512 (8 kbit)
-/// became LUTs and muxes (up to 13.8 kbit), 64x288 (18 kbit) and larger became RAMB18/RAMB36.
+/// Whether Yosys 0.23 turns a ROM into logic rather than block RAM (at most `rom_logic_bits`
+/// bits, [`super::calibration`]).
 pub fn rom_in_logic(width: usize, depth: usize) -> bool {
-    width * depth <= ROM_LOGIC_BITS
+    width * depth <= cal().rom_logic_bits.value as usize
 }
-
-/// See [`rom_in_logic`].
-pub const ROM_LOGIC_BITS: usize = 16384;
 
 /// Whether Yosys' `memory_libmap` puts a RAM in LUTRAM rather than block RAM on a Xilinx part:
 /// its cost for LUTRAM (8 per RAM32M of 32x6 or RAM64M of 64x3, the cheaper) is below the
@@ -43,76 +40,22 @@ pub fn ram_in_lutram(m: &Memory, dev: &Device) -> bool {
     10 * lut < 9 * bram
 }
 
-/// The share of a part's LUTs a fit may fill (placement and routing need the rest).
-pub const LUT_FIT_SHARE: f64 = 0.85;
-
-/// LUTs of a convolution engine per MAC lane (the products' adder tree, the pairs'
-/// correction). With [`LUTS_PER_PE`], [`LUTS_PER_ENGINE`] and [`ROM_LOGIC_FACTOR`] a
-/// least-squares fit to Yosys 0.23 `synth_xilinx` on Fire modules of fire4's shape at five
-/// foldings (64 to 512 lanes, 8 to 64 PEs; within 2.1% of each), counting LUT sites: LUTs,
-/// INVs, SRLs and LUTRAM at four LUTs a RAM32M/RAM64M ([`crate::synth::CellCounts::luts`]).
-pub const LUTS_PER_LANE: f64 = 33.2;
-/// LUTs per PE: the accumulator and its bias, the requantizer chain's register, a lane of the
-/// output FIFO.
-pub const LUTS_PER_PE: f64 = 37.5;
-/// LUTs per engine: control counters, line-buffer addressing, a requantizer, the Fire's stream
-/// blocks around it.
-pub const LUTS_PER_ENGINE: f64 = 445.0;
-/// ROMs in logic inside an engine took this many times the LUTs of the same ROM alone
-/// ([`rom_logic_luts`] before the factor) in the fit; alone, Yosys' count matches the formula
-/// (64 x 128: 128 LUTs, 64 x 288: 396, 64 x 576: 701, 64 x 1,024: 1,243).
-pub const ROM_LOGIC_FACTOR: f64 = 1.83;
-/// LUTs a requantizer took on top of the fit above when its rounding add got a stage of its
-/// own (no longer in the DSP's post-adder): Yosys, the fire4-shaped module's three
-/// requantizers, 9,011 LUTs before and 9,338 after.
-pub const LUTS_PER_REQUANTIZER: f64 = 109.0;
-/// LUTRAM bits per LUT (RAM64M: 64 x 3 bits in four LUTs).
-pub const LUTRAM_BITS_PER_LUT: f64 = 48.0;
-/// ECP5 LUT4 cells per Xilinx LUT6 of the same logic (the full `ulx3s_small` network:
-/// 55,485 LUT4 cells placed by nextpnr, about twice its Xilinx-model estimate).
-pub const ECP5_LUT4_PER_LUT6: f64 = 2.0;
-
-/// UltraScale+ LUT sites per LUT of the estimate above, measured with Yosys 0.23
-/// `synth_xilinx -family xcup -flatten` on every convolution and Fire module of SqueezeNet v1.1
-/// (real weights) at the folding of 3,264 lanes, the one 2,000 fps on the XCZU7EV needs (LUT
-/// sites: LUTs, INVs, SRLs, 8 a RAM32M16 or RAM64M8):
-///
-/// | module | Yosys | estimate (factor 1) | ratio |
-/// |---|---|---|---|
-/// | conv1 | 10,479 | 16,946 | 0.62 |
-/// | fire2 | 19,370 | 21,218 | 0.91 |
-/// | fire3 | 20,736 | 23,141 | 0.90 |
-/// | fire4 | 30,932 | 29,459 | 1.05 |
-/// | fire5 | 25,987 | 31,832 | 0.82 |
-/// | fire6 | 8,450 | 7,719 | 1.09 |
-/// | fire7 | 9,104 | 8,081 | 1.13 |
-/// | fire8 | 16,255 | 16,511 | 0.98 |
-/// | fire9 | 18,607 | 17,932 | 1.04 |
-/// | conv10 | 35,517 | 37,541 | 0.95 |
-/// | all ten | 195,437 | 210,380 | 0.929 |
-///
-/// The factor is the ratio of the sums (the estimate counts small ROMs in logic at 1.83 LUTs a
-/// bit where Yosys takes about one, and conv1's are tiny; the per-module spread is 0.62 to
-/// 1.13). Before the banked gearboxes fire2 took 25,820: its 32 -> 4 width converter alone was
-/// about 6,000.
-pub const XCUP_LUT_FACTOR: f64 = 0.93;
-
 /// The device's LUT sites per Xilinx LUT6 of the same logic.
 fn lut_sites_per_lut6(dev: &Device) -> f64 {
     match dev.family {
-        Family::Ecp5 => ECP5_LUT4_PER_LUT6,
-        Family::XilinxUltraScalePlus => XCUP_LUT_FACTOR,
+        Family::Ecp5 => cal().ecp5_lut4_per_lut6.value,
+        Family::XilinxUltraScalePlus => cal().xcup_lut_factor.value,
         Family::Xilinx7 => 1.0,
     }
 }
 
 /// LUTs of a `width` x `depth` ROM in logic: per bit, a LUT6 per 64 words and a LUT per
 /// further 4:1 mux level past the slice's MUXF7/MUXF8 (alone in Yosys, a 64 x 1,024 ROM with
-/// `rom_style = "logic"` took 1,243 LUTs; this gives 1,216), times [`ROM_LOGIC_FACTOR`].
+/// `rom_style = "logic"` took 1,243 LUTs; this gives 1,216), times `rom_logic_factor`.
 pub fn rom_logic_luts(dev: &Device, width: usize, depth: usize) -> u64 {
     let per_bit = depth.div_ceil(64) + depth.div_ceil(256).saturating_sub(1);
     let f = lut_sites_per_lut6(dev);
-    ((width * per_bit) as f64 * ROM_LOGIC_FACTOR * f).round() as u64
+    ((width * per_bit) as f64 * cal().rom_logic_factor.value * f).round() as u64
 }
 
 /// Estimated LUTs of `lanes` MAC lanes in `pes` PEs of `engines` engines with `requantizers`
@@ -126,11 +69,12 @@ pub fn lut_estimate(
     requantizers: usize,
     lutram_bits: u64,
 ) -> u64 {
-    let lut6 = LUTS_PER_LANE * lanes as f64
-        + LUTS_PER_PE * pes as f64
-        + LUTS_PER_ENGINE * engines as f64
-        + LUTS_PER_REQUANTIZER * requantizers as f64
-        + lutram_bits as f64 / LUTRAM_BITS_PER_LUT;
+    let c = cal();
+    let lut6 = c.luts_per_lane.value * lanes as f64
+        + c.luts_per_pe.value * pes as f64
+        + c.luts_per_engine.value * engines as f64
+        + c.luts_per_requantizer.value * requantizers as f64
+        + lutram_bits as f64 / c.lutram_bits_per_lut.value;
     let f = lut_sites_per_lut6(dev);
     (lut6 * f).round() as u64
 }
@@ -280,13 +224,13 @@ impl Resources {
                 (dev.brams * dev.bram_kbits * 1024) as f64 / 1e6
             ));
         }
-        let lut_limit = (dev.luts as f64 * LUT_FIT_SHARE) as u64;
+        let lut_limit = (dev.luts as f64 * cal().lut_fit_share.value) as u64;
         if self.luts > lut_limit {
             v.push(format!(
                 "{} LUTs needed (estimate), {} usable ({:.0}% of {}; {} over)",
                 self.luts,
                 lut_limit,
-                100.0 * LUT_FIT_SHARE,
+                100.0 * cal().lut_fit_share.value,
                 dev.luts,
                 self.luts - lut_limit
             ));
