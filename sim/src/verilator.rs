@@ -128,8 +128,8 @@ pub struct BuildOptions {
     /// Report build steps on stderr.
     pub verbose: bool,
     /// Verilator's `--threads`: evaluate one model on this many threads (0 or 1: one).
-    /// Worth it for one large design; several frames or cases are better spread over worker
-    /// processes (docs/regress.md has the measurements).
+    /// Measured slower than one thread on 2 cores (docs/regress.md); frames and cases are
+    /// better spread over worker processes.
     pub threads: usize,
 }
 

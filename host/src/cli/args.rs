@@ -1,0 +1,125 @@
+//! The options `gen`, `sim` and `info` share: the network, the model, the hardware; device and
+//! board values checked against the device table.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use squeezeflow_host::accel::ModelChoice;
+use squeezeflow_model::{NetworkConfig, QuantModel};
+
+/// `--device` values: a part or board name of the device table (the error lists them).
+pub(crate) fn parse_device(s: &str) -> std::result::Result<String, String> {
+    squeezeflow_sim::hw::device::find_device(s)
+        .map(|d| d.name.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// `--board` values: a board of the device table.
+pub(crate) fn parse_board(s: &str) -> std::result::Result<String, String> {
+    squeezeflow_host::synth_cmd::board_device(s)
+        .map(|d| d.board.to_string())
+        .map_err(|e| e.to_string())
+}
+
+pub(crate) fn device_help(what: &str) -> String {
+    format!("{what}: {}", squeezeflow_sim::hw::device::device_names())
+}
+
+pub(crate) fn board_help() -> String {
+    let boards: Vec<String> = squeezeflow_sim::hw::device::DEVICES
+        .iter()
+        .map(|d| format!("{} ({})", d.board, d.name))
+        .collect();
+    format!(
+        "Target this board: its device (as --device) and its constraint files, written into the \
+         bundle and listed in the manifest: {}",
+        boards.join(", ")
+    )
+}
+
+/// Which network: a preset, a TOML file, or the built-in default.
+#[derive(Args, Clone, Debug)]
+pub(crate) struct NetworkArgs {
+    /// A built-in preset: squeezenet1_0 or squeezenet1_1 (the default).
+    #[arg(long, conflicts_with = "config")]
+    pub(crate) preset: Option<String>,
+    /// A network description in TOML (a preset plus overrides; see docs/usage.md).
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
+    /// Override the input size (square).
+    #[arg(long)]
+    pub(crate) input_size: Option<usize>,
+}
+
+impl NetworkArgs {
+    pub(crate) fn resolve(&self) -> Result<NetworkConfig> {
+        self.choice(None, 1).network()
+    }
+    pub(crate) fn choice(&self, model: Option<PathBuf>, weights_seed: u64) -> ModelChoice {
+        ModelChoice {
+            model,
+            preset: self.preset.clone(),
+            config: self.config.clone(),
+            input_size: self.input_size,
+            weights_seed,
+        }
+    }
+}
+
+/// Which quantized model: a file, a synthetic model for a network, or the built-in default.
+#[derive(Args, Clone, Debug)]
+pub(crate) struct ModelArgs {
+    /// A quantized model file (from `import`).
+    #[arg(long, conflicts_with_all = ["preset", "config"])]
+    pub(crate) model: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) net: NetworkArgs,
+    /// Seed of the synthetic weights used with --preset or --config.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) weights_seed: u64,
+}
+
+impl ModelArgs {
+    pub(crate) fn choice(&self) -> ModelChoice {
+        self.net.choice(self.model.clone(), self.weights_seed)
+    }
+    pub(crate) fn resolve(&self) -> Result<QuantModel> {
+        self.choice().model()
+    }
+    pub(crate) fn hardware(&self) -> Result<squeezeflow_sim::hw::folding::HardwareConfig> {
+        self.choice().hardware()
+    }
+}
+
+/// Hardware options.
+#[derive(Args, Clone, Debug)]
+pub(crate) struct HwArgs {
+    /// MAC lanes to spread over the layers (default 256, or the config's [hardware] mac_budget).
+    #[arg(long)]
+    pub(crate) mac_budget: Option<usize>,
+    /// Nominal clock in MHz for throughput figures (default 200, or the device's).
+    #[arg(long)]
+    pub(crate) clock_mhz: Option<f64>,
+    #[arg(long, value_parser = parse_device, help = device_help("Choose the folding with the most frames per second that fits this device (DSPs, block RAM, URAM), or refuse saying what does not fit"))]
+    pub(crate) device: Option<String>,
+    #[arg(long, value_parser = parse_board, help = board_help())]
+    pub(crate) board: Option<String>,
+}
+
+pub(crate) fn gen_options(
+    model: &ModelArgs,
+    hw: &HwArgs,
+) -> Result<squeezeflow_host::accel::GenOptions> {
+    Ok(squeezeflow_host::accel::GenOptions {
+        hardware: model.hardware()?,
+        mac_budget: hw.mac_budget,
+        clock_mhz: hw.clock_mhz,
+        device: hw.device.clone(),
+        board: hw.board.clone(),
+    })
+}
+
+pub(crate) fn default_bundle_dir(qm: &QuantModel) -> PathBuf {
+    PathBuf::from("out").join(&qm.config().name)
+}
