@@ -270,6 +270,11 @@ fn shards_merge_to_the_single_run_and_bad_specs_name_the_case() {
     let b = std::fs::read_to_string(dir.join("merged/report.json")).unwrap();
     assert_eq!(a, b, "the merged report equals the single run's");
     junit_validates(&dir.join("merged/junit.xml"));
+    let summary = std::fs::read_to_string(dir.join("merged/summary.txt")).unwrap();
+    assert!(
+        summary.contains("21 passed") && summary.contains("merged"),
+        "{summary}"
+    );
     // Two shards only: the third's frames are not run, and the merge says so (exit 1).
     let (code, _, _) = sqf(&["regress", "merge", "s1", "s2", "-o", "partial"], &dir);
     assert_eq!(code, 1);

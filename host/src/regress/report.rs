@@ -301,17 +301,18 @@ pub fn write_reports(
         total.not_run,
         info.wall_seconds
     );
+    let how = match (info.jobs, info.shard) {
+        (0, _) => format!("{:.1} s of simulation, merged", info.wall_seconds),
+        (j, None) => format!("{:.1} s wall on {j} workers", info.wall_seconds),
+        (j, Some((k, n))) => format!(
+            "{:.1} s wall on {j} workers (shard {k}/{n})",
+            info.wall_seconds
+        ),
+    };
     let _ = writeln!(
         summary,
-        "total: {} frames, {} passed, {} mismatched, {} errors, {} not run; {:.1} s wall on {} workers{}",
-        total.frames,
-        total.passed,
-        total.failed,
-        total.errors,
-        total.not_run,
-        info.wall_seconds,
-        info.jobs,
-        info.shard.map(|(k, n)| format!(" (shard {k}/{n})")).unwrap_or_default()
+        "total: {} frames, {} passed, {} mismatched, {} errors, {} not run; {how}",
+        total.frames, total.passed, total.failed, total.errors, total.not_run,
     );
     let report = ReportJson {
         regression: &plan.spec.name,
@@ -380,6 +381,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Totals> {
         text.push('\n');
     }
     std::fs::write(out.join("results.jsonl"), text)?;
+    // A merge has no wall clock of its own: the summary gives the simulation time of its frames.
     let wall = latest.values().map(|r| r.seconds).sum();
     write_reports(
         out,
