@@ -104,6 +104,9 @@ impl Case {
         ]);
         let text = v.to_string();
         let mut bytes = text.into_bytes();
+        // The generator is part of the key: another build of squeezeflow may write another
+        // bundle (or carry another built-in model) for the same case.
+        bytes.extend_from_slice(generator_id().as_bytes());
         // A model file's content is part of the key (a path alone would reuse a stale bundle).
         if let NetworkSource::Model(p) | NetworkSource::Config { path: p, .. } = &self.network {
             if let Ok(b) = std::fs::read(p) {
@@ -112,6 +115,17 @@ impl Case {
         }
         format!("{:016x}", squeezeflow_sim::hw::bundle::fnv1a64(&bytes))
     }
+}
+
+/// A digest of this program's executable (once per process).
+fn generator_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let bytes = std::env::current_exe()
+            .and_then(std::fs::read)
+            .unwrap_or_default();
+        format!("{:016x}", squeezeflow_sim::hw::bundle::fnv1a64(&bytes))
+    })
 }
 
 /// The parsed spec: its cases in order.
