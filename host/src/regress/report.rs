@@ -70,12 +70,12 @@ pub fn read_records(path: &Path) -> Result<Vec<Record>> {
 }
 
 /// The latest record of each (case, frame).
-pub fn latest(records: &[Record]) -> Result<BTreeMap<(String, usize), Record>> {
+pub fn latest(records: &[Record]) -> BTreeMap<(String, usize), Record> {
     let mut m = BTreeMap::new();
     for r in records {
         m.insert((r.case.clone(), r.frame), r.clone());
     }
-    Ok(m)
+    m
 }
 
 /// One frame in `report.json`.
@@ -358,7 +358,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Totals> {
     }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let first = runs.remove(0);
-    let latest = latest(&records)?;
+    let latest = latest(&records);
     let mut bundles = first.bundles.clone();
     for r in &runs {
         bundles.extend(r.bundles.iter().cloned());

@@ -247,7 +247,7 @@ fn earlier(out: &Path, digest: &str, fresh: bool) -> Result<BTreeMap<(String, us
             old.digest
         );
     }
-    report::latest(&report::read_records(&results)?)
+    Ok(report::latest(&report::read_records(&results)?))
 }
 
 /// Generates the bundles of the units' cases and builds their Verilator models, once per
@@ -470,7 +470,7 @@ pub fn run(plan: Plan, opt: &RunOptions) -> Result<Outcome> {
         wall_seconds: t0.elapsed().as_secs_f64(),
         jobs: opt.jobs,
     };
-    let all = report::latest(&report::read_records(&results)?)?;
+    let all = report::latest(&report::read_records(&results)?);
     let summary = report::write_reports(&opt.out, &plan, &all, &info)?;
     Ok(Outcome {
         summary,
