@@ -1,11 +1,11 @@
-//! Writing a block's Verilog to a directory: `top.v` (rust-hdl's output), the primitive library
-//! `sqf_lib.v` and every `.mem` file, named relative to the directory so it can be moved.
+//! Writing a block's Verilog to a directory: `top.v` (rust-hdl's output), `sqf_lib.v` (the
+//! library modules it instantiates, from `hw/verilog/`) and every `.mem` file, named relative to the directory so it can be moved.
 
 use std::path::{Path, PathBuf};
 
 use rust_hdl::prelude::*;
 
-use crate::leaf::LIBRARY;
+use crate::library;
 use crate::HwError;
 
 /// Blocks whose Verilog reads `.mem` files.
@@ -42,7 +42,7 @@ pub fn write_design(
     let io = |e: std::io::Error| HwError::Io(format!("{}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;
     let lib = dir.join("sqf_lib.v");
-    std::fs::write(&lib, LIBRARY).map_err(io)?;
+    std::fs::write(&lib, library::used_text(verilog)).map_err(io)?;
     let top = dir.join("top.v");
     std::fs::write(&top, verilog).map_err(io)?;
     for (name, text) in mems {

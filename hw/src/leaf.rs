@@ -1,4 +1,5 @@
-//! Leaf primitives: hand-written Verilog (`verilog/sqf_lib.v`) and their Rust models.
+//! Leaf primitives: hand-written Verilog (`hw/verilog/sqf_mac.v`, ...) and independent Rust
+//! models of them.
 //!
 //! rust-hdl's own multiply (16x16 only), shift (logical) and ROM (a line of Verilog per word)
 //! do not serve the int8 contract, so the arithmetic and the memories are written by hand once,
@@ -7,9 +8,6 @@
 
 use rust_hdl::prelude::*;
 use squeezeflow_model::quant::Requant;
-
-/// The primitive library every bundle carries (`sqf_lib.v`).
-pub const LIBRARY: &str = include_str!("../verilog/sqf_lib.v");
 
 /// Bits of a requantizer parameter word: `{mult[15:0], shift[5:0]}`.
 pub const REQUANT_BITS: usize = 22;

@@ -15,6 +15,7 @@ pub mod folding;
 pub mod graph;
 pub mod harness;
 pub mod leaf;
+pub mod library;
 pub mod load;
 pub mod network;
 pub mod shell;

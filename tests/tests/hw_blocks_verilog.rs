@@ -120,7 +120,10 @@ fn add_concat_gearbox_fifo_verilog() {
         )
         .unwrap();
         let text = std::fs::read_to_string(&body.top).unwrap();
-        assert!(text.contains("// banked:"), "{wi} -> {wo}: not banked");
+        assert!(
+            text.contains("sqf_gearbox_banked #("),
+            "{wi} -> {wo}: not banked"
+        );
         check_block_verilog(
             &format!("gearbox_{wi}_{wo}"),
             || Gearbox::new(wi, wo, fb).unwrap(),

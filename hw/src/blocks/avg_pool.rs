@@ -3,10 +3,11 @@
 use rust_hdl::prelude::*;
 use squeezeflow_model::quant::Requant;
 
-use super::{is, RQ_FIFO_DEPTH, UNUSED_TLAST};
-use crate::axis::{AxisIn, AxisNames, AxisOut};
-use crate::fifo::{self, OutFifo};
-use crate::leaf::{self, abits};
+use super::{is, RQ_FIFO_DEPTH};
+use crate::axis::{AxisIn, AxisOut};
+use crate::fifo::OutFifo;
+use crate::leaf;
+use crate::library::Instance;
 use crate::HwError;
 
 /// Global average pool: sums each channel over the map in `i32`, then drains the sums through
@@ -195,49 +196,19 @@ impl Logic for AvgPool {
         self.s_axis.tready.connect();
         self.m_axis.connect_outputs();
     }
+    /// Instantiates `sqf_avg_pool` (hw/verilog/sqf_avg_pool.v); `update()` above is an
+    /// independent Rust model of it, checked against it by co-simulation.
     fn hdl(&self) -> Verilog {
         let g = &self._g;
-        let s = AxisNames::new("s_axis");
-        let cg = g.cg();
-        let ab = abits(cg);
-        let fb = abits(RQ_FIFO_DEPTH);
-        let mut v = format!(
-            "// {name}: global average pool of {px} pixels x {c} channels, {l} lanes; logits u16 = requant(sum, {m}, {sh})\n{UNUSED_TLAST}\
-reg [31:0] p, j, dc, inflight;\nreg drain;\n\
-always @(*) {tr} = !reset && !drain;\n\
-wire fire = {tv} && {tr};\n\
-wire issue = !reset && drain && (({{{padw}'d0, f_count}} + inflight) < {fd});\n\
-/* verilator lint_off UNUSEDSIGNAL */\nwire [31:0] dl = dc % {l};\nwire [31:0] dj = dc / {l};\n/* verilator lint_on UNUSEDSIGNAL */\n\
-reg signed [31:0] r1;\nreg v1, last1, vm, lastm, v2, last2, v3, last3;\nwire [15:0] y3;\n\
-sqf_requant #(.OUT_BITS(16)) rq (.clock(clock), .acc(r1), .mult(16'd{m}), .shift(6'd{sh}), .y(y3));\n",
-            name = g.name, px = g.pixels, c = g.c, l = g.lanes, m = g.requant.mult, sh = g.requant.shift,
-            tr = s.tready(), tv = s.tvalid(), padw = 32 - (fb + 1), fd = RQ_FIFO_DEPTH,
-        );
-        let mut mux = String::from("32'sd0");
-        for l in (0..g.lanes).rev() {
-            v.push_str(&format!(
-                "reg signed [31:0] sum{l} [0:{cgm}];\nalways @(posedge clock) if (fire) sum{l}[j[{abm}:0]] <= ((p == 0) ? 32'sd0 : sum{l}[j[{abm}:0]]) + $signed({{24'd0, {d}}});\n",
-                cgm = cg - 1,
-                abm = ab - 1,
-                d = s.tdata(l)
-            ));
-            mux = format!("(dl == {l}) ? sum{l}[dj[{abm}:0]] : {mux}", abm = ab - 1);
-        }
-        v.push_str(&fifo::verilog(
-            "f",
-            "m_axis",
-            2,
-            RQ_FIFO_DEPTH,
-            "v3",
-            &["y3[7:0]".to_string(), "y3[15:8]".to_string()],
-            "last3",
-        ));
-        v.push_str(&format!(
-            "always @(posedge clock) begin\n    if (reset) begin\n        p <= 0; j <= 0; dc <= 0; drain <= 0; inflight <= 0;\n        v1 <= 0; vm <= 0; v2 <= 0; v3 <= 0; last1 <= 0; lastm <= 0; last2 <= 0; last3 <= 0;\n    end else begin\n        v3 <= v2; last3 <= last2;\n        v2 <= vm; last2 <= lastm;\n        vm <= v1; lastm <= last1;\n        v1 <= issue;\n        inflight <= inflight + {{31'd0, issue}} - {{31'd0, v3}};\n        if (issue) begin\n            r1 <= {mux};\n            last1 <= (dc == {cm1});\n            if (dc == {cm1}) begin dc <= 0; drain <= 0; end else dc <= dc + 1;\n        end\n        if (fire) begin\n            if (j == {cgm1}) begin\n                j <= 0;\n                if (p == {pm1}) begin p <= 0; drain <= 1; end else p <= p + 1;\n            end else j <= j + 1;\n        end\n    end\nend\n",
-            cm1 = g.c - 1,
-            cgm1 = cg - 1,
-            pm1 = g.pixels - 1
-        ));
-        Verilog::Custom(v)
+        let i = Instance::new("sqf_avg_pool", "u")
+            .param("LANES", g.lanes)
+            .param("CG", g.cg())
+            .param("PIXELS", g.pixels)
+            .param("MULT", g.requant.mult)
+            .param("SHIFT", g.requant.shift)
+            .param("DEPTH", RQ_FIFO_DEPTH)
+            .axis_in("s_axis", "s_", g.lanes)
+            .axis_out("m_axis", "m_", 2);
+        Verilog::Custom(format!("// {}\n{}", g.name, i.verilog()))
     }
 }

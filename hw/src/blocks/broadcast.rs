@@ -3,8 +3,9 @@
 use rust_hdl::prelude::*;
 
 use super::{is, FIFO_DEPTH};
-use crate::axis::{AxisIn, AxisNames, AxisOut};
-use crate::fifo::{self, OutFifo};
+use crate::axis::{AxisIn, AxisOut};
+use crate::fifo::OutFifo;
+use crate::library::Instance;
 
 /// Broadcast: every input beat goes to both outputs (`m_axis`, `m_axis_b`), each behind its
 /// own FIFO; the input waits until both have room.
@@ -65,34 +66,16 @@ impl Logic for Broadcast {
         self.m_axis.connect_outputs();
         self.m_axis_b.connect_outputs();
     }
+    /// Instantiates `sqf_broadcast` (hw/verilog/sqf_broadcast.v); `update()` above is an
+    /// independent Rust model of it, checked against it by co-simulation.
     fn hdl(&self) -> Verilog {
         let lanes = self.s_axis.lanes();
-        let s = AxisNames::new("s_axis");
-        let mut v = format!(
-            "// broadcast, {lanes} lanes\nalways @(*) {tr} = !reset && (fa_count < {fd}) && (fb_count < {fd});\nwire fire = {tr} && {tv};\n",
-            tr = s.tready(),
-            tv = s.tvalid(),
-            fd = FIFO_DEPTH
-        );
-        let data: Vec<String> = (0..lanes).map(|l| s.tdata(l)).collect();
-        v.push_str(&fifo::verilog(
-            "fa",
-            "m_axis",
-            lanes,
-            FIFO_DEPTH,
-            "fire",
-            &data,
-            &s.tlast(),
-        ));
-        v.push_str(&fifo::verilog(
-            "fb",
-            "m_axis_b",
-            lanes,
-            FIFO_DEPTH,
-            "fire",
-            &data,
-            &s.tlast(),
-        ));
-        Verilog::Custom(v)
+        let i = Instance::new("sqf_broadcast", "u")
+            .param("LANES", lanes)
+            .param("DEPTH", FIFO_DEPTH)
+            .axis_in("s_axis", "s_", lanes)
+            .axis_out("m_axis", "m_", lanes)
+            .axis_out("m_axis_b", "mb_", lanes);
+        Verilog::Custom(i.verilog())
     }
 }

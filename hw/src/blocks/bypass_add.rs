@@ -4,9 +4,10 @@ use rust_hdl::prelude::*;
 use squeezeflow_model::quant::AddParams;
 
 use super::{is, RQ_FIFO_DEPTH};
-use crate::axis::{AxisIn, AxisNames, AxisOut};
-use crate::fifo::{self, OutFifo};
-use crate::leaf::{self, abits};
+use crate::axis::{AxisIn, AxisOut};
+use crate::fifo::OutFifo;
+use crate::leaf;
+use crate::library::Instance;
 
 /// Bypass add: `y = requant(a * ka + b * kb)` lane by lane (`s_axis` is `a`, the concatenated
 /// expand output; `s_axis_b` is `b`, the bypass). Takes a beat when both inputs offer one and
@@ -132,43 +133,21 @@ impl Logic for BypassAdd {
         self.s_axis_b.tready.connect();
         self.m_axis.connect_outputs();
     }
+    /// Instantiates `sqf_bypass_add` (hw/verilog/sqf_bypass_add.v); `update()` above is an
+    /// independent Rust model of it, checked against it by co-simulation.
     fn hdl(&self) -> Verilog {
         let lanes = self.m_axis.lanes();
-        let (a, b) = (AxisNames::new("s_axis"), AxisNames::new("s_axis_b"));
         let p = self._p;
-        let fb = abits(RQ_FIFO_DEPTH);
-        let mut v = format!(
-            "// {name}: bypass add, y = requant(a * {ka} + b * {kb}, {m}, {sh}), {lanes} lanes\n\
-/* verilator lint_off UNUSEDSIGNAL */\nwire unused_tlast_b = {bl};\n/* verilator lint_on UNUSEDSIGNAL */\n\
-reg [31:0] inflight;\nreg v1, last1, vm, lastm, v2, last2, v3, last3;\n\
-wire ready = !reset && (({{{padw}'d0, f_count}} + inflight) < {fd}) && {av} && {bv};\n\
-always @(*) {ar} = ready;\nalways @(*) {br} = ready;\n",
-            name = self._name, ka = p.ka, kb = p.kb, m = p.requant.mult, sh = p.requant.shift,
-            bl = b.tlast(), padw = 32 - (fb + 1), fd = RQ_FIFO_DEPTH,
-            av = a.tvalid(), bv = b.tvalid(), ar = a.tready(), br = b.tready(),
-        );
-        let mut data = Vec::new();
-        for l in 0..lanes {
-            v.push_str(&format!(
-                "reg signed [31:0] acc{l};\nalways @(posedge clock) if (ready) acc{l} <= $signed({{14'd0, {ad}}}) * $signed(32'd{ka}) + $signed({{14'd0, {bd}}}) * $signed(32'd{kb});\n\
-wire [7:0] y{l};\nsqf_requant #(.OUT_BITS(8)) rq{l} (.clock(clock), .acc(acc{l}), .mult(16'd{m}), .shift(6'd{sh}), .y(y{l}));\n",
-                ad = a.tdata(l), bd = b.tdata(l), ka = p.ka, kb = p.kb, m = p.requant.mult, sh = p.requant.shift,
-            ));
-            data.push(format!("y{l}"));
-        }
-        v.push_str(&fifo::verilog(
-            "f",
-            "m_axis",
-            lanes,
-            RQ_FIFO_DEPTH,
-            "v3",
-            &data,
-            "last3",
-        ));
-        v.push_str(&format!(
-            "always @(posedge clock) begin\n    if (reset) begin\n        inflight <= 0; v1 <= 0; vm <= 0; v2 <= 0; v3 <= 0; last1 <= 0; lastm <= 0; last2 <= 0; last3 <= 0;\n    end else begin\n        v3 <= v2; last3 <= last2; v2 <= vm; last2 <= lastm; vm <= v1; lastm <= last1;\n        v1 <= ready;\n        if (ready) last1 <= {al};\n        inflight <= inflight + {{31'd0, ready}} - {{31'd0, v3}};\n    end\nend\n",
-            al = a.tlast()
-        ));
-        Verilog::Custom(v)
+        let i = Instance::new("sqf_bypass_add", "u")
+            .param("LANES", lanes)
+            .param("KA", p.ka)
+            .param("KB", p.kb)
+            .param("MULT", p.requant.mult)
+            .param("SHIFT", p.requant.shift)
+            .param("DEPTH", RQ_FIFO_DEPTH)
+            .axis_in("s_axis", "s_", lanes)
+            .axis_in("s_axis_b", "sb_", lanes)
+            .axis_out("m_axis", "m_", lanes);
+        Verilog::Custom(format!("// {}\n{}", self._name, i.verilog()))
     }
 }

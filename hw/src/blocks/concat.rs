@@ -3,8 +3,9 @@
 use rust_hdl::prelude::*;
 
 use super::{is, FIFO_DEPTH};
-use crate::axis::{AxisIn, AxisNames, AxisOut};
-use crate::fifo::{self, OutFifo};
+use crate::axis::{AxisIn, AxisOut};
+use crate::fifo::OutFifo;
+use crate::library::Instance;
 use crate::HwError;
 
 /// Per-pixel concatenation: `n_a` beats from `s_axis` (expand1x1), then `n_b` beats from
@@ -90,36 +91,18 @@ impl Logic for Concat {
         self.s_axis_b.tready.connect();
         self.m_axis.connect_outputs();
     }
+    /// Instantiates `sqf_concat` (hw/verilog/sqf_concat.v); `update()` above is an independent
+    /// Rust model of it, checked against it by co-simulation.
     fn hdl(&self) -> Verilog {
         let lanes = self.m_axis.lanes();
-        let (a, b) = (AxisNames::new("s_axis"), AxisNames::new("s_axis_b"));
-        let mut v = format!(
-            "// concat: {na} beats from s_axis then {nb} from s_axis_b per pixel, {lanes} lanes\n\
-/* verilator lint_off UNUSEDSIGNAL */\nwire unused_tlast_a = {al};\n/* verilator lint_on UNUSEDSIGNAL */\n\
-reg phase;\nreg [31:0] cnt;\n\
-wire ok = !reset && (f_count < {fd});\n\
-always @(*) {ar} = ok && !phase;\nalways @(*) {br} = ok && phase;\n\
-wire fa = {ar} && {av};\nwire fb = {br} && {bv};\n",
-            na = self._n_a, nb = self._n_b, al = a.tlast(), fd = FIFO_DEPTH,
-            ar = a.tready(), br = b.tready(), av = a.tvalid(), bv = b.tvalid(),
-        );
-        let data: Vec<String> = (0..lanes)
-            .map(|l| format!("(fa ? {} : {})", a.tdata(l), b.tdata(l)))
-            .collect();
-        v.push_str(&fifo::verilog(
-            "f",
-            "m_axis",
-            lanes,
-            FIFO_DEPTH,
-            "fa || fb",
-            &data,
-            &format!("!fa && {}", b.tlast()),
-        ));
-        v.push_str(&format!(
-            "always @(posedge clock) begin\n    if (reset) begin\n        phase <= 0; cnt <= 0;\n    end else if (fa || fb) begin\n        if (cnt == (phase ? {nbm} : {nam})) begin cnt <= 0; phase <= !phase; end else cnt <= cnt + 1;\n    end\nend\n",
-            nam = self._n_a - 1,
-            nbm = self._n_b - 1
-        ));
-        Verilog::Custom(v)
+        let i = Instance::new("sqf_concat", "u")
+            .param("LANES", lanes)
+            .param("N_A", self._n_a)
+            .param("N_B", self._n_b)
+            .param("DEPTH", FIFO_DEPTH)
+            .axis_in("s_axis", "s_", lanes)
+            .axis_in("s_axis_b", "sb_", lanes)
+            .axis_out("m_axis", "m_", lanes);
+        Verilog::Custom(i.verilog())
     }
 }

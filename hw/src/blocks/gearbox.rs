@@ -2,9 +2,9 @@
 
 use rust_hdl::prelude::*;
 
-use super::{is, UNUSED_TLAST};
-use crate::axis::{AxisIn, AxisNames, AxisOut};
-use crate::leaf::abits;
+use super::is;
+use crate::axis::{AxisIn, AxisOut};
+use crate::library::Instance;
 use crate::HwError;
 
 /// Width converter: `w_in` bytes a beat in, `w_out` bytes a beat out, in order; `tlast` on the
@@ -101,163 +101,21 @@ impl Logic for Gearbox {
         self.s_axis.tready.connect();
         self.m_axis.connect_outputs();
     }
+    /// Instantiates `sqf_gearbox_banked` when one width is a multiple of the other, else
+    /// `sqf_gearbox_shift` (hw/verilog/); `update()` above is an independent Rust model of
+    /// both, checked against them by co-simulation.
     fn hdl(&self) -> Verilog {
         let (wi, wo) = (self.s_axis.lanes(), self.m_axis.lanes());
-        let cap = self.cap();
-        let (s, m) = (AxisNames::new("s_axis"), AxisNames::new("m_axis"));
-        let cb = abits(cap + 1);
-        let mut v = format!(
-            "// gearbox {wi} -> {wo} bytes a beat, frames of {fr} bytes\n{UNUSED_TLAST}\
-reg [{cbm}:0] count;\nreg [31:0] done;\n\
-always @(*) {tr} = !reset && ({{1'b0, count}} + {wi} <= {cap});\n\
-wire push = {tr} && {tv};\n\
-wire valid = (count >= {wo});\nwire pop = valid && {mr};\n\
-always @(*) {mv} = valid;\nalways @(*) {ml} = valid && (done == {last_at});\n\
-wire [{cbm}:0] keep = count - (pop ? {cb}'d{wo} : {cb}'d0);\n",
-            fr = self._frame,
-            cbm = cb - 1,
-            tr = s.tready(),
-            tv = s.tvalid(),
-            mr = m.tready(),
-            mv = m.tvalid(),
-            ml = m.tlast(),
-            last_at = self._frame - wo,
-        );
-        if let Some(k) = self.ratio() {
-            v.push_str(&self.banked_verilog(k, cb));
-            return Verilog::Custom(v);
-        }
-        for i in 0..cap {
-            v.push_str(&format!("reg [7:0] b{i};\n"));
-        }
-        for l in 0..wo {
-            v.push_str(&format!("always @(*) {} = b{l};\n", m.tdata(l)));
-        }
-        v.push_str("always @(posedge clock) begin\n    if (reset) begin\n        count <= 0; done <= 0;\n    end else begin\n");
-        v.push_str(&format!(
-            "        count <= keep + (push ? {cb}'d{wi} : {cb}'d0);\n        if (pop) done <= (done == {last_at}) ? 0 : done + {wo};\n",
-            last_at = self._frame - wo
-        ));
-        for i in 0..cap {
-            let shifted = if i + wo < cap {
-                format!("b{}", i + wo)
-            } else {
-                "8'd0".to_string()
-            };
-            // Byte i comes from input lane (i - keep) when pushing and i >= keep.
-            let mut chain = format!("(pop ? {shifted} : b{i})");
-            for l in (0..wi).rev() {
-                chain = format!(
-                    "(push && ({cb}'d{i} == keep + {cb}'d{l})) ? {} : {chain}",
-                    s.tdata(l)
-                );
-            }
-            v.push_str(&format!("        b{i} <= {chain};\n"));
-        }
-        v.push_str("    end\nend\n");
-        Verilog::Custom(v)
-    }
-}
-
-impl Gearbox {
-    /// The banked buffer's Verilog (after the common flow control of `hdl`): `2k` slots of
-    /// `g = min(w_in, w_out)` bytes, `b<slot>_<byte>`. Going down (`w_in = k g`), a push writes
-    /// bank `tail` (slots `k tail ..`) and a pop reads slot `head`; going up (`w_out = k g`), a
-    /// push writes slot `tail` and a pop reads bank `head`.
-    fn banked_verilog(&self, k: usize, cb: usize) -> String {
-        use std::fmt::Write;
-        let (wi, wo) = (self.s_axis.lanes(), self.m_axis.lanes());
-        let (s, m) = (AxisNames::new("s_axis"), AxisNames::new("m_axis"));
-        let g = wi.min(wo);
-        let n = 2 * k;
-        let sb = abits(n).max(1);
-        let down = wi > wo;
-        let mut v = String::new();
-        let _ = writeln!(
-            v,
-            "// banked: {n} slots of {g} bytes ({})",
-            if down {
-                "a bank in, a slot out"
-            } else {
-                "a slot in, a bank out"
-            }
-        );
-        for j in 0..n {
-            for b in 0..g {
-                let _ = writeln!(v, "reg [7:0] b{j}_{b};");
-            }
-        }
-        // Pointers: the slot side counts slots (0 .. 2k-1), the bank side one bit.
-        let (head_w, tail_w) = if down { (sb, 1) } else { (1, sb) };
-        let _ = writeln!(
-            v,
-            "reg [{}:0] head;\nreg [{}:0] tail;",
-            head_w - 1,
-            tail_w - 1
-        );
-        for l in 0..wo {
-            // Output lane l: byte l of slot `head` (down), or byte l % g of slot
-            // head * k + l / g (up).
-            let _ = writeln!(v, "reg [7:0] o{l};\nalways @(*) begin\n    case (head)");
-            if down {
-                for j in 0..n {
-                    let _ = writeln!(v, "        {sb}'d{j}: o{l} = b{j}_{l};");
-                }
-            } else {
-                for h in 0..2 {
-                    let _ = writeln!(v, "        1'd{h}: o{l} = b{}_{};", h * k + l / g, l % g);
-                }
-            }
-            let _ = writeln!(
-                v,
-                "        default: o{l} = 8'd0;\n    endcase\nend\nalways @(*) {} = o{l};",
-                m.tdata(l)
-            );
-        }
-        let cnt = |ptr: &str, wrap: usize, w: usize| {
-            if wrap.is_power_of_two() && (1 << w) == wrap {
-                format!("{ptr} <= {ptr} + 1'b1;")
-            } else {
-                format!(
-                    "{ptr} <= ({ptr} == {w}'d{}) ? {w}'d0 : {ptr} + 1'b1;",
-                    wrap - 1
-                )
-            }
+        let module = match self.ratio() {
+            Some(_) => "sqf_gearbox_banked",
+            None => "sqf_gearbox_shift",
         };
-        let _ = writeln!(
-            v,
-            "always @(posedge clock) begin\n    if (reset) begin\n        count <= 0; done <= 0; head <= 0; tail <= 0;\n    end else begin\n        count <= keep + (push ? {cb}'d{wi} : {cb}'d0);\n        if (pop) begin\n            done <= (done == {last_at}) ? 0 : done + {wo};\n            {}\n        end\n        if (push) begin\n            {}",
-            if down { cnt("head", n, sb) } else { cnt("head", 2, 1) },
-            if down { cnt("tail", 2, 1) } else { cnt("tail", n, sb) },
-            last_at = self._frame - wo,
-        );
-        if down {
-            for h in 0..2 {
-                let _ = writeln!(v, "            if (tail == 1'd{h}) begin");
-                for j in 0..k {
-                    for b in 0..g {
-                        let _ = writeln!(
-                            v,
-                            "                b{}_{b} <= {};",
-                            h * k + j,
-                            s.tdata(j * g + b)
-                        );
-                    }
-                }
-                let _ = writeln!(v, "            end");
-            }
-        } else {
-            let _ = writeln!(v, "            case (tail)");
-            for j in 0..n {
-                let _ = write!(v, "                {sb}'d{j}: begin");
-                for b in 0..g {
-                    let _ = write!(v, " b{j}_{b} <= {};", s.tdata(b));
-                }
-                let _ = writeln!(v, " end");
-            }
-            let _ = writeln!(v, "                default: ;\n            endcase");
-        }
-        let _ = writeln!(v, "        end\n    end\nend");
-        v
+        let i = Instance::new(module, "u")
+            .param("WI", wi)
+            .param("WO", wo)
+            .param("FRAME", self._frame)
+            .axis_in("s_axis", "s_", wi)
+            .axis_out("m_axis", "m_", wo);
+        Verilog::Custom(i.verilog())
     }
 }

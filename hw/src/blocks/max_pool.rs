@@ -2,10 +2,10 @@
 
 use rust_hdl::prelude::*;
 
-use super::{is, lanes_in, FIFO_DEPTH, UNUSED_TLAST};
-use crate::axis::{AxisIn, AxisNames, AxisOut};
-use crate::fifo::{self, OutFifo};
-use crate::leaf::abits;
+use super::{is, lanes_in, FIFO_DEPTH};
+use crate::axis::{AxisIn, AxisOut};
+use crate::fifo::OutFifo;
+use crate::library::Instance;
 use crate::HwError;
 
 /// 3x3 stride-2 ceil-mode max pool, fully streaming: one input beat a cycle, at most one output
@@ -174,78 +174,20 @@ impl Logic for MaxPool {
         self.s_axis.tready.connect();
         self.m_axis.connect_outputs();
     }
+    /// Instantiates `sqf_max_pool` (hw/verilog/sqf_max_pool.v); `update()` above is an
+    /// independent Rust model of it, checked against it by co-simulation.
     fn hdl(&self) -> Verilog {
         let g = &self._g;
-        let s = AxisNames::new("s_axis");
-        let cg = g.cg();
-        let mut v = format!(
-            "// {name}: 3x3/2 ceil max pool, {h}x{w}x{c} -> {ho}x{wo}x{c}, {l} lanes\n{UNUSED_TLAST}\
-reg [31:0] x, y, j;\n\
-wire fire = {tv} && {tr};\n\
-always @(*) {tr} = !reset && (f_count < {fd});\n\
-wire xeven = !x[0];\n\
-wire h_emit = (x != 0) && (xeven || (x == {wm1}));\n\
-wire [31:0] hox = xeven ? (x >> 1) - 1 : {wom1};\n\
-wire yeven = !y[0];\n\
-wire v_emit = h_emit && (y != 0) && (yeven || (y == {hm1}));\n\
-wire [31:0] voy = yeven ? (y >> 1) - 1 : {hom1};\n\
-/* verilator lint_off UNUSEDSIGNAL */\nwire [31:0] va = {va_mul} + j;\n/* verilator lint_on UNUSEDSIGNAL */\n",
-            name = g.name, h = g.h, w = g.w, c = g.c, ho = g.ho, wo = g.wo, l = g.lanes,
-            tv = s.tvalid(), tr = s.tready(), fd = FIFO_DEPTH,
-            wm1 = g.w - 1, wom1 = g.wo - 1, hm1 = g.h - 1, hom1 = g.ho - 1,
-            va_mul = crate::leaf::const_mul("hox", cg),
-        );
-        let ab_h = abits(cg);
-        let ab_v = abits(g.wo * cg);
-        // The row buffers are written one cycle late from registers (`wpend`, `wa_d`, `wd`),
-        // with a bypass for a read of the word being written: their write address is then a
-        // register apart from the read address, so Yosys maps them as simple dual-port LUTRAM
-        // (on UltraScale+, Yosys 0.23 cannot map these asynchronous-read single-port RAMs).
-        // The behaviour is the same.
-        v.push_str(&format!(
-            "reg wpend;\nreg [{abvm}:0] wa_d;\nalways @(posedge clock) begin\n    wpend <= !reset && fire && h_emit;\n    wa_d <= va[{abvm}:0];\nend\n",
-            abvm = ab_v - 1
-        ));
-        let mut data = Vec::new();
-        for l in 0..g.lanes {
-            v.push_str(&format!(
-                "reg [7:0] hp{l} [0:{cgm}];\nreg [7:0] vm{l} [0:{vmm}];\n\
-wire [7:0] in{l} = {d};\n\
-wire [7:0] hpo{l} = hp{l}[j[{abhm}:0]];\n\
-wire [7:0] hmax{l} = (hpo{l} > in{l}) ? hpo{l} : in{l};\n\
-reg [7:0] wd{l};\n\
-wire [7:0] vmo{l} = (wpend && (wa_d == va[{abvm}:0])) ? wd{l} : vm{l}[va[{abvm}:0]];\n\
-wire [7:0] vmax{l} = (vmo{l} > hmax{l}) ? vmo{l} : hmax{l};\n\
-always @(posedge clock) if (fire) hp{l}[j[{abhm}:0]] <= xeven ? in{l} : hmax{l};\n\
-always @(posedge clock) begin\n    wd{l} <= yeven ? hmax{l} : vmax{l};\n    if (wpend) vm{l}[wa_d] <= wd{l};\nend\n",
-                cgm = cg - 1,
-                vmm = g.wo * cg - 1,
-                d = s.tdata(l),
-                abhm = ab_h - 1,
-                abvm = ab_v - 1,
-            ));
-            data.push(format!("vmax{l}"));
-        }
-        v.push_str(&fifo::verilog(
-            "f",
-            "m_axis",
-            g.lanes,
-            FIFO_DEPTH,
-            "fire && v_emit",
-            &data,
-            &format!(
-                "(voy == {}) && (hox == {}) && (j == {})",
-                g.ho - 1,
-                g.wo - 1,
-                cg - 1
-            ),
-        ));
-        v.push_str(&format!(
-            "always @(posedge clock) begin\n    if (reset) begin\n        x <= 0; y <= 0; j <= 0;\n    end else if (fire) begin\n        if (j == {cgm1}) begin\n            j <= 0;\n            if (x == {wm1}) begin\n                x <= 0;\n                y <= (y == {hm1}) ? 0 : y + 1;\n            end else x <= x + 1;\n        end else j <= j + 1;\n    end\nend\n",
-            cgm1 = cg - 1,
-            wm1 = g.w - 1,
-            hm1 = g.h - 1
-        ));
-        Verilog::Custom(v)
+        let i = Instance::new("sqf_max_pool", "u")
+            .param("LANES", g.lanes)
+            .param("H", g.h)
+            .param("W", g.w)
+            .param("CG", g.cg())
+            .param("HO", g.ho)
+            .param("WO", g.wo)
+            .param("DEPTH", FIFO_DEPTH)
+            .axis_in("s_axis", "s_", g.lanes)
+            .axis_out("m_axis", "m_", g.lanes);
+        Verilog::Custom(format!("// {}\n{}", g.name, i.verilog()))
     }
 }

@@ -1,7 +1,10 @@
 //! The streaming blocks around the convolution engines: max pool, global average pool, bypass
-//! add, concatenation, broadcast, width converter and FIFO. Each has a Rust model (`update()`)
-//! and Verilog (`hdl()`) that are the same machine register for register, and ends in an
-//! [`crate::fifo`] output FIFO unless noted.
+//! add, concatenation, broadcast, width converter and FIFO. Each block's behaviour is a
+//! parameterized Verilog module under `hw/verilog/` (`sqf_max_pool.v`, ...); `hdl()` computes
+//! its parameters and instantiates it ([`crate::library::Instance`]). `update()` is an
+//! independent Rust cycle model of the module, register for register, that the co-simulation
+//! tests hold against it (and the rust-hdl simulations of whole graphs run on); the generated
+//! Verilog never depends on it.
 //!
 //! One file a block; this module holds what they share (FIFO depths, small helpers).
 
@@ -37,5 +40,3 @@ fn lanes_in(p: &AxisIn) -> Vec<u8> {
 fn is(s: &Signal<In, Bit>) -> bool {
     s.val()
 }
-
-const UNUSED_TLAST: &str = "/* verilator lint_off UNUSEDSIGNAL */\nwire unused_tlast = s_axis$tlast;\n/* verilator lint_on UNUSEDSIGNAL */\n";

@@ -3,8 +3,9 @@
 use rust_hdl::prelude::*;
 
 use super::is;
-use crate::axis::{AxisIn, AxisNames, AxisOut};
-use crate::fifo::{self, OutFifo};
+use crate::axis::{AxisIn, AxisOut};
+use crate::fifo::OutFifo;
+use crate::library::Instance;
 
 /// A stream FIFO of `depth` beats (the bypass buffer of a Fire module).
 #[derive(LogicBlock)]
@@ -59,25 +60,15 @@ impl Logic for StreamFifo {
         self.s_axis.tready.connect();
         self.m_axis.connect_outputs();
     }
+    /// Instantiates `sqf_stream_fifo` (hw/verilog/sqf_stream_fifo.v); `update()` above is an
+    /// independent Rust model of it, checked against it by co-simulation.
     fn hdl(&self) -> Verilog {
         let lanes = self.s_axis.lanes();
-        let s = AxisNames::new("s_axis");
-        let d = self._st.depth;
-        let mut v = format!(
-            "// stream FIFO, {d} beats of {lanes} lanes\nalways @(*) {tr} = !reset && (f_count < {d});\nwire fire = {tr} && {tv};\n",
-            tr = s.tready(),
-            tv = s.tvalid()
-        );
-        let data: Vec<String> = (0..lanes).map(|l| s.tdata(l)).collect();
-        v.push_str(&fifo::verilog(
-            "f",
-            "m_axis",
-            lanes,
-            d,
-            "fire",
-            &data,
-            &s.tlast(),
-        ));
-        Verilog::Custom(v)
+        let i = Instance::new("sqf_stream_fifo", "u")
+            .param("LANES", lanes)
+            .param("DEPTH", self._st.depth)
+            .axis_in("s_axis", "s_", lanes)
+            .axis_out("m_axis", "m_", lanes);
+        Verilog::Custom(i.verilog())
     }
 }

@@ -1,0 +1,110 @@
+// squeezeflow library module (hw/verilog/sqf_avg_pool.v).
+`default_nettype none
+
+// sqf_avg_pool: global average pool and logit requantizer. Sums each of the C = CG * LANES
+// channels over PIXELS pixels in int32 (input LANES channels a beat, pixel-major), then drains
+// the C sums, one a cycle, through sqf_requant (16-bit output, constant MULT and SHIFT): one
+// logit a beat, two lanes (low byte, high byte), tlast on the last logit. The input waits while
+// the sums drain. s_tlast is ignored.
+// Parameters: LANES >= 1, CG >= 1, PIXELS >= 1, MULT (16 bits), SHIFT (1..47), DEPTH (the
+// output FIFO, a power of two >= 2, at least 4 so the requantizer's pipeline never waits).
+// Cycles a frame: PIXELS * CG + C + 4 at full rate.
+module sqf_avg_pool #(
+    parameter LANES = 1,
+    parameter CG = 1,
+    parameter PIXELS = 1,
+    parameter MULT = 1,
+    parameter SHIFT = 1,
+    parameter DEPTH = 8
+) (
+    input  wire                 clock,
+    input  wire                 reset,
+    input  wire [8*LANES-1:0]   s_tdata,
+    input  wire                 s_tvalid,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire                 s_tlast,
+    /* verilator lint_on UNUSEDSIGNAL */
+    output wire                 s_tready,
+    output wire [15:0]          m_tdata,
+    output wire                 m_tvalid,
+    output wire                 m_tlast,
+    input  wire                 m_tready
+);
+    generate
+        if (LANES < 1 || CG < 1 || PIXELS < 1) begin : bad_shape
+            sqf_avg_pool_LANES_CG_PIXELS_must_be_at_least_1 bad();
+        end
+        if (MULT < 0 || MULT > 65535 || SHIFT < 1 || SHIFT > 47) begin : bad_requant
+            sqf_avg_pool_MULT_must_fit_16_bits_SHIFT_be_1_to_47 bad();
+        end
+        if (DEPTH < 4) begin : bad_depth
+            sqf_avg_pool_DEPTH_must_be_at_least_4 bad();
+        end
+    endgenerate
+    localparam C = CG * LANES;
+    localparam AB = (CG > 1) ? $clog2(CG) : 1;
+    localparam CB = $clog2(DEPTH) + 1;
+    localparam [15:0] MULT16 = MULT;
+    localparam [5:0] SHIFT6 = SHIFT;
+
+    wire [CB-1:0] f_count;
+    reg [31:0] p, j, dc, inflight;
+    reg drain;                               // draining the sums: the input waits
+    assign s_tready = !reset && !drain;
+    wire fire = s_tvalid && s_tready;
+    wire issue = !reset && drain && (({{(32-CB){1'b0}}, f_count} + inflight) < DEPTH);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [31:0] dl = dc % LANES;
+    wire [31:0] dj = dc / LANES;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg signed [31:0] r1;
+    reg v1, last1, vm, lastm, v2, last2, v3, last3;
+    wire [15:0] y3;
+    sqf_requant #(.OUT_BITS(16)) rq (.clock(clock), .acc(r1), .mult(MULT16), .shift(SHIFT6), .y(y3));
+    wire [32*LANES-1:0] sums_at_dj;          // every lane's sum of channel group dj
+    genvar l;
+    generate
+        for (l = 0; l < LANES; l = l + 1) begin : lane
+            reg signed [31:0] sum [0:CG-1];
+            always @(posedge clock)
+                if (fire) sum[j[AB-1:0]] <= ((p == 0) ? 32'sd0 : sum[j[AB-1:0]])
+                    + $signed({24'd0, s_tdata[8*l +: 8]});
+            assign sums_at_dj[32*l +: 32] = sum[dj[AB-1:0]];
+        end
+    endgenerate
+    reg signed [31:0] picked;                // the sum of channel dc
+    integer k;
+    always @(*) begin
+        picked = 32'sd0;
+        for (k = 0; k < LANES; k = k + 1)
+            if (dl == k) picked = sums_at_dj[32*k +: 32];
+    end
+    sqf_out_fifo #(.LANES(2), .DEPTH(DEPTH)) f (
+        .clock(clock), .reset(reset), .push(v3), .din(y3), .last_in(last3), .count(f_count),
+        .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tlast(m_tlast), .m_tready(m_tready));
+    always @(posedge clock) begin
+        if (reset) begin
+            p <= 0; j <= 0; dc <= 0; drain <= 0; inflight <= 0;
+            v1 <= 0; vm <= 0; v2 <= 0; v3 <= 0; last1 <= 0; lastm <= 0; last2 <= 0; last3 <= 0;
+        end else begin
+            v3 <= v2; last3 <= last2;
+            v2 <= vm; last2 <= lastm;
+            vm <= v1; lastm <= last1;
+            v1 <= issue;
+            inflight <= inflight + {31'd0, issue} - {31'd0, v3};
+            if (issue) begin
+                r1 <= picked;
+                last1 <= (dc == C - 1);
+                if (dc == C - 1) begin dc <= 0; drain <= 0; end else dc <= dc + 1;
+            end
+            if (fire) begin
+                if (j == CG - 1) begin
+                    j <= 0;
+                    if (p == PIXELS - 1) begin p <= 0; drain <= 1; end else p <= p + 1;
+                end else j <= j + 1;
+            end
+        end
+    end
+endmodule
+
+`default_nettype wire

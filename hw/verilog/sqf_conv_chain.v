@@ -1,0 +1,72 @@
+// squeezeflow library module (hw/verilog/sqf_conv_chain.v).
+`default_nettype none
+
+// sqf_conv_chain: SHARE PEs of a convolution engine sharing one requantizer (sqf_requant),
+// and their output FIFO slots. When `hold` is set the PEs' accumulators enter the hold
+// registers h[0..SHARE-1]; otherwise the registers shift towards h[0], which feeds the
+// requantizer, so SHARE steps requantize the SHARE outputs in turn (q: each step's {mult,
+// shift} word). The requantized bytes shift along o[1..SHARE-1] on `out_en`; on `push` PE t's
+// byte (o[t+1], or the requantizer's output for the last) enters FIFO slot fifo_tail, and
+// y[8t +: 8] is PE t's byte at fifo_head. sqf_conv_ctrl drives the controls.
+// Parameters: SHARE >= 1, FIFO_DEPTH (a power of two), FB = log2(FIFO_DEPTH).
+// Latency: the requantizer's 3 stages plus SHARE steps (the engine's 9 + SHARE in all).
+module sqf_conv_chain #(
+    parameter SHARE = 1,
+    parameter FIFO_DEPTH = 16,
+    parameter FB = 4
+) (
+    input  wire                 clock,
+    input  wire                 hold,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire                 out_en,      // unused when SHARE = 1 (no o registers)
+    /* verilator lint_on UNUSEDSIGNAL */
+    input  wire                 push,
+    input  wire [FB-1:0]        fifo_head,
+    input  wire [FB-1:0]        fifo_tail,
+    input  wire [32*SHARE-1:0]  acc,         // PE t's accumulator in bits [32t +: 32]
+    input  wire [21:0]          q,           // {mult[15:0], shift[5:0]} of the next step
+    output wire [8*SHARE-1:0]   y
+);
+    generate
+        if (SHARE < 1 || FB != $clog2(FIFO_DEPTH)) begin : bad_parameters
+            sqf_conv_chain_SHARE_at_least_1_and_FB_log2_FIFO_DEPTH bad();
+        end
+    endgenerate
+    wire [32*SHARE-1:0] hv;                  // the hold registers
+    wire [8*SHARE-1:0] src;                  // byte t: what o[t] and FIFO slot t take
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [8*SHARE-1:0] ov;                   // o[t] in bits [8t +: 8] (t >= 1)
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [7:0] yq;
+    assign ov[7:0] = 8'd0;
+    sqf_requant #(.OUT_BITS(8)) rq (.clock(clock), .acc(hv[31:0]), .mult(q[21:6]),
+        .shift(q[5:0]), .y(yq));
+    genvar t;
+    generate
+        for (t = 0; t < SHARE; t = t + 1) begin : pe
+            reg signed [31:0] h;
+            if (t == SHARE - 1) begin : last
+                always @(posedge clock) if (hold) h <= acc[32*t +: 32];
+                assign src[8*t +: 8] = yq;
+            end else begin : shift
+                always @(posedge clock)
+                    if (hold) h <= acc[32*t +: 32]; else h <= hv[32*(t+1) +: 32];
+                assign src[8*t +: 8] = ov[8*(t+1) +: 8];
+            end
+            assign hv[32*t +: 32] = h;
+            reg [7:0] f [0:FIFO_DEPTH-1];
+            always @(posedge clock) if (push) f[fifo_tail] <= src[8*t +: 8];
+            assign y[8*t +: 8] = f[fifo_head];
+        end
+    endgenerate
+    // o[t] (t >= 1): the chain's requantized bytes waiting for its last one.
+    generate
+        for (t = 1; t < SHARE; t = t + 1) begin : o
+            reg [7:0] r;
+            always @(posedge clock) if (out_en) r <= src[8*t +: 8];
+            assign ov[8*t +: 8] = r;
+        end
+    endgenerate
+endmodule
+
+`default_nettype wire

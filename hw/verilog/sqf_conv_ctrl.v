@@ -1,0 +1,288 @@
+// squeezeflow library module (hw/verilog/sqf_conv_ctrl.v).
+`default_nettype none
+
+// sqf_conv_ctrl: the control of a convolution engine and its line buffer. The engine computes
+// a KxK stride-STRIDE convolution with PAD zero padding of an H x W map of CG * SIMD channels
+// into HO x WO x (OG * PE) outputs; the PEs' memories, MACs and requantizer chains are
+// instantiated beside it (sqf_rom / sqf_rom_lut / sqf_wmem_loaded, sqf_mac / sqf_mac2,
+// sqf_conv_chain) and driven by its outputs.
+//  - Writer: input beats (SIMD channels) go into a line buffer of LB_ROWS rows (sqf_ram).
+//  - Issuer: one MAC cycle a cycle in the order (oy, ox, g, ky, kx, j) when the window's rows
+//    are in the buffer and the output FIFO has room for the group (credits); a padded tap
+//    reads zeros (x1).
+//  - The pipeline: issue -> (x1, mac_en, mac_first) -> 4 MAC stages -> hold (the PEs'
+//    accumulators into the chains' hold registers) -> the chains' SHARE requantizer steps
+//    (pa_next: the requantizer parameter word, read one step ahead) -> out_en -> push.
+//  - The output FIFO's pointers and tlast; the data slots are in the chains.
+// Ports: s_* the input stream; m_tvalid/m_tlast/m_tready the output stream's control (its data
+// comes from the chains' FIFO slots at fifo_head); the datapath controls above.
+// Parameters: K, STRIDE, PAD (PAD < K), H, W, HO, WO, CG, OG, SIMD (1..8), SHARE (PEs per
+// requantizer), LB_ROWS (a power of two >= 2), FIFO_DEPTH (a power of two).
+// Throughput: one MAC cycle a cycle; the latency from a group's last MAC cycle to its beat at
+// the FIFO head is 9 + SHARE cycles (hw/src/conv/geom.rs models it for the cycle estimate).
+module sqf_conv_ctrl #(
+    parameter K = 1,
+    parameter STRIDE = 1,
+    parameter PAD = 0,
+    parameter H = 1,
+    parameter W = 1,
+    parameter HO = 1,
+    parameter WO = 1,
+    parameter CG = 1,
+    parameter OG = 1,
+    parameter SIMD = 1,
+    parameter SHARE = 1,
+    parameter LB_ROWS = 2,
+    parameter FIFO_DEPTH = 16,
+    // Derived (pass the defaults' values; checked below).
+    parameter AB_W = 1,                      // weight memory address bits
+    parameter AB_P = 1,                      // bias ROM address bits (the output group)
+    parameter AB_Q = 1,                      // requantizer parameter ROM address bits
+    parameter FB = 4                         // FIFO pointer bits
+) (
+    input  wire                 clock,
+    input  wire                 reset,
+    input  wire [8*SIMD-1:0]    s_tdata,
+    input  wire                 s_tvalid,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire                 s_tlast,
+    /* verilator lint_on UNUSEDSIGNAL */
+    output wire                 s_tready,
+    output wire                 m_tvalid,
+    output wire                 m_tlast,
+    input  wire                 m_tready,
+    output reg  [AB_W-1:0]      w_addr,      // weight word of this MAC cycle
+    output wire [AB_P-1:0]      grp,         // output group (bias ROM address)
+    output wire [8*SIMD-1:0]    x1,          // activations of the MAC cycle (zero when padded)
+    output reg                  mac_en,
+    output reg                  mac_first,
+    output reg                  hold,        // accumulators into the chains' hold registers
+    output wire [AB_Q-1:0]      pa_next,     // requantizer parameter word of the next step
+    output reg                  out_en,      // a requantized byte moves along the chains
+    output wire                 push,        // the chains' bytes into the FIFO slots
+    output reg  [FB-1:0]        fifo_head,
+    output reg  [FB-1:0]        fifo_tail
+);
+    localparam LB_DEPTH = LB_ROWS * W * CG;
+    localparam AB_LB = (LB_DEPTH > 1) ? $clog2(LB_DEPTH) : 1;
+    localparam ROM_DEPTH = OG * K * K * CG;
+    localparam RB = $clog2(LB_ROWS);
+    localparam CB = (SHARE > 1) ? $clog2(SHARE) : 1;
+    localparam SW = 8 * SIMD;
+    generate
+        if (PAD >= K || K < 1 || STRIDE < 1) begin : bad_window
+            sqf_conv_ctrl_PAD_must_be_below_K bad();
+        end
+        if (LB_ROWS < 2 || (LB_ROWS & (LB_ROWS - 1)) != 0) begin : bad_rows
+            sqf_conv_ctrl_LB_ROWS_must_be_a_power_of_two_at_least_2 bad();
+        end
+        if (SIMD < 1 || SIMD > 8 || SHARE < 1 || CG < 1 || OG < 1) begin : bad_folding
+            sqf_conv_ctrl_SIMD_1_to_8_SHARE_CG_OG_at_least_1 bad();
+        end
+        if (AB_W != ((ROM_DEPTH > 1) ? $clog2(ROM_DEPTH) : 1) || AB_P != ((OG > 1) ? $clog2(OG) : 1)
+            || AB_Q != ((OG * SHARE > 1) ? $clog2(OG * SHARE) : 1) || FB != $clog2(FIFO_DEPTH)) begin : bad_bits
+            sqf_conv_ctrl_AB_W_AB_P_AB_Q_FB_must_match_the_geometry bad();
+        end
+        if (HO != (H + 2 * PAD - K) / STRIDE + 1 || WO != (W + 2 * PAD - K) / STRIDE + 1) begin : bad_output
+            sqf_conv_ctrl_HO_WO_must_be_the_convolution_output bad();
+        end
+    endgenerate
+
+    // Constants at the counters' widths (16 bits; integers sliced, so negatives wrap).
+    localparam integer HI0 = (K - 1 - PAD < H - 1) ? K - 1 - PAD : H - 1;
+    localparam integer C_KM1 = K - 1, C_CGM1 = CG - 1, C_OGM1 = OG - 1, C_WOM1 = WO - 1;
+    localparam integer C_HOM1 = HO - 1, C_WM1 = W - 1, C_HM1 = H - 1, C_H = H;
+    localparam integer C_NP = -PAD, C_BOT0 = K - 1 - PAD, C_S = STRIDE, C_NS = -STRIDE;
+    localparam integer C_HM1S = H - 1 - STRIDE, C_HI0 = HI0;
+    localparam integer C_HTOP0 = H - PAD, C_HBOT0 = H + K - 1 - PAD, C_HLAST = 2 * H - 1;
+    localparam integer C_HHI0 = H + HI0, C_ROWS = LB_ROWS;
+    localparam [15:0] KM1 = C_KM1[15:0], CGM1 = C_CGM1[15:0], OGM1 = C_OGM1[15:0];
+    localparam [15:0] WOM1 = C_WOM1[15:0], HOM1 = C_HOM1[15:0], WM1 = C_WM1[15:0];
+    localparam [15:0] H16 = C_H[15:0], S16 = C_S[15:0];
+    localparam [15:0] HTOP0 = C_HTOP0[15:0], HBOT0 = C_HBOT0[15:0], HLAST = C_HLAST[15:0];
+    localparam [15:0] HHI0 = C_HHI0[15:0], HI0_16 = C_HI0[15:0], NP16 = C_NP[15:0];
+    localparam [15:0] BOT0_16 = C_BOT0[15:0], HM1_16 = C_HM1[15:0];
+    localparam signed [15:0] NP_S = C_NP[15:0], BOT0_S = C_BOT0[15:0], S_S = C_S[15:0];
+    localparam signed [15:0] NS_S = C_NS[15:0], HM1_S = C_HM1[15:0], WM1_S = C_WM1[15:0];
+    localparam signed [15:0] HM1S_S = C_HM1S[15:0], ROWS_S = C_ROWS[15:0];
+    localparam integer C_DM1 = ROM_DEPTH - 1, C_LBM1 = LB_DEPTH - 1, C_SM1 = SHARE - 1;
+    localparam integer C_QLAST = OG * SHARE - 1, C_FD = FIFO_DEPTH;
+    localparam [AB_W-1:0] DM1 = C_DM1[AB_W-1:0];
+    localparam [AB_LB-1:0] LBM1 = C_LBM1[AB_LB-1:0];
+    localparam [CB-1:0] SM1 = C_SM1[CB-1:0];
+    localparam [AB_Q-1:0] QLAST = C_QLAST[AB_Q-1:0];
+    localparam [FB+1:0] FD = C_FD[FB+1:0];
+
+    // a * W and a * CG (modulo 2^32) as sums of shifts: no DSP spent on an address.
+    function [31:0] times_w(input [31:0] a);
+        integer b;
+        begin
+            times_w = 32'd0;
+            for (b = 0; b < 31; b = b + 1)
+                if (((W >> b) & 1) != 0) times_w = times_w + (a << b);
+        end
+    endfunction
+    function [31:0] times_cg(input [31:0] a);
+        integer b;
+        begin
+            times_cg = 32'd0;
+            for (b = 0; b < 31; b = b + 1)
+                if (((CG >> b) & 1) != 0) times_cg = times_cg + (a << b);
+        end
+    endfunction
+
+    // Counters are 16 bits: row counts wrap, and only their differences (below 2^15) matter.
+    reg [15:0] rows_done;
+    reg [AB_LB-1:0] wr_addr;
+    reg [15:0] wr_x;
+    reg [15:0] wr_j;
+    reg [15:0] oy, ox, g, ky, kx, j, frame_base;
+    reg [FB:0] inflight;
+    reg [FB:0] fifo_count;
+    // The window of output row oy, held in registers updated when oy or frame_base moves (so
+    // no arithmetic on oy sits in front of the issue decision): top_r = oy * STRIDE - PAD and
+    // bot_r = top_r + K - 1 (the window's rows, unclamped), fbtop_r / fbbot_r = frame_base +
+    // those, fb_last_r = frame_base + H - 1, low_r / need_r = frame_base + the window's first
+    // / last row in the frame (clamped); left_r = ox * STRIDE - PAD. Each update is one add and
+    // a compare with a constant.
+    reg signed [15:0] top_r, bot_r, left_r;
+    reg [15:0] fbtop_r, fbbot_r, fb_last_r;
+    reg [15:0] low_r, need_r;
+    wire [15:0] ahead = rows_done - low_r;
+    wire [15:0] ready_d = rows_done - need_r;
+    wire rows_ok = !ready_d[15] && (ready_d != 16'd0);
+    wire s_ok = $signed(ahead) < ROWS_S;
+    assign s_tready = !reset && s_ok;
+    wire wr_fire = s_tvalid && s_tready;
+    wire pop = (fifo_count != 0) && m_tready;
+    wire group_start = (ky == 0) && (kx == 0) && (j == 0);
+    wire group_end = (ky == KM1) && (kx == KM1) && (j == CGM1);
+    wire [FB+1:0] committed = {1'b0, fifo_count} + {1'b0, inflight};
+    wire credit_ok = committed < FD;
+    wire issue = !reset && (!group_start || (rows_ok && credit_ok));
+    wire frame_end = group_end && (g == OGM1) && (ox == WOM1) && (oy == HOM1);
+    wire signed [15:0] iy = top_r + $signed(ky);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [15:0] slot_full = fbtop_r + ky;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [15:0] ix = left_r + $signed(kx);
+    wire pad = iy[15] || (iy > HM1_S) || ix[15] || (ix > WM1_S);
+    // The line-buffer address, in address bits only (the arithmetic is modulo 2^AB_LB).
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [15:0] ix_u = ix;
+    wire [31:0] slot_a = {{(32-RB){1'b0}}, slot_full[RB-1:0]};
+    wire [31:0] rd_full32 = times_cg(times_w(slot_a) + {16'd0, ix_u}) + {16'd0, j};
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [AB_LB-1:0] rd_addr = pad ? {AB_LB{1'b0}} : rd_full32[AB_LB-1:0];
+    wire [SW-1:0] lb_data;
+    sqf_ram #(.WIDTH(SW), .DEPTH(LB_DEPTH), .ABITS(AB_LB)) lb (
+        .clock(clock), .we(wr_fire), .waddr(wr_addr), .wdata(s_tdata),
+        .raddr(rd_addr), .rdata(lb_data));
+    reg last1, pad1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, tlast2;
+    reg vh, tlasth, vm, lastm, tlastm, v3, last3, tlast3, last4, tlast4;
+    reg [CB-1:0] cnt;                        // position in the requantizers' chains
+    reg [AB_Q-1:0] pa;
+    assign pa_next = vh ? ((pa == QLAST) ? {AB_Q{1'b0}} : pa + 1'b1) : pa;
+    assign push = out_en && last4;
+    assign x1 = pad1 ? {SW{1'b0}} : lb_data;
+    assign grp = g[AB_P-1:0];
+    reg fifo_last [0:FIFO_DEPTH-1];
+    always @(posedge clock) if (push) fifo_last[fifo_tail] <= tlast4;
+    assign m_tvalid = (fifo_count != 0);
+    assign m_tlast = fifo_last[fifo_head];
+    always @(posedge clock) begin
+        if (reset) begin
+            rows_done <= 0; wr_addr <= 0; wr_x <= 0; wr_j <= 0;
+            oy <= 0; ox <= 0; g <= 0; ky <= 0; kx <= 0; j <= 0; frame_base <= 0; w_addr <= 0;
+            top_r <= NP_S; bot_r <= BOT0_S; left_r <= NP_S;
+            fbtop_r <= NP16; fbbot_r <= BOT0_16; fb_last_r <= HM1_16;
+            low_r <= 16'd0; need_r <= HI0_16;
+            inflight <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
+            mac_en <= 0; vb <= 0; va <= 0; hold <= 0; vh <= 0; cnt <= 0; pa <= 0; vm <= 0;
+            v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
+            lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0; vp <= 0; lastp <= 0; tlastp <= 0;
+            mac_first <= 0; last1 <= 0; pad1 <= 0; tlast1 <= 0; tlast2 <= 0; tlast3 <= 0;
+            tlast4 <= 0;
+        end else begin
+            if (push) fifo_tail <= fifo_tail + 1'b1;
+            if (pop) fifo_head <= fifo_head + 1'b1;
+            fifo_count <= fifo_count + {{FB{1'b0}}, push} - {{FB{1'b0}}, pop};
+            out_en <= v3; last4 <= last3; tlast4 <= tlast3;
+            pa <= pa_next;
+            v3 <= vm; last3 <= lastm; tlast3 <= tlastm;
+            vm <= vh; lastm <= vh && (cnt == SM1); tlastm <= tlasth;
+            if (hold) begin
+                vh <= 1'b1; cnt <= 0; tlasth <= tlast2;
+            end else if (vh) begin
+                if (cnt == SM1) vh <= 1'b0;
+                else cnt <= cnt + 1'b1;
+            end
+            if (va && lasta) tlast2 <= tlasta;
+            hold <= va && lasta;
+            va <= vp; lasta <= lastp; tlasta <= tlastp;
+            vp <= vb; lastp <= lastb; tlastp <= tlastb;
+            vb <= mac_en; lastb <= last1; tlastb <= tlast1;
+            mac_en <= issue;
+            mac_first <= issue && group_start;
+            last1 <= issue && group_end;
+            pad1 <= pad;
+            tlast1 <= issue && frame_end;
+            inflight <= inflight + {{FB{1'b0}}, issue && group_start} - {{FB{1'b0}}, push};
+            if (issue) begin
+                w_addr <= (w_addr == DM1) ? {AB_W{1'b0}} : w_addr + 1'b1;
+                if (j == CGM1) begin
+                    j <= 0;
+                    if (kx == KM1) begin
+                        kx <= 0;
+                        if (ky == KM1) begin
+                            ky <= 0;
+                            if (g == OGM1) begin
+                                g <= 0;
+                                if (ox == WOM1) begin
+                                    ox <= 0;
+                                    left_r <= NP_S;
+                                    if (oy == HOM1) begin
+                                        oy <= 0;
+                                        frame_base <= frame_base + H16;
+                                        top_r <= NP_S;
+                                        bot_r <= BOT0_S;
+                                        fbtop_r <= frame_base + HTOP0;
+                                        fbbot_r <= frame_base + HBOT0;
+                                        fb_last_r <= frame_base + HLAST;
+                                        low_r <= frame_base + H16;
+                                        need_r <= frame_base + HHI0;
+                                    end else begin
+                                        oy <= oy + 1'b1;
+                                        top_r <= top_r + S_S;
+                                        bot_r <= bot_r + S_S;
+                                        fbtop_r <= fbtop_r + S16;
+                                        fbbot_r <= fbbot_r + S16;
+                                        // max(0, top + s) and min(bot + s, h - 1), offset by
+                                        // frame_base
+                                        low_r <= (top_r < NS_S) ? frame_base : fbtop_r + S16;
+                                        need_r <= (bot_r > HM1S_S) ? fb_last_r : fbbot_r + S16;
+                                    end
+                                end else begin
+                                    ox <= ox + 1'b1;
+                                    left_r <= left_r + S_S;
+                                end
+                            end else g <= g + 1'b1;
+                        end else ky <= ky + 1'b1;
+                    end else kx <= kx + 1'b1;
+                end else j <= j + 1'b1;
+            end
+            if (wr_fire) begin
+                wr_addr <= (wr_addr == LBM1) ? {AB_LB{1'b0}} : wr_addr + 1'b1;
+                if (wr_j == CGM1) begin
+                    wr_j <= 0;
+                    if (wr_x == WM1) begin
+                        wr_x <= 0;
+                        rows_done <= rows_done + 1'b1;
+                    end else wr_x <= wr_x + 1'b1;
+                end else wr_j <= wr_j + 1'b1;
+            end
+        end
+    end
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,32 @@
+// squeezeflow library module (hw/verilog/sqf_rom_lut.v). The arithmetic is the int8 contract of
+// model/src/quant.rs; hw/src/leaf.rs holds an independent Rust model tested against it.
+`default_nettype none
+
+// sqf_rom_lut: sqf_rom in LUTs rather than block RAM (a weight ROM the fit moved out of block
+// RAM). Yosys reads rom_style = "logic"; for Vivado write rom_style = "distributed".
+module sqf_rom_lut #(
+    parameter WIDTH = 8,
+    parameter DEPTH = 1,
+    parameter ABITS = 1,
+    parameter FILE  = "rom.mem"
+) (
+    input  wire              clock,
+    input  wire [ABITS-1:0]  addr,
+    output reg  [WIDTH-1:0]  data
+);
+    // Parameter checks at elaboration (see sqf_out_fifo.v).
+    generate
+        if (WIDTH < 1 || DEPTH < 1 || DEPTH > (1 << ABITS)) begin : bad_shape
+            sqf_rom_lut_WIDTH_DEPTH_at_least_1_and_DEPTH_within_ABITS bad();
+        end
+    endgenerate
+    (* rom_style = "logic" *) reg [WIDTH-1:0] mem [0:DEPTH-1];
+    initial begin
+        $readmemh(FILE, mem);
+        data = {WIDTH{1'b0}};
+    end
+    always @(posedge clock)
+        data <= mem[addr];
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,33 @@
+// squeezeflow library module (hw/verilog/sqf_stream_fifo.v).
+`default_nettype none
+
+// sqf_stream_fifo: an AXI4-Stream FIFO of DEPTH beats (an sqf_out_fifo with its input
+// handshake), used to absorb the difference in latency between the two paths of a bypass.
+// Parameters: LANES >= 1 bytes a beat, DEPTH (a power of two >= 2).
+// Latency 1; throughput a beat a cycle.
+module sqf_stream_fifo #(
+    parameter LANES = 1,
+    parameter DEPTH = 4
+) (
+    input  wire                 clock,
+    input  wire                 reset,
+    input  wire [8*LANES-1:0]   s_tdata,
+    input  wire                 s_tvalid,
+    input  wire                 s_tlast,
+    output wire                 s_tready,
+    output wire [8*LANES-1:0]   m_tdata,
+    output wire                 m_tvalid,
+    output wire                 m_tlast,
+    input  wire                 m_tready
+);
+    localparam CB = $clog2(DEPTH) + 1;
+    wire [CB-1:0] f_count;
+    assign s_tready = !reset && (f_count < DEPTH);
+    wire fire = s_tready && s_tvalid;
+    sqf_out_fifo #(.LANES(LANES), .DEPTH(DEPTH)) f (
+        .clock(clock), .reset(reset), .push(fire), .din(s_tdata), .last_in(s_tlast),
+        .count(f_count), .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tlast(m_tlast),
+        .m_tready(m_tready));
+endmodule
+
+`default_nettype wire
