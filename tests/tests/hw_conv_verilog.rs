@@ -206,11 +206,14 @@ fn conv_engine_with_loaded_weights_equals_reference() {
     let mut all = stray.to_vec();
     all.extend(&words);
     all.extend(stray);
+    // The weight memories are RAMs behind the load port (sqf_wmem_loaded holds an sqf_ram),
+    // beside the control's line-buffer RAM.
     assert_eq!(
-        design_text_count(&block, "sqf_ram #"),
-        pe + 1,
+        design_text_count(&block, "sqf_wmem_loaded #"),
+        pe,
         "weight RAMs"
     );
+    assert_eq!(design_text_count(&block, "sqf_conv_ctrl #"), 1);
     assert_eq!(design_text_count(&block, "sqf_rom #(.WIDTH(16)"), 0);
     let design = write_block(&mut block, &scratch("conv_load")).unwrap();
     lint_verilator(&design);
