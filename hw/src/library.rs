@@ -41,6 +41,7 @@ pub const MODULES: &[Module] = modules!(
     "sqf_wmem_loaded",
     "sqf_conv_ctrl",
     "sqf_conv_chain",
+    "sqf_shell_core",
 );
 
 /// Whether `text` instantiates module `name` (every instantiation passes parameters).

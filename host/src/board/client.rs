@@ -5,7 +5,8 @@
 use std::time::{Duration, Instant};
 
 use squeezeflow_sim::hw::shell::{
-    cmd, err, IDENTIFY_LEN, PROTOCOL_VERSION, REPLY_ERROR, STATUS_LEN, WEIGHTS_REPLY_LEN,
+    cmd, err, ERROR_REPLY_LEN, IDENTIFY_LEN, LOAD_REPLY_LEN, PROTOCOL_VERSION, REPLY_ERROR,
+    REPLY_OK, STATUS_LEN, WEIGHTS_REPLY_LEN,
 };
 
 use super::codec::{command_name, encode_request, error_name, Decoder, Reply};
@@ -189,7 +190,7 @@ impl<T: Transport> Board<T> {
             match self.read_reply(max_payload, req.len()) {
                 Ok(r) if r.code == REPLY_ERROR => {
                     self.stats.error_replies += 1;
-                    if r.payload.len() != 2 {
+                    if r.payload.len() != ERROR_REPLY_LEN {
                         last = format!("error reply of {} bytes", r.payload.len());
                         continue;
                     }
@@ -203,7 +204,7 @@ impl<T: Transport> Board<T> {
                         code,
                     });
                 }
-                Ok(r) if r.code == command | 0x80 => {
+                Ok(r) if r.code == command | REPLY_OK => {
                     if let Some(n) = expect_len {
                         if r.payload.len() != n {
                             last = format!(
@@ -354,7 +355,13 @@ impl<T: Transport> Board<T> {
             let n = self.max_chunk.min(pixels - at);
             let mut payload = vec![at as u8, (at >> 8) as u8];
             payload.extend_from_slice(&rgb[3 * at..3 * (at + n)]);
-            let p = match self.transact(cmd::LOAD, &payload, Some(2), 2, self.cfg.retries) {
+            let p = match self.transact(
+                cmd::LOAD,
+                &payload,
+                Some(LOAD_REPLY_LEN),
+                2,
+                self.cfg.retries,
+            ) {
                 Ok(p) => p,
                 // A noisy line: shorter messages get through more often (down to 16 pixels).
                 Err(BoardError::NoReply { .. }) if n > 16 => {

@@ -1,7 +1,10 @@
 //! [`ShellConfig`]: a shell's generation-time parameters (UART divisor, timeout, frame and
 //! weight-memory sizes), their checks, and the reply payloads they determine.
 
-use super::protocol::{cmd, IDENTIFY_LEN, PROTOCOL_VERSION, STATUS_LEN, WEIGHTS_REPLY_LEN};
+use super::protocol::{
+    cmd, ERROR_REPLY_LEN, IDENTIFY_LEN, LOAD_REPLY_LEN, PROTOCOL_VERSION, STATUS_LEN,
+    WEIGHTS_REPLY_LEN,
+};
 use crate::HwError;
 
 /// Generation-time parameters of a shell.
@@ -112,12 +115,12 @@ impl ShellConfig {
     pub(super) fn reply_len(&self, kind: u8) -> u16 {
         match kind {
             cmd::IDENTIFY => IDENTIFY_LEN as u16,
-            cmd::LOAD => 2,
+            cmd::LOAD => LOAD_REPLY_LEN as u16,
             cmd::START => 0,
             cmd::STATUS => STATUS_LEN as u16,
             cmd::READ_LOGITS => 2 * self.num_classes as u16,
             cmd::WEIGHTS => WEIGHTS_REPLY_LEN as u16,
-            _ => 2,
+            _ => ERROR_REPLY_LEN as u16,
         }
     }
 }

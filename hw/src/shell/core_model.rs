@@ -1,11 +1,14 @@
 //! [`ShellCore`], the shell's one stateful leaf, as a Rust cycle model: UART receiver and
 //! transmitter, request parser, frame and logit buffers, streamer and reply sequencer. Its
-//! `update()` is the cycle-exact model of the Verilog that [`super::core_verilog`] writes.
+//! `update()` is an independent cycle-exact model of `sqf_shell_core` (hw/verilog/), which
+//! [`super::core_verilog`] instantiates; the shell tests hold the two equal.
 
 use rust_hdl::prelude::*;
 
 use super::config::ShellConfig;
-use super::protocol::{cmd, crc16_byte, err, flag, REPLY_ERROR, SYNC_REPLY, SYNC_REQUEST};
+use super::protocol::{
+    cmd, crc16_byte, err, flag, REPLY_ERROR, REPLY_OK, SYNC_REPLY, SYNC_REQUEST,
+};
 use crate::axis::{AxisIn, AxisOut};
 
 // Parser states.
@@ -195,7 +198,7 @@ impl ShellCore {
             return if o.r_kind == 0 {
                 REPLY_ERROR
             } else {
-                o.r_kind | 0x80
+                o.r_kind | REPLY_OK
             };
         }
         if i == 2 {

@@ -25,8 +25,9 @@ mod writer;
 pub use config::ShellConfig;
 pub use core_model::ShellCore;
 pub use protocol::{
-    cmd, crc16, crc16_byte, err, flag, IDENTIFY_LEN, PROTOCOL_VERSION, REPLY_ERROR, STATUS_LEN,
-    SYNC_REPLY, SYNC_REQUEST, WEIGHTS_REPLY_LEN,
+    cmd, crc16, crc16_byte, err, flag, ERROR_REPLY_LEN, IDENTIFY_LEN, LOAD_REPLY_LEN,
+    PROTOCOL_VERSION, REPLY_ERROR, REPLY_OK, STATUS_LEN, SYNC_REPLY, SYNC_REQUEST,
+    WEIGHTS_REPLY_LEN,
 };
 pub use wrap::{CoreWrap, Shell};
 pub use writer::{parse_hash, write_shell};

@@ -1,0 +1,491 @@
+// squeezeflow library module (hw/verilog/sqf_shell_core.v).
+`default_nettype none
+
+// sqf_shell_core: the board shell's core (docs/protocol.md): a UART (DIV clocks a bit, 8N1), a
+// parser of framed requests (sync 0xA5, command, 16-bit length, payload, CRC-16/CCITT-FALSE)
+// with a timeout of TIMEOUT clocks between bytes, a frame buffer of PIXELS RGB pixels (LOAD),
+// a streamer that feeds a frame to the network on START (m_*: 3 lanes, R G B), the capture of
+// CLASSES 16-bit logits from the network (s_*), the reply sequencer (IDENTIFY, LOAD, START,
+// STATUS, READ_LOGITS, WEIGHTS and error replies), and the weight-load port (wl_*) that
+// WEIGHTS messages fill for the memories the fit put in RAM.
+// The protocol's codes are localparams below, named as in hw/src/shell/protocol.rs (a test
+// holds the two equal); hw/src/shell/core_model.rs is an independent Rust model of this module.
+// Parameters: DIV >= 4, TIMEOUT >= 1, MAXP (the largest payload), PIXELS, CLASSES >= 1,
+// ID_PAYLOAD (the IDENTIFY payload, byte j in bits [8j +: 8]), NMEM (weight memories on the
+// load port) and their depths as NRUNS runs: memories below RUN_ENDS[16r +: 16] (and past the
+// previous run) hold RUN_DEPTHS[16r +: 16] words.
+// Throughput: one pixel a cycle into the network; the UART is the bottleneck elsewhere.
+module sqf_shell_core #(
+    parameter DIV = 16,
+    parameter TIMEOUT = 1000,
+    parameter MAXP = 2,
+    parameter PIXELS = 1,
+    parameter CLASSES = 1,
+    parameter [8*23-1:0] ID_PAYLOAD = 0,
+    parameter NMEM = 0,
+    parameter NRUNS = 1,
+    parameter RUN_ENDS = 16'd0,
+    parameter RUN_DEPTHS = 16'd0
+) (
+    input  wire         clock,
+    input  wire         reset,
+    input  wire         uart_rx,
+    output wire         uart_tx,
+    output wire [23:0]  m_tdata,
+    output wire         m_tvalid,
+    output wire         m_tlast,
+    input  wire         m_tready,
+    input  wire [15:0]  s_tdata,
+    input  wire         s_tvalid,
+    input  wire         s_tlast,
+    output wire         s_tready,
+    output wire         wl_valid,
+    output wire [15:0]  wl_sel,
+    output wire [15:0]  wl_addr,
+    output wire [63:0]  wl_data
+);
+    generate
+        if (DIV < 4 || TIMEOUT < 1 || PIXELS < 1 || CLASSES < 1 || MAXP < 2 || MAXP > 65535)
+        begin : bad_parameters
+            sqf_shell_core_DIV_at_least_4_TIMEOUT_PIXELS_CLASSES_at_least_1 bad();
+        end
+        if (NMEM < 0 || NMEM > 65534 || NRUNS < 1 || PIXELS > 65535 || 2 * CLASSES > 65535)
+        begin : bad_sizes
+            sqf_shell_core_NMEM_below_65535_NRUNS_at_least_1_sizes_16_bits bad();
+        end
+    endgenerate
+    // The protocol (hw/src/shell/protocol.rs).
+    localparam [7:0] SYNC_REQUEST = 8'ha5, SYNC_REPLY = 8'h5a, REPLY_ERROR = 8'hff;
+    localparam [7:0] REPLY_OK = 8'h80;       // a good reply's code: the command | REPLY_OK
+    localparam [7:0] CMD_IDENTIFY = 8'd1, CMD_LOAD = 8'd2, CMD_START = 8'd3, CMD_STATUS = 8'd4;
+    localparam [7:0] CMD_READ_LOGITS = 8'd5, CMD_WEIGHTS = 8'd6;
+    localparam [7:0] ERR_CRC = 8'd1, ERR_LENGTH = 8'd2, ERR_COMMAND = 8'd3, ERR_TIMEOUT = 8'd4;
+    localparam [7:0] ERR_OFFSET = 8'd5, ERR_RANGE = 8'd6, ERR_BUSY = 8'd7, ERR_NOT_LOADED = 8'd8;
+    localparam [7:0] ERR_NO_LOGITS = 8'd9;
+    localparam [7:0] FLAG_CRC = 8'h01, FLAG_LENGTH = 8'h02, FLAG_COMMAND = 8'h04;
+    localparam [7:0] FLAG_TIMEOUT = 8'h08, FLAG_FRAMING = 8'h10, FLAG_OVERRUN = 8'h20;
+    localparam [7:0] FLAG_REJECTED = 8'h40, FLAG_STREAM = 8'h80;
+    localparam [15:0] IDENTIFY_LEN = 16'd23, STATUS_LEN = 16'd16, WEIGHTS_REPLY_LEN = 16'd4;
+    localparam [15:0] LOAD_REPLY_LEN = 16'd2, ERROR_REPLY_LEN = 16'd2;
+    localparam [3:0] P_PAY = 4'd4;           // the parser's payload state
+    localparam PB = $clog2(PIXELS + 1);      // pixel counters
+    localparam LB = $clog2(CLASSES + 1);     // logit counters
+    localparam integer C_DIV_M1 = DIV - 1, C_HALF_M1 = DIV / 2 - 1;
+    localparam integer C_MAXP = MAXP, C_PIX_M1 = PIXELS - 1, C_CLS_M1 = CLASSES - 1;
+    localparam integer C_NLOG2 = 2 * CLASSES, C_NMEM = NMEM, C_PIXELS = PIXELS;
+    localparam [15:0] DIV_M1 = C_DIV_M1[15:0];
+    localparam [15:0] HALF_M1 = C_HALF_M1[15:0];
+    localparam [31:0] TMO_M1 = TIMEOUT - 32'd1;   // TIMEOUT may be a 32-bit unsigned value
+    localparam [15:0] MAXP16 = C_MAXP[15:0];
+    localparam [PB-1:0] PIXELS_PB = C_PIXELS[PB-1:0];
+    localparam [PB-1:0] PIX_M1 = C_PIX_M1[PB-1:0];
+    localparam [LB-1:0] CLS_M1 = C_CLS_M1[LB-1:0];
+    localparam [15:0] NLOG2 = C_NLOG2[15:0];
+    localparam [15:0] NMEM16 = C_NMEM[15:0];
+
+    // words of weight memory `sel` on the load port (0 past the last)
+    function [15:0] depth_of(input [15:0] sel);
+        integer r;
+        reg found;
+        begin
+            depth_of = 16'd0;
+            found = 1'b0;
+            for (r = 0; r < NRUNS; r = r + 1)
+                /* verilator lint_off UNSIGNED */ // a run ending at 0: no memories
+                if (!found && sel < RUN_ENDS[16*r +: 16]) begin
+                /* verilator lint_on UNSIGNED */
+                    depth_of = RUN_DEPTHS[16*r +: 16];
+                    found = 1'b1;
+                end
+        end
+    endfunction
+
+    function [15:0] crc_byte(input [15:0] c, input [7:0] b);
+        integer k;
+        reg [15:0] x;
+        begin
+            x = c ^ {b, 8'h00};
+            for (k = 0; k < 8; k = k + 1)
+                x = x[15] ? ({x[14:0], 1'b0} ^ 16'h1021) : {x[14:0], 1'b0};
+            crc_byte = x;
+        end
+    endfunction
+
+    function [7:0] err_flag(input [7:0] code);
+        case (code)
+            ERR_CRC: err_flag = FLAG_CRC;
+            ERR_LENGTH: err_flag = FLAG_LENGTH;
+            ERR_COMMAND: err_flag = FLAG_COMMAND;
+            ERR_TIMEOUT: err_flag = FLAG_TIMEOUT;
+            default: err_flag = FLAG_REJECTED;
+        endcase
+    endfunction
+
+    function [15:0] reply_len(input [7:0] kind);
+        case (kind)
+            CMD_IDENTIFY: reply_len = IDENTIFY_LEN;
+            CMD_LOAD: reply_len = LOAD_REPLY_LEN;
+            CMD_START: reply_len = 16'd0;
+            CMD_STATUS: reply_len = STATUS_LEN;
+            CMD_READ_LOGITS: reply_len = NLOG2;
+            CMD_WEIGHTS: reply_len = WEIGHTS_REPLY_LEN;
+            default: reply_len = ERROR_REPLY_LEN;
+        endcase
+    endfunction
+
+    // UART receiver
+    reg rx_s1, rx_s2, rx_valid;
+    reg [1:0] rx_st;
+    reg [15:0] rx_cnt;
+    reg [2:0] rx_bit;
+    reg [7:0] rx_sh, rx_data;
+    // UART transmitter
+    reg tx_busy, tx_out;
+    reg [15:0] tx_cnt;
+    reg [3:0] tx_bit;
+    reg [8:0] tx_sh;
+    // parser
+    reg [3:0] p_st;
+    reg [7:0] cmd, perr, off_lo;
+    reg [15:0] len, cnt, crc, pbuf;
+    reg [31:0] tmo;
+    reg [PB-1:0] waddr, loaded, pix;
+    reg [1:0] phase;
+    // frame control
+    reg busy, feeding, primed, logits_valid;
+    reg [LB-1:0] lidx;
+    reg [31:0] cyc, last_cyc, frames_done;
+    reg [7:0] errs;
+    // reply sequencer
+    reg r_act, r_rdy;
+    reg [7:0] r_kind, r_code, r_cmd;
+    reg [15:0] r_i, r_crc;
+    // weights (see the Rust model)
+    reg [15:0] w_sel, w_adr, wm_sel, wm_adr, wl_s, wl_a;
+    reg [2:0] w_ph;
+    reg [55:0] w_buf;
+    reg [63:0] wl_d;
+    reg wl_v;
+
+    wire [15:0] loaded16;
+    generate
+        if (PB < 16) begin : loaded_ext
+            assign loaded16 = {{(16-PB){1'b0}}, loaded};
+        end else begin : loaded_full
+            assign loaded16 = loaded;
+        end
+    endgenerate
+    wire [15:0] rlen = reply_len(r_kind);
+    wire [15:0] r_j = r_i - 16'd4;
+    wire [15:0] crc_rx = crc_byte(crc, rx_data);
+    wire [15:0] len_full = {rx_data, len[7:0]};
+    wire [15:0] off_full = {rx_data, off_lo};
+    wire w_after = (w_sel > wm_sel) || (w_sel == wm_sel && off_full > wm_adr);
+    wire w_before = (w_sel < wm_sel) || (w_sel == wm_sel && off_full < wm_adr);
+    wire [15:0] w_depth = depth_of(w_sel);
+    wire w_pay = rx_valid && (p_st == P_PAY) && (cmd == 8'd6) && (perr == 8'd0);
+    wire w_we = w_pay && (cnt >= 16'd4) && (w_ph == 3'd7) && (w_adr < w_depth);
+    wire fire = feeding && primed && m_tready;
+    wire last = (pix == PIX_M1);
+    wire [PB-1:0] fr_raddr = (fire && !last) ? pix + 1'b1 : pix;
+    wire [23:0] fr_rdata;
+    wire fr_we = rx_valid && (p_st == P_PAY) && (cmd == 8'd2) && (perr == 8'd0) && (cnt >= 16'd2)
+        && (phase == 2'd2) && (waddr < PIXELS_PB);
+    wire [LB-1:0] lg_raddr = (r_i >= 16'd4 && r_j < NLOG2) ? r_j[LB:1] : {LB{1'b0}};
+    wire [15:0] lg_rdata;
+    wire lg_we = busy && s_tvalid;
+
+    sqf_ram #(.WIDTH(24), .DEPTH(PIXELS), .ABITS(PB)) fr_ram (
+        .clock(clock), .we(fr_we), .waddr(waddr), .wdata({rx_data, pbuf}),
+        .raddr(fr_raddr), .rdata(fr_rdata));
+    sqf_ram #(.WIDTH(16), .DEPTH(CLASSES), .ABITS(LB)) lg_ram (
+        .clock(clock), .we(lg_we), .waddr(lidx), .wdata({s_tdata[15:8], s_tdata[7:0]}),
+        .raddr(lg_raddr), .rdata(lg_rdata));
+
+    // the reply byte at index r_i
+    reg [7:0] r_byte;
+    always @(*) begin
+        if (r_i == 16'd0) r_byte = SYNC_REPLY;
+        else if (r_i == 16'd1) r_byte = (r_kind == 8'd0) ? REPLY_ERROR : (r_kind | REPLY_OK);
+        else if (r_i == 16'd2) r_byte = rlen[7:0];
+        else if (r_i == 16'd3) r_byte = rlen[15:8];
+        else if (r_i == 16'd4 + rlen) r_byte = r_crc[15:8];
+        else if (r_i > 16'd4 + rlen) r_byte = r_crc[7:0];
+        else begin
+            case (r_kind)
+                CMD_IDENTIFY: r_byte = (r_j < IDENTIFY_LEN) ? ID_PAYLOAD[8*r_j[4:0] +: 8] : 8'h00;
+                CMD_LOAD: r_byte = r_j[0] ? loaded16[15:8] : loaded16[7:0];
+                CMD_STATUS: case (r_j)
+                    16'd0: r_byte = {4'd0, wm_sel == NMEM16, logits_valid, loaded == PIXELS_PB, busy};
+                    16'd1: r_byte = r_code;
+                    16'd2: r_byte = frames_done[7:0];
+                    16'd3: r_byte = frames_done[15:8];
+                    16'd4: r_byte = frames_done[23:16];
+                    16'd5: r_byte = frames_done[31:24];
+                    16'd6: r_byte = last_cyc[7:0];
+                    16'd7: r_byte = last_cyc[15:8];
+                    16'd8: r_byte = last_cyc[23:16];
+                    16'd9: r_byte = last_cyc[31:24];
+                    16'd10: r_byte = loaded16[7:0];
+                    16'd11: r_byte = loaded16[15:8];
+                    16'd12: r_byte = wm_sel[7:0];
+                    16'd13: r_byte = wm_sel[15:8];
+                    16'd14: r_byte = wm_adr[7:0];
+                    default: r_byte = wm_adr[15:8];
+                endcase
+                CMD_WEIGHTS: case (r_j)
+                    16'd0: r_byte = wm_sel[7:0];
+                    16'd1: r_byte = wm_sel[15:8];
+                    16'd2: r_byte = wm_adr[7:0];
+                    default: r_byte = wm_adr[15:8];
+                endcase
+                CMD_READ_LOGITS: r_byte = r_j[0] ? lg_rdata[15:8] : lg_rdata[7:0];
+                default: r_byte = (r_j == 16'd0) ? r_code : r_cmd;
+            endcase
+        end
+    end
+
+    // the parser's outcome this cycle
+    reg do_reply, start, status_clear;
+    reg [7:0] rep_kind, rep_code;
+    always @(*) begin
+        do_reply = 1'b0; start = 1'b0; status_clear = 1'b0; rep_kind = 8'd0; rep_code = 8'd0;
+        if (p_st != 4'd0 && p_st != 4'd8) begin
+            if (rx_valid) begin
+                if (p_st == 4'd6) begin
+                    do_reply = 1'b1;
+                    if (crc_rx != 16'd0) rep_code = ERR_CRC;
+                    else if (perr != 8'd0) rep_code = perr;
+                    else case (cmd)
+                        CMD_LOAD: if (phase != 2'd0) rep_code = ERR_LENGTH; else rep_kind = CMD_LOAD;
+                        CMD_WEIGHTS: rep_kind = CMD_WEIGHTS;
+                        CMD_START: if (busy) rep_code = ERR_BUSY;
+                              else if (loaded != PIXELS_PB || wm_sel != NMEM16) rep_code = ERR_NOT_LOADED;
+                              else begin start = 1'b1; rep_kind = CMD_START; end
+                        CMD_STATUS: begin status_clear = 1'b1; rep_kind = CMD_STATUS; rep_code = errs; end
+                        CMD_READ_LOGITS: if (busy) rep_code = ERR_BUSY;
+                              else if (!logits_valid) rep_code = ERR_NO_LOGITS;
+                              else rep_kind = CMD_READ_LOGITS;
+                        default: rep_kind = CMD_IDENTIFY;
+                    endcase
+                end
+            end else if (tmo == TMO_M1) begin
+                do_reply = 1'b1;
+                rep_code = (p_st == 4'd7) ? ERR_LENGTH : ERR_TIMEOUT;
+            end
+        end
+    end
+
+    wire rx_ferr = (rx_st == 2'd3) && (rx_cnt == DIV_M1) && !rx_s2;
+    wire overrun = (p_st == 4'd8) && rx_valid;
+    wire tx_load = r_act && r_rdy && !tx_busy;
+    wire lg_done = busy && s_tvalid && (lidx == CLS_M1);
+    wire stream_err = busy && s_tvalid && ((lidx == CLS_M1) != s_tlast);
+    wire [7:0] set_bits = (rx_ferr ? FLAG_FRAMING : 8'h00) | (overrun ? FLAG_OVERRUN : 8'h00)
+        | ((do_reply && rep_kind == 8'd0) ? err_flag(rep_code) : 8'h00) | (stream_err ? FLAG_STREAM : 8'h00);
+
+    assign uart_tx = tx_out;
+    assign m_tvalid = feeding && primed;
+    assign m_tlast = last;
+    assign m_tdata = fr_rdata;
+    assign s_tready = 1'b1;                  // the logits are always taken
+    assign wl_valid = wl_v;
+    assign wl_sel = wl_s;
+    assign wl_addr = wl_a;
+    assign wl_data = wl_d;
+
+    // Power-up values (FPGAs load them with the bitstream), the same as after reset: the line
+    // idles high from the first cycle.
+    initial begin
+        rx_s1 = 1'b1; rx_s2 = 1'b1; rx_valid = 1'b0; rx_st = 2'd0; rx_cnt = 16'd0;
+        rx_bit = 3'd0; rx_sh = 8'd0; rx_data = 8'd0;
+        tx_busy = 1'b0; tx_out = 1'b1; tx_cnt = 16'd0; tx_bit = 4'd0; tx_sh = 9'd0;
+        p_st = 4'd0; cmd = 8'd0; perr = 8'd0; off_lo = 8'd0; len = 16'd0; cnt = 16'd0;
+        crc = 16'd0; pbuf = 16'd0; tmo = 32'd0; waddr = {PB{1'b0}}; loaded = {PB{1'b0}};
+        pix = {PB{1'b0}}; phase = 2'd0;
+        busy = 1'b0; feeding = 1'b0; primed = 1'b0; logits_valid = 1'b0; lidx = {LB{1'b0}};
+        cyc = 32'd0; last_cyc = 32'd0; frames_done = 32'd0; errs = 8'd0;
+        r_act = 1'b0; r_rdy = 1'b0; r_kind = 8'd0; r_code = 8'd0; r_cmd = 8'd0;
+        r_i = 16'd0; r_crc = 16'd0;
+        w_sel = 16'd0; w_adr = 16'd0; wm_sel = 16'd0; wm_adr = 16'd0; w_ph = 3'd0; w_buf = 56'd0;
+        wl_v = 1'b0; wl_s = 16'd0; wl_a = 16'd0; wl_d = 64'd0;
+    end
+
+    always @(posedge clock) begin
+        if (reset) begin
+            rx_s1 <= 1'b1; rx_s2 <= 1'b1; rx_valid <= 1'b0; rx_st <= 2'd0; rx_cnt <= 16'd0;
+            rx_bit <= 3'd0; rx_sh <= 8'd0; rx_data <= 8'd0;
+            tx_busy <= 1'b0; tx_out <= 1'b1; tx_cnt <= 16'd0; tx_bit <= 4'd0; tx_sh <= 9'd0;
+            p_st <= 4'd0; cmd <= 8'd0; perr <= 8'd0; off_lo <= 8'd0; len <= 16'd0; cnt <= 16'd0;
+            crc <= 16'd0; pbuf <= 16'd0; tmo <= 32'd0; waddr <= {PB{1'b0}}; loaded <= {PB{1'b0}};
+            pix <= {PB{1'b0}}; phase <= 2'd0;
+            busy <= 1'b0; feeding <= 1'b0; primed <= 1'b0; logits_valid <= 1'b0; lidx <= {LB{1'b0}};
+            cyc <= 32'd0; last_cyc <= 32'd0; frames_done <= 32'd0; errs <= 8'd0;
+            r_act <= 1'b0; r_rdy <= 1'b0; r_kind <= 8'd0; r_code <= 8'd0; r_cmd <= 8'd0;
+            r_i <= 16'd0; r_crc <= 16'd0;
+            w_sel <= 16'd0; w_adr <= 16'd0; wm_sel <= 16'd0; wm_adr <= 16'd0; w_ph <= 3'd0;
+            w_buf <= 56'd0; wl_v <= 1'b0; wl_s <= 16'd0; wl_a <= 16'd0; wl_d <= 64'd0;
+        end else begin
+            // UART receiver
+            rx_s1 <= uart_rx;
+            rx_s2 <= rx_s1;
+            rx_valid <= 1'b0;
+            case (rx_st)
+                2'd0: if (!rx_s2) begin rx_st <= 2'd1; rx_cnt <= 16'd0; end
+                2'd1: if (rx_cnt == HALF_M1) begin
+                        if (rx_s2) rx_st <= 2'd0;
+                        else begin rx_st <= 2'd2; rx_cnt <= 16'd0; rx_bit <= 3'd0; end
+                    end else rx_cnt <= rx_cnt + 16'd1;
+                2'd2: if (rx_cnt == DIV_M1) begin
+                        rx_cnt <= 16'd0;
+                        rx_sh <= {rx_s2, rx_sh[7:1]};
+                        if (rx_bit == 3'd7) rx_st <= 2'd3; else rx_bit <= rx_bit + 3'd1;
+                    end else rx_cnt <= rx_cnt + 16'd1;
+                default: if (rx_cnt == DIV_M1) begin
+                        rx_st <= 2'd0;
+                        if (rx_s2) begin rx_valid <= 1'b1; rx_data <= rx_sh; end
+                    end else rx_cnt <= rx_cnt + 16'd1;
+            endcase
+
+            // parser
+            if (p_st == 4'd0) begin
+                tmo <= 32'd0;
+                if (rx_valid && rx_data == SYNC_REQUEST) begin p_st <= 4'd1; crc <= 16'hffff; perr <= 8'd0; end
+            end else if (p_st == 4'd8) begin
+                tmo <= 32'd0;
+                if (!r_act) p_st <= 4'd0;
+            end else if (rx_valid) begin
+                tmo <= 32'd0;
+                crc <= crc_rx;
+                case (p_st)
+                    4'd1: begin cmd <= rx_data; p_st <= 4'd2; end
+                    4'd2: begin len <= {8'd0, rx_data}; p_st <= 4'd3; end
+                    4'd3: begin
+                        len <= len_full; cnt <= 16'd0; phase <= 2'd0;
+                        if (len_full > MAXP16) p_st <= 4'd7;
+                        else begin
+                            if (cmd == 8'd0 || cmd > CMD_WEIGHTS) perr <= ERR_COMMAND;
+                            else if (cmd == CMD_WEIGHTS) begin
+                                if (len_full < 16'd12 || len_full[2:0] != 3'd4) perr <= ERR_LENGTH;
+                                else if (busy) perr <= ERR_BUSY;
+                                else perr <= 8'd0;
+                            end else if (cmd == CMD_LOAD) begin
+                                if (len_full < 16'd5) perr <= ERR_LENGTH;
+                                else if (busy) perr <= ERR_BUSY;
+                                else perr <= 8'd0;
+                            end else if (len_full != 16'd0) perr <= ERR_LENGTH;
+                            else perr <= 8'd0;
+                            p_st <= (len_full == 16'd0) ? 4'd5 : 4'd4;
+                        end
+                    end
+                    4'd4: begin
+                        if (cmd == CMD_LOAD && perr == 8'd0) begin
+                            if (cnt == 16'd0) off_lo <= rx_data;
+                            else if (cnt == 16'd1) begin
+                                if (off_full > loaded16) perr <= ERR_OFFSET;
+                                else begin
+                                    waddr <= off_full[PB-1:0];
+                                    if (off_full < loaded16) loaded <= off_full[PB-1:0];
+                                end
+                            end else if (phase == 2'd0) begin pbuf[7:0] <= rx_data; phase <= 2'd1; end
+                            else if (phase == 2'd1) begin pbuf[15:8] <= rx_data; phase <= 2'd2; end
+                            else begin
+                                phase <= 2'd0;
+                                if (waddr < PIXELS_PB) waddr <= waddr + 1'b1;
+                                else perr <= ERR_RANGE;
+                            end
+                        end
+                        if (cmd == CMD_WEIGHTS && perr == 8'd0) begin
+                            if (cnt == 16'd0 || cnt == 16'd2) off_lo <= rx_data;
+                            else if (cnt == 16'd1) begin
+                                /* verilator lint_off UNSIGNED */ // constant without memories
+                                if (off_full >= NMEM16) perr <= ERR_RANGE;
+                                /* verilator lint_on UNSIGNED */
+                                else w_sel <= off_full;
+                            end else if (cnt == 16'd3) begin
+                                if (w_after) perr <= ERR_OFFSET;
+                                else if (off_full >= w_depth) perr <= ERR_RANGE;
+                                else begin
+                                    w_adr <= off_full; w_ph <= 3'd0;
+                                    if (w_before) begin wm_sel <= w_sel; wm_adr <= off_full; end
+                                end
+                            end else if (w_ph != 3'd7) begin
+                                w_buf <= ((w_ph == 3'd0) ? 56'd0 : w_buf) | ({48'd0, rx_data} << {w_ph, 3'd0});
+                                w_ph <= w_ph + 3'd1;
+                            end else begin
+                                w_ph <= 3'd0;
+                                if (w_adr < w_depth) w_adr <= w_adr + 16'd1;
+                                else perr <= ERR_RANGE;
+                            end
+                        end
+                        cnt <= cnt + 16'd1;
+                        if (cnt + 16'd1 == len) p_st <= 4'd5;
+                    end
+                    4'd5: p_st <= 4'd6;
+                    4'd6: begin
+                        if (crc_rx == 16'd0 && perr == 8'd0 && cmd == CMD_LOAD && phase == 2'd0)
+                            loaded <= waddr;
+                        if (crc_rx == 16'd0 && perr == 8'd0 && cmd == CMD_WEIGHTS) begin
+                            if (w_adr == w_depth) begin wm_sel <= w_sel + 16'd1; wm_adr <= 16'd0; end
+                            else begin wm_sel <= w_sel; wm_adr <= w_adr; end
+                        end
+                    end
+                    default: ;
+                endcase
+            end else if (tmo == TMO_M1) tmo <= 32'd0;
+            else tmo <= tmo + 32'd1;
+            if (do_reply) begin
+                r_act <= 1'b1; r_rdy <= 1'b0; r_kind <= rep_kind; r_code <= rep_code; r_cmd <= cmd;
+                r_i <= 16'd0; r_crc <= 16'hffff; p_st <= 4'd8;
+            end
+
+            // reply sequencer and UART transmitter
+            if (r_act) begin
+                if (!r_rdy) r_rdy <= 1'b1;
+                else if (!tx_busy) begin
+                    if (r_i >= 16'd1 && r_i < 16'd4 + rlen) r_crc <= crc_byte(r_crc, r_byte);
+                    r_i <= r_i + 16'd1;
+                    r_rdy <= 1'b0;
+                    if (r_i == 16'd5 + rlen) r_act <= 1'b0;
+                end
+            end
+            if (tx_load) begin
+                tx_busy <= 1'b1; tx_sh <= {1'b1, r_byte}; tx_out <= 1'b0; tx_cnt <= 16'd0; tx_bit <= 4'd0;
+            end else if (tx_busy) begin
+                if (tx_cnt == DIV_M1) begin
+                    tx_cnt <= 16'd0;
+                    if (tx_bit == 4'd9) tx_busy <= 1'b0;
+                    else begin tx_out <= tx_sh[0]; tx_sh <= {1'b1, tx_sh[8:1]}; tx_bit <= tx_bit + 4'd1; end
+                end else tx_cnt <= tx_cnt + 16'd1;
+            end
+
+            // streamer, cycle counter, logit capture
+            if (start) begin
+                busy <= 1'b1; feeding <= 1'b1; primed <= 1'b0; pix <= {PB{1'b0}}; cyc <= 32'd0;
+                lidx <= {LB{1'b0}}; loaded <= {PB{1'b0}}; logits_valid <= 1'b0;
+            end else begin
+                if (feeding) begin
+                    primed <= 1'b1;
+                    if (fire) begin
+                        if (last) begin feeding <= 1'b0; primed <= 1'b0; end
+                        else pix <= pix + 1'b1;
+                    end
+                end
+                if (busy) begin
+                    cyc <= cyc + 32'd1;
+                    if (s_tvalid) begin
+                        if (lg_done) begin
+                            lidx <= {LB{1'b0}}; busy <= 1'b0; frames_done <= frames_done + 32'd1;
+                            last_cyc <= cyc + 32'd1; logits_valid <= 1'b1;
+                        end else lidx <= lidx + 1'b1;
+                    end
+                end
+            end
+            errs <= (status_clear ? 8'd0 : errs) | set_bits;
+            wl_v <= w_we;
+            if (w_we) begin wl_s <= w_sel; wl_a <= w_adr; wl_d <= {rx_data, w_buf}; end
+        end
+    end
+endmodule
+
+`default_nettype wire
