@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use squeezeflow_model::network::{ConvLayer, FireBypass, Network, Stage};
+use squeezeflow_model::network::{ConvLayer, FireBypass, Network};
 
 use crate::conv::{ConvGeom, MAX_SIMD};
 use crate::fire::{FireFold, Fold, EXPAND1X1_ROWS};
@@ -105,7 +105,7 @@ impl Plan {
     }
 }
 
-fn divisors(n: usize) -> Vec<usize> {
+pub(crate) fn divisors(n: usize) -> Vec<usize> {
     (1..=n).filter(|d| n.is_multiple_of(*d)).collect()
 }
 
@@ -150,7 +150,7 @@ pub fn cheapest_fold(l: &ConvLayer, t: u64) -> Fold {
 
 /// The fewest byte lanes (a divisor of `channels` among `allowed`) that move `beats_per_lane`
 /// beats within `t` cycles (`extra` cycles added).
-fn cheapest_lanes(allowed: &[usize], bytes: u64, extra: u64, t: u64) -> usize {
+pub(crate) fn cheapest_lanes(allowed: &[usize], bytes: u64, extra: u64, t: u64) -> usize {
     allowed
         .iter()
         .copied()
@@ -158,7 +158,7 @@ fn cheapest_lanes(allowed: &[usize], bytes: u64, extra: u64, t: u64) -> usize {
         .unwrap_or(*allowed.last().expect("at least one lane count"))
 }
 
-fn gcd(a: usize, b: usize) -> usize {
+pub(crate) fn gcd(a: usize, b: usize) -> usize {
     if b == 0 {
         a
     } else {
@@ -179,38 +179,7 @@ fn plan_for(net: &Network, t: u64, hw: &HardwareConfig) -> Plan {
         fold.insert(l.name.clone(), f);
     }
     for s in &net.stages {
-        match s {
-            Stage::MaxPool(p) => {
-                let allowed = divisors(p.input.c);
-                let n = hw
-                    .lanes
-                    .get(&p.name)
-                    .copied()
-                    .unwrap_or_else(|| cheapest_lanes(&allowed, p.input.len() as u64, 0, t));
-                lanes.insert(p.name.clone(), n);
-            }
-            Stage::Fire(f) => {
-                let key = format!("{}.concat", f.name);
-                let (c1, c3) = (f.expand1x1.out_channels(), f.expand3x3.out_channels());
-                let allowed = divisors(gcd(c1, c3));
-                let n = hw
-                    .lanes
-                    .get(&key)
-                    .copied()
-                    .unwrap_or_else(|| cheapest_lanes(&allowed, f.output.len() as u64, 0, t));
-                lanes.insert(key, n);
-            }
-            Stage::AvgPool(p) => {
-                let allowed = divisors(p.input.c);
-                let c = p.input.c as u64;
-                let n =
-                    hw.lanes.get(&p.name).copied().unwrap_or_else(|| {
-                        cheapest_lanes(&allowed, p.input.len() as u64, c + 4, t)
-                    });
-                lanes.insert(p.name.clone(), n);
-            }
-            Stage::Conv(_) => {}
-        }
+        crate::layers::of(s).plan_lanes(&hw.lanes, t, &mut lanes);
     }
     Plan {
         fold,

@@ -14,6 +14,7 @@ pub mod fire;
 pub mod folding;
 pub mod graph;
 pub mod harness;
+pub mod layers;
 pub mod leaf;
 pub mod library;
 pub mod load;

@@ -11,13 +11,10 @@
 
 use rust_hdl::prelude::*;
 use serde::Serialize;
-use squeezeflow_model::network::Stage;
 use squeezeflow_model::QuantModel;
 
-use crate::blocks::{AvgPool, MaxPool};
-use crate::fire::{adapt, add_conv, add_fire, fire_geoms};
 use crate::folding::Plan;
-use crate::graph::{End, Graph, GraphBuilder, Node};
+use crate::graph::{End, Graph, GraphBuilder};
 use crate::HwError;
 
 /// Builds the network's graph: 3 lanes (R, G, B) in, 2 lanes (a `u16` logit) out.
@@ -30,28 +27,7 @@ pub fn network_graph(model: &QuantModel, plan: &Plan) -> Result<Graph, HwError> 
     let mut src = End::Outside;
     let in_lanes = 3;
     for stage in &net.stages {
-        src = match stage {
-            Stage::Conv(l) => add_conv(&mut b, l, model, plan.fold[&l.name], 0, src, in_lanes)?,
-            Stage::MaxPool(p) => {
-                let lanes = plan.lanes[&p.name];
-                let s = adapt(&mut b, &p.name, src, in_lanes, lanes, p.input.len())?;
-                let pool = MaxPool::new(p, lanes)?;
-                let cycles = pool.geom().cycles_per_frame();
-                let n = b.add(&p.name, Node::MaxPool(pool), cycles);
-                b.connect(s, End::Node { node: n, port: 0 });
-                End::Node { node: n, port: 0 }
-            }
-            Stage::Fire(f) => add_fire(&mut b, f, model, &plan.fire_fold(f), src, in_lanes)?,
-            Stage::AvgPool(p) => {
-                let lanes = plan.lanes[&p.name];
-                let s = adapt(&mut b, &p.name, src, in_lanes, lanes, p.input.len())?;
-                let gap = AvgPool::new(&p.name, p.input.pixels(), p.input.c, lanes, model.gap)?;
-                let cycles = gap.geom().cycles_per_frame();
-                let n = b.add(&p.name, Node::AvgPool(gap), cycles);
-                b.connect(s, End::Node { node: n, port: 0 });
-                End::Node { node: n, port: 0 }
-            }
-        };
+        src = crate::layers::of(stage).build(&mut b, model, plan, src, in_lanes)?;
     }
     b.connect(src, End::Outside);
     Ok(b.build(in_lanes, 2))
@@ -201,76 +177,8 @@ pub struct Estimate {
 pub fn estimate(model: &QuantModel, plan: &Plan) -> Result<Estimate, HwError> {
     let net = &model.network;
     let mut layers = Vec::new();
-    let conv_est =
-        |l: &squeezeflow_model::network::ConvLayer, g: &crate::conv::ConvGeom| LayerEstimate {
-            name: l.name.clone(),
-            kind: "conv".into(),
-            pe: Some(g.pe),
-            simd: Some(g.simd),
-            lanes: None,
-            mac_lanes: g.mac_lanes(),
-            macs: g.macs(),
-            cycles_per_frame: g.cycles_per_frame(),
-            memory_bits: g.memory_bits(),
-        };
     for s in &net.stages {
-        match s {
-            Stage::Conv(l) => {
-                let f = plan.fold[&l.name];
-                let g = crate::conv::ConvGeom::new(l, f.pe, f.simd, 0)?;
-                layers.push(conv_est(l, &g));
-            }
-            Stage::Fire(f) => {
-                let ff = plan.fire_fold(f);
-                for (l, g) in f.convs().into_iter().zip(fire_geoms(f, &ff)?) {
-                    layers.push(conv_est(l, &g));
-                }
-                let cat = ff.cat_lanes;
-                layers.push(LayerEstimate {
-                    name: format!("{}.concat", f.name),
-                    kind: "concat".into(),
-                    pe: None,
-                    simd: None,
-                    lanes: Some(cat),
-                    mac_lanes: 0,
-                    macs: 0,
-                    cycles_per_frame: (f.output.len() / cat) as u64,
-                    memory_bits: 0,
-                });
-            }
-            Stage::MaxPool(p) => {
-                let lanes = plan.lanes[&p.name];
-                let g = MaxPool::new(p, lanes)?.geom().clone();
-                layers.push(LayerEstimate {
-                    name: p.name.clone(),
-                    kind: "maxpool".into(),
-                    pe: None,
-                    simd: None,
-                    lanes: Some(lanes),
-                    mac_lanes: 0,
-                    macs: 0,
-                    cycles_per_frame: g.cycles_per_frame(),
-                    memory_bits: g.memory_bits(),
-                });
-            }
-            Stage::AvgPool(p) => {
-                let lanes = plan.lanes[&p.name];
-                let g = AvgPool::new(&p.name, p.input.pixels(), p.input.c, lanes, model.gap)?
-                    .geom()
-                    .clone();
-                layers.push(LayerEstimate {
-                    name: p.name.clone(),
-                    kind: "avgpool".into(),
-                    pe: None,
-                    simd: None,
-                    lanes: Some(lanes),
-                    mac_lanes: 0,
-                    macs: 0,
-                    cycles_per_frame: g.cycles_per_frame(),
-                    memory_bits: g.memory_bits(),
-                });
-            }
-        }
+        layers.extend(crate::layers::of(s).estimates(model, plan)?);
     }
     // Every node of the engine (width converters, forks, FIFOs, adds included) bounds the rate.
     let graph_cycles = network_graph(model, plan)?.cycles_per_frame();

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 
 use crate::config::NetworkConfig;
 use crate::error::ModelError;
-use crate::network::{ConvLayer, FireBypass, Network, PoolLayer, Shape, Stage};
+use crate::network::{ConvLayer, Network, PoolLayer, Shape};
 use crate::qmodel::{QAdd, QConv, QuantModel};
 use crate::quant::{
-    activation_scale, gap_requant, quantize_bias, quantize_weight, weight_scale, AddParams,
-    Requant, LOGIT_FRAC_BITS,
+    activation_scale, gap_requant, quantize_bias, quantize_weight, weight_scale, Requant,
+    LOGIT_FRAC_BITS,
 };
 
 /// One float convolution (followed by ReLU). Weights OIHW.
@@ -110,7 +110,7 @@ fn conv_f32(x: &[f32], l: &ConvLayer, c: &FConv) -> Vec<f32> {
     out
 }
 
-fn maxpool_f32(x: &[f32], p: &PoolLayer) -> Vec<f32> {
+pub(crate) fn maxpool_f32(x: &[f32], p: &PoolLayer) -> Vec<f32> {
     let (i, o) = (p.input, p.output);
     let mut out = vec![0f32; o.len()];
     for oy in 0..o.h {
@@ -132,7 +132,7 @@ fn maxpool_f32(x: &[f32], p: &PoolLayer) -> Vec<f32> {
     out
 }
 
-fn concat_f32(a: &[f32], ca: usize, b: &[f32], cb: usize) -> Vec<f32> {
+pub(crate) fn concat_f32(a: &[f32], ca: usize, b: &[f32], cb: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     for p in 0..a.len() / ca {
         out.extend_from_slice(&a[p * ca..(p + 1) * ca]);
@@ -153,55 +153,19 @@ impl FloatModel {
                 ishape.len()
             )));
         }
-        let mut tensors = Vec::new();
+        let mut cx = FloatCx {
+            model: self,
+            tensors: Vec::new(),
+            logits: Vec::new(),
+        };
         let mut x = frame.to_vec();
-        let mut logits = Vec::new();
         for stage in &net.stages {
-            match stage {
-                Stage::Conv(l) => {
-                    x = conv_f32(&x, l, &self.convs[&l.name]);
-                    tensors.push((l.name.clone(), x.clone()));
-                }
-                Stage::MaxPool(p) => {
-                    x = maxpool_f32(&x, p);
-                    tensors.push((p.name.clone(), x.clone()));
-                }
-                Stage::Fire(f) => {
-                    let s = conv_f32(&x, &f.squeeze, &self.convs[&f.squeeze.name]);
-                    tensors.push((f.squeeze.name.clone(), s.clone()));
-                    let e1 = conv_f32(&s, &f.expand1x1, &self.convs[&f.expand1x1.name]);
-                    let e3 = conv_f32(&s, &f.expand3x3, &self.convs[&f.expand3x3.name]);
-                    let cat = concat_f32(
-                        &e1,
-                        f.expand1x1.out_channels(),
-                        &e3,
-                        f.expand3x3.out_channels(),
-                    );
-                    tensors.push((format!("{}.expand", f.name), cat.clone()));
-                    let out = match &f.bypass {
-                        FireBypass::None => cat,
-                        FireBypass::Identity => cat.iter().zip(&x).map(|(a, b)| a + b).collect(),
-                        FireBypass::Conv(b) => {
-                            let bx = conv_f32(&x, b, &self.convs[&b.name]);
-                            tensors.push((b.name.clone(), bx.clone()));
-                            cat.iter().zip(&bx).map(|(a, b)| a + b).collect()
-                        }
-                    };
-                    x = out;
-                    tensors.push((f.name.clone(), x.clone()));
-                }
-                Stage::AvgPool(p) => {
-                    let sh = p.input;
-                    logits = (0..sh.c)
-                        .map(|c| {
-                            let s: f64 = (0..sh.pixels()).map(|q| x[q * sh.c + c] as f64).sum();
-                            (s / sh.pixels() as f64) as f32
-                        })
-                        .collect();
-                }
-            }
+            x = stage.layer().run_float(x, &mut cx);
         }
-        Ok(FloatTrace { tensors, logits })
+        Ok(FloatTrace {
+            tensors: cx.tensors,
+            logits: cx.logits,
+        })
     }
 
     /// Deterministic synthetic weights for any config: He-uniform weights and small biases from
@@ -296,79 +260,63 @@ fn quantize_conv(l: &ConvLayer, c: &FConv, in_scale: f32, out_scale: f32) -> QCo
     }
 }
 
+/// What a layer's step of the float model works with ([`crate::layer::LayerKind`]).
+pub struct FloatCx<'a> {
+    model: &'a FloatModel,
+    tensors: Vec<(String, Vec<f32>)>,
+    pub(crate) logits: Vec<f32>,
+}
+
+impl FloatCx<'_> {
+    pub(crate) fn conv(&self, x: &[f32], l: &ConvLayer) -> Vec<f32> {
+        conv_f32(x, l, &self.model.convs[&l.name])
+    }
+    /// Records an intermediate tensor.
+    pub(crate) fn push(&mut self, name: &str, data: &[f32]) {
+        self.tensors.push((name.to_string(), data.to_vec()));
+    }
+}
+
+/// What a layer's step of quantization works with and fills ([`crate::layer::LayerKind`]).
+pub struct QuantCx<'a> {
+    model: &'a FloatModel,
+    ranges: &'a Ranges,
+    convs: BTreeMap<String, QConv>,
+    pub(crate) adds: BTreeMap<String, QAdd>,
+    /// The scale of the last convolution's output: the logits' before the average pool.
+    pub(crate) logit_input_scale: f32,
+}
+
+impl QuantCx<'_> {
+    /// The activation scale of a tensor from its calibrated range.
+    pub(crate) fn scale_of(&self, name: &str) -> Result<f32, ModelError> {
+        let r = self.ranges.get(name).copied().ok_or_else(|| {
+            ModelError::Shape(format!("calibration has no range for tensor '{name}'"))
+        })?;
+        Ok(activation_scale(r))
+    }
+    /// Quantizes a convolution between two activation scales.
+    pub(crate) fn conv(&mut self, l: &ConvLayer, in_scale: f32, out_scale: f32) {
+        let q = quantize_conv(l, &self.model.convs[&l.name], in_scale, out_scale);
+        self.convs.insert(l.name.clone(), q);
+    }
+}
+
 /// Quantizes a float model to the int8 contract with the given calibration ranges.
 pub fn quantize(model: &FloatModel, ranges: &Ranges) -> Result<QuantModel, ModelError> {
-    let range = |name: &str| -> Result<f32, ModelError> {
-        ranges.get(name).copied().ok_or_else(|| {
-            ModelError::Shape(format!("calibration has no range for tensor '{name}'"))
-        })
-    };
     let net = &model.network;
-    let mut convs = BTreeMap::new();
-    let mut adds = BTreeMap::new();
+    let mut cx = QuantCx {
+        model,
+        ranges,
+        convs: BTreeMap::new(),
+        adds: BTreeMap::new(),
+        logit_input_scale: 1.0,
+    };
     let mut scale = 1.0f32; // raw RGB input
-    let mut conv10_scale = 1.0f32;
     for stage in &net.stages {
-        match stage {
-            Stage::Conv(l) => {
-                let out = activation_scale(range(&l.name)?);
-                convs.insert(
-                    l.name.clone(),
-                    quantize_conv(l, &model.convs[&l.name], scale, out),
-                );
-                scale = out;
-                conv10_scale = out;
-            }
-            Stage::MaxPool(_) => {}
-            Stage::Fire(f) => {
-                let s_sq = activation_scale(range(&f.squeeze.name)?);
-                convs.insert(
-                    f.squeeze.name.clone(),
-                    quantize_conv(&f.squeeze, &model.convs[&f.squeeze.name], scale, s_sq),
-                );
-                let s_exp = activation_scale(range(&format!("{}.expand", f.name))?);
-                for l in [&f.expand1x1, &f.expand3x3] {
-                    convs.insert(
-                        l.name.clone(),
-                        quantize_conv(l, &model.convs[&l.name], s_sq, s_exp),
-                    );
-                }
-                let s_b = match &f.bypass {
-                    FireBypass::None => None,
-                    FireBypass::Identity => Some(scale),
-                    FireBypass::Conv(b) => {
-                        let s = activation_scale(range(&b.name)?);
-                        convs.insert(
-                            b.name.clone(),
-                            quantize_conv(b, &model.convs[&b.name], scale, s),
-                        );
-                        Some(s)
-                    }
-                };
-                scale = match s_b {
-                    None => s_exp,
-                    Some(s_b) => {
-                        let s_out = activation_scale(range(&f.name)?);
-                        adds.insert(
-                            f.name.clone(),
-                            QAdd {
-                                params: AddParams::from_scales(
-                                    s_exp as f64,
-                                    s_b as f64,
-                                    s_out as f64,
-                                ),
-                                scale_a: s_exp,
-                                scale_b: s_b,
-                                output_scale: s_out,
-                            },
-                        );
-                        s_out
-                    }
-                };
-            }
-            Stage::AvgPool(_) => {}
-        }
+        scale = stage.layer().quantize(scale, &mut cx)?;
     }
+    let (convs, adds, conv10_scale) = (cx.convs, cx.adds, cx.logit_input_scale);
     let q = QuantModel {
         network: net.clone(),
         convs,

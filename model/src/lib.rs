@@ -4,7 +4,8 @@
 //! This crate knows no hardware. Everything the hardware computes is defined here first.
 //!
 //! - [`config`]: network descriptions (presets, the paper's meta-parameters, TOML);
-//! - [`network`]: the layer graph with shapes, parameters and MACs; [`report`]: `info`'s table;
+//! - [`network`]: the layer graph with shapes, parameters and MACs; [`layer`]: what each kind
+//!   of stage computes (the reference, float and quantization steps); [`report`]: `info`'s table;
 //! - [`quant`]: the int8 arithmetic contract; [`qmodel`]: a quantized network;
 //!   [`file`]: its safetensors file; [`builtin`]: the built-in SqueezeNet v1.1;
 //! - [`reference`]: the bit-exact integer reference; [`float`]: the float model, quantization
@@ -17,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod file;
 pub mod float;
+pub mod layer;
 pub mod network;
 pub mod onnx;
 pub mod qmodel;

@@ -194,25 +194,13 @@ pub enum Stage {
 
 impl Stage {
     pub fn name(&self) -> &str {
-        match self {
-            Stage::Conv(c) => &c.name,
-            Stage::MaxPool(p) | Stage::AvgPool(p) => &p.name,
-            Stage::Fire(f) => &f.name,
-        }
+        self.layer().name()
     }
     pub fn input(&self) -> Shape {
-        match self {
-            Stage::Conv(c) => c.input,
-            Stage::MaxPool(p) | Stage::AvgPool(p) => p.input,
-            Stage::Fire(f) => f.input,
-        }
+        self.layer().input()
     }
     pub fn output(&self) -> Shape {
-        match self {
-            Stage::Conv(c) => c.output,
-            Stage::MaxPool(p) | Stage::AvgPool(p) => p.output,
-            Stage::Fire(f) => f.output,
-        }
+        self.layer().output()
     }
 }
 
@@ -349,15 +337,7 @@ impl Network {
 
     /// Every convolution in execution order (conv1, fire2.squeeze, fire2.expand1x1, ...).
     pub fn convs(&self) -> Vec<&ConvLayer> {
-        let mut v = Vec::new();
-        for s in &self.stages {
-            match s {
-                Stage::Conv(c) => v.push(c),
-                Stage::Fire(f) => v.extend(f.convs()),
-                _ => {}
-            }
-        }
-        v
+        self.stages.iter().flat_map(|s| s.layer().convs()).collect()
     }
 
     pub fn fires(&self) -> impl Iterator<Item = &FireLayer> {

@@ -7,7 +7,7 @@
 //! Tensors are `u8` in HWC order (pixel-major, channel-minor), the order the hardware streams.
 
 use crate::error::ModelError;
-use crate::network::{ConvLayer, FireBypass, PoolLayer, Shape, Stage};
+use crate::network::{ConvLayer, PoolLayer, Shape};
 use crate::qmodel::{QConv, QuantModel};
 use crate::quant::{apply_logit, AddParams, Requant};
 
@@ -310,65 +310,54 @@ fn run_with(
             ishape.len()
         )));
     }
-    let conv = |x: &[u8], l: &ConvLayer| -> Vec<u8> {
-        let q = model.conv(&l.name);
-        match (path, packed) {
+    let mut cx = IntCx {
+        model,
+        path,
+        packed,
+        tensors: Vec::new(),
+        logits: Vec::new(),
+    };
+    let mut x = frame.to_vec();
+    for stage in &net.stages {
+        x = stage.layer().run_int(x, &mut cx);
+    }
+    Ok(Trace {
+        tensors: cx.tensors,
+        logits: cx.logits,
+    })
+}
+
+/// What a layer's step of the integer reference works with ([`crate::layer::LayerKind`]): the
+/// model, the path, and the trace being recorded.
+pub struct IntCx<'a> {
+    pub(crate) model: &'a QuantModel,
+    path: Path,
+    packed: Option<&'a std::collections::BTreeMap<String, fast::PackedConv>>,
+    tensors: Vec<TraceTensor>,
+    pub(crate) logits: Vec<u16>,
+}
+
+impl IntCx<'_> {
+    /// A convolution of the model on the chosen path.
+    pub(crate) fn conv(&self, x: &[u8], l: &ConvLayer) -> Vec<u8> {
+        let q = self.model.conv(&l.name);
+        match (self.path, self.packed) {
             (Path::Fast, Some(p)) => fast::conv(x, l, q, &p[&l.name]),
             _ => naive::conv(x, l, q),
         }
-    };
-    let pool = |x: &[u8], p: &PoolLayer| match path {
-        Path::Fast => fast::maxpool(x, p),
-        Path::Naive => naive::maxpool(x, p),
-    };
-    let mut tensors = Vec::new();
-    let mut push = |name: &str, shape: Shape, data: &[u8]| {
-        tensors.push(TraceTensor {
+    }
+    pub(crate) fn maxpool(&self, x: &[u8], p: &PoolLayer) -> Vec<u8> {
+        match self.path {
+            Path::Fast => fast::maxpool(x, p),
+            Path::Naive => naive::maxpool(x, p),
+        }
+    }
+    /// Records an intermediate tensor.
+    pub(crate) fn push(&mut self, name: &str, shape: Shape, data: &[u8]) {
+        self.tensors.push(TraceTensor {
             name: name.to_string(),
             shape,
             data: data.to_vec(),
         })
-    };
-    let mut x = frame.to_vec();
-    let mut logits = Vec::new();
-    for stage in &net.stages {
-        match stage {
-            Stage::Conv(l) => {
-                x = conv(&x, l);
-                push(&l.name, l.output, &x);
-            }
-            Stage::MaxPool(p) => {
-                x = pool(&x, p);
-                push(&p.name, p.output, &x);
-            }
-            Stage::Fire(f) => {
-                let s = conv(&x, &f.squeeze);
-                push(&f.squeeze.name, f.squeeze.output, &s);
-                let e1 = conv(&s, &f.expand1x1);
-                let e3 = conv(&s, &f.expand3x3);
-                let cat = naive::concat(
-                    &e1,
-                    f.expand1x1.out_channels(),
-                    &e3,
-                    f.expand3x3.out_channels(),
-                );
-                push(&format!("{}.expand", f.name), f.output, &cat);
-                let out = match &f.bypass {
-                    FireBypass::None => cat,
-                    FireBypass::Identity => naive::add(&cat, &x, &model.adds[&f.name].params),
-                    FireBypass::Conv(b) => {
-                        let bx = conv(&x, b);
-                        push(&b.name, b.output, &bx);
-                        naive::add(&cat, &bx, &model.adds[&f.name].params)
-                    }
-                };
-                x = out;
-                push(&f.name, f.output, &x);
-            }
-            Stage::AvgPool(p) => {
-                logits = naive::avgpool(&x, p.input, &model.gap);
-            }
-        }
     }
-    Ok(Trace { tensors, logits })
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::network::{Network, Stage};
+use crate::network::{ConvLayer, Network, Shape};
 
 /// One row of the report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -42,14 +42,14 @@ pub struct Report {
     pub layers: Vec<LayerRow>,
 }
 
-fn dims(s: crate::network::Shape) -> [usize; 3] {
+fn dims(s: Shape) -> [usize; 3] {
     [s.h, s.w, s.c]
 }
 
-impl Report {
-    pub fn new(net: &Network) -> Report {
-        let mut layers = Vec::new();
-        let conv_row = |c: &crate::network::ConvLayer| LayerRow {
+impl LayerRow {
+    /// A convolution's row.
+    pub(crate) fn conv(c: &ConvLayer) -> LayerRow {
+        LayerRow {
             name: c.name.clone(),
             kind: "conv".into(),
             geometry: format!("{0}x{0}/{1} pad {2}", c.kernel, c.stride, c.pad),
@@ -60,8 +60,11 @@ impl Report {
             params: (c.weights() + c.biases()) as u64,
             macs: c.macs(),
             weight_bytes: c.weights() as u64,
-        };
-        let other = |name: &str, kind: &str, geometry: String, i, o| LayerRow {
+        }
+    }
+    /// The row of a stage without weights.
+    pub(crate) fn other(name: &str, kind: &str, geometry: String, i: Shape, o: Shape) -> LayerRow {
+        LayerRow {
             name: name.into(),
             kind: kind.into(),
             geometry,
@@ -72,40 +75,17 @@ impl Report {
             params: 0,
             macs: 0,
             weight_bytes: 0,
-        };
-        for s in &net.stages {
-            match s {
-                Stage::Conv(c) => layers.push(conv_row(c)),
-                Stage::MaxPool(p) => layers.push(other(
-                    &p.name,
-                    "maxpool",
-                    format!("{0}x{0}/{1} ceil", p.kernel, p.stride),
-                    p.input,
-                    p.output,
-                )),
-                Stage::AvgPool(p) => layers.push(other(
-                    &p.name,
-                    "avgpool",
-                    "global".into(),
-                    p.input,
-                    p.output,
-                )),
-                Stage::Fire(f) => {
-                    for c in f.convs() {
-                        layers.push(conv_row(c));
-                    }
-                    if f.has_add() {
-                        layers.push(other(
-                            &f.add_name(),
-                            "add",
-                            "bypass".into(),
-                            f.output,
-                            f.output,
-                        ));
-                    }
-                }
-            }
         }
+    }
+}
+
+impl Report {
+    pub fn new(net: &Network) -> Report {
+        let layers: Vec<LayerRow> = net
+            .stages
+            .iter()
+            .flat_map(|s| s.layer().report_rows())
+            .collect();
         let params = net.params();
         Report {
             network: net.config.name.clone(),

@@ -38,10 +38,19 @@ impl GapGeom {
         self.c / self.lanes
     }
     pub fn cycles_per_frame(&self) -> u64 {
-        (self.pixels * self.cg() + self.c + 4) as u64
+        Self::frame_cycles(self.pixels, self.c, self.lanes)
     }
     pub fn memory_bits(&self) -> u64 {
-        (self.c * 32 + RQ_FIFO_DEPTH * 17) as u64
+        Self::bits(self.c)
+    }
+    /// Cycles a frame of a pool of `pixels` x `c` on `lanes` lanes: the input beats, then the
+    /// drain of the sums and the requantizer's pipeline.
+    pub fn frame_cycles(pixels: usize, c: usize, lanes: usize) -> u64 {
+        (pixels * (c / lanes) + c + 4) as u64
+    }
+    /// Memory bits of a pool of `c` channels: the sums and the output FIFO.
+    pub fn bits(c: usize) -> u64 {
+        (c * 32 + RQ_FIFO_DEPTH * 17) as u64
     }
 }
 

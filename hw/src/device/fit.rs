@@ -3,13 +3,11 @@
 //! ROMs into LUTs), and the planned cycles per frame a folding gives.
 
 use serde::Serialize;
-use squeezeflow_model::network::{Network, Stage};
+use squeezeflow_model::network::Network;
 use squeezeflow_model::QuantModel;
 
 use super::devices::Device;
-use super::resources::{fold_of, memories, resources, rom_in_logic, uram_blocks, Resources};
-use crate::conv::ConvGeom;
-use crate::fire::fire_geoms;
+use super::resources::{memories, resources, rom_in_logic, uram_blocks, Resources};
 use crate::folding::{plan, HardwareConfig, Plan};
 use crate::synth::Family;
 use crate::HwError;
@@ -223,27 +221,7 @@ pub fn fit(model: &QuantModel, dev: &Device, hw: &HardwareConfig) -> Result<Fit,
 pub fn planned_cycles(net: &Network, plan: &Plan) -> Result<u64, HwError> {
     let mut t = net.input_shape().pixels() as u64;
     for s in &net.stages {
-        match s {
-            Stage::Conv(l) => {
-                let f = fold_of(plan, &l.name)?;
-                t = t.max(ConvGeom::new(l, f.pe, f.simd, 0)?.cycles_per_frame());
-            }
-            Stage::Fire(f) => {
-                let ff = plan.fire_fold(f);
-                for g in fire_geoms(f, &ff)? {
-                    t = t.max(g.cycles_per_frame());
-                }
-                t = t.max((f.output.len() / ff.cat_lanes.max(1)) as u64);
-            }
-            Stage::MaxPool(p) => {
-                let lanes = plan.lanes.get(&p.name).copied().unwrap_or(1).max(1);
-                t = t.max((p.input.len() / lanes) as u64);
-            }
-            Stage::AvgPool(p) => {
-                let lanes = plan.lanes.get(&p.name).copied().unwrap_or(1).max(1);
-                t = t.max((p.input.len() / lanes + p.input.c + 4) as u64);
-            }
-        }
+        t = t.max(crate::layers::of(s).cycles(plan)?);
     }
     Ok(t)
 }

@@ -2,12 +2,11 @@
 //! ([`resources`]), from the engines' memory shapes and the LUT model fitted to Yosys.
 
 use serde::Serialize;
-use squeezeflow_model::network::{Network, Stage};
+use squeezeflow_model::network::Network;
 
 use super::calibration::calibration as cal;
 use super::devices::Device;
 use crate::conv::ConvGeom;
-use crate::fire::fire_geoms;
 use crate::folding::Plan;
 use crate::synth::Family;
 use crate::HwError;
@@ -126,27 +125,11 @@ pub fn memories(net: &Network, plan: &Plan) -> Result<Vec<Memory>, HwError> {
         });
     };
     for s in &net.stages {
-        match s {
-            Stage::Conv(l) => {
-                let f = fold_of(plan, &l.name)?;
-                push(&ConvGeom::new(l, f.pe, f.simd, 0)?);
-            }
-            Stage::Fire(f) => {
-                for g in fire_geoms(f, &plan.fire_fold(f))? {
-                    push(&g);
-                }
-            }
-            _ => {}
+        for g in crate::layers::of(s).conv_geoms(plan)? {
+            push(&g);
         }
     }
     Ok(out)
-}
-
-pub(super) fn fold_of(plan: &Plan, name: &str) -> Result<crate::fire::Fold, HwError> {
-    plan.fold
-        .get(name)
-        .copied()
-        .ok_or_else(|| HwError::Folding(format!("the folding has no entry for {name}")))
 }
 
 /// Resources of one layer.
@@ -301,22 +284,10 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
     let mut layers: Vec<LayerResources> = Vec::new();
     let mut geoms = Vec::new();
     for s in &net.stages {
-        match s {
-            Stage::Conv(l) => {
-                let f = fold_of(plan, &l.name)?;
-                geoms.push(ConvGeom::new(l, f.pe, f.simd, 0)?);
-            }
-            Stage::Fire(f) => {
-                geoms.extend(fire_geoms(f, &plan.fire_fold(f))?);
-                if f.has_add() {
-                    let lanes = plan.fire_fold(f).cat_lanes;
-                    layer(&mut layers, &f.add_name()).dsp += 4 * lanes as u64;
-                }
-            }
-            Stage::AvgPool(p) => {
-                layer(&mut layers, &p.name).dsp += 2;
-            }
-            Stage::MaxPool(_) => {}
+        let kind = crate::layers::of(s);
+        geoms.extend(kind.conv_geoms(plan)?);
+        for (name, dsp) in kind.extra_dsps(plan) {
+            layer(&mut layers, &name).dsp += dsp;
         }
     }
     for g in &mut geoms {
@@ -359,14 +330,7 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
     let order: Vec<String> = net
         .stages
         .iter()
-        .flat_map(|s| match s {
-            Stage::Fire(f) => {
-                let mut v: Vec<String> = f.convs().iter().map(|l| l.name.clone()).collect();
-                v.push(f.add_name());
-                v
-            }
-            s => vec![s.name().to_string()],
-        })
+        .flat_map(|s| crate::layers::of(s).resource_layers())
         .collect();
     layers.sort_by_key(|l| {
         order
