@@ -50,13 +50,43 @@ pub struct ModelChoice {
     pub config: Option<PathBuf>,
     pub input_size: Option<usize>,
     pub weights_seed: u64,
+    /// The config file, read and parsed once (the network and its `[hardware]` table).
+    file: std::cell::OnceCell<squeezeflow_model::NetworkFile>,
 }
 
 impl ModelChoice {
+    pub fn new(
+        model: Option<PathBuf>,
+        preset: Option<String>,
+        config: Option<PathBuf>,
+        input_size: Option<usize>,
+        weights_seed: u64,
+    ) -> Self {
+        ModelChoice {
+            model,
+            preset,
+            config,
+            input_size,
+            weights_seed,
+            file: Default::default(),
+        }
+    }
+
+    /// The config file, parsed on first use.
+    fn file(&self) -> Result<Option<&squeezeflow_model::NetworkFile>> {
+        let Some(path) = &self.config else {
+            return Ok(None);
+        };
+        if self.file.get().is_none() {
+            let _ = self.file.set(squeezeflow_model::NetworkFile::read(path)?);
+        }
+        Ok(self.file.get())
+    }
+
     /// The network: the config file, else the preset, else SqueezeNet v1.1; `input_size` over it.
     pub fn network(&self) -> Result<NetworkConfig> {
-        let mut cfg = match (&self.preset, &self.config) {
-            (_, Some(path)) => NetworkConfig::from_toml_file(path)?,
+        let mut cfg = match (&self.preset, self.file()?) {
+            (_, Some(f)) => f.config.clone(),
             (Some(p), None) => NetworkConfig::preset(p)?,
             (None, None) => NetworkConfig::squeezenet1_1(),
         };
@@ -81,16 +111,10 @@ impl ModelChoice {
 
     /// The `[hardware]` table of the config file (defaults without one).
     pub fn hardware(&self) -> Result<HardwareConfig> {
-        match &self.config {
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("reading {}", p.display()))?;
-                Ok(
-                    HardwareConfig::from_toml_str(&text)
-                        .with_context(|| p.display().to_string())?,
-                )
-            }
-            None => Ok(Default::default()),
+        match (self.file()?, &self.config) {
+            (Some(f), Some(p)) => Ok(HardwareConfig::from_table(f.hardware.as_ref())
+                .with_context(|| p.display().to_string())?),
+            _ => Ok(Default::default()),
         }
     }
 }
@@ -371,7 +395,7 @@ pub fn simulate(
     let seen: RefCell<(Vec<String>, Vec<Vec<u16>>)> = RefCell::new((Vec::new(), Vec::new()));
     let max = opt.max_frames.unwrap_or(usize::MAX);
     let frames = sources.take(max).map(|f| {
-        let (label, rgb) = f.map_err(|e| SimError::Io(format!("{e:#}")))?;
+        let (label, rgb) = f.map_err(|e| SimError::Frames(format!("{e:#}")))?;
         if rgb.len() != n * n * 3 {
             return Err(SimError::Design(format!(
                 "{label}: frame is not {n}x{n} RGB"

@@ -335,10 +335,11 @@ fn run(cli: Cli) -> Result<()> {
             output,
             json,
         } => {
-            let qm = model.resolve()?;
+            let choice = model.choice();
+            let qm = choice.model()?;
             let dir = output.unwrap_or_else(|| default_bundle_dir(&qm));
             let t = std::time::Instant::now();
-            let m = squeezeflow_host::accel::generate(&qm, &gen_options(&model, &hw)?, &dir)?;
+            let m = squeezeflow_host::accel::generate(&qm, &gen_options(&choice, &hw)?, &dir)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&m)?);
             } else {
@@ -429,10 +430,11 @@ fn run(cli: Cli) -> Result<()> {
             let dir = match bundle {
                 Some(d) => d,
                 None => {
-                    let qm = model.resolve()?;
+                    let choice = model.choice();
+                    let qm = choice.model()?;
                     let dir = default_bundle_dir(&qm);
                     let m =
-                        squeezeflow_host::accel::generate(&qm, &gen_options(&model, &hw)?, &dir)?;
+                        squeezeflow_host::accel::generate(&qm, &gen_options(&choice, &hw)?, &dir)?;
                     eprintln!("generated {}", squeezeflow_host::accel::describe(&m, &dir));
                     dir
                 }

@@ -39,7 +39,7 @@ pub fn write_design(
     mems: &[(String, String)],
     dir: &Path,
 ) -> Result<WrittenDesign, HwError> {
-    let io = |e: std::io::Error| HwError::Io(format!("{}: {e}", dir.display()));
+    let io = |e: std::io::Error| HwError::io(dir.display())(e);
     std::fs::create_dir_all(dir).map_err(io)?;
     let lib = dir.join("sqf_lib.v");
     std::fs::write(&lib, library::used_text(verilog)).map_err(io)?;
@@ -129,7 +129,7 @@ impl Manifest {
         let mut out = Vec::new();
         for (i, m) in self.load.iter().enumerate() {
             if m.sel as usize != i {
-                return Err(HwError::Io(format!(
+                return Err(HwError::Bundle(format!(
                     "{}: the manifest's weight memory {i} has load number {} (they must be \
                      numbered 0, 1, 2, ...)",
                     dir.display(),
@@ -137,18 +137,17 @@ impl Manifest {
                 )));
             }
             if !self.files.contains(&m.file) {
-                return Err(HwError::Io(format!(
+                return Err(HwError::Bundle(format!(
                     "{}: the manifest loads {}, which is not one of the bundle's files",
                     dir.display(),
                     m.file
                 )));
             }
             let p = dir.join(&m.file);
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| HwError::Io(format!("{}: {e}", p.display())))?;
+            let text = std::fs::read_to_string(&p).map_err(HwError::io(p.display()))?;
             out.extend(
                 crate::load::read_words(m, &text)
-                    .map_err(|e| HwError::Io(format!("{}: {e}", dir.display())))?,
+                    .map_err(|e| HwError::Bundle(format!("{}: {e}", dir.display())))?,
             );
         }
         Ok(out)
@@ -186,7 +185,7 @@ pub fn write_bundle(
     let mut top = crate::network::Top::new(crate::network::network_graph(model, plan)?);
     let written = write_block(&mut top, dir)?;
     let model_bytes = squeezeflow_model::file::to_bytes(model)?;
-    let io = |e: std::io::Error| HwError::Io(format!("{}: {e}", dir.display()));
+    let io = |e: std::io::Error| HwError::io(dir.display())(e);
     std::fs::write(dir.join("model.safetensors"), &model_bytes).map_err(io)?;
     let mut files: Vec<String> = written
         .sources
@@ -241,7 +240,8 @@ pub fn write_bundle(
         files,
         load: top.net.load_memories(),
     };
-    let json = serde_json::to_string_pretty(&manifest).map_err(|e| HwError::Io(e.to_string()))?;
+    let json =
+        serde_json::to_string_pretty(&manifest).map_err(|e| HwError::Bundle(e.to_string()))?;
     std::fs::write(dir.join("manifest.json"), json).map_err(io)?;
     Ok(manifest)
 }
@@ -249,12 +249,14 @@ pub fn write_bundle(
 /// Reads a bundle's manifest, checking the format.
 pub fn read_manifest(dir: &Path) -> Result<Manifest, HwError> {
     let p = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&p)
-        .map_err(|e| HwError::Io(format!("{}: {e} (not a squeezeflow bundle?)", p.display())))?;
-    let m: Manifest =
-        serde_json::from_str(&text).map_err(|e| HwError::Io(format!("{}: {e}", p.display())))?;
+    let text = std::fs::read_to_string(&p).map_err(HwError::io(format!(
+        "{} (not a squeezeflow bundle?)",
+        p.display()
+    )))?;
+    let m: Manifest = serde_json::from_str(&text)
+        .map_err(|e| HwError::Bundle(format!("{}: {e}", p.display())))?;
     if m.format != BUNDLE_FORMAT || m.version != BUNDLE_VERSION {
-        return Err(HwError::Io(format!(
+        return Err(HwError::Bundle(format!(
             "{}: format {} version {} is not a {BUNDLE_FORMAT} version {BUNDLE_VERSION} manifest",
             p.display(),
             m.format,

@@ -50,18 +50,28 @@ pub struct HardwareConfig {
     pub load_weights: BTreeSet<String>,
 }
 
-#[derive(Deserialize)]
-struct FileWithHardware {
-    #[serde(default)]
-    hardware: Option<HardwareConfig>,
-}
-
 impl HardwareConfig {
     /// Reads the `[hardware]` table of a network file (other keys are the model's business).
     pub fn from_toml_str(text: &str) -> Result<Self, HwError> {
-        let f: FileWithHardware = toml::from_str(text)
-            .map_err(|e| HwError::Folding(format!("[hardware]: {}", e.message())))?;
-        Ok(f.hardware.unwrap_or_default())
+        let bad = |m: &str| HwError::Folding(format!("[hardware]: {m}"));
+        let file: toml::Table = toml::from_str(text).map_err(|e| bad(e.message()))?;
+        match file.get("hardware") {
+            None => Ok(Self::default()),
+            Some(toml::Value::Table(t)) => Self::from_table(Some(t)),
+            Some(_) => Err(bad("not a table")),
+        }
+    }
+    /// The `[hardware]` table of a network file already parsed
+    /// ([`squeezeflow_model::config::NetworkFile`]); defaults without one.
+    pub fn from_table(table: Option<&toml::Table>) -> Result<Self, HwError> {
+        match table {
+            None => Ok(Self::default()),
+            Some(t) => toml::Value::Table(t.clone())
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    HwError::Folding(format!("[hardware]: {}", e.message()))
+                }),
+        }
     }
 }
 

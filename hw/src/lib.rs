@@ -44,13 +44,32 @@ pub enum HwError {
     /// A simulation that went wrong (deadlock, protocol error).
     #[error("simulation: {0}")]
     Sim(String),
-    #[error("{0}")]
-    Io(String),
+    /// A file that could not be read or written; the message includes the cause, which is
+    /// also kept as the error's source.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    /// A bundle that cannot be used as it is (missing files, a manifest of another format).
+    #[error("bundle: {0}")]
+    Bundle(String),
+    /// A board shell that cannot be built from its configuration.
+    #[error("shell: {0}")]
+    Shell(String),
     /// A missing or failing external tool (yosys).
     #[error("{0}")]
     Tool(String),
     #[error(transparent)]
     Model(#[from] squeezeflow_model::ModelError),
+}
+
+impl HwError {
+    /// An I/O error with what was being done (usually a path).
+    pub fn io(context: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> HwError {
+        let context = context.to_string();
+        move |source| HwError::Io { context, source }
+    }
 }
 
 macro_rules! stream_block {

@@ -132,7 +132,7 @@ pub fn run_yosys(dir: &Path, family: Family) -> Result<CellCounts, HwError> {
     }
     for f in ["sqf_lib.v", "top.v"] {
         if !dir.join(f).is_file() {
-            return Err(HwError::Io(format!(
+            return Err(HwError::Bundle(format!(
                 "{}: no {f} (not a squeezeflow bundle?)",
                 dir.display()
             )));
@@ -157,8 +157,8 @@ pub fn run_yosys(dir: &Path, family: Family) -> Result<CellCounts, HwError> {
             errs.join("\n")
         )));
     }
-    let stat = std::fs::read_to_string(dir.join("yosys_stat.txt"))
-        .map_err(|e| HwError::Io(format!("{}: {e}", dir.display())))?;
+    let stat =
+        std::fs::read_to_string(dir.join("yosys_stat.txt")).map_err(HwError::io(dir.display()))?;
     Ok(parse_stat(&stat))
 }
 
@@ -190,7 +190,7 @@ pub fn run_yosys_progress(
     }
     for f in ["sqf_lib.v", "top.v"] {
         if !dir.join(f).is_file() {
-            return Err(HwError::Io(format!(
+            return Err(HwError::Bundle(format!(
                 "{}: no {f} (not a squeezeflow bundle?)",
                 dir.display()
             )));
@@ -246,8 +246,7 @@ pub fn run_yosys_progress(
 /// (`yosys_stat.txt`, `yosys_cells_*.txt`), e.g. from a long run in the background.
 pub fn read_results(dir: &Path) -> Result<(CellCounts, Vec<(String, String)>), HwError> {
     let rd = |f: &str| {
-        std::fs::read_to_string(dir.join(f))
-            .map_err(|e| HwError::Io(format!("{}/{f}: {e}", dir.display())))
+        std::fs::read_to_string(dir.join(f)).map_err(HwError::io(format!("{}/{f}", dir.display())))
     };
     let counts = parse_stat(&rd("yosys_stat.txt")?);
     let mut names = Vec::new();
@@ -355,7 +354,7 @@ pub fn run_nextpnr_ecp5(
         )
     })?;
     if !dir.join("top_ecp5.json").is_file() {
-        return Err(HwError::Io(format!(
+        return Err(HwError::Bundle(format!(
             "{}: no top_ecp5.json (run the ECP5 synthesis first)",
             dir.display()
         )));
@@ -390,8 +389,9 @@ pub fn run_nextpnr_ecp5(
             errs.join("\n")
         )));
     }
-    let text = std::fs::read_to_string(dir.join("nextpnr_report.json"))
-        .map_err(|e| HwError::Io(format!("{}/nextpnr_report.json: {e}", dir.display())))?;
+    let text = std::fs::read_to_string(dir.join("nextpnr_report.json")).map_err(HwError::io(
+        format!("{}/nextpnr_report.json", dir.display()),
+    ))?;
     let mut r = parse_nextpnr_report(&text, clock_mhz)?;
     r.tool = tool.display().to_string();
     r.seconds = t.elapsed().as_secs_f64();

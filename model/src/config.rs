@@ -222,15 +222,12 @@ impl NetworkConfig {
 
     /// Parses a TOML description (see the module documentation).
     pub fn from_toml_str(text: &str) -> Result<Self, ModelError> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| ModelError::Toml(e.to_string()))?;
-        file.resolve()
+        Ok(NetworkFile::from_toml_str(text)?.config)
     }
 
     /// Reads a TOML description from a file.
     pub fn from_toml_file(path: &Path) -> Result<Self, ModelError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ModelError::io(format!("reading config {}", path.display()), e))?;
-        Self::from_toml_str(&text).map_err(|e| e.in_file(path))
+        Ok(NetworkFile::read(path)?.config)
     }
 
     /// Writes this configuration as a TOML file that reads back to the same value.
@@ -330,6 +327,31 @@ impl NetworkConfig {
     }
 }
 
+/// A network file parsed once: the network, and its `[hardware]` table for the hardware crate
+/// (`squeezeflow_hw::folding::HardwareConfig::from_table`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkFile {
+    pub config: NetworkConfig,
+    pub hardware: Option<toml::Table>,
+}
+
+impl NetworkFile {
+    pub fn from_toml_str(text: &str) -> Result<Self, ModelError> {
+        let mut file: ConfigFile =
+            toml::from_str(text).map_err(|e| ModelError::Toml(e.to_string()))?;
+        let hardware = file.hardware.take();
+        Ok(NetworkFile {
+            config: file.resolve()?,
+            hardware,
+        })
+    }
+    pub fn read(path: &Path) -> Result<Self, ModelError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ModelError::io(format!("reading config {}", path.display()), e))?;
+        Self::from_toml_str(&text).map_err(|e| e.in_file(path))
+    }
+}
+
 /// The TOML file as written by a user: every field optional, unknown keys rejected.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -352,9 +374,8 @@ struct ConfigFile {
     meta: Option<MetaOverride>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fire: Option<Vec<FireSpec>>,
-    /// Hardware options (folding, MAC budget, clock): read by the hardware crate, not here.
+    /// Hardware options (folding, MAC budget, clock): handed to the hardware crate.
     #[serde(default, skip_serializing)]
-    #[allow(dead_code)] // accepted here, interpreted by squeezeflow-hw
     hardware: Option<toml::Table>,
 }
 

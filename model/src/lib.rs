@@ -26,7 +26,7 @@ pub mod quant;
 pub mod reference;
 pub mod report;
 
-pub use config::{Bypass, NetworkConfig};
+pub use config::{Bypass, NetworkConfig, NetworkFile};
 pub use error::ModelError;
 pub use float::FloatModel;
 pub use network::{Network, Shape, Stage};

@@ -20,8 +20,26 @@ pub enum SimError {
     /// A design the bridge cannot use (no such port, a missing memory file).
     #[error("design: {0}")]
     Design(String),
+    /// A file that could not be read or written (the cause is the source, and in the message).
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    /// A frame source that failed (a video or image that cannot be read).
     #[error("{0}")]
-    Io(String),
+    Frames(String),
+    /// An argument the simulator cannot use (a trace path with a NUL byte).
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Hw(#[from] squeezeflow_hw::HwError),
+}
+
+impl SimError {
+    /// An I/O error with what was being done (usually a path).
+    pub fn io(context: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> SimError {
+        let context = context.to_string();
+        move |source| SimError::Io { context, source }
+    }
 }

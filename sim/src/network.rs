@@ -27,8 +27,7 @@ impl Bundle {
         let mp = dir.join(&manifest.model_file);
         let model =
             squeezeflow_model::file::load(&mp).map_err(|e| SimError::Design(e.to_string()))?;
-        let bytes =
-            std::fs::read(&mp).map_err(|e| SimError::Io(format!("{}: {e}", mp.display())))?;
+        let bytes = std::fs::read(&mp).map_err(SimError::io(mp.display()))?;
         let hash = format!("{:016x}", squeezeflow_hw::bundle::fnv1a64(&bytes));
         if hash != manifest.model_hash {
             return Err(SimError::Design(format!(

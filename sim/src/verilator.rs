@@ -312,9 +312,9 @@ impl Model {
         }
         let mem_dir = mem_dir
             .canonicalize()
-            .map_err(|e| SimError::Io(format!("{}: {e}", mem_dir.display())))?;
+            .map_err(SimError::io(mem_dir.display()))?;
         let top_text = std::fs::read_to_string(top_file)
-            .map_err(|e| SimError::Io(format!("reading {}: {e}", top_file.display())))?;
+            .map_err(SimError::io(format!("reading {}", top_file.display())))?;
         let ports = parse_ports(&top_text, "top")?;
         // Every .mem file the design names must exist: a clear error now, not an x later.
         // The cache key: FNV-1a 64 over length-prefixed parts (stable across Rust releases and
@@ -328,7 +328,7 @@ impl Model {
         let mut texts = Vec::new();
         for src in sources {
             let text = std::fs::read_to_string(src)
-                .map_err(|e| SimError::Io(format!("reading {}: {e}", src.display())))?;
+                .map_err(SimError::io(format!("reading {}", src.display())))?;
             hasher.part(text.as_bytes());
             texts.push((src.clone(), text));
         }
@@ -374,15 +374,13 @@ impl Model {
     ) -> Result<(), SimError> {
         let root = verilator_root()?;
         let parent = dir.parent().expect("cache dir has a parent");
-        std::fs::create_dir_all(parent)
-            .map_err(|e| SimError::Io(format!("{}: {e}", parent.display())))?;
+        std::fs::create_dir_all(parent).map_err(SimError::io(parent.display()))?;
         // Build in a private directory, then rename: concurrent builds of one key are safe.
         static BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = parent.join(format!("tmp-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir_all(&tmp)
-            .map_err(|e| SimError::Io(format!("{}: {e}", tmp.display())))?;
+        std::fs::create_dir_all(&tmp).map_err(SimError::io(tmp.display()))?;
         let mut files = Vec::new();
         let prefix = format!("{}/", mem_dir.display());
         for (i, (src, text)) in texts.iter().enumerate() {
@@ -394,7 +392,7 @@ impl Model {
                     .unwrap_or("design.v")
             );
             let p = tmp.join(name);
-            std::fs::write(&p, text).map_err(|e| SimError::Io(format!("{}: {e}", p.display())))?;
+            std::fs::write(&p, text).map_err(SimError::io(p.display()))?;
             files.push(p);
         }
         if opt.verbose {
@@ -439,7 +437,7 @@ impl Model {
         run(&mut cmd, "verilator")?;
         let shim = tmp.join("shim.cpp");
         std::fs::write(&shim, shim_source(ports, opt.trace))
-            .map_err(|e| SimError::Io(format!("{}: {e}", shim.display())))?;
+            .map_err(SimError::io(shim.display()))?;
         let inc = root.join("include");
         let mut cxx = Command::new("g++");
         cxx.args([
@@ -478,7 +476,7 @@ impl Model {
                 let _ = std::fs::remove_dir_all(&tmp);
                 Ok(())
             } else {
-                Err(SimError::Io(format!("{}: {e}", dir.display())))
+                Err(SimError::io(dir.display())(e))
             }
         })
     }
@@ -570,7 +568,7 @@ impl Instance<'_> {
     /// Starts writing a VCD file (the model must be built with `trace`).
     pub fn trace(&mut self, path: &Path) -> Result<(), SimError> {
         let c = CString::new(path.to_string_lossy().as_bytes())
-            .map_err(|_| SimError::Io("trace path contains a NUL byte".into()))?;
+            .map_err(|_| SimError::Invalid("trace path contains a NUL byte".into()))?;
         // SAFETY: the handle is live and the string outlives the call.
         let ok = unsafe { (self.model.trace_open)(self.h, c.as_ptr()) };
         if ok == 0 {

@@ -57,13 +57,13 @@ impl NetworkArgs {
         self.choice(None, 1).network()
     }
     pub(crate) fn choice(&self, model: Option<PathBuf>, weights_seed: u64) -> ModelChoice {
-        ModelChoice {
+        ModelChoice::new(
             model,
-            preset: self.preset.clone(),
-            config: self.config.clone(),
-            input_size: self.input_size,
+            self.preset.clone(),
+            self.config.clone(),
+            self.input_size,
             weights_seed,
-        }
+        )
     }
 }
 
@@ -84,12 +84,6 @@ impl ModelArgs {
     pub(crate) fn choice(&self) -> ModelChoice {
         self.net.choice(self.model.clone(), self.weights_seed)
     }
-    pub(crate) fn resolve(&self) -> Result<QuantModel> {
-        self.choice().model()
-    }
-    pub(crate) fn hardware(&self) -> Result<squeezeflow_sim::hw::folding::HardwareConfig> {
-        self.choice().hardware()
-    }
 }
 
 /// Hardware options.
@@ -107,8 +101,10 @@ pub(crate) struct HwArgs {
     pub(crate) board: Option<String>,
 }
 
+/// The generation options: the hardware table of the model choice's network file (parsed
+/// with the network, once) and the hardware flags.
 pub(crate) fn gen_options(
-    model: &ModelArgs,
+    model: &ModelChoice,
     hw: &HwArgs,
 ) -> Result<squeezeflow_host::accel::GenOptions> {
     Ok(squeezeflow_host::accel::GenOptions {

@@ -55,11 +55,9 @@ pub struct Outcome {
 
 /// The model choice of a case.
 fn choice(case: &Case) -> ModelChoice {
-    let mut c = ModelChoice {
-        input_size: case.input_size,
-        weights_seed: 1,
-        ..Default::default()
-    };
+    let mut c = ModelChoice::default();
+    c.input_size = case.input_size;
+    c.weights_seed = 1;
     match &case.network {
         NetworkSource::Builtin => {}
         NetworkSource::Model(p) => c.model = Some(p.clone()),

@@ -235,12 +235,12 @@ impl Resources {
 pub fn uram_lib(sqf_lib: &str) -> Result<String, HwError> {
     let start = sqf_lib
         .find("module sqf_ram")
-        .ok_or_else(|| HwError::Io("sqf_lib.v has no sqf_ram module".into()))?;
+        .ok_or_else(|| HwError::Bundle("sqf_lib.v has no sqf_ram module".into()))?;
     let decl = "reg [WIDTH-1:0] mem [0:DEPTH-1];";
     let at = sqf_lib[start..]
         .find(decl)
         .map(|i| start + i)
-        .ok_or_else(|| HwError::Io("sqf_ram in sqf_lib.v has no memory declaration".into()))?;
+        .ok_or_else(|| HwError::Bundle("sqf_ram in sqf_lib.v has no memory declaration".into()))?;
     Ok(format!(
         "{}(* ram_style = \"ultra\" *) {}",
         &sqf_lib[..at],

@@ -50,7 +50,7 @@ impl ShellConfig {
     pub fn divisor_for(clock_hz: f64, baud: u32) -> Result<u32, HwError> {
         let d = (clock_hz / baud as f64).round();
         if !(4.0..=65535.0).contains(&d) {
-            return Err(HwError::Io(format!(
+            return Err(HwError::Shell(format!(
                 "a {baud} baud UART at {:.3} MHz needs {d} clocks per bit: it must be 4..=65535",
                 clock_hz / 1e6
             )));
@@ -58,7 +58,7 @@ impl ShellConfig {
         Ok(d as u32)
     }
     pub fn check(&self) -> Result<(), HwError> {
-        let bad = |m: String| Err(HwError::Io(format!("shell: {m}")));
+        let bad = |m: String| Err(HwError::Shell(m));
         if !(4..=65535).contains(&self.divisor) {
             return bad(format!("divisor {} is not in 4..=65535", self.divisor));
         }

@@ -125,8 +125,8 @@ impl Shell {
     pub fn new(cfg: &ShellConfig, net: Graph) -> Result<Self, HwError> {
         let mems = net.load_memories();
         if mems.iter().enumerate().any(|(i, m)| m.sel as usize != i) {
-            return Err(HwError::Io(
-                "shell: the graph's weight memories are not numbered 0, 1, 2, ...".into(),
+            return Err(HwError::Shell(
+                "the graph's weight memories are not numbered 0, 1, 2, ...".into(),
             ));
         }
         let mut cfg = cfg.clone();
@@ -134,8 +134,8 @@ impl Shell {
         let cfg = &cfg;
         cfg.check()?;
         if net.s_axis.lanes() != 3 || net.m_axis.lanes() != 2 {
-            return Err(HwError::Io(
-                "shell: the graph must take 3 lanes (RGB) and give 2 (a u16 logit)".into(),
+            return Err(HwError::Shell(
+                "the graph must take 3 lanes (RGB) and give 2 (a u16 logit)".into(),
             ));
         }
         Ok(Shell {

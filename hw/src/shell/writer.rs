@@ -8,7 +8,7 @@ use crate::HwError;
 /// Parses a manifest's `model_hash` (16 hex digits).
 pub fn parse_hash(hex: &str) -> Result<u64, HwError> {
     u64::from_str_radix(hex, 16)
-        .map_err(|_| HwError::Io(format!("model hash `{hex}` is not 16 hexadecimal digits")))
+        .map_err(|_| HwError::Shell(format!("model hash `{hex}` is not 16 hexadecimal digits")))
 }
 
 /// Writes the shell around a bundle's network into `dir` (`top.v`, `sqf_lib.v`, the `.mem`
