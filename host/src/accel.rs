@@ -8,11 +8,11 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
+use squeezeflow_hw::bundle::{write_bundle, Manifest, DEFAULT_CLOCK_MHZ};
+use squeezeflow_hw::folding::{plan, HardwareConfig};
+use squeezeflow_hw::harness::Stalls;
 use squeezeflow_model::reference::Prepared;
 use squeezeflow_model::{builtin, file, Network, NetworkConfig, QuantModel};
-use squeezeflow_sim::hw::bundle::{write_bundle, Manifest, DEFAULT_CLOCK_MHZ};
-use squeezeflow_sim::hw::folding::{plan, HardwareConfig};
-use squeezeflow_sim::hw::harness::Stalls;
 use squeezeflow_sim::network::{stream_frames, Bundle, FrameOut, RunOptions};
 use squeezeflow_sim::verilator::BuildOptions;
 use squeezeflow_sim::SimError;
@@ -145,7 +145,7 @@ pub fn generate(model: &QuantModel, opt: &GenOptions, dir: &Path) -> Result<Mani
     let dev = crate::synth_cmd::resolve_device(opt.device.as_deref(), opt.board.as_deref())?;
     let (p, clock) = match dev {
         Some(d) => {
-            let f = squeezeflow_sim::hw::device::fit(model, d, &hw)?;
+            let f = squeezeflow_hw::device::fit(model, d, &hw)?;
             (
                 f.plan,
                 opt.clock_mhz.or(hw.clock_mhz).unwrap_or(d.clock_mhz),
@@ -272,7 +272,7 @@ fn layer_hint(differing: usize, classes: usize) -> String {
 /// FNV-1a 64 of logits as little-endian `u16`s, in hex: a short name for a frame's output.
 pub fn logits_digest(logits: &[u16]) -> String {
     let bytes: Vec<u8> = logits.iter().flat_map(|v| v.to_le_bytes()).collect();
-    format!("{:016x}", squeezeflow_sim::hw::bundle::fnv1a64(&bytes))
+    format!("{:016x}", squeezeflow_hw::bundle::fnv1a64(&bytes))
 }
 
 /// One frame's report: the logits against the reference, the top classes.

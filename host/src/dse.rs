@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
+use squeezeflow_hw::device::{self, Device};
+use squeezeflow_hw::folding::HardwareConfig;
 use squeezeflow_model::config::MetaParams;
 use squeezeflow_model::{Network, NetworkConfig};
-use squeezeflow_sim::hw::device::{self, Device};
-use squeezeflow_sim::hw::folding::HardwareConfig;
 
 /// Options of the sweep.
 #[derive(Clone, Debug)]

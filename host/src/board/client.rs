@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use squeezeflow_sim::hw::shell::{
+use squeezeflow_hw::shell::{
     cmd, err, ERROR_REPLY_LEN, IDENTIFY_LEN, LOAD_REPLY_LEN, PROTOCOL_VERSION, REPLY_ERROR,
     REPLY_OK, STATUS_LEN, WEIGHTS_REPLY_LEN,
 };
@@ -467,10 +467,10 @@ impl<T: Transport> Board<T> {
     /// Checks IDENTIFY against a bundle's manifest.
     pub fn check_identity(
         &mut self,
-        m: &squeezeflow_sim::hw::bundle::Manifest,
+        m: &squeezeflow_hw::bundle::Manifest,
     ) -> Result<Identity, BoardError> {
         let id = self.identify()?;
-        let want = squeezeflow_sim::hw::shell::parse_hash(&m.model_hash)
+        let want = squeezeflow_hw::shell::parse_hash(&m.model_hash)
             .map_err(|e| BoardError::Identity(e.to_string()))?;
         if id.model_hash != want {
             return Err(BoardError::Identity(format!(

@@ -1,8 +1,8 @@
 //! The protocol's byte framing on the host side: [`encode_request`] and [`encode_reply`], the
 //! incremental reply [`Decoder`], and the names of commands and error codes. The constants and
-//! the CRC are hw's ([`squeezeflow_sim::hw::shell::protocol`]), the shell's own.
+//! the CRC are hw's ([`squeezeflow_hw::shell::protocol`]), the shell's own.
 
-use squeezeflow_sim::hw::shell::{cmd, crc16, err, SYNC_REPLY, SYNC_REQUEST};
+use squeezeflow_hw::shell::{cmd, crc16, err, SYNC_REPLY, SYNC_REQUEST};
 
 /// The name of an error code (docs/protocol.md).
 pub fn error_name(code: u8) -> String {

@@ -75,8 +75,8 @@ pub fn write_bundle_shell(
     divisor: u32,
     min_timeout: Duration,
     dir: &std::path::Path,
-) -> anyhow::Result<squeezeflow_sim::hw::bundle::WrittenDesign> {
-    use squeezeflow_sim::hw::shell::{parse_hash, write_shell, ShellConfig};
+) -> anyhow::Result<squeezeflow_hw::bundle::WrittenDesign> {
+    use squeezeflow_hw::shell::{parse_hash, write_shell, ShellConfig};
     let m = &bundle.manifest;
     let mut cfg = ShellConfig::new(
         parse_hash(&m.model_hash)?,

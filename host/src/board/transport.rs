@@ -79,14 +79,14 @@ impl Transport for SerialTransport {
 /// A shell's pins, one clock cycle at a time: drive `uart_rx`, return `uart_tx` as sampled in
 /// that cycle, then clock. Implemented by the Verilated shell and by rust-hdl's [`Shell`].
 ///
-/// [`Shell`]: squeezeflow_sim::hw::shell::Shell
+/// [`Shell`]: squeezeflow_hw::shell::Shell
 pub trait Pins {
     fn cycle(&mut self, rx: bool) -> bool;
 }
 
-impl Pins for squeezeflow_sim::hw::shell::Shell {
+impl Pins for squeezeflow_hw::shell::Shell {
     fn cycle(&mut self, rx: bool) -> bool {
-        squeezeflow_sim::hw::shell::Shell::cycle(self, rx)
+        squeezeflow_hw::shell::Shell::cycle(self, rx)
     }
 }
 

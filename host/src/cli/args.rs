@@ -10,7 +10,7 @@ use squeezeflow_model::{NetworkConfig, QuantModel};
 
 /// `--device` values: a part or board name of the device table (the error lists them).
 pub(crate) fn parse_device(s: &str) -> std::result::Result<String, String> {
-    squeezeflow_sim::hw::device::find_device(s)
+    squeezeflow_hw::device::find_device(s)
         .map(|d| d.name.to_string())
         .map_err(|e| e.to_string())
 }
@@ -23,11 +23,11 @@ pub(crate) fn parse_board(s: &str) -> std::result::Result<String, String> {
 }
 
 pub(crate) fn device_help(what: &str) -> String {
-    format!("{what}: {}", squeezeflow_sim::hw::device::device_names())
+    format!("{what}: {}", squeezeflow_hw::device::device_names())
 }
 
 pub(crate) fn board_help() -> String {
-    let boards: Vec<String> = squeezeflow_sim::hw::device::DEVICES
+    let boards: Vec<String> = squeezeflow_hw::device::DEVICES
         .iter()
         .map(|d| format!("{} ({})", d.board, d.name))
         .collect();

@@ -82,7 +82,7 @@ pub fn submit(spec_path: &Path, plan: &Plan, out: &Path, o: &SlurmOptions) -> Re
     if o.shards == 0 || o.cpus_per_task == 0 {
         bail!("--shards and --cpus-per-task must be at least 1");
     }
-    let sbatch = squeezeflow_sim::hw::which("sbatch").ok_or_else(|| {
+    let sbatch = squeezeflow_hw::which("sbatch").ok_or_else(|| {
         anyhow::anyhow!(
             "`sbatch` is not on PATH: --slurm needs a SLURM client (scripts/slurm-local.sh \
              starts a single-node cluster for trying it)"

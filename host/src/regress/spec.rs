@@ -113,7 +113,7 @@ impl Case {
                 bytes.extend_from_slice(&b);
             }
         }
-        format!("{:016x}", squeezeflow_sim::hw::bundle::fnv1a64(&bytes))
+        format!("{:016x}", squeezeflow_hw::bundle::fnv1a64(&bytes))
     }
 }
 
@@ -124,7 +124,7 @@ fn generator_id() -> &'static str {
         let bytes = std::env::current_exe()
             .and_then(std::fs::read)
             .unwrap_or_default();
-        format!("{:016x}", squeezeflow_sim::hw::bundle::fnv1a64(&bytes))
+        format!("{:016x}", squeezeflow_hw::bundle::fnv1a64(&bytes))
     })
 }
 
@@ -303,7 +303,7 @@ fn expand(raw: &RawCase, base: &Path) -> Result<Vec<Case>> {
         }
     }
     for d in devices.iter().flatten() {
-        squeezeflow_sim::hw::device::find_device(d)?;
+        squeezeflow_hw::device::find_device(d)?;
     }
     if budgets.is_empty() || devices.is_empty() || stalls.is_empty() || seeds.is_empty() {
         bail!("an empty list makes no case");
@@ -438,10 +438,7 @@ impl Plan {
     /// A digest of what the plan runs (not where): two runs of one plan can be merged.
     pub fn digest(&self) -> String {
         let text = serde_json::to_string(self).unwrap_or_default();
-        format!(
-            "{:016x}",
-            squeezeflow_sim::hw::bundle::fnv1a64(text.as_bytes())
-        )
+        format!("{:016x}", squeezeflow_hw::bundle::fnv1a64(text.as_bytes()))
     }
 
     /// Total frames.
