@@ -81,8 +81,8 @@ no_mem_files!(
 );
 
 /// Bundle format tag and version (in `manifest.json`).
-pub const BUNDLE_FORMAT: &str = "squeezeflow-bundle";
-pub const BUNDLE_VERSION: u32 = 1;
+pub(crate) const BUNDLE_FORMAT: &str = "squeezeflow-bundle";
+pub(crate) const BUNDLE_VERSION: u32 = 1;
 /// The nominal clock when none is given.
 pub const DEFAULT_CLOCK_MHZ: f64 = 200.0;
 

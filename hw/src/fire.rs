@@ -35,7 +35,7 @@ use crate::graph::{End, Graph, GraphBuilder, Node};
 use crate::HwError;
 
 /// Line-buffer rows of the 1x1 expand (see the module documentation).
-pub const EXPAND1X1_ROWS: usize = 4;
+pub(crate) const EXPAND1X1_ROWS: usize = 4;
 
 /// Folding of one convolution: output channels and input channels in parallel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -57,7 +57,7 @@ pub struct FireFold {
 }
 
 /// Adds a width converter from `from` to `lanes` if needed; returns the new source end.
-pub fn adapt(
+pub(crate) fn adapt(
     b: &mut GraphBuilder,
     label: &str,
     from: End,
@@ -77,7 +77,7 @@ pub fn adapt(
 }
 
 /// Adds a convolution engine fed from `from`; returns its output end.
-pub fn add_conv(
+pub(crate) fn add_conv(
     b: &mut GraphBuilder,
     layer: &squeezeflow_model::network::ConvLayer,
     model: &QuantModel,
@@ -115,7 +115,7 @@ fn add_fork(
 }
 
 /// Adds a whole Fire module fed from `from`; returns its output end (`fold.cat_lanes` lanes).
-pub fn add_fire(
+pub(crate) fn add_fire(
     b: &mut GraphBuilder,
     f: &FireLayer,
     model: &QuantModel,
@@ -135,7 +135,7 @@ pub fn add_fire(
 }
 
 /// [`add_fire`] with a chosen bypass FIFO size in pixels (tests show what too small does).
-pub fn add_fire_sized(
+pub(crate) fn add_fire_sized(
     b: &mut GraphBuilder,
     f: &FireLayer,
     model: &QuantModel,

@@ -19,7 +19,7 @@ use crate::HwError;
 
 /// The default MAC-lane budget: a frame of SqueezeNet v1.1 in about 1.4 M cycles, which
 /// Verilator runs in seconds.
-pub const DEFAULT_MAC_BUDGET: usize = 256;
+pub(crate) const DEFAULT_MAC_BUDGET: usize = 256;
 
 /// The `[hardware]` table of a network file (all optional).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -128,7 +128,7 @@ fn min_rows(l: &ConvLayer) -> usize {
 }
 
 /// Cycles per frame of a layer under a folding.
-pub fn conv_cycles(l: &ConvLayer, f: Fold) -> u64 {
+pub(crate) fn conv_cycles(l: &ConvLayer, f: Fold) -> u64 {
     ConvGeom::new(l, f.pe, f.simd, min_rows(l))
         .map(|g| g.cycles_per_frame())
         .unwrap_or(u64::MAX)
@@ -136,7 +136,7 @@ pub fn conv_cycles(l: &ConvLayer, f: Fold) -> u64 {
 
 /// The cheapest folding that finishes a frame within `t` cycles (fewest lanes, then larger
 /// `simd`), or the fastest one if none does.
-pub fn cheapest_fold(l: &ConvLayer, t: u64) -> Fold {
+pub(crate) fn cheapest_fold(l: &ConvLayer, t: u64) -> Fold {
     let mut best: Option<(usize, usize, Fold)> = None;
     let mut fastest = (u64::MAX, Fold { pe: 1, simd: 1 });
     for &simd in divisors(l.in_channels()).iter().filter(|&&s| s <= MAX_SIMD) {

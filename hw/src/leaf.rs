@@ -10,35 +10,15 @@ use rust_hdl::prelude::*;
 use squeezeflow_model::quant::Requant;
 
 /// Bits of a requantizer parameter word: `{mult[15:0], shift[5:0]}`.
-pub const REQUANT_BITS: usize = 22;
+pub(crate) const REQUANT_BITS: usize = 22;
 
 /// Address bits for a memory of `depth` words (at least 1).
-pub fn abits(depth: usize) -> usize {
+pub(crate) fn abits(depth: usize) -> usize {
     let mut b = 1;
     while (1usize << b) < depth {
         b += 1;
     }
     b
-}
-
-/// A Verilog expression for `expr * c` as a sum of shifts (`c` a constant), so that no
-/// synthesis tool spends a DSP on an address computation (Yosys maps a constant multiply to a
-/// DSP48 or MULT18X18D otherwise). The result has the width of its context, like `*` would.
-pub fn const_mul(expr: &str, c: usize) -> String {
-    if c == 0 {
-        return "32'd0".into();
-    }
-    let terms: Vec<String> = (0..usize::BITS)
-        .filter(|b| c >> b & 1 == 1)
-        .map(|b| {
-            if b == 0 {
-                format!("({expr})")
-            } else {
-                format!("(({expr}) << {b})")
-            }
-        })
-        .collect();
-    format!("({})", terms.join(" + "))
 }
 
 /// `sqf_mac`: `base + sum_l x[l] * w[l]` over `simd` lanes of packed words (wrapping i32).
@@ -58,7 +38,7 @@ pub fn mac(base: i32, x: u64, w: u64, simd: usize) -> i32 {
 /// `w0 * x = p >> 17`, `w1 * x = (p mod 2^17) - 128 * x`). Equal to two [`mac`]s (tested
 /// exhaustively over one lane).
 #[inline]
-pub fn mac_pair(base: (i32, i32), x: u64, w0: u64, w1: u64, simd: usize) -> (i32, i32) {
+pub(crate) fn mac_pair(base: (i32, i32), x: u64, w0: u64, w1: u64, simd: usize) -> (i32, i32) {
     let (mut s0, mut s1) = (0i32, 0i32);
     for l in 0..simd {
         let xv = ((x >> (8 * l)) & 0xff) as i64;
@@ -80,13 +60,13 @@ fn sext49(v: i64) -> i64 {
 
 /// `sqf_requant` first stage: the product `m = acc * mult` in 49 signed bits.
 #[inline]
-pub fn requant_product(acc: i32, mult: u16) -> i64 {
+pub(crate) fn requant_product(acc: i32, mult: u16) -> i64 {
     sext49((acc as i64).wrapping_mul(mult as i64))
 }
 
 /// `sqf_requant` second stage: `p = m + (1 <<< (shift - 1))` in 49 signed bits.
 #[inline]
-pub fn requant_round(m: i64, shift: u8) -> i64 {
+pub(crate) fn requant_round(m: i64, shift: u8) -> i64 {
     let sh1 = (shift as u32).wrapping_sub(1) & 0x3f;
     let rnd = if sh1 < 49 { sext49(1i64 << sh1) } else { 0 };
     sext49(m.wrapping_add(rnd))
@@ -94,14 +74,14 @@ pub fn requant_round(m: i64, shift: u8) -> i64 {
 
 /// `sqf_requant` third stage: arithmetic shift, then clamp to `0..2^out_bits - 1`.
 #[inline]
-pub fn requant_stage2(p: i64, shift: u8, out_bits: u32) -> i32 {
+pub(crate) fn requant_stage2(p: i64, shift: u8, out_bits: u32) -> i32 {
     let q = p >> (shift.min(63) as u32);
     let max = (1i64 << out_bits) - 1;
     q.clamp(0, max) as i32
 }
 
 /// A requantizer parameter word: the multiplier above the 6-bit shift.
-pub fn requant_word(r: Requant) -> u64 {
+pub(crate) fn requant_word(r: Requant) -> u64 {
     ((r.mult as u64) << 6) | (r.shift as u64 & 0x3f)
 }
 
@@ -434,7 +414,7 @@ impl Logic for WeightRom {
 
 #[cfg(test)]
 mod tests {
-    use super::{const_mul, mac, mac_pair};
+    use super::{mac, mac_pair};
 
     /// The packed two-products-per-multiply form equals two plain products for every
     /// activation and every pair of weights (one lane), and sums over lanes like two MACs.
@@ -462,31 +442,6 @@ mod tests {
                 mac_pair(b, x, w0, w1, simd),
                 (mac(b.0, x, w0, simd), mac(b.1, x, w1, simd))
             );
-        }
-    }
-
-    /// The shift terms of `const_mul` add up to the constant, for every constant up to 4096.
-    #[test]
-    fn const_mul_terms_sum_to_the_constant() {
-        assert_eq!(const_mul("x", 0), "32'd0");
-        assert_eq!(const_mul("x", 1), "((x))");
-        assert_eq!(
-            const_mul("x", 55),
-            "((x) + ((x) << 1) + ((x) << 2) + ((x) << 4) + ((x) << 5))"
-        );
-        for c in 1..=4096usize {
-            let e = const_mul("x", c);
-            let sum: usize = e
-                .trim_start_matches('(')
-                .trim_end_matches(')')
-                .split(" + ")
-                .map(|t| match t.rsplit_once("<< ") {
-                    Some((_, b)) => 1usize << b.trim_end_matches(')').parse::<u32>().unwrap(),
-                    None => 1,
-                })
-                .sum();
-            assert_eq!(sum, c, "{e}");
-            assert!(!e.contains('*'));
         }
     }
 }

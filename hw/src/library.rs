@@ -29,6 +29,7 @@ pub const MODULES: &[Module] = modules!(
     "sqf_rom",
     "sqf_rom_lut",
     "sqf_ram",
+    "sqf_const_mul",
     "sqf_out_fifo",
     "sqf_broadcast",
     "sqf_stream_fifo",
@@ -51,7 +52,7 @@ fn instantiates(text: &str, name: &str) -> bool {
 
 /// The library modules `verilog` uses, directly or through other library modules, in
 /// [`MODULES`] order.
-pub fn used_by(verilog: &str) -> Vec<&'static Module> {
+pub(crate) fn used_by(verilog: &str) -> Vec<&'static Module> {
     let mut used = vec![false; MODULES.len()];
     // Later modules only use earlier ones, so one pass from the back settles the closure.
     for i in (0..MODULES.len()).rev() {
@@ -73,7 +74,7 @@ pub fn used_by(verilog: &str) -> Vec<&'static Module> {
 
 /// The text of the library modules `verilog` uses, one after the other (a bundle's
 /// `sqf_lib.v`).
-pub fn used_text(verilog: &str) -> String {
+pub(crate) fn used_text(verilog: &str) -> String {
     let mut out = String::from(
         "// squeezeflow library modules this design uses, copied from hw/verilog/ (one file each\n// there, with its header).\n",
     );
@@ -82,15 +83,6 @@ pub fn used_text(verilog: &str) -> String {
         out.push_str(m.text);
     }
     out
-}
-
-/// The whole library as one text (for tests of single leaves).
-pub fn all_text() -> String {
-    MODULES
-        .iter()
-        .map(|m| m.text)
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// One instance of a library module inside a rust-hdl block's Verilog body: parameters and

@@ -94,7 +94,7 @@ impl CellCounts {
 }
 
 /// Parses the cell list of Yosys' `stat` output (the last design summary).
-pub fn parse_stat(text: &str) -> CellCounts {
+pub(crate) fn parse_stat(text: &str) -> CellCounts {
     let mut cells = BTreeMap::new();
     let start = text.rfind("Number of cells").unwrap_or(0);
     for line in text[start..].lines().skip(1) {
@@ -163,7 +163,7 @@ pub fn run_yosys(dir: &Path, family: Family) -> Result<CellCounts, HwError> {
 }
 
 /// Cell types whose instance names [`run_yosys_progress`] lists (for per-layer figures).
-pub const NAMED_CELLS: &[&str] = &[
+pub(crate) const NAMED_CELLS: &[&str] = &[
     "RAMB36",
     "RAMB18",
     "URAM",
@@ -261,7 +261,7 @@ pub fn read_results(dir: &Path) -> Result<(CellCounts, Vec<(String, String)>), H
 
 /// Where [`find_nextpnr_ecp5`] looks for the YoWASP tools `scripts/setup-ecp5.sh` installs:
 /// `$SQUEEZEFLOW_CACHE/yowasp`, else `~/.cache/squeezeflow/yowasp` (a Python venv).
-pub fn yowasp_dir() -> std::path::PathBuf {
+pub(crate) fn yowasp_dir() -> std::path::PathBuf {
     let root = match std::env::var_os("SQUEEZEFLOW_CACHE") {
         Some(d) => std::path::PathBuf::from(d),
         None => match std::env::var_os("HOME") {
@@ -301,7 +301,7 @@ pub struct PnrResult {
 
 /// Reads nextpnr's `--report` JSON: the fmax of the net `clock` (or the slowest clock) and the
 /// utilisation table.
-pub fn parse_nextpnr_report(text: &str, constraint_mhz: f64) -> Result<PnrResult, HwError> {
+pub(crate) fn parse_nextpnr_report(text: &str, constraint_mhz: f64) -> Result<PnrResult, HwError> {
     let v: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| HwError::Tool(format!("nextpnr report is not JSON: {e}")))?;
     let fmax = v

@@ -113,24 +113,6 @@ module sqf_conv_ctrl #(
     localparam [AB_Q-1:0] QLAST = C_QLAST[AB_Q-1:0];
     localparam [FB+1:0] FD = C_FD[FB+1:0];
 
-    // a * W and a * CG (modulo 2^32) as sums of shifts: no DSP spent on an address.
-    function [31:0] times_w(input [31:0] a);
-        integer b;
-        begin
-            times_w = 32'd0;
-            for (b = 0; b < 31; b = b + 1)
-                if (((W >> b) & 1) != 0) times_w = times_w + (a << b);
-        end
-    endfunction
-    function [31:0] times_cg(input [31:0] a);
-        integer b;
-        begin
-            times_cg = 32'd0;
-            for (b = 0; b < 31; b = b + 1)
-                if (((CG >> b) & 1) != 0) times_cg = times_cg + (a << b);
-        end
-    endfunction
-
     // Counters are 16 bits: row counts wrap, and only their differences (below 2^15) matter.
     reg [15:0] rows_done;
     reg [AB_LB-1:0] wr_addr;
@@ -171,7 +153,11 @@ module sqf_conv_ctrl #(
     /* verilator lint_off UNUSEDSIGNAL */
     wire [15:0] ix_u = ix;
     wire [31:0] slot_a = {{(32-RB){1'b0}}, slot_full[RB-1:0]};
-    wire [31:0] rd_full32 = times_cg(times_w(slot_a) + {16'd0, ix_u}) + {16'd0, j};
+    // ((slot * W + ix) * CG + j), the multiplies as shifts and adds (sqf_const_mul)
+    wire [31:0] slot_w, row_cg;
+    sqf_const_mul #(.C(W)) slot_times_w (.a(slot_a), .y(slot_w));
+    sqf_const_mul #(.C(CG)) row_times_cg (.a(slot_w + {16'd0, ix_u}), .y(row_cg));
+    wire [31:0] rd_full32 = row_cg + {16'd0, j};
     /* verilator lint_on UNUSEDSIGNAL */
     wire [AB_LB-1:0] rd_addr = pad ? {AB_LB{1'b0}} : rd_full32[AB_LB-1:0];
     wire [SW-1:0] lb_data;

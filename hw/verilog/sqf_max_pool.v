@@ -44,16 +44,6 @@ module sqf_max_pool #(
     localparam AB_V = (WO * CG > 1) ? $clog2(WO * CG) : 1; // vm address bits
     localparam CB = $clog2(DEPTH) + 1;
 
-    // a * CG as a sum of shifts: no synthesis tool spends a DSP on an address.
-    function [31:0] times_cg(input [31:0] a);
-        integer b;
-        begin
-            times_cg = 32'd0;
-            for (b = 0; b < 31; b = b + 1)
-                if (((CG >> b) & 1) != 0) times_cg = times_cg + (a << b);
-        end
-    endfunction
-
     wire [CB-1:0] f_count;
     reg [31:0] x, y, j;
     assign s_tready = !reset && (f_count < DEPTH);
@@ -64,8 +54,10 @@ module sqf_max_pool #(
     wire yeven = !y[0];
     wire v_emit = h_emit && (y != 0) && (yeven || (y == H - 1));
     wire [31:0] voy = yeven ? (y >> 1) - 1 : HO - 1;
+    wire [31:0] hox_cg;
+    sqf_const_mul #(.C(CG)) hox_times_cg (.a(hox), .y(hox_cg));
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [31:0] va = times_cg(hox) + j;
+    wire [31:0] va = hox_cg + j;
     /* verilator lint_on UNUSEDSIGNAL */
     // The vm buffers are written one cycle late from registers (wpend, wa_d, wd), with a
     // bypass for a read of the word being written: their write address is then a register

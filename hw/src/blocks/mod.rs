@@ -29,10 +29,10 @@ pub use max_pool::{MaxPool, PoolGeom};
 pub use stream_fifo::StreamFifo;
 
 /// Depth of the small output FIFOs.
-pub const FIFO_DEPTH: usize = 4;
+pub(crate) const FIFO_DEPTH: usize = 4;
 /// Output FIFO depth of the blocks with a requantizer (average pool, bypass add): above their
 /// four cycles from taking a beat to the FIFO, so they take one every cycle.
-pub const RQ_FIFO_DEPTH: usize = 8;
+pub(crate) const RQ_FIFO_DEPTH: usize = 8;
 
 fn lanes_in(p: &AxisIn) -> Vec<u8> {
     p.data().collect()

@@ -40,7 +40,7 @@ pub struct Calibration {
 }
 
 /// The file as compiled in.
-pub const SOURCE: &str = include_str!("../../calibration/estimates.toml");
+pub(crate) const SOURCE: &str = include_str!("../../calibration/estimates.toml");
 
 static CALIBRATION: LazyLock<Calibration> = LazyLock::new(|| {
     // The file is part of the build and checked by a test; it is never user input.
