@@ -110,7 +110,7 @@ port_group_block!(AxisIn);
 port_group_block!(AxisOut);
 
 /// Verilog names of a port group's signals.
-pub struct AxisNames {
+pub(crate) struct AxisNames {
     pub prefix: String,
 }
 

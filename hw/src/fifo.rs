@@ -11,7 +11,7 @@ use crate::axis::AxisOut;
 
 /// Rust model of the output FIFO.
 #[derive(Clone, Debug)]
-pub struct OutFifo {
+pub(crate) struct OutFifo {
     pub q: VecDeque<(Vec<u8>, bool)>,
     pub depth: usize,
 }
@@ -26,9 +26,6 @@ impl OutFifo {
     }
     pub fn len(&self) -> usize {
         self.q.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.q.is_empty()
     }
     /// Whether the consumer takes the head beat this cycle.
     pub fn pops(&self, port: &AxisOut) -> bool {
