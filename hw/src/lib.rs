@@ -3,6 +3,19 @@
 //!
 //! Every block streams AXI4-Stream style (`tdata` byte lanes, `tvalid`, `tready`, `tlast`),
 //! activations pixel-major, channel-minor, and tolerates any stall pattern on its streams.
+//! Each block's behaviour is a parameterized Verilog module under `hw/verilog/`; the Rust side
+//! computes its parameters, instantiates it, and keeps an independent cycle model of it.
+//!
+//! - blocks: [`library`] (the Verilog modules, instances, what a bundle carries), [`axis`]
+//!   (stream ports), [`leaf`] (MAC, requantizer, memories), [`fifo`] (the output FIFO's
+//!   model), [`conv`] (the convolution engine), [`blocks`] (pools, add, concat, broadcast,
+//!   width converter, FIFO), [`load`] (the weight-load port);
+//! - composition: [`layers`] (each layer kind's hardware), [`graph`] (wiring-only parents),
+//!   [`fire`] (a Fire module), [`network`] (the whole network and its estimate);
+//! - targets: [`folding`] (lanes over layers), [`device`] (device table, resources, fit),
+//!   [`synth`] (Yosys and nextpnr runs);
+//! - output: [`bundle`] (Verilog, memories, manifest), [`shell`] (the board shell),
+//!   [`harness`] (stream drivers shared with `squeezeflow-sim`).
 
 pub mod axis;
 pub mod blocks;

@@ -121,7 +121,7 @@ fn add_concat_gearbox_fifo_verilog() {
         .unwrap();
         let text = std::fs::read_to_string(&body.top).unwrap();
         assert!(
-            text.contains("sqf_gearbox_banked #("),
+            text.contains("sqf_gearbox #(") && text.contains(".BANKED(1)"),
             "{wi} -> {wo}: not banked"
         );
         check_block_verilog(

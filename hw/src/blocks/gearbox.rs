@@ -101,19 +101,16 @@ impl Logic for Gearbox {
         self.s_axis.tready.connect();
         self.m_axis.connect_outputs();
     }
-    /// Instantiates `sqf_gearbox_banked` when one width is a multiple of the other, else
-    /// `sqf_gearbox_shift` (hw/verilog/); `update()` above is an independent Rust model of
-    /// both, checked against them by co-simulation.
+    /// Instantiates `sqf_gearbox` (hw/verilog/sqf_gearbox.v), banked when one width is a
+    /// multiple of the other; `update()` above is an independent Rust model of it, checked
+    /// against it by co-simulation.
     fn hdl(&self) -> Verilog {
         let (wi, wo) = (self.s_axis.lanes(), self.m_axis.lanes());
-        let module = match self.ratio() {
-            Some(_) => "sqf_gearbox_banked",
-            None => "sqf_gearbox_shift",
-        };
-        let i = Instance::new(module, "u")
+        let i = Instance::new("sqf_gearbox", "u")
             .param("WI", wi)
             .param("WO", wo)
             .param("FRAME", self._frame)
+            .param("BANKED", self.ratio().is_some() as u8)
             .axis_in("s_axis", "s_", wi)
             .axis_out("m_axis", "m_", wo);
         Verilog::Custom(i.verilog())

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use squeezeflow_model::network::FireLayer;
 use squeezeflow_model::QuantModel;
 
-use super::{block_row, conv_row, lanes_of, HwLayer};
+use super::{block_row, choose_lanes, conv_row, lanes_of, HwLayer};
 use crate::conv::ConvGeom;
 use crate::fire::{add_fire, fire_geoms};
-use crate::folding::{cheapest_lanes, divisors, gcd, Plan};
+use crate::folding::{divisors, gcd, Plan};
 use crate::graph::{End, GraphBuilder};
 use crate::network::LayerEstimate;
 use crate::HwError;
@@ -33,14 +33,10 @@ impl<'a> HwLayer<'a> for Fire<'a> {
         lanes: &mut BTreeMap<String, usize>,
     ) {
         let f = self.0;
-        let key = self.concat();
         let (c1, c3) = (f.expand1x1.out_channels(), f.expand3x3.out_channels());
         let allowed = divisors(gcd(c1, c3));
-        let n = given
-            .get(&key)
-            .copied()
-            .unwrap_or_else(|| cheapest_lanes(&allowed, f.output.len() as u64, 0, t));
-        lanes.insert(key, n);
+        let bytes = (f.output.len() as u64, 0);
+        choose_lanes(given, &self.concat(), &allowed, bytes, t, lanes);
     }
     fn conv_geoms(&self, plan: &Plan) -> Result<Vec<ConvGeom>, HwError> {
         fire_geoms(self.0, &plan.fire_fold(self.0))

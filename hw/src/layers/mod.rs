@@ -82,6 +82,23 @@ pub(crate) fn lanes_of(plan: &Plan, name: &str) -> Result<usize, HwError> {
         .ok_or_else(|| HwError::Folding(format!("the folding has no lanes for {name}")))
 }
 
+/// Lanes of stream block `key`: as `given` names them, else the fewest of `allowed` that move
+/// `bytes` a frame within `t` cycles (`extra` cycles added).
+pub(crate) fn choose_lanes(
+    given: &BTreeMap<String, usize>,
+    key: &str,
+    allowed: &[usize],
+    (bytes, extra): (u64, u64),
+    t: u64,
+    lanes: &mut BTreeMap<String, usize>,
+) {
+    let n = given
+        .get(key)
+        .copied()
+        .unwrap_or_else(|| crate::folding::cheapest_lanes(allowed, bytes, extra, t));
+    lanes.insert(key.to_string(), n);
+}
+
 /// An estimate row of a convolution engine.
 pub(crate) fn conv_row(g: &ConvGeom) -> LayerEstimate {
     LayerEstimate {

@@ -6,13 +6,28 @@ use std::collections::BTreeMap;
 use squeezeflow_model::network::PoolLayer;
 use squeezeflow_model::QuantModel;
 
-use super::{block_row, lanes_of, HwLayer};
+use super::{block_row, choose_lanes, lanes_of, HwLayer};
 use crate::blocks::{AvgPool, GapGeom, MaxPool};
 use crate::fire::adapt;
-use crate::folding::{cheapest_lanes, divisors, Plan};
+use crate::folding::{divisors, Plan};
 use crate::graph::{End, GraphBuilder, Node};
 use crate::network::LayerEstimate;
 use crate::HwError;
+
+/// Adds a pool's node behind a width converter from `src` (`in_lanes` wide) to its `lanes`.
+fn add_block(
+    b: &mut GraphBuilder,
+    p: &PoolLayer,
+    (src, in_lanes): (End, usize),
+    lanes: usize,
+    node: Node,
+    cycles: u64,
+) -> Result<End, HwError> {
+    let s = adapt(b, &p.name, src, in_lanes, lanes, p.input.len())?;
+    let n = b.add(&p.name, node, cycles);
+    b.connect(s, End::Node { node: n, port: 0 });
+    Ok(End::Node { node: n, port: 0 })
+}
 
 pub(super) struct MaxPoolHw<'a>(pub &'a PoolLayer);
 pub(super) struct AvgPoolHw<'a>(pub &'a PoolLayer);
@@ -25,12 +40,8 @@ impl<'a> HwLayer<'a> for MaxPoolHw<'a> {
         lanes: &mut BTreeMap<String, usize>,
     ) {
         let p = self.0;
-        let allowed = divisors(p.input.c);
-        let n = given
-            .get(&p.name)
-            .copied()
-            .unwrap_or_else(|| cheapest_lanes(&allowed, p.input.len() as u64, 0, t));
-        lanes.insert(p.name.clone(), n);
+        let bytes = (p.input.len() as u64, 0);
+        choose_lanes(given, &p.name, &divisors(p.input.c), bytes, t, lanes);
     }
     fn estimates(&self, _: &QuantModel, plan: &Plan) -> Result<Vec<LayerEstimate>, HwError> {
         let lanes = lanes_of(plan, &self.0.name)?;
@@ -60,12 +71,9 @@ impl<'a> HwLayer<'a> for MaxPoolHw<'a> {
     ) -> Result<End, HwError> {
         let p = self.0;
         let lanes = lanes_of(plan, &p.name)?;
-        let s = adapt(b, &p.name, src, in_lanes, lanes, p.input.len())?;
         let pool = MaxPool::new(p, lanes)?;
         let cycles = pool.geom().cycles_per_frame();
-        let n = b.add(&p.name, Node::MaxPool(pool), cycles);
-        b.connect(s, End::Node { node: n, port: 0 });
-        Ok(End::Node { node: n, port: 0 })
+        add_block(b, p, (src, in_lanes), lanes, Node::MaxPool(pool), cycles)
     }
 }
 
@@ -76,14 +84,10 @@ impl<'a> HwLayer<'a> for AvgPoolHw<'a> {
         t: u64,
         lanes: &mut BTreeMap<String, usize>,
     ) {
+        // The drain of the sums and the requantizer's pipeline come after the input beats.
         let p = self.0;
-        let allowed = divisors(p.input.c);
-        let c = p.input.c as u64;
-        let n = given
-            .get(&p.name)
-            .copied()
-            .unwrap_or_else(|| cheapest_lanes(&allowed, p.input.len() as u64, c + 4, t));
-        lanes.insert(p.name.clone(), n);
+        let bytes = (p.input.len() as u64, p.input.c as u64 + 4);
+        choose_lanes(given, &p.name, &divisors(p.input.c), bytes, t, lanes);
     }
     fn estimates(&self, _: &QuantModel, plan: &Plan) -> Result<Vec<LayerEstimate>, HwError> {
         let p = self.0;
@@ -118,11 +122,8 @@ impl<'a> HwLayer<'a> for AvgPoolHw<'a> {
     ) -> Result<End, HwError> {
         let p = self.0;
         let lanes = lanes_of(plan, &p.name)?;
-        let s = adapt(b, &p.name, src, in_lanes, lanes, p.input.len())?;
         let gap = AvgPool::new(&p.name, p.input.pixels(), p.input.c, lanes, model.gap)?;
         let cycles = gap.geom().cycles_per_frame();
-        let n = b.add(&p.name, Node::AvgPool(gap), cycles);
-        b.connect(s, End::Node { node: n, port: 0 });
-        Ok(End::Node { node: n, port: 0 })
+        add_block(b, p, (src, in_lanes), lanes, Node::AvgPool(gap), cycles)
     }
 }
