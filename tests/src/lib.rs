@@ -72,6 +72,31 @@ pub fn lint_iverilog(d: &WrittenDesign) {
     assert!(out.status.success(), "iverilog:\n{text}");
 }
 
+/// Yosys elaborates the design (`hierarchy -check`: every module found, every parameter
+/// check passed, every port connection accepted by its front end).
+pub fn lint_yosys(d: &WrittenDesign) {
+    let files: Vec<String> = d
+        .sources
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let script = format!(
+        "read_verilog -defer {}; hierarchy -check -top top",
+        files.join(" ")
+    );
+    let out = std::process::Command::new("yosys")
+        .args(["-q", "-p", &script])
+        .current_dir(&d.dir)
+        .output()
+        .expect("yosys is installed (scripts/setup.sh)");
+    assert!(
+        out.status.success(),
+        "yosys:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Builds (or reuses) the Verilator model of a design.
 pub fn verilate(d: &WrittenDesign) -> squeezeflow_sim::verilator::Model {
     squeezeflow_sim::verilator::Model::build(&d.sources, &d.top, &d.dir, &Default::default())
@@ -82,7 +107,7 @@ use squeezeflow_hw::bundle::{write_block, MemFiles};
 use squeezeflow_hw::harness::{drive, run_stream, Stalls, StreamBlock};
 use squeezeflow_sim::stream::VerilatedStreams;
 
-/// The full check of one block's Verilog: lint (Verilator `-Wall`, Icarus), then Verilator runs
+/// The full check of one block's Verilog: lint (Verilator `-Wall`, Icarus, Yosys), then Verilator runs
 /// with and without random stalls: every output frame equals `want`, and every frame leaves at
 /// the same cycle as in the block's Rust model under the same stalls.
 pub fn check_block_verilog<B: StreamBlock + MemFiles>(
@@ -97,6 +122,7 @@ pub fn check_block_verilog<B: StreamBlock + MemFiles>(
     let design = write_block(&mut block, &scratch(tag)).expect("write design");
     lint_verilator(&design);
     lint_iverilog(&design);
+    lint_yosys(&design);
     let model = verilate(&design);
     let names: Vec<&str> = ["s_axis", "s_axis_b"][..inputs.len()].to_vec();
     let refs: Vec<&[u8]> = inputs.iter().map(|v| v.as_slice()).collect();

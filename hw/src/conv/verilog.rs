@@ -83,7 +83,7 @@ impl ConvEngine {
             ctrl.verilog()
         );
         for i in 0..pe {
-            let _ = writeln!(v, "// PE {i}: output channels {i}, {i}+{pe}, ...\nwire [{}:0] w{i};\nwire [31:0] par{i};\nwire signed [31:0] acc{i};", sw - 1);
+            let _ = writeln!(v, "// PE {i}: output channels {i}, {i}+{pe}, ...\nwire [{}:0] w{i};\nwire [31:0] par{i};\nwire [31:0] acc{i}; // signed (the chain reads it as such)", sw - 1);
             let wmem = match g.load_base {
                 None => Instance::new(
                     if g.rom_logic {
