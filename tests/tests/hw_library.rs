@@ -7,15 +7,17 @@ use squeezeflow_tests::scratch;
 use std::path::Path;
 use std::process::Command;
 
+/// A scratch directory holding every library module in `lib.v`.
+fn with_library(tag: &str) -> std::path::PathBuf {
+    let dir = scratch(&format!("library_{tag}"));
+    let lib: Vec<&str> = MODULES.iter().map(|m| m.text).collect();
+    std::fs::write(dir.join("lib.v"), lib.join("\n")).unwrap();
+    dir
+}
+
 /// Writes the library and a top that instantiates `inst`; returns the directory.
 fn design(tag: &str, inst: &str) -> std::path::PathBuf {
-    let dir = scratch(&format!("library_{tag}"));
-    let lib: String = MODULES
-        .iter()
-        .map(|m| m.text)
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(dir.join("lib.v"), lib).unwrap();
+    let dir = with_library(tag);
     std::fs::write(
         dir.join("top.v"),
         format!("module top(input wire clock, input wire reset);\n{inst}\nendmodule\n"),
@@ -109,13 +111,7 @@ fn bad_parameters_stop_every_tool_at_elaboration() {
 /// in Icarus.
 #[test]
 fn const_mul_equals_the_product() {
-    let dir = scratch("library_const_mul");
-    let lib: String = MODULES
-        .iter()
-        .map(|m| m.text)
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(dir.join("lib.v"), lib).unwrap();
+    let dir = with_library("const_mul");
     let tb = r#"module tb;
     reg [31:0] a;
     integer errors = 0, checks = 0;
