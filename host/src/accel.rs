@@ -330,7 +330,9 @@ pub fn frame_report(
 }
 
 /// Prints one frame's report line (and the first differing logit on a mismatch).
-pub fn print_frame(m: &Manifest, r: &FrameReport) {
+pub fn print_frame(m: &Manifest, r: &FrameReport) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
     let fps = m.clock_mhz * 1e6 / r.cycles as f64;
     let verdict = if r.matches { "match" } else { "MISMATCH" };
     let names: Vec<String> = r
@@ -338,7 +340,8 @@ pub fn print_frame(m: &Manifest, r: &FrameReport) {
         .iter()
         .map(|(c, _, v, name)| format!("{name} ({c}) {v:.2}"))
         .collect();
-    println!(
+    writeln!(
+        out,
         "frame {:>3} {:<22} {verdict:<8} {:>9} cycles ({:.1} fps at {} MHz)  top-{}: {}",
         r.index,
         r.label,
@@ -347,13 +350,15 @@ pub fn print_frame(m: &Manifest, r: &FrameReport) {
         m.clock_mhz,
         r.top.len(),
         names.join(", ")
-    );
+    )?;
     if let Some(mm) = &r.mismatch {
-        println!(
+        writeln!(
+            out,
             "          first differing logit: class {} expected {} got {} ({} of {} differ); look at {}",
             mm.class, mm.expected, mm.got, mm.differing, m.num_classes, mm.layer_hint
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// Runs frames through a bundle in Verilator and through the integer reference.
@@ -439,7 +444,8 @@ pub fn simulate(
             eprint!("\r\x1b[K");
         }
         if !opt.quiet {
-            print_frame(m, &r);
+            // A closed pipe ends the run here (main then exits quietly), not after every frame.
+            print_frame(m, &r).map_err(SimError::io("writing to standard output"))?;
         }
         reports.push(r);
         Ok(())

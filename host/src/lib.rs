@@ -18,3 +18,27 @@ pub mod dse;
 pub mod frames;
 pub mod regress;
 pub mod synth_cmd;
+
+/// A failed write to standard output (a closed pipe, a full disk), named as such. `main` ends
+/// quietly on a closed pipe and reports anything else.
+pub fn stdout_failed(e: std::io::Error) -> anyhow::Error {
+    anyhow::Error::new(e).context("writing to standard output")
+}
+
+/// `println!` that returns the write's error (as [`stdout_failed`]) instead of panicking.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::stdout_failed)
+    }};
+}
+
+/// `print!` that returns the write's error (as [`stdout_failed`]) instead of panicking.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*).map_err($crate::stdout_failed)
+    }};
+}

@@ -1,5 +1,6 @@
 //! `squeezeflow`: the command line.
 
+use squeezeflow_host::{out, outln};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -221,8 +222,9 @@ enum Command {
         /// The board's serial port (e.g. /dev/ttyUSB0).
         #[arg(long, conflicts_with = "sim", required_unless_present_any = ["sim", "write_shell"])]
         port: Option<String>,
-        /// The UART's baud rate (the shell's divisor is clock / baud, set when it is generated).
-        #[arg(long, default_value_t = 115_200)]
+        /// The UART's baud rate (the shell's divisor is clock / baud, set when it is generated):
+        /// 300 to 12,000,000.
+        #[arg(long, default_value_t = 115_200, value_parser = clap::value_parser!(u32).range(300..=12_000_000))]
         baud: u32,
         /// Run the simulated shell (Verilator, driven bit by bit) instead of a port.
         #[arg(long)]
@@ -242,8 +244,8 @@ enum Command {
         /// Classes to print per frame.
         #[arg(long, default_value_t = 5)]
         top: usize,
-        /// Attempts after the first for a request that fails on the wire.
-        #[arg(long, default_value_t = 4)]
+        /// Attempts after the first for a request that fails on the wire (at most 100).
+        #[arg(long, default_value_t = 4, value_parser = parse_retries)]
         retries: usize,
     },
     /// Simulation regressions: a TOML spec of cases (network, folding, stalls, frames) run on
@@ -262,9 +264,9 @@ fn run(cli: Cli) -> Result<()> {
             let cfg = net.resolve()?;
             let report = Report::new(&Network::new(&cfg)?);
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                outln!("{}", serde_json::to_string_pretty(&report)?)?;
             } else {
-                print!("{}", report.to_table());
+                out!("{}", report.to_table())?;
             }
         }
         Command::Import {
@@ -341,11 +343,11 @@ fn run(cli: Cli) -> Result<()> {
             let t = std::time::Instant::now();
             let m = squeezeflow_host::accel::generate(&qm, &gen_options(&choice, &hw)?, &dir)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&m)?);
+                outln!("{}", serde_json::to_string_pretty(&m)?)?;
             } else {
-                println!("{}", squeezeflow_host::accel::describe(&m, &dir));
+                outln!("{}", squeezeflow_host::accel::describe(&m, &dir))?;
                 if let Some(line) = squeezeflow_host::synth_cmd::describe_bundle_fit(&dir)? {
-                    println!("{line}");
+                    outln!("{line}")?;
                 }
                 eprintln!("generated in {:.2} s", t.elapsed().as_secs_f64());
             }
@@ -367,9 +369,9 @@ fn run(cli: Cli) -> Result<()> {
             };
             let r = squeezeflow_host::synth_cmd::synth(&bundle, &opt)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
+                outln!("{}", serde_json::to_string_pretty(&r)?)?;
             } else {
-                print!("{}", squeezeflow_host::synth_cmd::synth_table(&r));
+                out!("{}", squeezeflow_host::synth_cmd::synth_table(&r))?;
             }
         }
         Command::Dse {
@@ -401,9 +403,9 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!();
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&d)?);
+                outln!("{}", serde_json::to_string_pretty(&d)?)?;
             } else {
-                print!("{}", squeezeflow_host::dse::table(&d));
+                out!("{}", squeezeflow_host::dse::table(&d))?;
             }
             if let Some(dir) = svg {
                 let files = squeezeflow_host::dse::write_plots(&d, &dir)?;
@@ -457,11 +459,13 @@ fn run(cli: Cli) -> Result<()> {
                 std::fs::write(p, serde_json::to_string_pretty(&r)?)
                     .with_context(|| format!("writing {}", p.display()))?;
             }
-            println!(
+            outln!(
                 "{}: {} of {} frames match the integer reference bit for bit",
-                r.network, r.matched, r.frames
-            );
-            println!(
+                r.network,
+                r.matched,
+                r.frames
+            )?;
+            outln!(
                 "cycles/frame: {} measured (steady state), {} estimated ({:+.2}%); first frame {} cycles; {:.1} fps at {} MHz; MAC utilisation {:.1}% of {} lanes",
                 r.measured_cycles_per_frame,
                 r.estimated_cycles_per_frame,
@@ -471,15 +475,15 @@ fn run(cli: Cli) -> Result<()> {
                 r.clock_mhz,
                 r.mac_utilization * 100.0,
                 r.mac_lanes
-            );
-            println!(
+            )?;
+            outln!(
                 "Verilator: {} cycles in {:.1} s ({:.0} cycles/s, {:.1} s per frame); model build {:.1} s",
                 r.cycles,
                 r.sim_seconds,
                 r.cycles_per_second,
                 r.measured_cycles_per_frame as f64 / r.cycles_per_second,
                 r.build_seconds
-            );
+            )?;
             if r.matched != r.frames {
                 let first = r
                     .frame_reports
@@ -531,13 +535,13 @@ fn run(cli: Cli) -> Result<()> {
                     std::time::Duration::from_millis(20),
                     &dir,
                 )?;
-                println!(
+                outln!(
                     "board shell for {}: {} ({} clocks per bit: {baud} baud at {} MHz)",
                     b.manifest.network,
                     w.top.display(),
                     d,
                     b.manifest.clock_mhz
-                );
+                )?;
                 return Ok(());
             }
             let n = b.manifest.input_size;
@@ -553,14 +557,14 @@ fn run(cli: Cli) -> Result<()> {
             };
             let r = squeezeflow_host::board::run_board(&b, sources, &opt)?;
             let matched = r.frames.iter().filter(|f| f.matches).count();
-            println!(
+            outln!(
                 "{}: {} of {} frames match the integer reference bit for bit",
                 b.manifest.network,
                 matched,
                 r.frames.len()
-            );
+            )?;
             let wire = r.stats.bytes_sent + r.stats.bytes_received;
-            println!(
+            outln!(
                 "link: {} requests, {} retries, {} bytes in {:.2} s ({:.0} bytes/s){}",
                 r.stats.requests,
                 r.stats.retries,
@@ -574,7 +578,7 @@ fn run(cli: Cli) -> Result<()> {
                     ),
                     None => String::new(),
                 }
-            );
+            )?;
             if matched != r.frames.len() {
                 return Err(ExitWith(
                     3,
@@ -589,6 +593,14 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--retries`: 0 to 100 (each retry of a lost message waits a timeout).
+fn parse_retries(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n <= 100 => Ok(n),
+        _ => Err(format!("'{s}' is not a retry count from 0 to 100")),
+    }
 }
 
 fn main() -> ExitCode {

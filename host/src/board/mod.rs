@@ -135,7 +135,7 @@ fn run_frames<T: Transport>(
         done += cycles as u64;
         let r =
             crate::accel::frame_report(m, i, label, &logits, &want, cycles as u64, done, opt.top);
-        crate::accel::print_frame(m, &r);
+        crate::accel::print_frame(m, &r).map_err(crate::stdout_failed)?;
         reports.push(r);
     }
     Ok((id, reports))

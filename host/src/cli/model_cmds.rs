@@ -1,5 +1,6 @@
 //! `classify`, `import` and `accuracy`: the integer reference and the float model on frames.
 
+use squeezeflow_host::{out, outln};
 use std::io::Write;
 
 use anyhow::{bail, Context, Result};
@@ -106,9 +107,9 @@ pub(crate) fn print_accuracy(
     let frames = read_frames(frames, qm.config().input_size)?;
     let report = AccuracyReport::evaluate(fm, qm, &frames)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{}", report.to_table());
+        out!("{}", report.to_table())?;
     }
     Ok(())
 }

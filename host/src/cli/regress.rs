@@ -1,6 +1,7 @@
 //! `squeezeflow regress` and `regress merge` on the command line (the work is in
 //! `squeezeflow_host::regress`), and the exit status that is not an error.
 
+use squeezeflow_host::{out, outln};
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
@@ -99,9 +100,9 @@ pub(crate) fn finish_regress(
 ) -> Result<()> {
     if !quiet {
         if let Ok(s) = std::fs::read_to_string(out.join("summary.txt")) {
-            print!("{s}");
+            out!("{s}")?;
         }
-        println!("results: {}", out.display());
+        outln!("results: {}", out.display())?;
     }
     match t.exit_code() {
         0 => Ok(()),
@@ -158,12 +159,12 @@ pub(crate) fn regress(a: RegressArgs) -> Result<()> {
         };
         return match slurm::submit(spec, &plan, &out, &o)? {
             slurm::SlurmOutcome::Submitted { job, script } => {
-                println!(
+                outln!(
                     "submitted SLURM job {job} ({}); when it is done: squeezeflow regress merge {}/shards/* -o {}",
                     script.display(),
                     out.display(),
                     out.display()
-                );
+                )?;
                 Ok(())
             }
             slurm::SlurmOutcome::Merged { job, totals } => {
@@ -194,10 +195,10 @@ pub(crate) fn regress(a: RegressArgs) -> Result<()> {
     };
     if a.prepare {
         run::run(plan, &opt)?;
-        println!(
+        outln!(
             "prepared {} (bundles and Verilator models built)",
             out.display()
-        );
+        )?;
         return Ok(());
     }
     let o = run::run(plan, &opt)?;

@@ -47,6 +47,8 @@ impl Y4mHeader {
 
     /// Parses the header line (without its newline).
     pub fn parse(line: &str) -> Result<Self> {
+        // A header written with a CRLF line end parses as with LF.
+        let line = line.strip_suffix('\r').unwrap_or(line);
         let mut it = line.split(' ');
         if it.next() != Some("YUV4MPEG2") {
             bail!("not a YUV4MPEG2 stream (the header does not start with 'YUV4MPEG2')");
@@ -55,7 +57,10 @@ impl Y4mHeader {
         let mut chroma = Chroma::C420;
         let mut full_range = true;
         for tok in it.filter(|t| !t.is_empty()) {
-            let (k, v) = tok.split_at(1);
+            // The parameter letter, then its value (a non-ASCII first character is an unknown
+            // parameter, not a split inside a character).
+            let first = tok.chars().next().map_or(0, char::len_utf8);
+            let (k, v) = tok.split_at(first);
             match k {
                 "W" | "H" => {
                     let n: usize = v
@@ -224,5 +229,31 @@ impl<R: Read> Y4mReader<R> {
         }
         self.frame += 1;
         Ok(Some(self.header.to_rgb(&buf)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Y4mHeader;
+
+    #[test]
+    fn a_non_ascii_parameter_is_an_error_not_a_panic() {
+        let e = Y4mHeader::parse("YUV4MPEG2 W4 H4 \u{e9}x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown parameter") && e.contains('\u{e9}'),
+            "{e}"
+        );
+        let e = Y4mHeader::parse("YUV4MPEG2 W4 H4 \u{1F600}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown parameter"), "{e}");
+    }
+
+    #[test]
+    fn a_crlf_header_parses_as_lf() {
+        let h = Y4mHeader::parse("YUV4MPEG2 W6 H2 F25:1 XCOLORRANGE=FULL\r").unwrap();
+        assert_eq!((h.width, h.height), (6, 2));
     }
 }

@@ -1,0 +1,65 @@
+//! Input a user may feed the command line by mistake: a clear error and a defined exit status,
+//! never a panic (exit 101).
+
+use std::process::{Command, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_squeezeflow"))
+}
+
+/// Standard output on a full device: an error naming standard output, exit 1.
+#[test]
+fn a_full_stdout_is_an_error_not_a_panic() {
+    for args in [
+        &["info"][..],
+        &["info", "--json"],
+        &["info", "--preset", "squeezenet1_0"],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let out = bin().args(args).stdout(full).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("writing to standard output"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+/// Standard output closed before anything is written (`squeezeflow info | true`): the output
+/// ends there, exit 0, nothing on standard error.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = bin()
+        .arg("info")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "{err}");
+}
+
+/// `--baud` and `--retries` out of their bounds are usage errors (exit 2), before anything runs.
+#[test]
+fn board_link_settings_are_bounded() {
+    for (flag, value) in [("--baud", "0"), ("--baud", "1"), ("--retries", "1000000")] {
+        let out = bin()
+            .args(["board", "--bundle", "no-such-bundle", "--sim", flag, value])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(
+            err.contains(flag) && !err.contains("panicked"),
+            "{flag} {value}: {err}"
+        );
+    }
+}
