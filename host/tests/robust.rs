@@ -63,3 +63,39 @@ fn board_link_settings_are_bounded() {
         );
     }
 }
+
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let out = bin().args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Sizes past the bounds of `squeezeflow_model::limits` are refused before memory is spent:
+/// an endless config or model file, an input size of 100,000, a 372-byte PNG of 100,000 x 1.
+#[test]
+fn oversized_input_is_refused_before_it_is_read() {
+    let (code, err) = run(&["info", "--config", "/dev/zero"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("/dev/zero") && err.contains("larger than"),
+        "{err}"
+    );
+    let (code, err) = run(&["classify", "--model", "/dev/zero", "synthetic:1"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("larger than"), "{err}");
+    let (code, err) = run(&["info", "--input-size", "100000"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("input_size"), "{err}");
+
+    let dir = std::env::temp_dir().join(format!("squeezeflow-robust-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join("line.png");
+    image::RgbImage::new(100_000, 1).save(&png).unwrap();
+    assert!(std::fs::metadata(&png).unwrap().len() < 4096);
+    let (code, err) = run(&["classify", png.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("100000x1"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -265,6 +265,16 @@ impl NetworkConfig {
         if self.input_size == 0 {
             return Err(ModelError::config("input_size", "must be at least 1"));
         }
+        if self.input_size > crate::limits::MAX_INPUT_SIZE {
+            return Err(ModelError::config(
+                "input_size",
+                format!(
+                    "{} is above {}, the largest squeezeflow takes",
+                    self.input_size,
+                    crate::limits::MAX_INPUT_SIZE
+                ),
+            ));
+        }
         if self.num_classes == 0 {
             return Err(ModelError::config("num_classes", "must be at least 1"));
         }
@@ -346,8 +356,9 @@ impl NetworkFile {
         })
     }
     pub fn read(path: &Path) -> Result<Self, ModelError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ModelError::io(format!("reading config {}", path.display()), e))?;
+        let bytes = crate::limits::read_bounded(path, crate::limits::MAX_CONFIG_BYTES, "config")?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| ModelError::Toml(format!("{} is not UTF-8 text", path.display())))?;
         Self::from_toml_str(&text).map_err(|e| e.in_file(path))
     }
 }

@@ -16,6 +16,9 @@ pub enum ModelError {
     /// An ONNX file that cannot be read, or a graph that is not a SqueezeNet-family network.
     #[error("ONNX: {0}")]
     Onnx(String),
+    /// A file or value past one of the bounds of [`crate::limits`].
+    #[error("{0}")]
+    TooLarge(String),
     /// An input tensor or frame of the wrong size.
     #[error("shape: {0}")]
     Shape(String),

@@ -171,8 +171,7 @@ pub fn save(model: &QuantModel, path: &Path) -> Result<(), ModelError> {
 
 /// Reads a model file.
 pub fn load(path: &Path) -> Result<QuantModel, ModelError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| ModelError::io(format!("reading model {}", path.display()), e))?;
+    let bytes = crate::limits::read_bounded(path, crate::limits::MAX_MODEL_BYTES, "model")?;
     from_bytes(&bytes).map_err(|e| e.in_file(path))
 }
 

@@ -19,6 +19,7 @@ pub mod error;
 pub mod file;
 pub mod float;
 pub mod layer;
+pub mod limits;
 pub mod network;
 pub mod onnx;
 pub mod qmodel;

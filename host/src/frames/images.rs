@@ -32,10 +32,19 @@ pub fn label_file_name(label: &str) -> String {
 
 /// Decodes a PNG or JPEG file to RGB8.
 pub fn read_image(path: &Path) -> Result<RgbImage> {
-    let img = image::ImageReader::open(path)
-        .with_context(|| format!("opening image {}", path.display()))?
-        .with_guessed_format()
-        .with_context(|| format!("reading image {}", path.display()))?
+    let reader = || {
+        image::ImageReader::open(path)
+            .with_context(|| format!("opening image {}", path.display()))?
+            .with_guessed_format()
+            .with_context(|| format!("reading image {}", path.display()))
+    };
+    // The size from the header first: a tiny file may claim an enormous image.
+    let (w, h) = reader()?
+        .into_dimensions()
+        .with_context(|| format!("reading image {}", path.display()))?;
+    squeezeflow_model::limits::check_image_size(w as usize, h as usize)
+        .map_err(|e| anyhow::anyhow!("image {}: {e}", path.display()))?;
+    let img = reader()?
         .decode()
         .with_context(|| format!("decoding image {}", path.display()))?
         .to_rgb8();

@@ -61,8 +61,7 @@ fn err(msg: impl Into<String>) -> ModelError {
 /// Reads an ONNX file and imports it (see [`import_bytes`]); `source` in the model is the file
 /// name.
 pub fn import_file(path: &Path) -> Result<FloatModel, ModelError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| ModelError::io(format!("reading ONNX model {}", path.display()), e))?;
+    let bytes = crate::limits::read_bounded(path, crate::limits::MAX_ONNX_BYTES, "ONNX model")?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
