@@ -99,3 +99,36 @@ fn oversized_input_is_refused_before_it_is_read() {
     assert!(err.contains("100000x1"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A network's name is data: `gen` without `-o` writes under `out/` whatever the name says, and
+/// `classify` with no frames is an error, not an empty success.
+#[test]
+fn names_are_not_paths_and_no_frames_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("squeezeflow-names-{}", std::process::id()));
+    let work = dir.join("a").join("b");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        work.join("net.toml"),
+        "preset = \"squeezenet1_1\"\nname = \"../../escape\"\ninput_size = 32\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["gen", "--config", "net.toml"])
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(work
+        .join("out")
+        .join("_.._escape")
+        .join("manifest.json")
+        .is_file());
+    // `out/../../escape` from `a/b` would have been `a/escape`.
+    assert!(!dir.join("a").join("escape").exists());
+
+    let (code, err) = run(&["classify", "synthetic:0"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("no frames"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -116,6 +116,44 @@ pub(crate) fn gen_options(
     })
 }
 
+/// `out/<network name>`: the name is data (from a network file or a model file's metadata),
+/// so it becomes one plain folder name: letters, digits, `-`, `_` and inner dots, never a path.
 pub(crate) fn default_bundle_dir(qm: &QuantModel) -> PathBuf {
-    PathBuf::from("out").join(&qm.config().name)
+    PathBuf::from("out").join(folder_name(&qm.config().name))
+}
+
+fn folder_name(name: &str) -> String {
+    let plain: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let plain = plain.trim_start_matches('.');
+    if plain.is_empty() {
+        "network".into()
+    } else {
+        plain.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_network_name_is_never_a_path() {
+        for (name, want) in [
+            ("squeezenet1_1", "squeezenet1_1"),
+            ("../../x", "_.._x"),
+            ("/etc/passwd", "_etc_passwd"),
+            ("..", "network"),
+            ("", "network"),
+            ("a b\\c", "a_b_c"),
+        ] {
+            assert_eq!(super::folder_name(name), want, "{name}");
+        }
+    }
 }

@@ -47,8 +47,10 @@ pub(crate) fn classify(
     let prepared = Prepared::new(&qm);
     let mut stdout = std::io::stdout().lock();
     let mut out = Vec::new();
+    let mut seen = 0usize;
     for item in FrameSource::open_all(frames, qm.config().input_size)? {
         let (label, rgb) = item?;
+        seen += 1;
         let logits = qm.dequantize_logits(&prepared.run(&rgb)?.logits);
         let top = squeezeflow_host::accuracy::top_k(&logits, top)
             .into_iter()
@@ -67,6 +69,9 @@ pub(crate) fn classify(
                 writeln!(stdout, "  {:>4}  {:>8.3}  {}", s.index, s.logit, s.name)?;
             }
         }
+    }
+    if seen == 0 {
+        bail!("no frames in {}", frames.join(" "));
     }
     if json {
         writeln!(stdout, "{}", serde_json::to_string_pretty(&out)?)?;
