@@ -132,3 +132,55 @@ fn names_are_not_paths_and_no_frames_is_an_error() {
     assert!(err.contains("no frames"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A bundle whose manifest contradicts its model, or holds impossible values, is refused before
+/// anything runs (a tampered logit scale printed logits 42,000x too large beside "match"; a clock
+/// of 0 gave negative frames per second; 0 cycles gave "+inf%").
+#[test]
+fn a_manifest_cannot_contradict_its_model() {
+    let dir = std::env::temp_dir().join(format!("squeezeflow-manifest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("net.toml"),
+        "preset = \"squeezenet1_1\"\nname = \"tiny\"\ninput_size = 32\n",
+    )
+    .unwrap();
+    let bundle = dir.join("bundle");
+    let out = bin()
+        .args(["gen", "--config", "net.toml", "-o", "bundle"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = bundle.join("manifest.json");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let tamper = |key: &str, value: serde_json::Value| {
+        let mut m: serde_json::Value = serde_json::from_str(&good).unwrap();
+        m[key] = value;
+        std::fs::write(&path, serde_json::to_string(&m).unwrap()).unwrap();
+        run(&["sim", "--bundle", bundle.to_str().unwrap(), "synthetic:1"])
+    };
+    let scale = serde_json::from_str::<serde_json::Value>(&good).unwrap()["logit_scale"]
+        .as_f64()
+        .unwrap();
+    for (key, value, says) in [
+        (
+            "logit_scale",
+            serde_json::json!(scale * 42_000.0),
+            "logit scale",
+        ),
+        ("num_classes", serde_json::json!(10), "classes"),
+        ("clock_mhz", serde_json::json!(0.0), "clock_mhz"),
+        ("clock_mhz", serde_json::json!(-5.0), "clock_mhz"),
+        ("cycles_per_frame", serde_json::json!(0), "cycles_per_frame"),
+    ] {
+        let (code, err) = tamper(key, value.clone());
+        assert_eq!(code, Some(1), "{key} = {value}: {err}");
+        assert!(err.contains(says), "{key} = {value}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -263,5 +263,18 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, HwError> {
             m.version
         )));
     }
+    let bad = |what: String| Err(HwError::Bundle(format!("{}: {what}", p.display())));
+    if !(m.clock_mhz.is_finite() && m.clock_mhz > 0.0) {
+        return bad(format!("clock_mhz {} is not a clock", m.clock_mhz));
+    }
+    if m.cycles_per_frame == 0 {
+        return bad("cycles_per_frame is 0".into());
+    }
+    if m.num_classes == 0 || m.input_size == 0 {
+        return bad("num_classes and input_size must be at least 1".into());
+    }
+    if !(m.logit_scale.is_finite() && m.logit_scale > 0.0) {
+        return bad(format!("logit_scale {} is not a scale", m.logit_scale));
+    }
     Ok(m)
 }

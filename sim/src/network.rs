@@ -36,6 +36,23 @@ impl Bundle {
                 manifest.model_hash
             )));
         }
+        // What the model determines, the manifest may only repeat.
+        let c = model.config();
+        if (manifest.num_classes, manifest.input_size) != (c.num_classes, c.input_size)
+            || manifest.logit_scale != model.logit_scale
+        {
+            return Err(SimError::Design(format!(
+                "{}: the manifest's classes, input size and logit scale ({}, {}, {}) are not the \
+                 model's ({}, {}, {})",
+                dir.display(),
+                manifest.num_classes,
+                manifest.input_size,
+                manifest.logit_scale,
+                c.num_classes,
+                c.input_size,
+                model.logit_scale
+            )));
+        }
         Ok(Bundle {
             dir: dir.to_path_buf(),
             manifest,
