@@ -153,10 +153,77 @@ pub fn generate(model: &QuantModel, opt: &GenOptions, dir: &Path) -> Result<Mani
         }
         None => (plan(&model.network, &hw)?, clock),
     };
-    let mut m = write_bundle(model, &p, clock, dir)
-        .with_context(|| format!("writing the bundle to {}", dir.display()))?;
-    crate::synth_cmd::finish_bundle(dir, &mut m, dev, opt.board.as_deref())?;
-    Ok(m)
+    // Written beside, then renamed into place: concurrent or interrupted runs never leave a
+    // bundle with the manifest of one and the memories of another.
+    let tmp = sibling(dir, "tmp")?;
+    let written = write_bundle(model, &p, clock, &tmp)
+        .with_context(|| format!("writing the bundle to {}", dir.display()))
+        .and_then(|mut m| {
+            crate::synth_cmd::finish_bundle(&tmp, &mut m, dev, opt.board.as_deref())?;
+            Ok(m)
+        })
+        .and_then(|m| replace_dir(&tmp, dir).map(|()| m));
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    written
+}
+
+/// A fresh name beside `dir` (`.<name>.<tag>-<pid>-<nanos>`), its parent created.
+fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bundle".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    Ok(parent.join(format!(".{name}.{tag}-{}-{nanos}", std::process::id())))
+}
+
+/// Puts the finished bundle `tmp` at `dir`, replacing an earlier bundle there. A folder that
+/// holds other things is left alone (an error): `gen -o` never deletes a user's files.
+fn replace_dir(tmp: &Path, dir: &Path) -> Result<()> {
+    // Another run may put its bundle there between our two renames: then try again.
+    for _ in 0..5 {
+        let mut old = None;
+        if dir.exists() {
+            let empty = std::fs::read_dir(dir)
+                .with_context(|| format!("reading {}", dir.display()))?
+                .next()
+                .is_none();
+            if !empty && !dir.join("manifest.json").is_file() {
+                bail!(
+                    "{} exists and is not a squeezeflow bundle: give an empty or a new folder",
+                    dir.display()
+                );
+            }
+            let aside = sibling(dir, "old")?;
+            match std::fs::rename(dir, &aside) {
+                Ok(()) => old = Some(aside),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("moving {} aside", dir.display())),
+            }
+        }
+        let placed = std::fs::rename(tmp, dir);
+        if let Some(o) = old {
+            let _ = std::fs::remove_dir_all(o);
+        }
+        match placed {
+            Ok(()) => return Ok(()),
+            Err(_) if dir.exists() => continue,
+            Err(e) => return Err(e).with_context(|| format!("writing {}", dir.display())),
+        }
+    }
+    bail!(
+        "{} kept changing while the bundle was written (another gen into it?)",
+        dir.display()
+    )
 }
 
 /// One line of the `gen` summary.

@@ -184,3 +184,68 @@ fn a_manifest_cannot_contradict_its_model() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two `gen` runs of different networks into the same folder at once leave one whole bundle:
+/// its manifest's files are exactly the folder's, and its model hash is its model file's (the
+/// runs used to interleave their files). A folder holding other things is never replaced.
+#[test]
+fn concurrent_gens_leave_a_whole_bundle() {
+    let dir = std::env::temp_dir().join(format!("squeezeflow-race-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("bundle");
+    for round in 0..3 {
+        let gens: Vec<_> = ["squeezenet1_0", "squeezenet1_1"]
+            .iter()
+            .map(|preset| {
+                bin()
+                    .args(["gen", "--preset", preset, "--input-size", "64", "-o"])
+                    .arg(&out)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for g in gens {
+            let o = g.wait_with_output().unwrap();
+            assert!(
+                o.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
+                .unwrap();
+        let mut listed: Vec<String> = m["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_string())
+            .collect();
+        let mut present: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        listed.sort();
+        present.sort();
+        assert_eq!(listed, present, "round {round}");
+        let model = std::fs::read(out.join("model.safetensors")).unwrap();
+        let hash = format!("{:016x}", squeezeflow_hw::bundle::fnv1a64(&model));
+        assert_eq!(m["model_hash"], hash.as_str(), "round {round}");
+    }
+    // Nothing left beside it, and a folder of other files is refused, not replaced.
+    let beside: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(beside.len(), 1, "{beside:?}");
+    let mine = dir.join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "keep").unwrap();
+    let o = bin().args(["gen", "-o"]).arg(&mine).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a squeezeflow bundle"));
+    assert_eq!(
+        std::fs::read_to_string(mine.join("notes.txt")).unwrap(),
+        "keep"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
