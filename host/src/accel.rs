@@ -324,15 +324,17 @@ fn class_name(classes: &Option<Vec<&'static str>>, c: usize) -> String {
         .unwrap_or_else(|| format!("class {c}"))
 }
 
-/// Where to look when logits differ. An error upstream of conv10 spreads to every class through
-/// the 1x1 convolution, so a few differing classes point at conv10's output channels or at the
-/// average pool; most of them differing points at an earlier layer.
+/// Where to look when logits differ. An error upstream of conv10 spreads to many classes through
+/// the 1x1 convolution, so a few differing classes (one, or up to 5 %) point at conv10's output
+/// channels or at the average pool; more point at an earlier layer.
 fn layer_hint(differing: usize, classes: usize) -> String {
-    if differing * 20 <= classes {
+    if differing <= (classes / 20).max(1) {
         "conv10 (the differing classes' output channels) or avgpool".into()
     } else {
-        "an earlier layer (most logits differ): run again with --vcd and compare the layer streams"
-            .into()
+        format!(
+            "an earlier layer ({differing} of {classes} classes differ, as an error before conv10 \
+             spreads): run again with --vcd and compare the layer streams"
+        )
     }
 }
 
@@ -549,4 +551,20 @@ pub fn simulate(
         cycles_per_second: cycles as f64 / sim_seconds,
         frame_reports: reports,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::layer_hint;
+
+    /// The hint says what was counted: one differing class of ten is a few, not "most".
+    #[test]
+    fn the_layer_hint_matches_the_count() {
+        assert!(layer_hint(1, 10).starts_with("conv10"));
+        assert!(layer_hint(50, 1000).starts_with("conv10"));
+        let h = layer_hint(51, 1000);
+        assert!(h.starts_with("an earlier layer (51 of 1000"), "{h}");
+        assert!(!h.contains("most"), "{h}");
+        assert!(layer_hint(3, 10).contains("3 of 10"));
+    }
 }
