@@ -87,6 +87,9 @@ impl LinkConfig {
     }
 }
 
+/// The longest inter-byte timeout a board may report, in byte times (see `identify`).
+pub const MAX_BOARD_TIMEOUT_BYTES: f64 = 4096.0;
+
 /// A board behind a transport.
 pub struct Board<T: Transport> {
     pub link: T,
@@ -252,12 +255,23 @@ impl<T: Transport> Board<T> {
                 id.version
             )));
         }
-        // The board's own inter-byte timeout bounds how long a flush must wait.
-        if id.divisor > 0 {
-            let bytes = id.timeout_cycles as f64 / (10.0 * id.divisor as f64);
-            let s = self.link.byte_time().mul_f64(bytes + 40.0) + self.link.latency();
-            self.cfg.silence = self.cfg.silence.max(s);
+        // The board's own inter-byte timeout bounds how long a flush must wait; one past
+        // MAX_BOARD_TIMEOUT_BYTES (a squeezeflow shell's is 64 byte times) is not trusted, or a
+        // lying board could make every flush wait for hours.
+        if id.divisor == 0 {
+            return Err(BoardError::Identity(
+                "the board reports a UART divisor of 0".into(),
+            ));
         }
+        let bytes = id.timeout_cycles as f64 / (10.0 * id.divisor as f64);
+        if bytes > MAX_BOARD_TIMEOUT_BYTES {
+            return Err(BoardError::Identity(format!(
+                "the board reports an inter-byte timeout of {bytes:.0} byte times (at most \
+                 {MAX_BOARD_TIMEOUT_BYTES} are trusted): not a squeezeflow shell?"
+            )));
+        }
+        let s = self.link.byte_time().mul_f64(bytes + 40.0) + self.link.latency();
+        self.cfg.silence = self.cfg.silence.max(s);
         self.max_chunk = id.max_chunk.clamp(1, 4096);
         Ok(id)
     }
@@ -494,5 +508,71 @@ impl<T: Transport> Board<T> {
             )));
         }
         Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::time::Duration;
+
+    use super::{Board, BoardError, Transport, IDENTIFY_LEN, PROTOCOL_VERSION};
+    use squeezeflow_hw::shell::{cmd, crc16, REPLY_OK, SYNC_REPLY};
+
+    /// A board that answers every request with one canned reply.
+    struct Canned {
+        reply: Vec<u8>,
+        queue: VecDeque<u8>,
+    }
+    impl Transport for Canned {
+        fn write_all(&mut self, _: &[u8]) -> Result<(), BoardError> {
+            self.queue.extend(&self.reply);
+            Ok(())
+        }
+        fn read_byte(&mut self, _: Duration) -> Result<Option<u8>, BoardError> {
+            Ok(self.queue.pop_front())
+        }
+        fn byte_time(&self) -> Duration {
+            Duration::from_micros(87)
+        }
+    }
+
+    /// An IDENTIFY reply with the given divisor and inter-byte timeout (in clocks).
+    fn identify_reply(divisor: u16, timeout: u32) -> Vec<u8> {
+        let mut p = vec![PROTOCOL_VERSION];
+        p.extend([0u8; 8]); // model hash
+        p.extend(224u16.to_le_bytes());
+        p.extend(1000u16.to_le_bytes());
+        p.extend(divisor.to_le_bytes());
+        p.extend(timeout.to_le_bytes());
+        p.extend(64u16.to_le_bytes());
+        p.extend(0u16.to_le_bytes());
+        assert_eq!(p.len(), IDENTIFY_LEN);
+        let mut body = vec![cmd::IDENTIFY | REPLY_OK];
+        body.extend((p.len() as u16).to_le_bytes());
+        body.extend(&p);
+        let crc = crc16(&body);
+        let mut r = vec![SYNC_REPLY];
+        r.extend(body);
+        r.extend(crc.to_be_bytes());
+        r
+    }
+
+    /// A board reporting an enormous timeout (a 10-hour wait per flush) or a divisor of 0 is
+    /// refused at IDENTIFY; a squeezeflow shell's (64 byte times) is taken.
+    #[test]
+    fn a_boards_reported_timeout_is_bounded() {
+        let identify = |divisor, timeout| {
+            let link = Canned {
+                reply: identify_reply(divisor, timeout),
+                queue: VecDeque::new(),
+            };
+            Board::new(link).identify()
+        };
+        assert!(identify(434, 434 * 640).is_ok());
+        let e = identify(4, u32::MAX).unwrap_err().to_string();
+        assert!(e.contains("inter-byte timeout"), "{e}");
+        let e = identify(0, 1000).unwrap_err().to_string();
+        assert!(e.contains("divisor of 0"), "{e}");
     }
 }
