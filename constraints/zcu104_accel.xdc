@@ -1,9 +1,9 @@
-# squeezeflow accelerator (the bundle's `top` alone, no board shell) on the Xilinx ZCU104
+# squeezeflow accelerator (the bundle's top module alone, no board shell) on the Xilinx ZCU104
 # (XCZU7EV-2FFVC1156E), programmable logic only. With the board shell use zcu104.xdc instead.
 # The PL clock is differential, so this file constrains the ports of the wrapper
 # `zcu104_accel_top` (zcu104_accel_top.v, copied into the bundle with this file), which buffers
-# the clock (IBUFDS + BUFG) into the bundle's `top`. The AXI4-Stream ports and the weight-load
-# port (`wl_*`) are passed through for a shell or the Zynq's AXI DMA (in a block design) to
+# the clock (IBUFDS + BUFG) into the bundle's top module. The AXI4-Stream ports (the weight stream
+# `s_axis_weights_*` included) and the status are passed through for a shell or the Zynq's AXI DMA (in a block design) to
 # drive; they are not board pins.
 #
 # Pin sources: Xilinx UG1267 (ZCU104 Evaluation Board User Guide), "Clocking" and "User I/O":
@@ -18,5 +18,5 @@ set_property -dict { PACKAGE_PIN B3 IOSTANDARD LVCMOS33 } [get_ports { pb_reset 
 set_false_path -from [get_ports { pb_reset }]
 
 # squeezeflow's nominal clock for this part is 300 MHz: put an MMCM (Clocking Wizard,
-# 125 -> 300 MHz) between the IBUFDS and `top` in the wrapper to run there; Vivado derives the
+# 125 -> 300 MHz) between the IBUFDS and the top module in the wrapper to run there; Vivado derives the
 # generated clock's period itself.

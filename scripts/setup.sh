@@ -10,6 +10,8 @@ command -v iverilog >/dev/null 2>&1 || need+=(iverilog)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)   # JUnit XML checks in the tests
+# A Python venv for FuseSoC (scripts/setup-fusesoc.sh) and the ECP5 tools (setup-ecp5.sh).
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv python3-pip)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

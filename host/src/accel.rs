@@ -130,6 +130,9 @@ pub struct GenOptions {
     pub device: Option<String>,
     /// A board (`--board`): its device, and its constraint files copied into the bundle.
     pub board: Option<String>,
+    /// The top module's name (`--top-name`; default `<network>_top`).
+    pub top_name: Option<String>,
+    pub pixel_format: squeezeflow_hw::ip::PixelFormat,
 }
 
 /// Writes a bundle for `model` into `dir`.
@@ -156,7 +159,12 @@ pub fn generate(model: &QuantModel, opt: &GenOptions, dir: &Path) -> Result<Mani
     // Written beside, then renamed into place: concurrent or interrupted runs never leave a
     // bundle with the manifest of one and the memories of another.
     let tmp = sibling(dir, "tmp")?;
-    let written = write_bundle(model, &p, clock, &tmp)
+    let ip = squeezeflow_hw::ip::IpOptions {
+        top_name: opt.top_name.clone(),
+        pixel_format: opt.pixel_format,
+        clock_mhz: clock,
+    };
+    let written = write_bundle(model, &p, &ip, &tmp)
         .with_context(|| format!("writing the bundle to {}", dir.display()))
         .and_then(|mut m| {
             crate::synth_cmd::finish_bundle(&tmp, &mut m, dev, opt.board.as_deref())?;

@@ -22,10 +22,18 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "nexys_video_accel.xdc",
         include_str!("../../constraints/nexys_video_accel.xdc"),
     ),
+    (
+        "nexys_video_accel_top.v",
+        include_str!("../../constraints/nexys_video_accel_top.v"),
+    ),
     ("ulx3s.lpf", include_str!("../../constraints/ulx3s.lpf")),
     (
         "ulx3s_accel.lpf",
         include_str!("../../constraints/ulx3s_accel.lpf"),
+    ),
+    (
+        "ulx3s_accel_top.v",
+        include_str!("../../constraints/ulx3s_accel_top.v"),
     ),
     ("zcu104.xdc", include_str!("../../constraints/zcu104.xdc")),
     (

@@ -175,7 +175,7 @@ enum Command {
         /// A bundle written by `gen` (default: generate one for the chosen model into
         /// out/<network>). It carries its network and folding, so the generation options
         /// (--model, --preset, --config, --mac-budget, --device, ...) are refused with it.
-        #[arg(long, conflicts_with_all = ["model", "preset", "config", "input_size", "weights_seed", "mac_budget", "clock_mhz", "device", "board"])]
+        #[arg(long, conflicts_with_all = ["model", "preset", "config", "input_size", "weights_seed", "mac_budget", "clock_mhz", "device", "board", "top_name"])]
         bundle: Option<PathBuf>,
         #[command(flatten)]
         model: ModelArgs,

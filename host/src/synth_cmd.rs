@@ -101,21 +101,32 @@ pub fn finish_bundle(
         return Ok(None);
     };
     if dev.urams > 0 {
-        let p = dir.join("sqf_lib.v");
+        let lib = m
+            .rtl
+            .first()
+            .ok_or_else(|| anyhow!("the manifest lists no sources"))?;
+        let p = dir.join(lib);
         let text = std::fs::read_to_string(&p).with_context(|| p.display().to_string())?;
         std::fs::write(&p, device::uram_lib(&text)?).with_context(|| p.display().to_string())?;
     }
     let mut constraints = Vec::new();
     let board = board.map(|b| b.trim().to_ascii_lowercase().replace('-', "_"));
     if let Some(b) = &board {
+        let cdir = dir.join("constraints");
+        std::fs::create_dir_all(&cdir).with_context(|| cdir.display().to_string())?;
         for (name, text) in board_files(b)? {
-            std::fs::write(dir.join(&name), text)
-                .with_context(|| format!("writing {name} into {}", dir.display()))?;
-            constraints.push(name);
+            // Board wrappers instantiate the bundle's top module by name.
+            let text = text.replace("{{TOP}}", &m.top_module);
+            std::fs::write(cdir.join(&name), text)
+                .with_context(|| format!("writing {name} into {}", cdir.display()))?;
+            constraints.push(format!("constraints/{name}"));
         }
     }
     let net = manifest_network(m)?;
     let res = device::resources(&net, &m.folding, dev)?;
+    // The project files again, now with the board's constraints and the device's part.
+    let model = squeezeflow_model::file::load(&dir.join(&m.model_file))?;
+    squeezeflow_hw::ip::project::write_project(dir, m, &model, &constraints, Some(dev.part))?;
     // Constraint files go before model.safetensors and manifest.json.
     let at = m.files.len().saturating_sub(2);
     for (i, c) in constraints.iter().enumerate() {
@@ -337,7 +348,7 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
     if !opt.quiet && !opt.reuse {
         eprintln!(
             "synth: Yosys {} on {} (log: {}/yosys.log) ...",
-            family.command(),
+            family.command(&m.top_module),
             dir.display(),
             dir.display()
         );
@@ -433,10 +444,17 @@ pub fn synth(dir: &Path, opt: &SynthOptions) -> Result<SynthReport> {
 /// The LPF for place and route: the bundle's accelerator LPF (`*_accel.lpf`, from
 /// `gen --board`) with its clock constraint replaced by the bundle's clock (the board's
 /// oscillator runs slower; a PLL in the wrapper makes the bundle's clock), written as
-/// `pnr.lpf` in the bundle. None when the bundle has no LPF (nextpnr places the pins itself).
+/// `pnr.lpf` in the bundle. The LPF pins the board wrapper's `sysclk` and `btn_reset`; place
+/// and route runs on the bundle's top module, so they become `aclk` and `aresetn` (the pins are
+/// the same, the wrapper only syncs and inverts the reset). None when the bundle has no LPF
+/// (nextpnr places the pins itself).
 fn pnr_lpf(dir: &Path, clock_mhz: f64) -> Result<Option<PathBuf>> {
-    let mut lpfs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
+    let cdir = dir.join("constraints");
+    if !cdir.is_dir() {
+        return Ok(None);
+    }
+    let mut lpfs: Vec<PathBuf> = std::fs::read_dir(&cdir)
+        .with_context(|| format!("reading {}", cdir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.file_name()
@@ -460,19 +478,21 @@ fn pnr_lpf(dir: &Path, clock_mhz: f64) -> Result<Option<PathBuf>> {
             .to_ascii_uppercase()
             .starts_with("FREQUENCY")
         {
-            out += line;
+            out += &line
+                .replace("\"sysclk\"", "\"aclk\"")
+                .replace("\"btn_reset\"", "\"aresetn\"");
             out.push('\n');
         }
     }
-    out += &format!("FREQUENCY PORT \"clock\" {clock_mhz} MHZ;\n");
+    out += &format!("FREQUENCY PORT \"aclk\" {clock_mhz} MHZ;\n");
     let path = dir.join("pnr.lpf");
     std::fs::write(&path, out).with_context(|| format!("writing {}", path.display()))?;
     Ok(Some(PathBuf::from("pnr.lpf")))
 }
 
 /// Groups the block RAM, URAM and DSP cells by layer: after `flatten` their names keep the
-/// instance path of the memory or multiplier they came from (`net.nodes$12.wrom3.mem.0.0`),
-/// whose node index names the layer in the network graph. LUTs and FFs lose their names in
+/// instance path of the memory or multiplier they came from (`core.net.fire3_squeeze.wrom3.mem.0.0`),
+/// whose instance below `net` names the layer's node in the network graph. LUTs and FFs lose their names in
 /// ABC, so they are totals only.
 fn per_layer(
     m: &Manifest,
@@ -510,8 +530,9 @@ fn per_layer(
             }
         }
     }
+    let node_names = squeezeflow_hw::ip::names::node_names(labels);
     for (ty, name) in names {
-        let label = node_index(name)
+        let label = node_index(name, &node_names)
             .and_then(|i| labels.get(i))
             .cloned()
             .unwrap_or_else(|| "(other)".into());
@@ -552,14 +573,14 @@ fn per_layer(
     out
 }
 
-/// The graph node of a flattened cell name: `...nodes$12...` -> 12.
-fn node_index(name: &str) -> Option<usize> {
-    let at = name.find("nodes$")? + "nodes$".len();
-    let digits: String = name[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
+/// The graph node of a flattened cell name: the instance below `net` carries the node's name
+/// (`core.net.fire3_squeeze.wrom3.mem.0.0` -> the node named `fire3_squeeze`).
+fn node_index(name: &str, node_names: &[String]) -> Option<usize> {
+    // Yosys escapes names after flattening: `top/$flatten\core.\net.\conv1.\mac1.$mul...`.
+    let mut parts = name.split('.').map(|p| p.trim_start_matches('\\'));
+    parts.find(|p| *p == "net")?;
+    let inst = parts.next()?;
+    node_names.iter().position(|n| n == inst)
 }
 
 /// The labels of the bundle's graph nodes, in node order (from its model and folding).

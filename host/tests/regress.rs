@@ -183,7 +183,7 @@ fn cases_run_on_workers_resume_and_find_a_corrupted_weight() {
         .min()
         .expect("the narrow bundle")
         .1;
-    let bias = narrow_bundle.join("conv10_p0.mem");
+    let bias = narrow_bundle.join("mem/conv10_p0.mem");
     let good = std::fs::read_to_string(&bias).unwrap();
     let mut words: Vec<String> = good.lines().map(String::from).collect();
     words[0] = "00100000".into();

@@ -64,6 +64,21 @@ fn board_link_settings_are_bounded() {
     }
 }
 
+/// Every file below `dir`, as paths relative to it (`mem/conv1_w0.mem`).
+fn files_below(dir: &std::path::Path, prefix: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+        if e.file_type().unwrap().is_dir() {
+            v.extend(files_below(&e.path(), &format!("{name}/")));
+        } else {
+            v.push(name);
+        }
+    }
+    v
+}
+
 fn run(args: &[&str]) -> (Option<i32>, String) {
     let out = bin().args(args).output().unwrap();
     (
@@ -223,10 +238,7 @@ fn concurrent_gens_leave_a_whole_bundle() {
             .iter()
             .map(|f| f.as_str().unwrap().to_string())
             .collect();
-        let mut present: Vec<String> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut present = files_below(&out, "");
         listed.sort();
         present.sort();
         assert_eq!(listed, present, "round {round}");
@@ -247,5 +259,51 @@ fn concurrent_gens_leave_a_whole_bundle() {
         std::fs::read_to_string(mine.join("notes.txt")).unwrap(),
         "keep"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--top-name` must be a plain Verilog name (it names the top module and prefixes every module
+/// below it); `--pixel-format` takes rgb24 or rgbx32. A good name reaches the bundle.
+#[test]
+fn top_names_are_verilog_names() {
+    for bad in ["9lives", "a-b", "a$b", "module", "../x"] {
+        let (code, err) = run(&[
+            "gen",
+            "--preset",
+            "squeezenet1_1",
+            "--input-size",
+            "32",
+            "--top-name",
+            bad,
+            "-o",
+            "never-written",
+        ]);
+        assert_eq!(code, Some(1), "{bad}: {err}");
+        assert!(
+            err.contains("--top-name") && err.contains(bad),
+            "{bad}: {err}"
+        );
+        assert!(!std::path::Path::new("never-written").exists());
+    }
+    let (code, err) = run(&["gen", "--pixel-format", "rgb16"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("rgbx32"), "{err}");
+    let dir = std::env::temp_dir().join(format!("squeezeflow-topname-{}", std::process::id()));
+    let (code, err) = run(&[
+        "gen",
+        "--input-size",
+        "32",
+        "--top-name",
+        "cam_net",
+        "--pixel-format",
+        "rgbx32",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let top = std::fs::read_to_string(dir.join("rtl").join("cam_net.v")).unwrap();
+    assert!(top.contains("module cam_net (") && top.contains("input  wire [31:0] s_axis_tdata"));
+    let lib = std::fs::read_to_string(dir.join("rtl").join("cam_net_lib.v")).unwrap();
+    assert!(lib.contains("module cam_net_sqf_mac ") || lib.contains("module cam_net_sqf_mac2 "));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -113,7 +113,7 @@ fn bad_frames_are_clear_errors() {
 fn a_missing_or_altered_memory_file_is_caught() {
     let dir = workdir("sim_bad_bundle");
     let bundle = gen(&dir);
-    let mem = std::fs::read_dir(&bundle)
+    let mem = std::fs::read_dir(bundle.join("mem"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| {

@@ -120,16 +120,21 @@ fn rom_logic_layers_get_lut_roms() {
     );
     assert!(m["resources"]["luts"].as_u64().unwrap() > 0);
     // Exactly that layer's weight ROMs are sqf_rom_lut instances, one per PE.
-    let top = std::fs::read_to_string(out.join("top.v")).unwrap();
+    let src = |i: usize| out.join(m["rtl"][i].as_str().unwrap());
+    let top = std::fs::read_to_string(src(1)).unwrap();
     let pe = m["folding"]["fold"]["fire4.expand3x3"]["pe"]
         .as_u64()
         .unwrap();
     assert_eq!(top.matches("sqf_rom_lut #").count() as u64, pe);
     assert!(top
         .lines()
-        .any(|ln| ln.contains("sqf_rom_lut #") && ln.contains("\"fire4_expand3x3_w0.mem\"")));
-    let lib = std::fs::read_to_string(out.join("sqf_lib.v")).unwrap();
-    assert!(lib.contains("module sqf_rom_lut") && lib.contains("rom_style = \"logic\""));
+        .any(|ln| ln.contains("sqf_rom_lut #") && ln.contains("\"mem/fire4_expand3x3_w0.mem\"")));
+    let lib = std::fs::read_to_string(src(0)).unwrap();
+    assert!(
+        lib.lines()
+            .any(|l| l.starts_with("module ") && l.ends_with("sqf_rom_lut #("))
+            && lib.contains("rom_style = \"logic\"")
+    );
 }
 
 #[test]
@@ -143,7 +148,10 @@ fn gen_board_puts_the_constraints_in_the_bundle_and_synth_reads_it_in_place() {
     assert!(ok, "{err}");
     assert!(out.contains("xc7a200t (nexys_video)"), "{out}");
     assert!(
-        out.contains("constraints: nexys_video.xdc, nexys_video_accel.xdc"),
+        out.contains(
+            "constraints: constraints/nexys_video.xdc, constraints/nexys_video_accel.xdc, \
+             constraints/nexys_video_accel_top.v"
+        ),
         "{out}"
     );
     let m = manifest(&b);
@@ -161,8 +169,8 @@ fn gen_board_puts_the_constraints_in_the_bundle_and_synth_reads_it_in_place() {
         assert!(b.join(c).is_file(), "{c} not in the bundle");
         assert!(files.contains(&c), "{c} not in the manifest's files");
     }
-    let xdc = std::fs::read_to_string(b.join("nexys_video_accel.xdc")).unwrap();
-    assert!(xdc.contains("PACKAGE_PIN R4") && xdc.contains("get_ports { clock }"));
+    let xdc = std::fs::read_to_string(b.join("constraints/nexys_video_accel.xdc")).unwrap();
+    assert!(xdc.contains("PACKAGE_PIN R4") && xdc.contains("get_ports { sysclk }"));
 
     // Yosys from the bundle's own directory (`$readmemh` names relative to it), against the
     // device and the estimate.
@@ -270,24 +278,37 @@ fn ecp5_bundle_places_and_routes_with_an_fmax() {
     );
     assert!(d.join("b/top.config").is_file());
     let lpf = std::fs::read_to_string(d.join("b/pnr.lpf")).unwrap();
-    assert!(lpf.contains("FREQUENCY PORT \"clock\" 100 MHZ;") && lpf.contains("SITE \"G2\""));
+    assert!(lpf.contains("FREQUENCY PORT \"aclk\" 100 MHZ;") && lpf.contains("SITE \"G2\""));
 }
 
 #[test]
-fn the_differential_clock_wrappers_fit_the_bundle_top() {
+fn the_board_wrappers_fit_the_bundle_top() {
     if Command::new("yosys").arg("-V").output().is_err() {
         panic!("yosys is not installed (run scripts/setup.sh)");
     }
     let d = scratch("gen_board_wrappers");
     let cfg = mini_config(&d);
-    for (board, wrapper) in [("kc705", "kc705_accel_top"), ("zcu104", "zcu104_accel_top")] {
+    for (board, wrapper) in [
+        ("kc705", "kc705_accel_top"),
+        ("zcu104", "zcu104_accel_top"),
+        ("nexys_video", "nexys_video_accel_top"),
+        ("ulx3s", "ulx3s_accel_top"),
+    ] {
         let b = d.join(board);
         let bs = b.display().to_string();
         let (ok, _, err) = squeezeflow(&["gen", "--config", &cfg, "--board", board, "-o", &bs]);
         assert!(ok, "{err}");
         // Elaborate the wrapper over the bundle (ports and names checked; no synthesis).
+        let m = manifest(&b);
+        let rtl: Vec<&str> = m["rtl"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
         let script = format!(
-            "read_verilog -lib +/xilinx/cells_sim.v +/xilinx/cells_xtra.v; read_verilog -defer sqf_lib.v top.v {wrapper}.v; hierarchy -check -top {wrapper}"
+            "read_verilog -lib +/xilinx/cells_sim.v +/xilinx/cells_xtra.v; read_verilog -defer {} constraints/{wrapper}.v; hierarchy -check -top {wrapper}",
+            rtl.join(" ")
         );
         let out = Command::new("yosys")
             .current_dir(&b)
@@ -302,7 +323,7 @@ fn the_differential_clock_wrappers_fit_the_bundle_top() {
         );
         if board == "zcu104" {
             // URAM device: the line buffers are marked for UltraRAM.
-            let lib = std::fs::read_to_string(b.join("sqf_lib.v")).unwrap();
+            let lib = std::fs::read_to_string(b.join(rtl[0])).unwrap();
             assert!(lib.contains("(* ram_style = \"ultra\" *)"));
         }
     }

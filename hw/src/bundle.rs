@@ -1,5 +1,6 @@
-//! Writing a block's Verilog to a directory: `top.v` (rust-hdl's output), `sqf_lib.v` (the
-//! library modules it instantiates, from `hw/verilog/`) and every `.mem` file, named relative to the directory so it can be moved.
+//! Writing a block's Verilog to a directory (`top.v`, rust-hdl's output; `sqf_lib.v`, the
+//! library modules it instantiates, from `hw/verilog/`; every `.mem` file, named relative to the
+//! directory so it can be moved), and a whole network's bundle ([`write_bundle`]).
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +20,10 @@ pub trait MemFiles {
 pub struct WrittenDesign {
     pub dir: PathBuf,
     pub sources: Vec<PathBuf>,
+    /// The file that holds the top module.
     pub top: PathBuf,
+    /// The top module's name.
+    pub top_module: String,
 }
 
 /// Generates the block's Verilog (rust-hdl's connection checks included) and writes it with
@@ -52,6 +56,7 @@ pub fn write_design(
         dir: dir.to_path_buf(),
         sources: vec![lib, top.clone()],
         top,
+        top_module: "top".into(),
     })
 }
 
@@ -77,12 +82,20 @@ no_mem_files!(
     crate::blocks::Concat,
     crate::blocks::Gearbox,
     crate::blocks::StreamFifo,
-    crate::blocks::Broadcast
+    crate::blocks::Broadcast,
+    crate::blocks::FrameGuard
 );
+
+impl MemFiles for crate::blocks::WeightStream {
+    fn mem_files(&self) -> Vec<(String, String)> {
+        crate::blocks::WeightStream::mem_files(self)
+    }
+}
 
 /// Bundle format tag and version (in `manifest.json`).
 pub(crate) const BUNDLE_FORMAT: &str = "squeezeflow-bundle";
-pub(crate) const BUNDLE_VERSION: u32 = 1;
+/// Version 2: `rtl/` and `mem/` folders, named top module, AXI ports (`aclk`, `aresetn`).
+pub(crate) const BUNDLE_VERSION: u32 = 2;
 /// The nominal clock when none is given.
 pub const DEFAULT_CLOCK_MHZ: f64 = 200.0;
 
@@ -98,6 +111,10 @@ pub struct Manifest {
     pub model_hash: String,
     pub model_file: String,
     pub source: String,
+    /// The top module (`<network>_top`, or `--top-name`).
+    pub top_module: String,
+    /// The Verilog sources in compile order (the last holds the top module).
+    pub rtl: Vec<String>,
     pub input: StreamFormat,
     pub output: StreamFormat,
     pub num_classes: usize,
@@ -173,55 +190,57 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     h
 }
 
-/// Writes a complete bundle for a quantized model under a folding: `top.v`, `sqf_lib.v`, every
-/// `.mem` file, `model.safetensors` and `manifest.json`.
+/// Writes a complete bundle for a quantized model under a folding: `rtl/` (library, core, top
+/// module), `mem/` (every `$readmemh` file), `model.safetensors` and `manifest.json`.
 pub fn write_bundle(
     model: &squeezeflow_model::QuantModel,
     plan: &crate::folding::Plan,
-    clock_mhz: f64,
+    opt: &crate::ip::IpOptions,
     dir: &Path,
 ) -> Result<Manifest, HwError> {
     let est = crate::network::estimate(model, plan)?;
-    let mut top = crate::network::Top::new(crate::network::network_graph(model, plan)?);
-    let written = write_block(&mut top, dir)?;
     let model_bytes = squeezeflow_model::file::to_bytes(model)?;
+    let model_hash = format!("{:016x}", fnv1a64(&model_bytes));
+    let rtl = crate::ip::write_rtl(model, plan, opt, &model_hash, dir)?;
     let io = |e: std::io::Error| HwError::io(dir.display())(e);
     std::fs::write(dir.join("model.safetensors"), &model_bytes).map_err(io)?;
-    let mut files: Vec<String> = written
-        .sources
-        .iter()
-        .map(|p| {
-            p.file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    files.extend(top.mem_files().into_iter().map(|(n, _)| n));
-    files.push("model.safetensors".into());
-    files.push("manifest.json".into());
+    let rel = |p: &PathBuf| {
+        p.strip_prefix(dir)
+            .unwrap_or(p)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let sources: Vec<String> = rtl.design.sources.iter().map(rel).collect();
+    let mut files = sources.clone();
+    files.extend(rtl.mems.iter().cloned());
     let cfg = model.config();
     let n_in = cfg.input_size * cfg.input_size;
+    let clock_mhz = opt.clock_mhz;
     let manifest = Manifest {
         format: BUNDLE_FORMAT.into(),
         version: BUNDLE_VERSION,
         network: cfg.name.clone(),
         network_config: cfg.to_toml_string(),
-        model_hash: format!("{:016x}", fnv1a64(&model_bytes)),
+        model_hash,
         model_file: "model.safetensors".into(),
         source: model.source.clone(),
+        top_module: rtl.design.top_module.clone(),
+        rtl: sources,
         input: StreamFormat {
             port: "s_axis".into(),
-            tdata_bits: 24,
-            beat:
-                "one RGB pixel: R bits 7:0, G 15:8, B 23:16; raster order; tlast on the last pixel"
-                    .into(),
+            tdata_bits: opt.pixel_format.bits(),
+            beat: format!(
+                "one RGB pixel: {}; raster order; tlast on the last pixel",
+                opt.pixel_format.describe()
+            ),
             beats_per_frame: n_in,
         },
         output: StreamFormat {
             port: "m_axis".into(),
             tdata_bits: 16,
-            beat: "one logit, unsigned 16-bit, class order; tlast on the last class".into(),
+            beat: "one logit, unsigned 16-bit, class order; tlast on the last class; tuser on \
+                   every logit of a bad frame"
+                .into(),
             beats_per_frame: cfg.num_classes,
         },
         num_classes: cfg.num_classes,
@@ -238,8 +257,15 @@ pub fn write_bundle(
         folding: plan.clone(),
         layers: est.layers,
         files,
-        load: top.net.load_memories(),
+        load: rtl.load,
     };
+    let mut manifest = manifest;
+    manifest
+        .files
+        .extend(crate::ip::project::project_files(&manifest));
+    manifest.files.push("model.safetensors".into());
+    manifest.files.push("manifest.json".into());
+    crate::ip::project::write_project(dir, &manifest, model, &[], None)?;
     let json =
         serde_json::to_string_pretty(&manifest).map_err(|e| HwError::Bundle(e.to_string()))?;
     std::fs::write(dir.join("manifest.json"), json).map_err(io)?;

@@ -27,6 +27,7 @@ pub mod fire;
 pub mod folding;
 pub mod graph;
 pub mod harness;
+pub mod ip;
 pub mod layers;
 pub mod leaf;
 pub mod library;

@@ -41,6 +41,8 @@ pub const MODULES: &[Module] = modules!(
     "sqf_wmem_loaded",
     "sqf_conv_ctrl",
     "sqf_conv_chain",
+    "sqf_frame_guard",
+    "sqf_axis_weights",
     "sqf_shell_core",
 );
 

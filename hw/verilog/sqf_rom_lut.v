@@ -20,7 +20,9 @@ module sqf_rom_lut #(
             sqf_rom_lut_WIDTH_DEPTH_at_least_1_and_DEPTH_within_ABITS bad();
         end
     endgenerate
-    (* rom_style = "logic" *) reg [WIDTH-1:0] mem [0:DEPTH-1];
+    // Logic, not block RAM: `rom_style` for Yosys (Vivado reads the same attribute and takes
+    // "distributed" for it; it warns on "logic" and chooses itself), `romstyle` for Quartus.
+    (* rom_style = "logic", romstyle = "logic" *) reg [WIDTH-1:0] mem [0:DEPTH-1];
     initial begin
         $readmemh(FILE, mem);
         data = {WIDTH{1'b0}};

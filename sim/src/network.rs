@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use squeezeflow_hw::bundle::{read_manifest, Manifest};
-use squeezeflow_hw::harness::{load_weights, Stalls, StreamDut};
+use squeezeflow_hw::harness::{Stalls, StreamDut};
 use squeezeflow_hw::load::LoadWord;
 use squeezeflow_model::QuantModel;
 
@@ -62,14 +62,14 @@ impl Bundle {
 
     /// Verilates the bundle (cached by content).
     pub fn build(&self, opt: &BuildOptions) -> Result<Model, SimError> {
-        let sources: Vec<PathBuf> = self
-            .manifest
-            .files
-            .iter()
-            .filter(|f| f.ends_with(".v"))
-            .map(|f| self.dir.join(f))
-            .collect();
-        Model::build(&sources, &self.dir.join("top.v"), &self.dir, opt)
+        let sources: Vec<PathBuf> = self.manifest.rtl.iter().map(|f| self.dir.join(f)).collect();
+        let top = sources.last().ok_or_else(|| {
+            SimError::Design(format!(
+                "{}: the manifest lists no Verilog sources",
+                self.dir.display()
+            ))
+        })?;
+        Model::build(&sources, top, &self.dir, opt)
     }
 }
 
@@ -111,6 +111,30 @@ pub struct FrameOut {
     pub cycles: u64,
 }
 
+/// Loads `words` (none: nothing to load) through the top module's weight stream, with the
+/// input stall probability, and checks the load completed.
+pub fn load_stream(
+    dut: &mut VerilatedTop,
+    words: &[LoadWord],
+    stalls: Stalls,
+    max_idle: u64,
+) -> Result<(), SimError> {
+    if words.is_empty() {
+        return Ok(());
+    }
+    let data: Vec<u64> = words.iter().map(|w| w.data).collect();
+    dut.load_stream(&data, stalls.input, stalls.seed, max_idle)
+        .map_err(|e| SimError::Design(e.to_string()))?;
+    let st = dut.status();
+    if !st.weights_complete || st.weights_error {
+        return Err(SimError::Design(format!(
+            "after {} weight words the top module reports {st:?}",
+            data.len()
+        )));
+    }
+    Ok(())
+}
+
 /// Streams frames (raw RGB, HWC, `bytes_per_frame` each) through the model, calling `on_frame`
 /// as each frame's logits complete. Frames are fetched from the iterator only as the input
 /// needs them, so a long video never sits in memory.
@@ -144,7 +168,7 @@ where
     let mut idle = 0u64;
     let mut exhausted = false;
     dut.reset(3);
-    load_weights(&mut dut, &opt.load).map_err(|e| SimError::Design(e.to_string()))?;
+    load_stream(&mut dut, &opt.load, opt.stalls, opt.max_idle)?;
     loop {
         if current.is_none() && !exhausted {
             match frames.next() {
@@ -194,10 +218,30 @@ where
             if pos == bytes_per_frame {
                 current = None;
                 sent += 1;
+                // Every frame sent is whole: one flagged means refused (weights not loaded).
+                let st = dut.status();
+                if st.frame_errors != 0 {
+                    return Err(SimError::Design(format!(
+                        "the accelerator refused or flagged {} of {sent} frames ({}): {st:?}",
+                        st.frame_errors,
+                        if st.weights_complete {
+                            "the weights are loaded"
+                        } else {
+                            "its weights were never loaded: the manifest lists `load` memories"
+                        }
+                    )));
+                }
             }
         }
         if let Some((beat, last)) = out {
             moved = true;
+            if dut.output_bad() {
+                return Err(SimError::Design(format!(
+                    "frame {done} came out marked bad (m_axis_tuser) though it was sent whole; \
+                     status {:?}",
+                    dut.status()
+                )));
+            }
             logits.push(beat[0] as u16 | (beat[1] as u16) << 8);
             let complete = logits.len() == n_logits;
             if last != complete {

@@ -171,12 +171,13 @@ impl StreamDut for VerilatedStreams<'_> {
     }
 }
 
-/// The network top level (`s_axis_tdata` 24-bit RGB pixels, `m_axis_tdata` 16-bit logits) as a
+/// A bundle's top module (`aclk`, `aresetn`; `s_axis_tdata` RGB pixels in 24- or 32-bit beats,
+/// `m_axis_tdata` 16-bit logits with `m_axis_tuser`; the weight stream and the status) as a
 /// [`StreamDut`] with 3 input lanes and 2 output lanes.
 pub struct VerilatedTop<'a> {
     inst: Instance<'a>,
     clock: usize,
-    reset: usize,
+    resetn: usize,
     s_tdata: usize,
     s_tvalid: usize,
     s_tlast: usize,
@@ -184,16 +185,36 @@ pub struct VerilatedTop<'a> {
     m_tdata: usize,
     m_tvalid: usize,
     m_tlast: usize,
+    m_tuser: usize,
     m_tready: usize,
-    wl: Option<[usize; 4]>,
+    w_tdata: usize,
+    w_tvalid: usize,
+    w_tlast: usize,
+    w_tready: usize,
+    frame_error: usize,
+    frame_errors: usize,
+    weights_complete: usize,
+    weights_error: usize,
+    /// What the unused top byte of a 32-bit pixel beat carries (it must change nothing).
+    pub pad_byte: u8,
+    px_bits: u32,
+}
+
+/// The top module's status outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub frame_error: bool,
+    pub frame_errors: u16,
+    pub weights_complete: bool,
+    pub weights_error: bool,
 }
 
 impl<'a> VerilatedTop<'a> {
     pub fn new(model: &'a Model) -> Result<Self, SimError> {
         let p = |n: &str| model.port(n);
         Ok(VerilatedTop {
-            clock: p("clock")?,
-            reset: p("reset")?,
+            clock: p("aclk")?,
+            resetn: p("aresetn")?,
             s_tdata: p("s_axis_tdata")?,
             s_tvalid: p("s_axis_tvalid")?,
             s_tlast: p("s_axis_tlast")?,
@@ -201,13 +222,76 @@ impl<'a> VerilatedTop<'a> {
             m_tdata: p("m_axis_tdata")?,
             m_tvalid: p("m_axis_tvalid")?,
             m_tlast: p("m_axis_tlast")?,
+            m_tuser: p("m_axis_tuser")?,
             m_tready: p("m_axis_tready")?,
-            wl: load_ports(model, "wl_"),
+            w_tdata: p("s_axis_weights_tdata")?,
+            w_tvalid: p("s_axis_weights_tvalid")?,
+            w_tlast: p("s_axis_weights_tlast")?,
+            w_tready: p("s_axis_weights_tready")?,
+            frame_error: p("frame_error")?,
+            frame_errors: p("frame_errors")?,
+            weights_complete: p("weights_complete")?,
+            weights_error: p("weights_error")?,
+            pad_byte: 0xa5,
+            px_bits: model.ports[p("s_axis_tdata")?].width,
             inst: model.instance(),
         })
     }
     pub fn instance(&mut self) -> &mut Instance<'a> {
         &mut self.inst
+    }
+    pub fn status(&self) -> Status {
+        Status {
+            frame_error: self.inst.get(self.frame_error) != 0,
+            frame_errors: self.inst.get(self.frame_errors) as u16,
+            weights_complete: self.inst.get(self.weights_complete) != 0,
+            weights_error: self.inst.get(self.weights_error) != 0,
+        }
+    }
+    /// `m_axis_tuser` of the beat on offer.
+    pub fn output_bad(&self) -> bool {
+        self.inst.get(self.m_tuser) != 0
+    }
+    /// Sends one weight packet (`words` in the manifest's order, `tlast` on the last) through
+    /// `s_axis_weights`, pausing the stream with probability `stall` a cycle; returns the cycles
+    /// taken. Fails if the port stops taking words for `max_idle` cycles.
+    pub fn load_stream(
+        &mut self,
+        words: &[u64],
+        stall: f64,
+        seed: u64,
+        max_idle: u64,
+    ) -> Result<u64, HwError> {
+        let mut rng = squeezeflow_model::float::SplitMix64::new(seed ^ 0x5eed);
+        let (mut i, mut cycles, mut idle) = (0usize, 0u64, 0u64);
+        while i < words.len() {
+            let present = stall == 0.0 || rng.uniform() >= stall;
+            self.inst.set(self.w_tvalid, present as u64);
+            self.inst.set(self.w_tdata, words[i]);
+            self.inst.set(self.w_tlast, (i + 1 == words.len()) as u64);
+            self.inst.eval();
+            let fire = present && self.inst.get(self.w_tready) != 0;
+            self.inst.tick(self.clock);
+            cycles += 1;
+            if fire {
+                i += 1;
+                idle = 0;
+            } else {
+                idle += 1;
+                if idle > max_idle {
+                    return Err(HwError::Sim(format!(
+                        "the weight stream took no word for {max_idle} cycles (word {i} of {})",
+                        words.len()
+                    )));
+                }
+            }
+        }
+        self.inst.set(self.w_tvalid, 0);
+        self.inst.set(self.w_tlast, 0);
+        self.inst.eval();
+        // The last word reaches its memory a cycle after it is taken.
+        self.inst.tick(self.clock);
+        Ok(cycles + 1)
     }
 }
 
@@ -216,18 +300,25 @@ impl StreamDut for VerilatedTop<'_> {
         vec![3]
     }
     fn reset(&mut self, cycles: usize) {
-        self.inst.set(self.reset, 1);
+        self.inst.set(self.resetn, 0);
         self.inst.eval();
         for _ in 0..cycles {
             self.inst.tick(self.clock);
         }
-        self.inst.set(self.reset, 0);
+        self.inst.set(self.resetn, 1);
         self.inst.eval();
     }
     fn drive_input(&mut self, _i: usize, beat: Option<(&[u8], bool)>) {
         match beat {
             Some((d, last)) => {
-                let px = d[0] as u64 | (d[1] as u64) << 8 | (d[2] as u64) << 16;
+                let px = d[0] as u64
+                    | (d[1] as u64) << 8
+                    | (d[2] as u64) << 16
+                    | if self.px_bits > 24 {
+                        (self.pad_byte as u64) << 24
+                    } else {
+                        0
+                    };
                 self.inst.set(self.s_tdata, px);
                 self.inst.set(self.s_tvalid, 1);
                 self.inst.set(self.s_tlast, last as u64);
@@ -261,6 +352,13 @@ impl StreamDut for VerilatedTop<'_> {
         self.inst.tick(self.clock);
     }
     fn drive_load(&mut self, w: Option<LoadWord>) -> Result<(), HwError> {
-        drive_load_ports(&mut self.inst, self.wl, w)
+        match w {
+            None => Ok(()),
+            Some(_) => Err(HwError::Sim(
+                "a bundle's top module loads weights through s_axis_weights \
+                 (VerilatedTop::load_stream), not word by word"
+                    .into(),
+            )),
+        }
     }
 }

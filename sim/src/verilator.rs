@@ -38,11 +38,24 @@ impl Port {
     }
 }
 
-/// Reads the port declarations of `module top` as rust-hdl writes them
-/// (`input wire [7:0] name;`, `output reg name;`).
+/// The first module a Verilog text declares (a design file's top module).
+pub fn first_module(verilog: &str) -> Option<&str> {
+    verilog.lines().find_map(|l| {
+        let rest = l.trim_start().strip_prefix("module ")?;
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            .unwrap_or(rest.len());
+        (end > 0).then(|| &rest[..end])
+    })
+}
+
+/// Reads the port declarations of module `top`, one a line, as rust-hdl writes them
+/// (`input wire [7:0] name;`, `output reg name;`) or in an ANSI port list
+/// (`input wire [7:0] name,`).
 pub fn parse_ports(verilog: &str, top: &str) -> Result<Vec<Port>, SimError> {
     let start = verilog
         .find(&format!("module {top}("))
+        .or_else(|| verilog.find(&format!("module {top} (")))
         .ok_or_else(|| SimError::Design(format!("no `module {top}(` in the Verilog")))?;
     let body = &verilog[start..];
     let end = body.find("endmodule").unwrap_or(body.len());
@@ -56,7 +69,7 @@ pub fn parse_ports(verilog: &str, top: &str) -> Result<Vec<Port>, SimError> {
         } else {
             continue;
         };
-        let t = t.trim_end_matches(';');
+        let t = t.trim_end_matches([';', ',']);
         let name = t.split_whitespace().last().unwrap_or_default().to_string();
         let width = match (t.find('['), t.find(':')) {
             (Some(a), Some(b)) if b > a => {
@@ -294,8 +307,8 @@ pub struct Model {
 }
 
 impl Model {
-    /// Verilates `sources` (files read in order; `top_file` holds `module top`) and loads the
-    /// result. `mem_dir` is where `.mem` files named in `FILE("...")` parameters live.
+    /// Verilates `sources` (files read in order; the first module of `top_file` is the top)
+    /// and loads the result. `mem_dir` is where `.mem` files named in `FILE("...")` parameters live.
     pub fn build(
         sources: &[PathBuf],
         top_file: &Path,
@@ -315,7 +328,10 @@ impl Model {
             .map_err(SimError::io(mem_dir.display()))?;
         let top_text = std::fs::read_to_string(top_file)
             .map_err(SimError::io(format!("reading {}", top_file.display())))?;
-        let ports = parse_ports(&top_text, "top")?;
+        let top = first_module(&top_text)
+            .ok_or_else(|| SimError::Design(format!("{} declares no module", top_file.display())))?
+            .to_string();
+        let ports = parse_ports(&top_text, &top)?;
         // Every .mem file the design names must exist: a clear error now, not an x later.
         // The cache key: FNV-1a 64 over length-prefixed parts (stable across Rust releases and
         // runs, unlike `DefaultHasher`), including the Verilator that builds the model.
@@ -358,7 +374,7 @@ impl Model {
         let dir = cache_root(opt).join("verilator").join(&key);
         let lib_path = dir.join("libsqfmodel.so");
         if !lib_path.is_file() {
-            Self::compile(&dir, &texts, &mem_dir, &ports, opt)?;
+            Self::compile(&dir, &texts, &mem_dir, &top, &ports, opt)?;
         } else if opt.verbose {
             eprintln!("squeezeflow-sim: using cached model {}", dir.display());
         }
@@ -369,6 +385,7 @@ impl Model {
         dir: &Path,
         texts: &[(PathBuf, String)],
         mem_dir: &Path,
+        top: &str,
         ports: &[Port],
         opt: &BuildOptions,
     ) -> Result<(), SimError> {
@@ -414,7 +431,7 @@ impl Model {
             "-Wno-lint",
             "-Wno-style",
             "--top-module",
-            "top",
+            top,
             "--prefix",
             "Vtop",
         ])

@@ -40,7 +40,8 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 /// `verilator --lint-only -Wall` on a design; panics with the warnings. The only waiver is
-/// DECLFILENAME (rust-hdl names every top module `top`, and the library holds several modules).
+/// DECLFILENAME (rust-hdl names a block's top module `top`, and the library holds several
+/// modules a file).
 pub fn lint_verilator(d: &WrittenDesign) {
     let out = std::process::Command::new("verilator")
         .args([
@@ -48,7 +49,7 @@ pub fn lint_verilator(d: &WrittenDesign) {
             "-Wall",
             "-Wno-DECLFILENAME",
             "--top-module",
-            "top",
+            &d.top_module,
         ])
         .args(&d.sources)
         .output()
@@ -78,11 +79,17 @@ pub fn lint_yosys(d: &WrittenDesign) {
     let files: Vec<String> = d
         .sources
         .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .map(|p| {
+            p.strip_prefix(&d.dir)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     let script = format!(
-        "read_verilog -defer {}; hierarchy -check -top top",
-        files.join(" ")
+        "read_verilog -defer {}; hierarchy -check -top {}",
+        files.join(" "),
+        d.top_module
     );
     let out = std::process::Command::new("yosys")
         .args(["-q", "-p", &script])

@@ -10,9 +10,9 @@ use squeezeflow_host::board::{
     encode_reply, encode_request, Board, BoardError, Decoder, Pins, SimTransport, Transport,
     VerilatedPins,
 };
-use squeezeflow_hw::bundle::{write_bundle, Manifest};
 use squeezeflow_hw::folding::{plan, HardwareConfig, Plan};
 use squeezeflow_hw::shell::{cmd, err, parse_hash, write_shell, Shell, ShellConfig};
+use squeezeflow_hw::{bundle::write_bundle, bundle::Manifest, ip::clocked};
 use squeezeflow_model::config::{Bypass, Conv1Spec, FireSpec, NetworkConfig};
 use squeezeflow_model::float::synthetic_frame;
 use squeezeflow_model::reference::{run, Path};
@@ -100,7 +100,7 @@ fn fixture() -> &'static Fixture {
         )
         .unwrap();
         let dir = scratch("board_bundle");
-        let manifest = write_bundle(&model, &p, CLOCK_HZ / 1e6, &dir).unwrap();
+        let manifest = write_bundle(&model, &p, &clocked(CLOCK_HZ / 1e6), &dir).unwrap();
         let (cfg, verilated) = verilated_shell(&model, &p, &manifest, "board_shell");
         Fixture {
             model,
@@ -675,7 +675,7 @@ fn weights_over_the_link_then_frames_equal_the_reference() {
     };
     let p = plan(&model.network, &hw).unwrap();
     let dir = scratch("board_bundle_loaded");
-    let manifest = write_bundle(&model, &p, CLOCK_HZ / 1e6, &dir).unwrap();
+    let manifest = write_bundle(&model, &p, &clocked(CLOCK_HZ / 1e6), &dir).unwrap();
     let n_mem = manifest.load.len();
     assert_eq!(n_mem, p.fold["conv1"].pe + p.fold["fire3.expand3x3"].pe);
     let mut mems: Vec<Vec<u64>> = vec![Vec::new(); n_mem];

@@ -2,10 +2,9 @@
 //! random stalls on both streams: every logit equals the integer reference, and the measured
 //! cycles per frame match the estimate.
 
-use squeezeflow_hw::bundle::write_block;
 use squeezeflow_hw::folding::{plan, HardwareConfig};
 use squeezeflow_hw::harness::{drive, run_stream, Stalls};
-use squeezeflow_hw::network::{estimate, network_graph, Top};
+use squeezeflow_hw::network::{estimate, network_graph};
 use squeezeflow_model::config::{Bypass, Conv1Spec, FireSpec, NetworkConfig};
 use squeezeflow_model::float::synthetic_frame;
 use squeezeflow_model::reference::{run, Path};
@@ -93,8 +92,9 @@ fn check_network(bypass: Bypass, input: usize, budget: usize) {
 
     // The exported Verilog, in Verilator.
     let tag = format!("net_{bypass:?}").to_lowercase();
-    let mut top = Top::new(network_graph(&m, &p).unwrap());
-    let design = write_block(&mut top, &scratch(&tag)).unwrap();
+    let design = squeezeflow_hw::ip::write_rtl(&m, &p, &Default::default(), "0", &scratch(&tag))
+        .unwrap()
+        .design;
     lint_verilator(&design);
     lint_iverilog(&design);
     let model = verilate(&design);
@@ -154,6 +154,7 @@ fn small_network_complex_bypass() {
 fn small_network_with_loaded_weights() {
     use squeezeflow_hw::bundle::write_bundle;
     use squeezeflow_hw::harness::drive_loaded;
+    use squeezeflow_hw::ip::clocked;
     use squeezeflow_sim::network::{stream_frames, Bundle, RunOptions};
     use squeezeflow_sim::verilator::BuildOptions;
     let m = QuantModel::synthetic(&tiny(Bypass::Complex, 32), 23).unwrap();
@@ -171,7 +172,7 @@ fn small_network_with_loaded_weights() {
     };
     let p = plan(&m.network, &hw).unwrap();
     let dir = scratch("net_loaded");
-    let manifest = write_bundle(&m, &p, 100.0, &dir).unwrap();
+    let manifest = write_bundle(&m, &p, &clocked(100.0), &dir).unwrap();
     // One RAM a PE of each loaded layer, numbered from 0 in network order.
     let pes: usize = loaded.iter().map(|n| p.fold[n].pe).sum();
     assert_eq!(manifest.load.len(), pes);
@@ -217,7 +218,7 @@ fn small_network_with_loaded_weights() {
     // The bundle in Verilator, through the host's streaming path.
     let b = Bundle::open(&dir).unwrap();
     let model = b.build(&BuildOptions::default()).unwrap();
-    let sim = |load: Vec<squeezeflow_hw::load::LoadWord>| {
+    let sim = |load: Vec<squeezeflow_hw::load::LoadWord>| -> Result<Vec<Vec<u16>>, _> {
         let mut got = Vec::new();
         let opt = RunOptions {
             stalls: Stalls::random(8),
@@ -234,13 +235,14 @@ fn small_network_with_loaded_weights() {
                 Ok(())
             },
         )
-        .unwrap();
-        got
+        .map(|_| got)
     };
-    assert_eq!(sim(words.clone()), want, "Verilator with loaded weights");
-    assert_ne!(
-        sim(Vec::new()),
+    assert_eq!(
+        sim(words.clone()).unwrap(),
         want,
-        "without its weights the network cannot be right"
+        "Verilator with loaded weights"
     );
+    // Without its weights the network cannot be right: its frames are refused and flagged.
+    let err = sim(Vec::new()).unwrap_err().to_string();
+    assert!(err.contains("weights were never loaded"), "{err}");
 }

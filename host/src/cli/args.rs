@@ -99,6 +99,14 @@ pub(crate) struct HwArgs {
     pub(crate) device: Option<String>,
     #[arg(long, value_parser = parse_board, help = board_help())]
     pub(crate) board: Option<String>,
+    /// The top module's name (default `<network>_top`); every module below it is prefixed with
+    /// it (less a trailing `_top`), so two bundles live in one project.
+    #[arg(long)]
+    pub(crate) top_name: Option<String>,
+    /// The pixel stream's beat: rgb24 (R 7:0, G 15:8, B 23:16) or rgbx32 (the same in 32-bit
+    /// beats, bits 31:24 ignored, as DMAs send).
+    #[arg(long, default_value = "rgb24", value_parser = ["rgb24", "rgbx32"])]
+    pub(crate) pixel_format: String,
 }
 
 /// The generation options: the hardware table of the model choice's network file (parsed
@@ -107,12 +115,18 @@ pub(crate) fn gen_options(
     model: &ModelChoice,
     hw: &HwArgs,
 ) -> Result<squeezeflow_host::accel::GenOptions> {
+    if let Some(t) = &hw.top_name {
+        squeezeflow_hw::ip::names::check_identifier(t)
+            .map_err(|e| anyhow::anyhow!("--top-name: {e}"))?;
+    }
     Ok(squeezeflow_host::accel::GenOptions {
         hardware: model.hardware()?,
         mac_budget: hw.mac_budget,
         clock_mhz: hw.clock_mhz,
         device: hw.device.clone(),
         board: hw.board.clone(),
+        top_name: hw.top_name.clone(),
+        pixel_format: squeezeflow_hw::ip::PixelFormat::parse(&hw.pixel_format)?,
     })
 }
 

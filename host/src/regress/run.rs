@@ -102,6 +102,7 @@ pub fn ensure_bundle(case: &Case, root: &Path) -> Result<PathBuf> {
         clock_mhz: case.clock_mhz,
         device: case.device.clone(),
         board: None,
+        ..Default::default()
     };
     crate::accel::generate(&model, &opt, &tmp)?;
     std::fs::write(tmp.join("regress-key"), &key)?;

@@ -12,9 +12,11 @@ mod avg_pool;
 mod broadcast;
 mod bypass_add;
 mod concat;
+mod frame_guard;
 mod gearbox;
 mod max_pool;
 mod stream_fifo;
+mod weight_stream;
 
 use rust_hdl::prelude::*;
 
@@ -24,9 +26,11 @@ pub use avg_pool::{AvgPool, GapGeom};
 pub use broadcast::Broadcast;
 pub use bypass_add::BypassAdd;
 pub use concat::Concat;
+pub use frame_guard::{FrameGuard, GUARD_FLAGS};
 pub use gearbox::Gearbox;
 pub use max_pool::{MaxPool, PoolGeom};
 pub use stream_fifo::StreamFifo;
+pub use weight_stream::{WeightStream, LAYOUT_FILE};
 
 /// Depth of the small output FIFOs.
 pub(crate) const FIFO_DEPTH: usize = 4;

@@ -233,14 +233,23 @@ impl Resources {
 /// The primitive library with the line-buffer RAM (`sqf_ram`) marked for UltraRAM
 /// (`(* ram_style = "ultra" *)`), for devices with URAM; the attribute changes no behaviour.
 pub fn uram_lib(sqf_lib: &str) -> Result<String, HwError> {
+    // `module sqf_ram #(`, or in a bundle `module <prefix>_sqf_ram #(`.
+    let mut offset = 0;
     let start = sqf_lib
-        .find("module sqf_ram")
-        .ok_or_else(|| HwError::Bundle("sqf_lib.v has no sqf_ram module".into()))?;
+        .split_inclusive('\n')
+        .find_map(|l| {
+            let at = offset;
+            offset += l.len();
+            (l.starts_with("module ") && l.trim_end().ends_with("sqf_ram #(")).then_some(at)
+        })
+        .ok_or_else(|| HwError::Bundle("the library has no sqf_ram module".into()))?;
     let decl = "reg [WIDTH-1:0] mem [0:DEPTH-1];";
     let at = sqf_lib[start..]
         .find(decl)
         .map(|i| start + i)
-        .ok_or_else(|| HwError::Bundle("sqf_ram in sqf_lib.v has no memory declaration".into()))?;
+        .ok_or_else(|| {
+            HwError::Bundle("sqf_ram in the library has no memory declaration".into())
+        })?;
     Ok(format!(
         "{}(* ram_style = \"ultra\" *) {}",
         &sqf_lib[..at],
