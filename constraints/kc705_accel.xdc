@@ -1,7 +1,7 @@
 # squeezeflow accelerator (the bundle's top module alone, no board shell) on the Xilinx KC705
 # (XC7K325T-2FFG900C). With the board shell (UART link) use kc705.xdc instead.
 # The KC705's system clock is differential, so this file constrains the ports of the wrapper
-# `kc705_accel_top` (kc705_accel_top.v, copied into the bundle with this file), which buffers
+# `kc705_accel_top` (kc705_accel_top.v, written into the bundle beside this file), which buffers
 # the clock (IBUFDS + BUFG) into the bundle's top module. The AXI4-Stream ports (the weight stream
 # `s_axis_weights_*` included) and the status are passed through for a shell or a block design to drive; they are not board
 # pins.

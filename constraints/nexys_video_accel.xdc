@@ -1,7 +1,7 @@
 # squeezeflow accelerator (the bundle's top module alone, no board shell) on the Digilent Nexys
 # Video (XC7A200T-1SBG484C). With the board shell (UART link) use nexys_video.xdc instead.
-# Constrains the ports of the wrapper `nexys_video_accel_top` (nexys_video_accel_top.v, copied
-# into the bundle with this file): `sysclk` and `btn_reset`. The AXI4-Stream ports (s_axis_*,
+# Constrains the ports of the wrapper `nexys_video_accel_top` (nexys_video_accel_top.v, written
+# into the bundle beside this file): `sysclk` and `btn_reset`. The AXI4-Stream ports (s_axis_*,
 # m_axis_*, s_axis_weights_*) and the status are not board pins: a board shell (the UART link)
 # or a block design drives them; constrain them there.
 #

@@ -1,7 +1,7 @@
 # squeezeflow accelerator (the bundle's top module alone, no board shell) on the Xilinx ZCU104
 # (XCZU7EV-2FFVC1156E), programmable logic only. With the board shell use zcu104.xdc instead.
 # The PL clock is differential, so this file constrains the ports of the wrapper
-# `zcu104_accel_top` (zcu104_accel_top.v, copied into the bundle with this file), which buffers
+# `zcu104_accel_top` (zcu104_accel_top.v, written into the bundle beside this file), which buffers
 # the clock (IBUFDS + BUFG) into the bundle's top module. The AXI4-Stream ports (the weight stream
 # `s_axis_weights_*` included) and the status are passed through for a shell or the Zynq's AXI DMA (in a block design) to
 # drive; they are not board pins.

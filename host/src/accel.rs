@@ -460,14 +460,14 @@ pub fn simulate(
         })
         .map_err(|e| anyhow!(e))?;
     let build_seconds = t0.elapsed().as_secs_f64();
-    // Weights held in RAM (UltraRAM) are written through the load port before the first frame.
+    // Weights held in RAM (UltraRAM) come in as one packet on s_axis_weights before the first
+    // frame.
     let load = m.load_words(&bundle.dir).map_err(|e| anyhow!(e))?;
     if !opt.quiet && !load.is_empty() {
         eprintln!(
-            "loading {} weight words into {} RAMs through the load port ({} cycles, before frame 0)",
+            "loading {} weight words into {} RAMs through s_axis_weights (one packet, before frame 0)",
             load.len(),
-            m.load.len(),
-            load.len()
+            m.load.len()
         );
     }
     let reference = Prepared::new(&bundle.model);

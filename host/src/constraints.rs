@@ -11,10 +11,6 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../constraints/kc705_accel.xdc"),
     ),
     (
-        "kc705_accel_top.v",
-        include_str!("../../constraints/kc705_accel_top.v"),
-    ),
-    (
         "nexys_video.xdc",
         include_str!("../../constraints/nexys_video.xdc"),
     ),
@@ -22,27 +18,15 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "nexys_video_accel.xdc",
         include_str!("../../constraints/nexys_video_accel.xdc"),
     ),
-    (
-        "nexys_video_accel_top.v",
-        include_str!("../../constraints/nexys_video_accel_top.v"),
-    ),
     ("ulx3s.lpf", include_str!("../../constraints/ulx3s.lpf")),
     (
         "ulx3s_accel.lpf",
         include_str!("../../constraints/ulx3s_accel.lpf"),
     ),
-    (
-        "ulx3s_accel_top.v",
-        include_str!("../../constraints/ulx3s_accel_top.v"),
-    ),
     ("zcu104.xdc", include_str!("../../constraints/zcu104.xdc")),
     (
         "zcu104_accel.xdc",
         include_str!("../../constraints/zcu104_accel.xdc"),
-    ),
-    (
-        "zcu104_accel_top.v",
-        include_str!("../../constraints/zcu104_accel_top.v"),
     ),
 ];
 

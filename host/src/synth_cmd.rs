@@ -114,9 +114,9 @@ pub fn finish_bundle(
     if let Some(b) = &board {
         let cdir = dir.join("constraints");
         std::fs::create_dir_all(&cdir).with_context(|| cdir.display().to_string())?;
-        for (name, text) in board_files(b)? {
-            // Board wrappers instantiate the bundle's top module by name.
-            let text = text.replace("{{TOP}}", &m.top_module);
+        let wrapper =
+            squeezeflow_hw::ip::board::accel_wrapper(b, &m.top_module, m.input.tdata_bits);
+        for (name, text) in board_files(b)?.into_iter().chain(wrapper) {
             std::fs::write(cdir.join(&name), text)
                 .with_context(|| format!("writing {name} into {}", cdir.display()))?;
             constraints.push(format!("constraints/{name}"));

@@ -171,6 +171,22 @@ fn gen_board_puts_the_constraints_in_the_bundle_and_synth_reads_it_in_place() {
     }
     let xdc = std::fs::read_to_string(b.join("constraints/nexys_video_accel.xdc")).unwrap();
     assert!(xdc.contains("PACKAGE_PIN R4") && xdc.contains("get_ports { sysclk }"));
+    // vivado.tcl: the accelerator's constraints and wrapper (not the shell's), the wrapper on
+    // top, the part from the device, a bitstream.
+    let tcl = std::fs::read_to_string(b.join("vivado.tcl")).unwrap();
+    for want in [
+        "read_xdc constraints/nexys_video_accel.xdc",
+        "read_verilog constraints/nexys_video_accel_top.v",
+        "synth_design -top nexys_video_accel_top -part $part",
+        "\"xc7a200tsbg484-1\"",
+        "write_bitstream",
+    ] {
+        assert!(tcl.contains(want), "vivado.tcl lacks {want}:\n{tcl}");
+    }
+    assert!(
+        !tcl.contains("read_xdc constraints/nexys_video.xdc"),
+        "{tcl}"
+    );
 
     // Yosys from the bundle's own directory (`$readmemh` names relative to it), against the
     // device and the estimate.

@@ -2,6 +2,7 @@
 //! module, with names after the bundle and its layers, [`names`]), `mem/` (every `$readmemh`
 //! file) and the top module's AXI ports and header ([`top`]).
 
+pub mod board;
 pub mod names;
 pub mod project;
 pub mod top;

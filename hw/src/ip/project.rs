@@ -212,7 +212,8 @@ cd [file dirname [file normalize [info script]]]\n"
     for f in &m.rtl {
         let _ = writeln!(s, "read_verilog {f}");
     }
-    for c in constraints {
+    // The accelerator's own constraints and wrapper; `<board>.xdc` is the board shell's.
+    for c in constraints.iter().filter(|c| c.contains("_accel")) {
         if c.ends_with(".v") {
             let _ = writeln!(s, "read_verilog {c}");
         } else if c.ends_with(".xdc") {
