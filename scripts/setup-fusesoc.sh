@@ -6,13 +6,7 @@
 # access to PyPI; scripts/setup.sh installs python3-venv.
 set -euo pipefail
 
-if [ -n "${SQUEEZEFLOW_CACHE:-}" ]; then
-  root="$SQUEEZEFLOW_CACHE"
-elif [ -n "${HOME:-}" ]; then
-  root="$HOME/.cache/squeezeflow"
-else
-  root="${TMPDIR:-/tmp}/squeezeflow-cache"   # as squeezeflow itself without HOME
-fi
+. "$(dirname "$0")/cache-root.sh"
 venv="$root/fusesoc"
 if command -v fusesoc >/dev/null 2>&1 || [ -x "$venv/bin/fusesoc" ]; then
   exit 0
