@@ -211,6 +211,10 @@ enum Command {
         /// `regress -j` workers instead; threads may pay on machines with cores to spare.
         #[arg(long, default_value_t = 1)]
         threads: usize,
+        /// Run a bundle whose files differ from what `gen` wrote (the manifest's digests), e.g.
+        /// a weight edited on purpose; its memory files must still be well formed.
+        #[arg(long, requires = "bundle")]
+        allow_edited: bool,
     },
     /// Drive a board (or the simulated board shell) over its UART: check IDENTIFY against the
     /// bundle, stream frames, compare every logit with the integer reference (docs/protocol.md).
@@ -425,6 +429,7 @@ fn run(cli: Cli) -> Result<()> {
             top,
             report,
             threads,
+            allow_edited,
         } => {
             if !(0.0..1.0).contains(&stall) {
                 bail!("--stall must be in [0, 1), not {stall}");
@@ -441,7 +446,8 @@ fn run(cli: Cli) -> Result<()> {
                     dir
                 }
             };
-            let b = squeezeflow_sim::network::Bundle::open(&dir).map_err(|e| anyhow::anyhow!(e))?;
+            let b = squeezeflow_sim::network::Bundle::open_with(&dir, allow_edited)
+                .map_err(|e| anyhow::anyhow!(e))?;
             let n = b.manifest.input_size;
             let sources = squeezeflow_host::accel::frames_or_builtin_clip(&frames, n)?;
             let opt = squeezeflow_host::accel::SimOptions {

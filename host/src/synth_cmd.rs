@@ -127,6 +127,7 @@ pub fn finish_bundle(
     // The project files again, now with the board's constraints and the device's part.
     let model = squeezeflow_model::file::load(&dir.join(&m.model_file))?;
     squeezeflow_hw::ip::project::write_project(dir, m, &model, &constraints, Some(dev.part))?;
+    m.digests = squeezeflow_hw::verify::digests(dir, m)?;
     // Constraint files go before model.safetensors and manifest.json.
     let at = m.files.len().saturating_sub(2);
     for (i, c) in constraints.iter().enumerate() {

@@ -307,3 +307,45 @@ fn top_names_are_verilog_names() {
     assert!(lib.contains("module cam_net_sqf_mac ") || lib.contains("module cam_net_sqf_mac2 "));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A bundle's memory files are checked before Verilator reads them: a word that is not hex (which
+/// stopped Verilator with a fatal error that took the process down), a file cut in half (which
+/// passed a one-frame sim), each named with the file, even when edits are allowed.
+#[test]
+fn malformed_memory_files_are_named_before_verilator_runs() {
+    let dir = std::env::temp_dir().join(format!("squeezeflow-memcheck-{}", std::process::id()));
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/tiny.toml");
+    let (code, err) = run(&["gen", "--config", data, "-o", dir.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let mem = dir.join("mem").join("conv10_w0.mem");
+    let good = std::fs::read_to_string(&mem).unwrap();
+    let lines: Vec<&str> = good.lines().collect();
+    let bundle = dir.to_str().unwrap();
+    let mut bad_word = lines.clone();
+    bad_word[1] = "0x7g";
+    let half = lines[..lines.len() / 2].to_vec();
+    for (what, text, want) in [
+        (
+            "bad word",
+            bad_word,
+            "line 2: `0x7g` is not a hexadecimal word",
+        ),
+        ("half", half, "the memory holds"),
+    ] {
+        std::fs::write(&mem, text.join("\n") + "\n").unwrap();
+        for extra in [&[][..], &["--allow-edited"]] {
+            let mut args = vec!["sim", "--bundle", bundle];
+            args.extend_from_slice(extra);
+            args.push("synthetic:1");
+            let (code, err) = run(&args);
+            assert_eq!(code, Some(1), "{what} {extra:?}: {err}");
+            let named = err.contains("mem/conv10_w0.mem");
+            let why = err.contains(want) || (extra.is_empty() && err.contains("--allow-edited"));
+            assert!(
+                named && why && !err.contains("Aborting"),
+                "{what} {extra:?}: {err}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -135,13 +135,22 @@ fn a_missing_or_altered_memory_file_is_caught() {
         "{err}"
     );
 
-    // Alter one weight: the hardware no longer computes the model, and sim says where.
+    // Alter one weight: sim refuses the edited bundle, naming the file; allowed, the hardware
+    // no longer computes the model, and sim says where.
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let w = u64::from_str_radix(&lines[0], 16).unwrap() ^ 0x40;
     lines[0] = format!("{w:0width$x}", width = lines[0].len());
     std::fs::write(&mem, lines.join("\n") + "\n").unwrap();
-    let (ok, out, err) = run(bin()
+    let (ok, _, err) = run(bin()
         .args(["sim", "--bundle"])
+        .arg(&bundle)
+        .arg("synthetic:1"));
+    assert!(
+        !ok && err.contains("fire3_expand3x3_w0") && err.contains("--allow-edited"),
+        "{err}"
+    );
+    let (ok, out, err) = run(bin()
+        .args(["sim", "--allow-edited", "--bundle"])
         .arg(&bundle)
         .arg("synthetic:2"));
     assert!(!ok, "an altered weight went unnoticed:\n{out}");
@@ -154,7 +163,7 @@ fn a_missing_or_altered_memory_file_is_caught() {
     );
     // A mismatch has its own exit status (3), apart from errors (1).
     let code = bin()
-        .args(["sim", "--bundle"])
+        .args(["sim", "--allow-edited", "--bundle"])
         .arg(&bundle)
         .arg("synthetic:2")
         .output()

@@ -137,6 +137,9 @@ pub struct Manifest {
     /// ([`crate::load`]; empty when every weight is in ROM).
     #[serde(default)]
     pub load: Vec<crate::load::LoadMemory>,
+    /// FNV-1a 64 (hex) of every file but `manifest.json`, as written ([`crate::verify`]).
+    #[serde(default)]
+    pub digests: std::collections::BTreeMap<String, String>,
 }
 
 impl Manifest {
@@ -258,6 +261,7 @@ pub fn write_bundle(
         layers: est.layers,
         files,
         load: rtl.load,
+        digests: Default::default(),
     };
     let mut manifest = manifest;
     manifest
@@ -266,6 +270,7 @@ pub fn write_bundle(
     manifest.files.push("model.safetensors".into());
     manifest.files.push("manifest.json".into());
     crate::ip::project::write_project(dir, &manifest, model, &[], None)?;
+    manifest.digests = crate::verify::digests(dir, &manifest)?;
     let json =
         serde_json::to_string_pretty(&manifest).map_err(|e| HwError::Bundle(e.to_string()))?;
     std::fs::write(dir.join("manifest.json"), json).map_err(io)?;

@@ -35,6 +35,7 @@ pub mod load;
 pub mod network;
 pub mod shell;
 pub mod synth;
+pub mod verify;
 
 pub use squeezeflow_model as model;
 

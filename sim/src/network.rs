@@ -21,9 +21,18 @@ pub struct Bundle {
 }
 
 impl Bundle {
-    /// Opens a bundle directory (written by `squeezeflow gen`).
+    /// Opens a bundle directory (written by `squeezeflow gen`), verifying its files
+    /// ([`squeezeflow_hw::verify`]).
     pub fn open(dir: &Path) -> Result<Self, SimError> {
+        Self::open_with(dir, false)
+    }
+
+    /// As [`Bundle::open`]; with `allow_edited`, files that differ from what `gen` wrote are
+    /// accepted as long as their memories are well formed (a regression that is meant to catch
+    /// corrupted weights, a user editing a weight on purpose).
+    pub fn open_with(dir: &Path, allow_edited: bool) -> Result<Self, SimError> {
         let manifest = read_manifest(dir)?;
+        squeezeflow_hw::verify::verify(dir, &manifest, allow_edited)?;
         let mp = dir.join(&manifest.model_file);
         let model =
             squeezeflow_model::file::load(&mp).map_err(|e| SimError::Design(e.to_string()))?;

@@ -270,7 +270,8 @@ pub fn prepare_bundles(
             if !quiet {
                 eprintln!("regress: building the Verilator model of {}", dir.display());
             }
-            let b = Bundle::open(&dir).map_err(|e| anyhow!("case {}: {e}", case.name))?;
+            let b =
+                Bundle::open_with(&dir, true).map_err(|e| anyhow!("case {}: {e}", case.name))?;
             b.build(&BuildOptions {
                 threads,
                 ..Default::default()

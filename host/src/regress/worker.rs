@@ -99,7 +99,7 @@ impl Record {
 /// Runs a job and prints its records (the worker process's whole work).
 pub fn run_job(job: &Job) -> Result<()> {
     let t = std::time::Instant::now();
-    let bundle = Bundle::open(&job.bundle).map_err(|e| anyhow!(e))?;
+    let bundle = Bundle::open_with(&job.bundle, true).map_err(|e| anyhow!(e))?;
     let n = bundle.manifest.input_size;
     let frames = crate::accel::frames_or_builtin_clip_quiet(&job.frames, n)?
         .skip(job.skip)
