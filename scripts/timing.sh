@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Logic depth per layer of a bundle (opt-in; minutes per family): every layer module of the
+# bundle's core synthesized on its own with Yosys, and the longest register-to-register path in
+# cells (scripts/depth.py on the netlist: flip-flops, block RAMs and registered DSPs cut the
+# paths) reported, for Xilinx 7-series (`synth_xilinx -flatten`), UltraScale+ (`-family xcup`)
+# and ECP5 (`synth_ecp5`), plus the whole top module. The cells on a path are LUTs, carry chain
+# cells and muxes: the count is a depth, not a delay (docs/timing.md says how the two relate).
+#   scripts/timing.sh BUNDLE [FAMILY ...]      FAMILY: xc7, xcup, ecp5 (default: all three)
+# Writes BUNDLE/timing/<family>.tsv (module, cells on the longest path, seconds) and each path
+# (timing/<family>_<module>.path), and prints the table.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+bundle="${1:?usage: scripts/timing.sh BUNDLE [xc7|xcup|ecp5 ...]}"
+shift
+families=("$@")
+[ ${#families[@]} -eq 0 ] && families=(xc7 xcup ecp5)
+cd "$bundle"
+[ -f manifest.json ] || { echo "timing: $bundle has no manifest.json" >&2; exit 1; }
+# The sources in compile order and the top module, from the manifest.
+mapfile -t rtl < <(python3 -c 'import json; [print(f) for f in json.load(open("manifest.json"))["rtl"]]')
+top=$(python3 -c 'import json; print(json.load(open("manifest.json"))["top_module"])')
+core="${rtl[1]}"
+# Every module the core file declares: one a layer, plus the core, net, guard and loader.
+mapfile -t modules < <(sed -n 's/^module \([A-Za-z0-9_]*\)(.*/\1/p' "$core")
+modules+=("$top")
+mkdir -p timing
+for fam in "${families[@]}"; do
+  case "$fam" in
+    xc7) synth="synth_xilinx -flatten" ;;
+    xcup) synth="synth_xilinx -family xcup -flatten" ;;
+    ecp5) synth="synth_ecp5" ;;
+    *) echo "timing: unknown family $fam (xc7, xcup, ecp5)" >&2; exit 1 ;;
+  esac
+  out="timing/$fam.tsv"
+  printf 'module\tcells_on_longest_path\tseconds\n' > "$out"
+  for m in "${modules[@]}"; do
+    t0=$(date +%s)
+    log="timing/${fam}_$m.log"
+    if yosys -q -l "$log" -p "read_verilog -defer ${rtl[*]}; $synth -top $m; write_json timing/net.json" >/dev/null 2>&1 \
+      && python3 "$here/depth.py" timing/net.json "$m" > "timing/${fam}_$m.path"; then
+      depth=$(head -1 "timing/${fam}_$m.path" | cut -d' ' -f1)
+    else
+      depth="error (see $log)"
+    fi
+    printf '%s\t%s\t%s\n' "$m" "${depth:-?}" "$(( $(date +%s) - t0 ))" | tee -a "$out"
+  done
+done
+rm -f timing/net.json
