@@ -349,3 +349,48 @@ fn malformed_memory_files_are_named_before_verilator_runs() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Frames named wrongly get the reason: `-` twice (standard input is read once), a symlink loop
+/// (not "no such file"), a JPEG cut in half (it decoded, grey below the cut, without a word).
+#[test]
+fn frame_arguments_say_what_is_wrong() {
+    let (code, err) = run(&["classify", "-", "-"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("standard input") && err.contains("2 times"),
+        "{err}"
+    );
+
+    let dir = std::env::temp_dir().join(format!("squeezeflow-frames-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = dir.join("a.png");
+    let b = dir.join("b.png");
+    let _ = std::fs::remove_file(&a);
+    let _ = std::fs::remove_file(&b);
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    let (code, err) = run(&["classify", a.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        !err.contains("no such file") && err.to_lowercase().contains("symbolic links"),
+        "{err}"
+    );
+
+    let jpg = dir.join("cut.jpg");
+    let mut img = image::RgbImage::new(64, 64);
+    for (x, y, p) in img.enumerate_pixels_mut() {
+        *p = image::Rgb([(x * 4) as u8, (y * 4) as u8, ((x ^ y) * 4) as u8]);
+    }
+    img.save(&jpg).unwrap();
+    let (code, err) = run(&["classify", jpg.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "the whole JPEG reads: {err}");
+    let bytes = std::fs::read(&jpg).unwrap();
+    std::fs::write(&jpg, &bytes[..bytes.len() / 2]).unwrap();
+    let (code, err) = run(&["classify", jpg.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("cut.jpg") && err.contains("end-of-image"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -44,12 +44,43 @@ pub fn read_image(path: &Path) -> Result<RgbImage> {
         .with_context(|| format!("reading image {}", path.display()))?;
     squeezeflow_model::limits::check_image_size(w as usize, h as usize)
         .map_err(|e| anyhow::anyhow!("image {}: {e}", path.display()))?;
-    let img = reader()?
+    let r = reader()?;
+    if r.format() == Some(image::ImageFormat::Jpeg) {
+        check_jpeg_end(path)?;
+    }
+    let img = r
         .decode()
         .with_context(|| format!("decoding image {}", path.display()))?
         .to_rgb8();
     let (w, h) = (img.width() as usize, img.height() as usize);
     Ok(RgbImage::new(w, h, img.into_raw()))
+}
+
+/// A JPEG cut short decodes without an error (the rest comes out grey), so its end is checked:
+/// the end-of-image marker (FF D9) must be in the file's last KiB. Entropy-coded data never holds
+/// FF D9 (an FF there is followed by 00), so a cut file does not have it there.
+fn check_jpeg_end(path: &Path) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f =
+        std::fs::File::open(path).with_context(|| format!("opening image {}", path.display()))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let tail = len.min(1024);
+    f.seek(SeekFrom::Start(len - tail))
+        .and_then(|_| {
+            let mut b = Vec::new();
+            f.take(tail).read_to_end(&mut b).map(|_| b)
+        })
+        .with_context(|| format!("reading image {}", path.display()))
+        .and_then(|b| {
+            if b.windows(2).any(|w| w == [0xff, 0xd9]) {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!(
+                    "image {}: the JPEG has no end-of-image marker (cut short?)",
+                    path.display()
+                ))
+            }
+        })
 }
 
 /// File extensions read as images.

@@ -154,14 +154,22 @@ impl FrameSource {
             let f = File::open(p).with_context(|| format!("opening video {}", p.display()))?;
             return Self::y4m(f, &stem(p), n);
         }
-        if !p.exists() {
-            bail!("{arg}: no such file or folder");
+        // `exists()` is false for a symlink loop too: say what the system says.
+        if let Err(e) = std::fs::metadata(p) {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                bail!("{arg}: no such file or folder");
+            }
+            bail!("{arg}: {e}");
         }
         Ok(Self::image(p, n))
     }
 
     /// Several sources, one after the other.
     pub fn open_all(args: &[String], n: usize) -> Result<FrameSource> {
+        let stdin = args.iter().filter(|a| *a == "-").count();
+        if stdin > 1 {
+            bail!("`-` (Y4M on standard input) is given {stdin} times: standard input can be read once");
+        }
         let mut sources = Vec::new();
         for a in args {
             sources.push(Self::open(a, n)?);
