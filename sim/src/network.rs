@@ -132,8 +132,9 @@ pub fn load_stream(
         return Ok(());
     }
     let data: Vec<u64> = words.iter().map(|w| w.data).collect();
-    dut.load_stream(&data, stalls.input, stalls.seed, max_idle)
-        .map_err(|e| SimError::Design(e.to_string()))?;
+    let sent = dut.load_stream(&data, stalls.input, stalls.seed, max_idle);
+    dut.instance().check()?;
+    sent.map_err(|e| SimError::Design(e.to_string()))?;
     let st = dut.status();
     if !st.weights_complete || st.weights_error {
         return Err(SimError::Design(format!(
@@ -274,6 +275,10 @@ where
             eprint!("\r\x1b[K  cycle {cycle}: {sent} frames in, {done} out");
         }
         idle = if moved { 0 } else { idle + 1 };
+        // A Verilator fatal error stops the model: say so rather than wait for the watchdog.
+        if (cycle & 0xfff == 0 || idle > opt.max_idle) && dut.instance().error().is_some() {
+            dut.instance().check()?;
+        }
         if idle > opt.max_idle {
             return Err(SimError::Design(format!(
                 "deadlock: no beat moved for {} cycles at cycle {cycle} ({sent} frames in, {done} out, \
@@ -283,5 +288,6 @@ where
             )));
         }
     }
+    dut.instance().finish_trace()?;
     Ok(cycle)
 }
