@@ -34,7 +34,7 @@ fn model(tag: &str, words: &str, trace: bool) -> Model {
         trace,
         ..Default::default()
     };
-    Model::build(&[top.clone()], &top, &dir, &opt).unwrap()
+    Model::build(std::slice::from_ref(&top), &top, &dir, &opt).unwrap()
 }
 
 #[test]
