@@ -94,7 +94,7 @@ def main():
             for b in bits:
                 d = drivers.get(b)
                 if d is not None and d not in comb:
-                    return f"{cells[d]['type']} {d}"
+                    return f"{cells[d]['type']} {src(d) or d}"
         return "a top-level input"
     def fed(n):
         c = cells[n]
@@ -105,12 +105,19 @@ def main():
             for b in bits:
                 for s in sinks.get(b, []):
                     if s not in comb:
-                        return f"{cells[s]['type']} {s}"
+                        return f"{cells[s]['type']} {src(s) or s}"
         return "a top-level output"
+    def src(n):
+        # Where the cell came from in the Verilog (Yosys keeps `src` through synthesis).
+        # Flattened cells carry the instance's place, then the module's: keep the innermost one
+        # in the design (not Yosys's own techmap library).
+        parts = [p for p in cells[n].get("attributes", {}).get("src", "").split("|")
+                 if p and "/share/yosys/" not in p and not p.endswith(":0.0-0.0")]
+        return parts[-1] if parts else ""
     print(f"{len(chain)} cells")
     print(f"  from {feeders(chain[0])}")
     for n in chain:
-        print(f"  {cells[n]['type']:<10} {n}")
+        print(f"  {cells[n]['type']:<10} {src(n) or n}")
     print(f"  to   {fed(chain[-1])}")
 
 

@@ -21,8 +21,14 @@ mapfile -t rtl < <(python3 -c 'import json; [print(f) for f in json.load(open("m
 top=$(python3 -c 'import json; print(json.load(open("manifest.json"))["top_module"])')
 core="${rtl[1]}"
 # Every module the core file declares: one a layer, plus the core, net, guard and loader.
-mapfile -t modules < <(sed -n 's/^module \([A-Za-z0-9_]*\)(.*/\1/p' "$core")
-modules+=("$top")
+# The layers first, the wholes (core, net, top) last: they take as long as the rest together.
+mapfile -t all < <(sed -n 's/^module \([A-Za-z0-9_]*\)(.*/\1/p' "$core")
+prefix="${all[0]%_core}"
+modules=()
+for m in "${all[@]}"; do
+  case "$m" in "${prefix}_core" | "${prefix}_net") ;; *) modules+=("$m") ;; esac
+done
+modules+=("${prefix}_net" "$top")
 mkdir -p timing
 for fam in "${families[@]}"; do
   case "$fam" in
