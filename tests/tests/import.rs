@@ -600,3 +600,52 @@ fn float_reference_agrees_with_tract() {
     );
     assert_eq!(top_k(&theirs, 5), top_k(ours, 5));
 }
+
+/// The tiny graph as a builder, for the tests that alter one part of it.
+fn tiny_g(classes: i64) -> (G, String) {
+    let mut g = G::new();
+    let c1 = g.conv("conv1", "data", 3, 8, (3, 2, 0));
+    g.maxpool(&c1, "pool1");
+    let f2 = g.fire("fire2", "pool1", 8, 4, 4);
+    let f3 = g.fire("fire3", &f2, 8, 4, 4);
+    let c10 = g.conv("conv10", &f3, 8, classes, (1, 1, 0));
+    let out = standard_tail(&mut g, &c10);
+    (g, out)
+}
+
+/// What the importer accepted silently or explained badly: a duplicate initializer (the last
+/// copy was used), a bias that is not one-dimensional, a batch of 8, more classes than a 16-bit
+/// logit index counts (reported as a bypass problem with an empty list).
+#[test]
+fn ambiguous_or_oversized_graphs_are_named() {
+    let (g, out) = tiny_g(5);
+    onnx::import_bytes(&g.bytes(&[1, 3, 19, 19], &out), "tiny", "test").unwrap();
+
+    let (g, out) = tiny_g(5);
+    let e = onnx_err(&g.bytes(&[8, 3, 19, 19], &out));
+    assert!(e.contains("batch") && e.contains('8'), "{e}");
+
+    let (mut g, out) = tiny_g(5);
+    let dup = g
+        .inits
+        .iter()
+        .find(|t| t.name == "conv10.w")
+        .unwrap()
+        .clone();
+    g.inits.push(dup);
+    let e = onnx_err(&g.bytes(&[1, 3, 19, 19], &out));
+    assert!(e.contains("conv10.w") && e.contains("twice"), "{e}");
+
+    let (mut g, out) = tiny_g(5);
+    g.inits
+        .iter_mut()
+        .find(|t| t.name == "conv10.b")
+        .unwrap()
+        .dims = vec![1, 5];
+    let e = onnx_err(&g.bytes(&[1, 3, 19, 19], &out));
+    assert!(e.contains("conv10.b") && e.contains("[1, 5]"), "{e}");
+
+    let (g, out) = tiny_g(70_000);
+    let e = onnx_err(&g.bytes(&[1, 3, 19, 19], &out));
+    assert!(e.contains("70000") && e.contains("65535"), "{e}");
+}

@@ -50,6 +50,13 @@ impl Found {
             bypass: Bypass::None,
             meta: None,
         };
+        // The graph as found, without bypasses, must be a network at all (classes, sizes): its
+        // own error, not a bypass pattern that "does not match".
+        Network::new(&base).map_err(|e| {
+            err(format!(
+                "the graph is not a network squeezeflow builds: {e}"
+            ))
+        })?;
         for b in [Bypass::None, Bypass::Simple, Bypass::Complex] {
             base.bypass = b;
             let Ok(net) = Network::new(&base) else {

@@ -43,8 +43,15 @@ impl<'a> Graph<'a> {
                 )));
             }
         }
-        let inits: HashMap<&str, &TensorProto> =
-            g.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
+        let mut inits: HashMap<&str, &TensorProto> = HashMap::new();
+        for t in &g.initializer {
+            if inits.insert(t.name.as_str(), t).is_some() {
+                return Err(err(format!(
+                    "initializer '{}' is defined twice: which copy is meant is not said",
+                    t.name
+                )));
+            }
+        }
         let inputs: Vec<&proto::ValueInfoProto> = g
             .input
             .iter()

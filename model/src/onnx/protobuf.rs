@@ -137,9 +137,14 @@ pub(super) fn input_size(v: &proto::ValueInfoProto) -> Result<usize, ModelError>
         .map(|d| d.map_or("?".to_string(), |v| v.to_string()))
         .collect();
     match dims.as_slice() {
-        [_, Some(3), Some(h), Some(w)] if h == w && *h > 0 && *h <= MAX_INPUT_SIZE => {
+        [None | Some(1), Some(3), Some(h), Some(w)] if h == w && *h > 0 && *h <= MAX_INPUT_SIZE => {
             Ok(*h as usize)
         }
+        [Some(b), ..] if *b != 1 => Err(err(format!(
+            "graph input '{name}' has shape [{}]: a batch of {b}; the accelerator takes one \
+             frame at a time (export with batch 1 or a symbolic batch)",
+            text.join(", ")
+        ))),
         _ => Err(err(format!(
             "graph input '{name}' has shape [{}]; the family takes a fixed square RGB image, \
              1x3xNxN with N at most {MAX_INPUT_SIZE}",

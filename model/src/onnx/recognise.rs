@@ -113,6 +113,12 @@ impl<'a> Graph<'a> {
                     .inits
                     .get(bname.as_str())
                     .ok_or_else(|| bad(format!("its bias '{bname}' is not an initializer")))?;
+                if b.dims.len() != 1 {
+                    return Err(bad(format!(
+                        "bias '{bname}' has shape {:?}; a Conv bias is one-dimensional, [{out_c}]",
+                        b.dims
+                    )));
+                }
                 let v = tensor_f32(b)?;
                 if v.len() != out_c {
                     return Err(bad(format!(
