@@ -167,6 +167,15 @@ fn cache_root(opt: &BuildOptions) -> PathBuf {
     std::env::temp_dir().join("squeezeflow-cache")
 }
 
+/// Removes a folder when dropped (if it is still there).
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn run(cmd: &mut Command, what: &str) -> Result<(), SimError> {
     let out = cmd
         .output()
@@ -179,8 +188,16 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), SimError> {
             .filter(|l| !l.trim().is_empty())
             .take(40)
             .collect();
+        // Verilator on a full disk says only "make: No targets. Stop." (it could not write the
+        // makefile); the compiler says "No space left on device".
+        let hint = if msg.contains("No space left") || msg.contains("No targets") {
+            "\n(this is what a full disk gives: check the free space where models are built, \
+             $SQUEEZEFLOW_CACHE or ~/.cache/squeezeflow)"
+        } else {
+            ""
+        };
         return Err(SimError::Tool(format!(
-            "{what} failed:\n{}",
+            "{what} failed:\n{}{hint}",
             tail.join("\n")
         )));
     }
@@ -430,6 +447,8 @@ impl Model {
         let tmp = parent.join(format!("tmp-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).map_err(SimError::io(tmp.display()))?;
+        // A failed build leaves nothing in the cache (a finished one is renamed away first).
+        let _cleanup = RemoveOnDrop(tmp.clone());
         let mut files = Vec::new();
         let prefix = format!("{}/", mem_dir.display());
         for (i, (src, text)) in texts.iter().enumerate() {

@@ -102,3 +102,29 @@ fn a_bad_memory_word_and_a_full_disk_are_errors() {
     i.tick(clock);
     assert!(i.error().is_none());
 }
+
+/// A design that fails to build leaves no temporary folder in the model cache.
+#[test]
+fn a_failed_build_leaves_the_cache_clean() {
+    let dir = scratch("bridge_bad_build");
+    let cache = dir.join("cache");
+    let top = dir.join("top.v");
+    std::fs::write(
+        &top,
+        "module top (\n    input wire clock\n);\n    this is not verilog;\nendmodule\n",
+    )
+    .unwrap();
+    let opt = BuildOptions {
+        cache_dir: Some(cache.clone()),
+        ..Default::default()
+    };
+    let Err(e) = Model::build(std::slice::from_ref(&top), &top, &dir, &opt) else {
+        panic!("a design that is not Verilog built");
+    };
+    let e = e.to_string();
+    assert!(e.contains("verilator failed"), "{e}");
+    let left: Vec<_> = std::fs::read_dir(cache.join("verilator"))
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left in the cache: {left:?}");
+}
