@@ -6,7 +6,8 @@
 #     (cycles per frame measured vs estimated, MAC utilisation, Verilator speed) goes to
 #     out/bench/sim_squeezenet1_1.json. Exits non-zero on any mismatch;
 #  3. the fit for each Xilinx device (below);
-#  4. the regression farm (scripts/bench-regress.sh).
+#  4. the regression farm (scripts/bench-regress.sh);
+#  5. the input fuzzers, long (PROPTEST_CASES=20000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -26,3 +27,5 @@ done
 # 4. the regression farm: 1 vs 2 workers on the clip, a 2-shard SLURM run, 100 synthetic frames
 #    (out/bench/regress.json).
 bash scripts/bench-regress.sh "$clip"
+# 5. the input fuzzers (tests/tests/fuzz.rs) for 20,000 cases each instead of a few hundred.
+PROPTEST_CASES=20000 cargo test -q --release -p squeezeflow-tests --test fuzz | tee out/bench/fuzz.txt
