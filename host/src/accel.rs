@@ -315,6 +315,9 @@ pub struct SimReport {
     pub cycles: u64,
     pub cycles_per_second: f64,
     pub frame_reports: Vec<FrameReport>,
+    /// Why the run stopped before its last frame, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 fn top_k(logits: &[u16], k: usize) -> Vec<usize> {
@@ -527,19 +530,35 @@ pub fn simulate(
         reports.push(r);
         Ok(())
     };
-    let cycles = stream_frames(&model, m, frames, &run, on_frame).map_err(|e| anyhow!(e))?;
+    // A run that stops (a Verilator error, a VCD that cannot be written) still reports the
+    // frames it finished, with the error.
+    let streamed = stream_frames(&model, m, frames, &run, on_frame);
     let sim_seconds = t1.elapsed().as_secs_f64();
-    if reports.is_empty() {
+    let (cycles, error) = match streamed {
+        Ok(c) => (c, None),
+        Err(e) => (
+            reports.last().map_or(0, |r| r.done_cycle),
+            Some(e.to_string()),
+        ),
+    };
+    if reports.is_empty() && error.is_none() {
         bail!("no frames to simulate");
     }
     let mut steady: Vec<u64> = reports.iter().skip(1).map(|r| r.cycles).collect();
     steady.sort_unstable();
     let measured = if steady.is_empty() {
-        reports[0].cycles
+        reports.first().map_or(0, |r| r.cycles)
     } else {
         steady[steady.len() / 2]
     };
     let est = m.cycles_per_frame;
+    let per = |x: f64| {
+        if measured == 0 {
+            0.0
+        } else {
+            x / measured as f64
+        }
+    };
     Ok(SimReport {
         network: m.network.clone(),
         bundle: bundle.dir.display().to_string(),
@@ -548,16 +567,17 @@ pub fn simulate(
         estimated_cycles_per_frame: est,
         measured_cycles_per_frame: measured,
         deviation: (measured as f64 - est as f64) / est as f64,
-        first_frame_cycles: reports[0].cycles,
+        first_frame_cycles: reports.first().map_or(0, |r| r.cycles),
         clock_mhz: m.clock_mhz,
-        frames_per_second: m.clock_mhz * 1e6 / measured as f64,
+        frames_per_second: per(m.clock_mhz * 1e6),
         mac_lanes: m.mac_lanes,
-        mac_utilization: m.macs_per_frame as f64 / (m.mac_lanes as f64 * measured as f64),
+        mac_utilization: per(m.macs_per_frame as f64 / m.mac_lanes as f64),
         build_seconds,
         sim_seconds,
         cycles,
         cycles_per_second: cycles as f64 / sim_seconds,
         frame_reports: reports,
+        error,
     })
 }
 

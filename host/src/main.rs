@@ -465,6 +465,17 @@ fn run(cli: Cli) -> Result<()> {
                 std::fs::write(p, serde_json::to_string_pretty(&r)?)
                     .with_context(|| format!("writing {}", p.display()))?;
             }
+            if let Some(e) = &r.error {
+                bail!(
+                    "{e} (after {} frames{})",
+                    r.frames,
+                    if report.is_some() {
+                        "; the report says which"
+                    } else {
+                        ""
+                    }
+                );
+            }
             outln!(
                 "{}: {} of {} frames match the integer reference bit for bit",
                 r.network,

@@ -244,3 +244,44 @@ fn board_command_against_the_simulated_shell() {
     assert!(out.contains("2 of 2 frames match"), "{out}");
     assert!(out.contains("cycles per byte"), "{out}");
 }
+
+/// A run that stops (here: its VCD cannot be written, a full disk) is squeezeflow's own error,
+/// exit 1, and `--report` still holds what was done and why it stopped; an unwritable VCD path
+/// is an error too (it wrote nothing and said nothing).
+#[test]
+fn a_stopped_run_is_an_error_with_its_report() {
+    let dir = workdir("sim_stopped");
+    let bundle = gen(&dir);
+    let report = dir.join("r.json");
+    let out = bin()
+        .args(["sim", "--bundle"])
+        .arg(&bundle)
+        .args(["synthetic:2", "--vcd", "/dev/full", "--report"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("No space left") && !err.contains("Aborting"),
+        "{err}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(
+        r["error"].as_str().unwrap().contains("No space left"),
+        "{r}"
+    );
+    let out = bin()
+        .args(["sim", "--bundle"])
+        .arg(&bundle)
+        .args(["synthetic:1", "--vcd", "/nonexistent-dir/x.vcd"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot write the VCD file /nonexistent-dir/x.vcd"),
+        "{err}"
+    );
+}

@@ -115,6 +115,9 @@ pub fn run_job(job: &Job) -> Result<()> {
         threads: job.threads,
     };
     let r = simulate(&bundle, frames, &opt)?;
+    if let Some(e) = &r.error {
+        return Err(anyhow!("{e}"));
+    }
     if r.frame_reports.len() != job.count {
         return Err(anyhow!(
             "{} of {} frames came out of the sources",
