@@ -7,6 +7,20 @@
 
 use rust_hdl::prelude::*;
 
+/// Joins stream end `$from` (a group the parent receives, or a child's output) to `$to` for
+/// one `update()` of a wiring-only parent: data, valid and last forward, ready back.
+macro_rules! join_stream {
+    ($from:expr => $to:expr) => {{
+        for (d, s) in $to.tdata.iter_mut().zip(&$from.tdata) {
+            d.next = s.val();
+        }
+        $to.tvalid.next = $from.tvalid.val();
+        $to.tlast.next = $from.tlast.val();
+        $from.tready.next = $to.tready.val();
+    }};
+}
+pub(crate) use join_stream;
+
 /// A stream input (`s_axis_*`): `tready` is driven by the block.
 #[derive(Clone, Debug)]
 pub struct AxisIn {

@@ -8,7 +8,7 @@ use rust_hdl::prelude::*;
 use serde::Serialize;
 use squeezeflow_model::QuantModel;
 
-use crate::axis::{AxisIn, AxisOut};
+use crate::axis::{join_stream, AxisIn, AxisOut};
 use crate::blocks::{FrameGuard, WeightStream};
 use crate::folding::Plan;
 use crate::graph::{End, Graph, GraphBuilder};
@@ -98,27 +98,12 @@ impl Logic for Core {
         let g = &mut self.guard;
         g.clock.next = clk;
         g.reset.next = rst;
-        for (d, s) in g.s_axis.tdata.iter_mut().zip(&self.s_axis.tdata) {
-            d.next = s.val();
-        }
-        g.s_axis.tvalid.next = self.s_axis.tvalid.val();
-        g.s_axis.tlast.next = self.s_axis.tlast.val();
-        self.s_axis.tready.next = g.s_axis.tready.val();
+        join_stream!(self.s_axis => g.s_axis);
         let n = &mut self.net;
         n.clock.next = clk;
         n.reset.next = rst;
-        for (d, s) in n.s_axis.tdata.iter_mut().zip(&g.m_axis.tdata) {
-            d.next = s.val();
-        }
-        n.s_axis.tvalid.next = g.m_axis.tvalid.val();
-        n.s_axis.tlast.next = g.m_axis.tlast.val();
-        g.m_axis.tready.next = n.s_axis.tready.val();
-        for (d, s) in self.m_axis.tdata.iter_mut().zip(&n.m_axis.tdata) {
-            d.next = s.val();
-        }
-        self.m_axis.tvalid.next = n.m_axis.tvalid.val();
-        self.m_axis.tlast.next = n.m_axis.tlast.val();
-        n.m_axis.tready.next = self.m_axis.tready.val();
+        join_stream!(g.m_axis => n.s_axis);
+        join_stream!(n.m_axis => self.m_axis);
         g.done.next = n.m_axis.tvalid.val() && n.m_axis.tlast.val() && self.m_axis.tready.val();
         self.m_axis_tuser.next = g.bad.val();
         self.frame_error.next = g.error.val();

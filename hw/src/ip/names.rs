@@ -144,6 +144,13 @@ fn is_ident_start(b: u8) -> bool {
 fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
 }
+/// Where the name (or number) that goes on at `i` ends.
+fn ident_end(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && is_ident(b[i]) {
+        i += 1;
+    }
+    i
+}
 
 /// Graph node labels (`fire3.squeeze`) as instance names (`fire3_squeeze`), made unique.
 pub fn node_names(labels: &[String]) -> Vec<String> {
@@ -234,15 +241,10 @@ impl Renaming<'_> {
                 i = end;
             } else if c == b'$' || c.is_ascii_digit() || c == b'\'' {
                 // A system task, a number or a based literal: not a name.
-                i += 1;
-                while i < b.len() && is_ident(b[i]) {
-                    i += 1;
-                }
+                i = ident_end(b, i + 1);
             } else if is_ident_start(c) {
                 let start = i;
-                while i < b.len() && is_ident(b[i]) {
-                    i += 1;
-                }
+                i = ident_end(b, i);
                 let tok = &text[start..i];
                 let new = self.map(tok, &nodes);
                 let name = new.as_deref().unwrap_or(tok);
@@ -292,9 +294,7 @@ impl Renaming<'_> {
         while i < b.len() {
             if is_ident_start(b[i]) {
                 let start = i;
-                while i < b.len() && is_ident(b[i]) {
-                    i += 1;
-                }
+                i = ident_end(b, i);
                 let tok = &text[start..i];
                 if tok.contains('$') || self.library.contains(&tok) {
                     if let Some(new) = self.map(tok, nodes) {

@@ -6,7 +6,7 @@ use rust_hdl::prelude::*;
 
 use super::config::ShellConfig;
 use super::core_model::ShellCore;
-use crate::axis::{AxisIn, AxisNames, AxisOut};
+use crate::axis::{join_stream, AxisIn, AxisNames, AxisOut};
 use crate::bundle::MemFiles;
 use crate::graph::Graph;
 use crate::HwError;
@@ -25,22 +25,6 @@ pub struct CoreWrap {
     pub wl_addr: Signal<Out, Bits<16>>,
     pub wl_data: Signal<Out, Bits<64>>,
     pub core: ShellCore,
-}
-
-fn copy_out(from: &AxisOut, to: &mut AxisOut) {
-    for (d, s) in to.tdata.iter_mut().zip(&from.tdata) {
-        d.next = s.val();
-    }
-    to.tvalid.next = from.tvalid.val();
-    to.tlast.next = from.tlast.val();
-}
-
-fn copy_in(from: &AxisIn, to: &mut AxisIn) {
-    for (d, s) in to.tdata.iter_mut().zip(&from.tdata) {
-        d.next = s.val();
-    }
-    to.tvalid.next = from.tvalid.val();
-    to.tlast.next = from.tlast.val();
 }
 
 fn wire_stream(v: &mut String, dst: &str, src: &str, lanes: usize, forward_ready: bool) {
@@ -63,10 +47,8 @@ impl Logic for CoreWrap {
         c.reset.next = self.reset.val();
         c.uart_rx.next = self.uart_rx.val();
         self.uart_tx.next = c.uart_tx.val();
-        copy_out(&c.m_axis, &mut self.m_axis);
-        c.m_axis.tready.next = self.m_axis.tready.val();
-        copy_in(&self.s_axis, &mut c.s_axis);
-        self.s_axis.tready.next = c.s_axis.tready.val();
+        join_stream!(c.m_axis => self.m_axis);
+        join_stream!(self.s_axis => c.s_axis);
         self.wl_valid.next = c.wl_valid.val();
         self.wl_sel.next = c.wl_sel.val();
         self.wl_addr.next = c.wl_addr.val();
@@ -195,18 +177,8 @@ impl Logic for Shell {
         n.reset.next = self.reset.val();
         w.uart_rx.next = self.uart_rx.val();
         self.uart_tx.next = w.uart_tx.val();
-        for (d, s) in n.s_axis.tdata.iter_mut().zip(&w.m_axis.tdata) {
-            d.next = s.val();
-        }
-        n.s_axis.tvalid.next = w.m_axis.tvalid.val();
-        n.s_axis.tlast.next = w.m_axis.tlast.val();
-        w.m_axis.tready.next = n.s_axis.tready.val();
-        for (d, s) in w.s_axis.tdata.iter_mut().zip(&n.m_axis.tdata) {
-            d.next = s.val();
-        }
-        w.s_axis.tvalid.next = n.m_axis.tvalid.val();
-        w.s_axis.tlast.next = n.m_axis.tlast.val();
-        n.m_axis.tready.next = w.s_axis.tready.val();
+        join_stream!(w.m_axis => n.s_axis);
+        join_stream!(n.m_axis => w.s_axis);
         n.wl.valid.next = w.wl_valid.val();
         n.wl.sel.next = w.wl_sel.val();
         n.wl.addr.next = w.wl_addr.val();
