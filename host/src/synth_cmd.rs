@@ -124,9 +124,8 @@ pub fn finish_bundle(
     }
     let net = manifest_network(m)?;
     let res = device::resources(&net, &m.folding, dev)?;
-    // The project files again, now with the board's constraints and the device's part.
-    let model = squeezeflow_model::file::load(&dir.join(&m.model_file))?;
-    squeezeflow_hw::ip::project::write_project(dir, m, &model, &constraints, Some(dev.part))?;
+    // vivado.tcl again, now with the board's constraints and the device's part.
+    squeezeflow_hw::ip::project::write_vivado_tcl(dir, m, &constraints, Some(dev.part))?;
     m.digests = squeezeflow_hw::verify::digests(dir, m)?;
     // Constraint files go before model.safetensors and manifest.json.
     let at = m.files.len().saturating_sub(2);

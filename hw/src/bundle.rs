@@ -269,7 +269,7 @@ pub fn write_bundle(
         .extend(crate::ip::project::project_files(&manifest));
     manifest.files.push("model.safetensors".into());
     manifest.files.push("manifest.json".into());
-    crate::ip::project::write_project(dir, &manifest, model, &[], None)?;
+    crate::ip::project::write_project(dir, &manifest, model)?;
     manifest.digests = crate::verify::digests(dir, &manifest)?;
     let json =
         serde_json::to_string_pretty(&manifest).map_err(|e| HwError::Bundle(e.to_string()))?;

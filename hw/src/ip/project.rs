@@ -31,14 +31,12 @@ pub fn project_files(m: &Manifest) -> Vec<String> {
     v
 }
 
-/// Writes the project files for the bundle in `dir` (its RTL and memories already written):
-/// `constraints` (relative paths) go into `vivado.tcl`, and `part` is the default part there.
+/// Writes the project files for the bundle in `dir` (its RTL and memories already written).
+/// `vivado.tcl` has no board yet: `gen --board` rewrites it ([`write_vivado_tcl`]).
 pub fn write_project(
     dir: &Path,
     m: &Manifest,
     model: &squeezeflow_model::QuantModel,
-    constraints: &[String],
-    part: Option<&str>,
 ) -> Result<(), HwError> {
     let t = &m.top_module;
     let write = |rel: &str, text: String| -> Result<(), HwError> {
@@ -88,8 +86,20 @@ pub fn write_project(
     write(&format!("sim/tb_{t}.v"), testbench(m, words.len()))?;
     write("syn/yosys_generic.tcl", YOSYS_TCL.to_string())?;
     write(&format!("{t}.core"), core_file(m, &mems))?;
-    write("vivado.tcl", vivado_tcl(m, &mems, constraints, part))?;
-    Ok(())
+    write_vivado_tcl(dir, m, &[], None)
+}
+
+/// Writes `vivado.tcl`: `constraints` (relative paths) are the board's files, `part` the
+/// default part.
+pub fn write_vivado_tcl(
+    dir: &Path,
+    m: &Manifest,
+    constraints: &[String],
+    part: Option<&str>,
+) -> Result<(), HwError> {
+    let mems: Vec<&String> = m.files.iter().filter(|f| f.starts_with("mem/")).collect();
+    let p = dir.join("vivado.tcl");
+    std::fs::write(&p, vivado_tcl(m, &mems, constraints, part)).map_err(HwError::io(p.display()))
 }
 
 /// The FuseSoC synthesis template: edalize's Yosys flow always runs `synth_<arch>`, so a
