@@ -104,6 +104,13 @@ pub fn lint_yosys(d: &WrittenDesign) {
     );
 }
 
+/// All three linters: Verilator `-Wall`, Icarus, Yosys `hierarchy -check`.
+pub fn lint_all(d: &WrittenDesign) {
+    lint_verilator(d);
+    lint_iverilog(d);
+    lint_yosys(d);
+}
+
 /// Builds (or reuses) the Verilator model of a design.
 pub fn verilate(d: &WrittenDesign) -> squeezeflow_sim::verilator::Model {
     squeezeflow_sim::verilator::Model::build(&d.sources, &d.top, &d.dir, &Default::default())
@@ -127,9 +134,7 @@ pub fn check_block_verilog<B: StreamBlock + MemFiles>(
 ) {
     let mut block = make();
     let design = write_block(&mut block, &scratch(tag)).expect("write design");
-    lint_verilator(&design);
-    lint_iverilog(&design);
-    lint_yosys(&design);
+    lint_all(&design);
     let model = verilate(&design);
     let names: Vec<&str> = ["s_axis", "s_axis_b"][..inputs.len()].to_vec();
     let refs: Vec<&[u8]> = inputs.iter().map(|v| v.as_slice()).collect();

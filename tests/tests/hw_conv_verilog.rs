@@ -9,7 +9,7 @@ use squeezeflow_model::network::{ConvLayer, Shape};
 use squeezeflow_model::qmodel::QConv;
 use squeezeflow_model::reference::naive;
 use squeezeflow_sim::stream::VerilatedStreams;
-use squeezeflow_tests::{lint_iverilog, lint_verilator, lint_yosys, scratch, verilate};
+use squeezeflow_tests::{lint_all, lint_iverilog, lint_verilator, scratch, verilate};
 
 /// Padding as wide as the kernel (whole rows of padding) is refused with a clear error.
 #[test]
@@ -100,9 +100,7 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             "{tag}: sqf_rom_lut instances"
         );
         let design = write_block(&mut block, &scratch(&format!("conv_{tag}"))).unwrap();
-        lint_verilator(&design);
-        lint_iverilog(&design);
-        lint_yosys(&design);
+        lint_all(&design);
         let model = verilate(&design);
         for stalls in [Stalls::random(21), Stalls::NONE] {
             let mut dut = VerilatedStreams::new(&model, &["s_axis"], "m_axis").unwrap();

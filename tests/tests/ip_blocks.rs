@@ -8,7 +8,7 @@ use squeezeflow_hw::bundle::write_block;
 use squeezeflow_hw::harness::settle;
 use squeezeflow_hw::load::LoadMemory;
 use squeezeflow_model::float::SplitMix64;
-use squeezeflow_tests::{lint_iverilog, lint_verilator, lint_yosys, scratch, verilate};
+use squeezeflow_tests::{lint_all, scratch, verilate};
 
 fn edge<B: Block>(b: &mut B, clock: impl Fn(&mut B) -> &mut Signal<In, Clock>) {
     clock(b).next = true.into();
@@ -22,9 +22,7 @@ fn frame_guard_model_equals_its_module_under_random_framing() {
     const PIXELS: usize = 7;
     let mut g = FrameGuard::new(3, PIXELS);
     let design = write_block(&mut g, &scratch("ip_frame_guard")).unwrap();
-    lint_verilator(&design);
-    lint_iverilog(&design);
-    lint_yosys(&design);
+    lint_all(&design);
     let model = verilate(&design);
     let mut v = model.instance();
     let p = |n: &str| model.port(n).unwrap();
@@ -126,9 +124,7 @@ fn weight_loader_model_equals_its_module_under_random_packets() {
     let mut w = WeightStream::new(&mems);
     let dir = scratch("ip_weight_stream");
     let design = write_block(&mut w, &dir).unwrap();
-    lint_verilator(&design);
-    lint_iverilog(&design);
-    lint_yosys(&design);
+    lint_all(&design);
     let model = verilate(&design);
     let mut v = model.instance();
     let p = |n: &str| model.port(n).unwrap();

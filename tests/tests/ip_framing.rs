@@ -16,7 +16,7 @@ use squeezeflow_model::float::{synthetic_frame, SplitMix64};
 use squeezeflow_model::reference::{run, Path};
 use squeezeflow_model::QuantModel;
 use squeezeflow_sim::stream::VerilatedTop;
-use squeezeflow_tests::{lint_iverilog, lint_verilator, lint_yosys, scratch, verilate};
+use squeezeflow_tests::{lint_all, scratch, verilate};
 
 pub fn small() -> QuantModel {
     let cfg = NetworkConfig {
@@ -270,9 +270,7 @@ fn bad_frames_are_flagged_and_good_ones_stay_exact_in_rust_hdl_and_verilator() {
             ..Default::default()
         };
         let d = write_rtl(&m, &p, &opt, "0", &scratch(tag)).unwrap().design;
-        lint_verilator(&d);
-        lint_iverilog(&d);
-        lint_yosys(&d);
+        lint_all(&d);
         let model = verilate(&d);
         let mut v = VerilatedTop::new(&model).unwrap();
         StreamDut::reset(&mut v, 3);
