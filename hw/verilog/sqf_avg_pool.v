@@ -7,8 +7,10 @@
 // logit a beat, two lanes (low byte, high byte), tlast on the last logit. The input waits while
 // the sums drain. s_tlast is ignored.
 // Parameters: LANES >= 1, CG >= 1, PIXELS >= 1, MULT (16 bits), SHIFT (1..47), DEPTH (the
-// output FIFO, a power of two >= 2, at least 4 so the requantizer's pipeline never waits).
-// Cycles a frame: PIXELS * CG + C + 4 at full rate.
+// output FIFO, a power of two >= 2, at least 5 so the pipeline never waits).
+// Pipeline: the sum read (r1), a register (r2: the block RAM's output goes straight into a
+// flip-flop, never into the multiplier; on ECP5 that path alone took 13 ns), the requantizer's
+// three stages. Cycles a frame: PIXELS * CG + C + 5 at full rate.
 module sqf_avg_pool #(
     parameter LANES = 1,
     parameter CG = 1,
@@ -37,37 +39,45 @@ module sqf_avg_pool #(
         if (MULT < 0 || MULT > 65535 || SHIFT < 1 || SHIFT > 47) begin : bad_requant
             sqf_avg_pool_MULT_must_fit_16_bits_SHIFT_be_1_to_47 bad();
         end
-        if (DEPTH < 4) begin : bad_depth
-            sqf_avg_pool_DEPTH_must_be_at_least_4 bad();
+        if (DEPTH < 5) begin : bad_depth
+            sqf_avg_pool_DEPTH_must_be_at_least_5 bad();
         end
     endgenerate
-    localparam C = CG * LANES;
     localparam AB = (CG > 1) ? $clog2(CG) : 1;
     localparam CB = $clog2(DEPTH) + 1;
     localparam [15:0] MULT16 = MULT;
     localparam [5:0] SHIFT6 = SHIFT;
 
+    // Counters at the bits they need (32-bit ones, and a division and remainder by LANES, were
+    // the block's deepest paths): p < PIXELS, j < CG, and the drained channel dc = dj * LANES
+    // + dl as two counters, dl < LANES and dj < CG; inflight <= 5 stages.
+    localparam PB = $clog2(PIXELS + 1), JB = $clog2(CG + 1), LB = $clog2(LANES + 1);
+    localparam integer C_PM1 = PIXELS - 1, C_CGM1 = CG - 1, C_LM1 = LANES - 1;
+    localparam [PB-1:0] PM1 = C_PM1[PB-1:0];
+    localparam [JB-1:0] CGM1 = C_CGM1[JB-1:0];
+    localparam [LB-1:0] LM1 = C_LM1[LB-1:0];
     wire [CB-1:0] f_count;
-    reg [31:0] p, j, dc, inflight;
+    reg [PB-1:0] p;
+    reg [JB-1:0] j, dj;
+    reg [LB-1:0] dl;
+    reg [CB-1:0] inflight;
     reg drain;                               // draining the sums: the input waits
     assign s_tready = !reset && !drain;
     wire fire = s_tvalid && s_tready;
-    wire issue = !reset && drain && (({{(32-CB){1'b0}}, f_count} + inflight) < DEPTH);
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [31:0] dl = dc % LANES;
-    wire [31:0] dj = dc / LANES;
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg signed [31:0] r1;
-    reg v1, last1, vm, lastm, v2, last2, v3, last3;
+    wire [CB:0] committed = {1'b0, f_count} + {1'b0, inflight};
+    wire issue = !reset && drain && (committed < DEPTH);
+    wire dc_last = (dj == CGM1) && (dl == LM1);
+    reg signed [31:0] r1, r2;
+    reg v1, last1, vr, lastr, vm, lastm, v2, last2, v3, last3;
     wire [15:0] y3;
-    sqf_requant #(.OUT_BITS(16)) rq (.clock(clock), .acc(r1), .mult(MULT16), .shift(SHIFT6), .y(y3));
+    sqf_requant #(.OUT_BITS(16)) rq (.clock(clock), .acc(r2), .mult(MULT16), .shift(SHIFT6), .y(y3));
     wire [32*LANES-1:0] sums_at_dj;          // every lane's sum of channel group dj
     genvar l;
     generate
         for (l = 0; l < LANES; l = l + 1) begin : lane
             reg signed [31:0] sum [0:CG-1];
             always @(posedge clock)
-                if (fire) sum[j[AB-1:0]] <= ((p == 0) ? 32'sd0 : sum[j[AB-1:0]])
+                if (fire) sum[j[AB-1:0]] <= ((p == {PB{1'b0}}) ? 32'sd0 : sum[j[AB-1:0]])
                     + $signed({24'd0, s_tdata[8*l +: 8]});
             assign sums_at_dj[32*l +: 32] = sum[dj[AB-1:0]];
         end
@@ -77,31 +87,36 @@ module sqf_avg_pool #(
     always @(*) begin
         picked = 32'sd0;
         for (k = 0; k < LANES; k = k + 1)
-            if (dl == k) picked = sums_at_dj[32*k +: 32];
+            if ({{(32-LB){1'b0}}, dl} == k) picked = sums_at_dj[32*k +: 32];
     end
     sqf_out_fifo #(.LANES(2), .DEPTH(DEPTH)) f (
         .clock(clock), .reset(reset), .push(v3), .din(y3), .last_in(last3), .count(f_count),
         .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tlast(m_tlast), .m_tready(m_tready));
     always @(posedge clock) begin
         if (reset) begin
-            p <= 0; j <= 0; dc <= 0; drain <= 0; inflight <= 0;
-            v1 <= 0; vm <= 0; v2 <= 0; v3 <= 0; last1 <= 0; lastm <= 0; last2 <= 0; last3 <= 0;
+            p <= 0; j <= 0; dl <= 0; dj <= 0; drain <= 0; inflight <= 0;
+            v1 <= 0; vr <= 0; vm <= 0; v2 <= 0; v3 <= 0;
+            last1 <= 0; lastr <= 0; lastm <= 0; last2 <= 0; last3 <= 0;
         end else begin
             v3 <= v2; last3 <= last2;
             v2 <= vm; last2 <= lastm;
-            vm <= v1; lastm <= last1;
+            vm <= vr; lastm <= lastr;
+            vr <= v1; lastr <= last1;
+            r2 <= r1;
             v1 <= issue;
-            inflight <= inflight + {31'd0, issue} - {31'd0, v3};
+            inflight <= inflight + {{(CB-1){1'b0}}, issue} - {{(CB-1){1'b0}}, v3};
             if (issue) begin
                 r1 <= picked;
-                last1 <= (dc == C - 1);
-                if (dc == C - 1) begin dc <= 0; drain <= 0; end else dc <= dc + 1;
+                last1 <= dc_last;
+                if (dc_last) begin dl <= 0; dj <= 0; drain <= 0; end
+                else if (dl == LM1) begin dl <= 0; dj <= dj + 1'b1; end
+                else dl <= dl + 1'b1;
             end
             if (fire) begin
-                if (j == CG - 1) begin
+                if (j == CGM1) begin
                     j <= 0;
-                    if (p == PIXELS - 1) begin p <= 0; drain <= 1; end else p <= p + 1;
-                end else j <= j + 1;
+                    if (p == PM1) begin p <= 0; drain <= 1; end else p <= p + 1'b1;
+                end else j <= j + 1'b1;
             end
         end
     end

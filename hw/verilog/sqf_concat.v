@@ -39,7 +39,11 @@ module sqf_concat #(
     localparam CB = $clog2(DEPTH) + 1;
     wire [CB-1:0] f_count;
     reg phase;                               // 0: taking from s_*, 1: from sb_*
-    reg [31:0] cnt;
+    // The beat counter at the bits the larger count needs.
+    localparam NB = (N_A > N_B) ? $clog2(N_A + 1) : $clog2(N_B + 1);
+    localparam integer C_LA = N_A - 1, C_LB = N_B - 1;
+    localparam [NB-1:0] LAST_A = C_LA[NB-1:0], LAST_B = C_LB[NB-1:0];
+    reg [NB-1:0] cnt;
     wire ok = !reset && (f_count < DEPTH);
     assign s_tready = ok && !phase;
     assign sb_tready = ok && phase;
@@ -53,9 +57,9 @@ module sqf_concat #(
         if (reset) begin
             phase <= 0; cnt <= 0;
         end else if (fa || fb) begin
-            if (cnt == (phase ? N_B - 1 : N_A - 1)) begin
+            if (cnt == (phase ? LAST_B : LAST_A)) begin
                 cnt <= 0; phase <= !phase;
-            end else cnt <= cnt + 1;
+            end else cnt <= cnt + 1'b1;
         end
     end
 endmodule

@@ -90,14 +90,13 @@ module sqf_conv_ctrl #(
 
     // Constants at the counters' widths (16 bits; integers sliced, so negatives wrap).
     localparam integer HI0 = (K - 1 - PAD < H - 1) ? K - 1 - PAD : H - 1;
-    localparam integer C_KM1 = K - 1, C_CGM1 = CG - 1, C_OGM1 = OG - 1, C_WOM1 = WO - 1;
-    localparam integer C_HOM1 = HO - 1, C_WM1 = W - 1, C_HM1 = H - 1, C_H = H;
+    localparam integer C_CGM1 = CG - 1;
+    localparam integer C_WM1 = W - 1, C_HM1 = H - 1, C_H = H;
     localparam integer C_NP = -PAD, C_BOT0 = K - 1 - PAD, C_S = STRIDE, C_NS = -STRIDE;
     localparam integer C_HM1S = H - 1 - STRIDE, C_HI0 = HI0;
     localparam integer C_HTOP0 = H - PAD, C_HBOT0 = H + K - 1 - PAD, C_HLAST = 2 * H - 1;
     localparam integer C_HHI0 = H + HI0, C_ROWS = LB_ROWS;
-    localparam [15:0] KM1 = C_KM1[15:0], CGM1 = C_CGM1[15:0], OGM1 = C_OGM1[15:0];
-    localparam [15:0] WOM1 = C_WOM1[15:0], HOM1 = C_HOM1[15:0], WM1 = C_WM1[15:0];
+    localparam [15:0] CGM1 = C_CGM1[15:0], WM1 = C_WM1[15:0];
     localparam [15:0] H16 = C_H[15:0], S16 = C_S[15:0];
     localparam [15:0] HTOP0 = C_HTOP0[15:0], HBOT0 = C_HBOT0[15:0], HLAST = C_HLAST[15:0];
     localparam [15:0] HHI0 = C_HHI0[15:0], HI0_16 = C_HI0[15:0], NP16 = C_NP[15:0];
@@ -130,36 +129,94 @@ module sqf_conv_ctrl #(
     reg signed [15:0] top_r, bot_r, left_r;
     reg [15:0] fbtop_r, fbbot_r, fb_last_r;
     reg [15:0] low_r, need_r;
-    wire [15:0] ahead = rows_done - low_r;
-    wire [15:0] ready_d = rows_done - need_r;
-    wire rows_ok = !ready_d[15] && (ready_d != 16'd0);
-    wire s_ok = $signed(ahead) < ROWS_S;
+    // The two row conditions, held in registers computed from the next values of rows_done,
+    // low_r and need_r (the subtractions and compares in front of the input's ready and the
+    // issue decision were the engines' slowest paths on ECP5): rows_ok, the window's last row
+    // is in the buffer; s_ok, the buffer has room for a row (ahead of the window's first).
+    reg rows_ok, s_ok;
+    wire [15:0] rows_done_n, low_r_n, need_r_n;
+    wire [15:0] ahead_n = rows_done_n - low_r_n;
+    wire [15:0] ready_n = rows_done_n - need_r_n;
+    always @(posedge clock) begin
+        rows_ok <= !ready_n[15] && (ready_n != 16'd0);
+        s_ok <= $signed(ahead_n) < ROWS_S;
+    end
     assign s_tready = !reset && s_ok;
     wire wr_fire = s_tvalid && s_tready;
     wire pop = (fifo_count != 0) && m_tready;
-    wire group_start = (ky == 0) && (kx == 0) && (j == 0);
-    wire group_end = (ky == KM1) && (kx == KM1) && (j == CGM1);
+    // Each issuer counter's "at its last value" flag, and "at the start of a group", held in
+    // registers updated with the counters (chained 16-bit compares in front of the issue
+    // decision and the window's next values were the engines' slowest paths on ECP5).
+    localparam integer C_CGM2 = CG - 2, C_KM2 = K - 2, C_OGM2 = OG - 2, C_WOM2 = WO - 2;
+    localparam integer C_HOM2 = HO - 2;
+    localparam [15:0] CGM2 = C_CGM2[15:0], KM2 = C_KM2[15:0], OGM2 = C_OGM2[15:0];
+    localparam [15:0] WOM2 = C_WOM2[15:0], HOM2 = C_HOM2[15:0];
+    localparam JL0 = (CG == 1), KL0 = (K == 1), GL0 = (OG == 1), OXL0 = (WO == 1);
+    localparam OYL0 = (HO == 1);
+    reg jl_r, kxl_r, kyl_r, gl_r, oxl_r, oyl_r, gs_r;
+    wire group_start = gs_r;
+    wire group_end = kyl_r && kxl_r && jl_r;
     wire [FB+1:0] committed = {1'b0, fifo_count} + {1'b0, inflight};
     wire credit_ok = committed < FD;
     wire issue = !reset && (!group_start || (rows_ok && credit_ok));
-    wire frame_end = group_end && (g == OGM1) && (ox == WOM1) && (oy == HOM1);
-    wire signed [15:0] iy = top_r + $signed(ky);
+    wire frame_end = group_end && gl_r && oxl_r && oyl_r;
+    // The line-buffer read of the MAC cycle being issued: tap (iy, ix) = (top_r + ky, left_r +
+    // kx) of the window, padded when outside the map, at address ((slot * W + ix) * CG + j)
+    // modulo 2^AB_LB, slot = (fbtop_r + ky) modulo LB_ROWS. It is held in registers updated
+    // with the counters on each issue (iy_r, ix_r, slot_r, and addr_r, which steps by one along
+    // a window row), so the read address is a register: computed from the counters in the
+    // issuing cycle it was the engines' slowest path on ECP5. A padded tap reads whatever its
+    // address holds (pad1 zeroes it). lcg_r = left_r * CG, lcg_inc_r = lcg_r + STRIDE * CG;
+    // rowmul(s) = s * W * CG.
+    localparam integer C_NPCG = -PAD * CG, C_SCG = STRIDE * CG;
+    localparam integer C_SLOT0 = (LB_ROWS - (PAD % LB_ROWS)) % LB_ROWS;
+    localparam integer C_ADDR0 = C_SLOT0 * W * CG - PAD * CG;
+    localparam [AB_LB-1:0] NPCG = C_NPCG[AB_LB-1:0], SCG = C_SCG[AB_LB-1:0];
+    localparam [AB_LB-1:0] ADDR0 = C_ADDR0[AB_LB-1:0];
+    localparam integer C_SLOT_INC0 = STRIDE - PAD, C_SLOT_WRAP0 = H - PAD;
+    localparam [RB-1:0] SLOT0 = C_SLOT0[RB-1:0], SLOT_INC0 = C_SLOT_INC0[RB-1:0];
+    localparam [RB-1:0] SLOT_WRAP0 = C_SLOT_WRAP0[RB-1:0];
+    reg signed [15:0] iy_r, ix_r;
+    reg [RB-1:0] slot_r;
+    reg [AB_LB-1:0] lcg_r, lcg_inc_r, addr_r;
+    // Which counters move on this issue, and the window registers' next values.
+    wire adv_kx = jl_r;
+    wire adv_ky = adv_kx && kxl_r;
+    wire adv_g = adv_ky && kyl_r;
+    wire adv_ox = adv_g && gl_r;
+    wire adv_oy = adv_ox && oxl_r;
+    wire wrap_frame = adv_oy && oyl_r;
+    wire oy_moves = issue && adv_oy;
+    assign rows_done_n = reset ? 16'd0
+        : rows_done + {15'd0, wr_fire && (wr_j == CGM1) && (wr_x == WM1)};
+    assign low_r_n = reset ? 16'd0 : !oy_moves ? low_r : wrap_frame ? frame_base + H16
+        : (top_r < NS_S) ? frame_base : fbtop_r + S16;
+    assign need_r_n = reset ? HI0_16 : !oy_moves ? need_r : wrap_frame ? frame_base + HHI0
+        : (bot_r > HM1S_S) ? fb_last_r : fbbot_r + S16;
+    wire signed [15:0] left_n = !adv_ox ? left_r : oxl_r ? NP_S : left_r + S_S;
+    wire signed [15:0] top_n = !adv_oy ? top_r : wrap_frame ? NP_S : top_r + S_S;
+    // The window's first slot when oy moves on: (fbtop_r + STRIDE) or, at the frame's end,
+    // (frame_base + H - PAD) modulo LB_ROWS, each held in a register (fbslot_inc_r,
+    // fbslot_wrap_r) updated when fbtop_r or frame_base moves.
+    reg [RB-1:0] fbslot_inc_r, fbslot_wrap_r;
+    wire [RB-1:0] fbslot_n = !adv_oy ? fbtop_r[RB-1:0] : wrap_frame ? fbslot_wrap_r : fbslot_inc_r;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [15:0] slot_full = fbtop_r + ky;
+    wire [15:0] fbtop_n = !adv_oy ? fbtop_r : wrap_frame ? frame_base + HTOP0 : fbtop_r + S16;
+    wire [15:0] fbtop_n_inc = fbtop_n + S16;
+    wire [15:0] fb_wrap_n = (wrap_frame ? frame_base + H16 : frame_base) + HTOP0;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [15:0] ix = left_r + $signed(kx);
-    wire pad = iy[15] || (iy > HM1_S) || ix[15] || (ix > WM1_S);
-    // The line-buffer address, in address bits only (the arithmetic is modulo 2^AB_LB).
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [15:0] ix_u = ix;
-    wire [31:0] slot_a = {{(32-RB){1'b0}}, slot_full[RB-1:0]};
-    // ((slot * W + ix) * CG + j), the multiplies as shifts and adds (sqf_const_mul)
-    wire [31:0] slot_w, row_cg;
-    sqf_const_mul #(.C(W)) slot_times_w (.a(slot_a), .y(slot_w));
-    sqf_const_mul #(.C(CG)) row_times_cg (.a(slot_w + {16'd0, ix_u}), .y(row_cg));
-    wire [31:0] rd_full32 = row_cg + {16'd0, j};
-    /* verilator lint_on UNUSEDSIGNAL */
-    wire [AB_LB-1:0] rd_addr = pad ? {AB_LB{1'b0}} : rd_full32[AB_LB-1:0];
+    wire [AB_LB-1:0] lcg_n = !adv_ox ? lcg_r : oxl_r ? NPCG : lcg_inc_r;
+    wire signed [15:0] ix_n = !adv_kx ? ix_r : adv_ky ? left_n : ix_r + 16'sd1;
+    wire signed [15:0] iy_n = !adv_ky ? iy_r : adv_g ? top_n : iy_r + 16'sd1;
+    wire [RB-1:0] slot_n = !adv_ky ? slot_r : adv_g ? fbslot_n : slot_r + 1'b1;
+    /* verilator lint_off WIDTH */
+    wire [AB_LB-1:0] slot_n_w = slot_n;      // zero-extended (AB_LB >= RB)
+    /* verilator lint_on WIDTH */
+    wire [AB_LB-1:0] row_n;
+    sqf_const_mul #(.C(W * CG), .WIDTH(AB_LB)) slot_times_wcg (.a(slot_n_w), .y(row_n));
+    wire [AB_LB-1:0] addr_n = adv_ky ? row_n + lcg_n : addr_r + 1'b1;
+    wire pad = iy_r[15] || (iy_r > HM1_S) || ix_r[15] || (ix_r > WM1_S);
+    wire [AB_LB-1:0] rd_addr = addr_r;
     wire [SW-1:0] lb_data;
     sqf_ram #(.WIDTH(SW), .DEPTH(LB_DEPTH), .ABITS(AB_LB)) lb (
         .clock(clock), .we(wr_fire), .waddr(wr_addr), .wdata(s_tdata),
@@ -181,6 +238,11 @@ module sqf_conv_ctrl #(
             rows_done <= 0; wr_addr <= 0; wr_x <= 0; wr_j <= 0;
             oy <= 0; ox <= 0; g <= 0; ky <= 0; kx <= 0; j <= 0; frame_base <= 0; w_addr <= 0;
             top_r <= NP_S; bot_r <= BOT0_S; left_r <= NP_S;
+            iy_r <= NP_S; ix_r <= NP_S;
+            slot_r <= SLOT0; lcg_r <= NPCG;
+            fbslot_inc_r <= SLOT_INC0; fbslot_wrap_r <= SLOT_WRAP0; lcg_inc_r <= NPCG + SCG; addr_r <= ADDR0;
+            jl_r <= JL0; kxl_r <= KL0; kyl_r <= KL0; gl_r <= GL0; oxl_r <= OXL0;
+            oyl_r <= OYL0; gs_r <= 1'b1;
             fbtop_r <= NP16; fbbot_r <= BOT0_16; fb_last_r <= HM1_16;
             low_r <= 16'd0; need_r <= HI0_16;
             inflight <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
@@ -215,19 +277,34 @@ module sqf_conv_ctrl #(
             tlast1 <= issue && frame_end;
             inflight <= inflight + {{FB{1'b0}}, issue && group_start} - {{FB{1'b0}}, push};
             if (issue) begin
+                iy_r <= iy_n;
+                ix_r <= ix_n;
+                slot_r <= slot_n;
+                fbslot_inc_r <= fbtop_n_inc[RB-1:0];
+                fbslot_wrap_r <= fb_wrap_n[RB-1:0];
+                lcg_r <= lcg_n;
+                lcg_inc_r <= lcg_n + SCG;
+                addr_r <= addr_n;
+                gs_r <= adv_g;
+                jl_r <= adv_kx ? JL0 : (j == CGM2);
+                if (adv_kx) kxl_r <= adv_ky ? KL0 : (kx == KM2);
+                if (adv_ky) kyl_r <= adv_g ? KL0 : (ky == KM2);
+                if (adv_g) gl_r <= adv_ox ? GL0 : (g == OGM2);
+                if (adv_ox) oxl_r <= adv_oy ? OXL0 : (ox == WOM2);
+                if (adv_oy) oyl_r <= wrap_frame ? OYL0 : (oy == HOM2);
                 w_addr <= (w_addr == DM1) ? {AB_W{1'b0}} : w_addr + 1'b1;
-                if (j == CGM1) begin
+                if (jl_r) begin
                     j <= 0;
-                    if (kx == KM1) begin
+                    if (kxl_r) begin
                         kx <= 0;
-                        if (ky == KM1) begin
+                        if (kyl_r) begin
                             ky <= 0;
-                            if (g == OGM1) begin
+                            if (gl_r) begin
                                 g <= 0;
-                                if (ox == WOM1) begin
+                                if (oxl_r) begin
                                     ox <= 0;
                                     left_r <= NP_S;
-                                    if (oy == HOM1) begin
+                                    if (oyl_r) begin
                                         oy <= 0;
                                         frame_base <= frame_base + H16;
                                         top_r <= NP_S;
@@ -235,8 +312,8 @@ module sqf_conv_ctrl #(
                                         fbtop_r <= frame_base + HTOP0;
                                         fbbot_r <= frame_base + HBOT0;
                                         fb_last_r <= frame_base + HLAST;
-                                        low_r <= frame_base + H16;
-                                        need_r <= frame_base + HHI0;
+                                        low_r <= low_r_n;
+                                        need_r <= need_r_n;
                                     end else begin
                                         oy <= oy + 1'b1;
                                         top_r <= top_r + S_S;
@@ -245,8 +322,8 @@ module sqf_conv_ctrl #(
                                         fbbot_r <= fbbot_r + S16;
                                         // max(0, top + s) and min(bot + s, h - 1), offset by
                                         // frame_base
-                                        low_r <= (top_r < NS_S) ? frame_base : fbtop_r + S16;
-                                        need_r <= (bot_r > HM1S_S) ? fb_last_r : fbbot_r + S16;
+                                        low_r <= low_r_n;
+                                        need_r <= need_r_n;
                                     end
                                 end else begin
                                     ox <= ox + 1'b1;
@@ -263,7 +340,7 @@ module sqf_conv_ctrl #(
                     wr_j <= 0;
                     if (wr_x == WM1) begin
                         wr_x <= 0;
-                        rows_done <= rows_done + 1'b1;
+                        rows_done <= rows_done_n;
                     end else wr_x <= wr_x + 1'b1;
                 end else wr_j <= wr_j + 1'b1;
             end

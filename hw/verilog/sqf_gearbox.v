@@ -47,21 +47,26 @@ module sqf_gearbox #(
         end
     endgenerate
 
+    // The frame's byte counter at the bits FRAME needs (a 32-bit counter and its compare
+    // were the block's deepest path).
+    localparam DB = $clog2(FRAME + 1);
+    localparam integer C_LASTB = FRAME - WO, C_WO = WO;
+    localparam [DB-1:0] LASTB = C_LASTB[DB-1:0], WOD = C_WO[DB-1:0];
     reg [CB-1:0] count;                      // bytes held
-    reg [31:0] done;                         // bytes of the frame sent
+    reg [DB-1:0] done;                       // bytes of the frame sent
     assign s_tready = !reset && ({1'b0, count} + WI <= CAP);
     wire push = s_tready && s_tvalid;
     wire valid = (count >= WO);
     wire pop = valid && m_tready;
     assign m_tvalid = valid;
-    assign m_tlast = valid && (done == FRAME - WO);
+    assign m_tlast = valid && (done == LASTB);
     wire [CB-1:0] keep = count - (pop ? WO[CB-1:0] : {CB{1'b0}});
     always @(posedge clock) begin
         if (reset) begin
             count <= 0; done <= 0;
         end else begin
             count <= keep + (push ? WI[CB-1:0] : {CB{1'b0}});
-            if (pop) done <= (done == FRAME - WO) ? 0 : done + WO;
+            if (pop) done <= (done == LASTB) ? {DB{1'b0}} : done + WOD;
         end
     end
 

@@ -44,21 +44,71 @@ module sqf_max_pool #(
     localparam AB_V = (WO * CG > 1) ? $clog2(WO * CG) : 1; // vm address bits
     localparam CB = $clog2(DEPTH) + 1;
 
+    // Counters and positions at the bits the geometry needs (32-bit ones were the block's
+    // deepest paths): x < W, y < H, j < CG; hox < WO and voy < HO, or all ones (-1) at x = 0
+    // or y = 0, where nothing is emitted; the vm address hox * CG + j modulo 2^AB_V.
+    localparam XB = $clog2(W + 1), YB = $clog2(H + 1), JB = $clog2(CG + 1);
+    localparam OXB = $clog2(WO + 1), OYB = $clog2(HO + 1);
+    localparam integer C_WM1 = W - 1, C_HM1 = H - 1, C_CGM1 = CG - 1;
+    localparam integer C_WOM1 = WO - 1, C_HOM1 = HO - 1;
+    localparam [XB-1:0] WM1 = C_WM1[XB-1:0];
+    localparam [YB-1:0] HM1 = C_HM1[YB-1:0];
+    localparam [JB-1:0] CGM1 = C_CGM1[JB-1:0];
+    localparam [OXB-1:0] WOM1 = C_WOM1[OXB-1:0];
+    localparam [OYB-1:0] HOM1 = C_HOM1[OYB-1:0];
     wire [CB-1:0] f_count;
-    reg [31:0] x, y, j;
+    reg [XB-1:0] x;
+    reg [YB-1:0] y;
+    reg [JB-1:0] j;
     assign s_tready = !reset && (f_count < DEPTH);
     wire fire = s_tvalid && s_tready;
-    wire xeven = !x[0];
-    wire h_emit = (x != 0) && (xeven || (x == W - 1));
-    wire [31:0] hox = xeven ? (x >> 1) - 1 : WO - 1;
-    wire yeven = !y[0];
-    wire v_emit = h_emit && (y != 0) && (yeven || (y == H - 1));
-    wire [31:0] voy = yeven ? (y >> 1) - 1 : HO - 1;
-    wire [31:0] hox_cg;
-    sqf_const_mul #(.C(CG)) hox_times_cg (.a(hox), .y(hox_cg));
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [31:0] va = hox_cg + j;
-    /* verilator lint_on UNUSEDSIGNAL */
+    // Where the counters go this cycle (reset: 0).
+    wire j_wrap = (j == CGM1);
+    wire [XB-1:0] x_adv = (x == WM1) ? {XB{1'b0}} : x + 1'b1;
+    wire [YB-1:0] y_adv = (x == WM1) ? ((y == HM1) ? {YB{1'b0}} : y + 1'b1) : y;
+    wire [XB-1:0] x_n = reset ? {XB{1'b0}} : (fire && j_wrap) ? x_adv : x;
+    wire [YB-1:0] y_n = reset ? {YB{1'b0}} : (fire && j_wrap) ? y_adv : y;
+    wire [JB-1:0] j_n = reset ? {JB{1'b0}} : !fire ? j : j_wrap ? {JB{1'b0}} : j + 1'b1;
+    // What follows from the counters, held in registers computed from their next values (from
+    // the counters themselves, the vm address and the emit decisions were the block's deepest
+    // paths): the column and row are even (xeven, yeven), the beat completes a horizontal
+    // maximum (h_emit) or an output (v_emit), the vm address va = hox * CG + j (one more
+    // along a pixel's channel groups), and the output is the frame's last pixel (at_last).
+    function [OXB-1:0] hox_of(input [XB-1:0] xx);
+        /* verilator lint_off WIDTH */
+        hox_of = !xx[0] ? (xx >> 1) - 1'b1 : WOM1;
+        /* verilator lint_on WIDTH */
+    endfunction
+    function [OYB-1:0] voy_of(input [YB-1:0] yy);
+        /* verilator lint_off WIDTH */
+        voy_of = !yy[0] ? (yy >> 1) - 1'b1 : HOM1;
+        /* verilator lint_on WIDTH */
+    endfunction
+    function h_emit_of(input [XB-1:0] xx);
+        h_emit_of = (xx != 0) && (!xx[0] || (xx == WM1));
+    endfunction
+    function [AB_V-1:0] times_cg(input [OXB-1:0] a);
+        integer b;
+        begin
+            times_cg = {AB_V{1'b0}};
+            /* verilator lint_off WIDTH */
+            for (b = 0; b < AB_V && b < 31; b = b + 1)
+                if (((CG >> b) & 1) != 0) times_cg = times_cg + (a << b);
+            /* verilator lint_on WIDTH */
+        end
+    endfunction
+    reg xeven, yeven, h_emit, v_emit, at_last;
+    reg [AB_V-1:0] va;
+    wire [AB_V-1:0] va_n = reset ? times_cg(hox_of({XB{1'b0}}))
+        : !fire ? va : j_wrap ? times_cg(hox_of(x_adv)) : va + 1'b1;
+    always @(posedge clock) begin
+        xeven <= !x_n[0];
+        yeven <= !y_n[0];
+        h_emit <= h_emit_of(x_n);
+        v_emit <= h_emit_of(x_n) && (y_n != 0) && (!y_n[0] || (y_n == HM1));
+        at_last <= (voy_of(y_n) == HOM1) && (hox_of(x_n) == WOM1);
+        va <= va_n;
+    end
     // The vm buffers are written one cycle late from registers (wpend, wa_d, wd), with a
     // bypass for a read of the word being written: their write address is then a register
     // apart from the read address, so Yosys maps them as simple dual-port LUT RAM (on
@@ -67,7 +117,7 @@ module sqf_max_pool #(
     reg [AB_V-1:0] wa_d;
     always @(posedge clock) begin
         wpend <= !reset && fire && h_emit;
-        wa_d <= va[AB_V-1:0];
+        wa_d <= va;
     end
     wire [8*LANES-1:0] vmax_all;
     genvar l;
@@ -79,7 +129,7 @@ module sqf_max_pool #(
             wire [7:0] hpo = hp[j[AB_H-1:0]];
             wire [7:0] hmax = (hpo > din) ? hpo : din;
             reg [7:0] wd;
-            wire [7:0] vmo = (wpend && (wa_d == va[AB_V-1:0])) ? wd : vm[va[AB_V-1:0]];
+            wire [7:0] vmo = (wpend && (wa_d == va)) ? wd : vm[va];
             wire [7:0] vmax = (vmo > hmax) ? vmo : hmax;
             always @(posedge clock) if (fire) hp[j[AB_H-1:0]] <= xeven ? din : hmax;
             always @(posedge clock) begin
@@ -91,20 +141,12 @@ module sqf_max_pool #(
     endgenerate
     sqf_out_fifo #(.LANES(LANES), .DEPTH(DEPTH)) f (
         .clock(clock), .reset(reset), .push(fire && v_emit), .din(vmax_all),
-        .last_in((voy == HO - 1) && (hox == WO - 1) && (j == CG - 1)), .count(f_count),
+        .last_in(at_last && j_wrap), .count(f_count),
         .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tlast(m_tlast), .m_tready(m_tready));
     always @(posedge clock) begin
-        if (reset) begin
-            x <= 0; y <= 0; j <= 0;
-        end else if (fire) begin
-            if (j == CG - 1) begin
-                j <= 0;
-                if (x == W - 1) begin
-                    x <= 0;
-                    y <= (y == H - 1) ? 0 : y + 1;
-                end else x <= x + 1;
-            end else j <= j + 1;
-        end
+        x <= x_n;
+        y <= y_n;
+        j <= j_n;
     end
 endmodule
 

@@ -3,8 +3,11 @@
 `default_nettype none
 
 // sqf_requant: y = clamp((acc * mult + 2^(shift-1)) >>> shift, 0, 2^OUT_BITS - 1).
-// mult is unsigned 16-bit, shift 1..47, the product 49-bit signed. Three stages (the product,
-// the rounding add, the shift and clamp): latency 3, no stalls.
+// mult is unsigned 16-bit, shift 1..47, the product 49-bit signed. Three stages, latency 3, no
+// stalls: (1) two partial products, acc[16:0] * mult and acc[31:17] * mult, each within one
+// 18x18 multiplier (ECP5 MULT18X18D; a DSP48 either way), and the rounding constant
+// 2^(shift-1); (2) their sum plus the constant; (3) the shift and clamp. One 32x17 product
+// in stage 1 (two multipliers and the add joining them) was the engines' slowest path on ECP5.
 module sqf_requant #(
     parameter OUT_BITS = 8                   // 8 for activations, 16 for logits
 ) (
@@ -20,22 +23,28 @@ module sqf_requant #(
             sqf_requant_OUT_BITS_must_be_1_to_32 bad();
         end
     endgenerate
-    reg signed [48:0] m;
+    reg signed [34:0] mlo;                   // acc[16:0] * mult, unsigned (33 bits used)
+    reg signed [31:0] mhi;                   // acc[31:17] * mult, signed
+    reg signed [48:0] rnd;                   // 2^(shift-1)
     reg [5:0] shm;
     reg signed [48:0] p;
     reg [5:0] sh;
     wire signed [48:0] q = p >>> sh;
     initial begin
-        m = 49'sd0;
+        mlo = 35'sd0;
+        mhi = 32'sd0;
+        rnd = 49'sd0;
         shm = 6'd1;
         p = 49'sd0;
         sh = 6'd1;
         y = {OUT_BITS{1'b0}};
     end
     always @(posedge clock) begin
-        m  <= acc * $signed({1'b0, mult});
+        mlo <= $signed({1'b0, acc[16:0]}) * $signed({1'b0, mult});
+        mhi <= $signed(acc[31:17]) * $signed({1'b0, mult});
+        rnd <= 49'sd1 <<< (shift - 6'd1);
         shm <= shift;
-        p  <= m + (49'sd1 <<< (shm - 6'd1));
+        p  <= ($signed({{17{mhi[31]}}, mhi}) <<< 17) + $signed({{14{1'b0}}, mlo}) + rnd;
         sh <= shm;
         y  <= q[48] ? {OUT_BITS{1'b0}}
             : (|q[47:OUT_BITS]) ? {OUT_BITS{1'b1}}

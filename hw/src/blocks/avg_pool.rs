@@ -12,7 +12,8 @@ use crate::HwError;
 
 /// Global average pool: sums each channel over the map in `i32`, then drains the sums through
 /// the logit requantizer (`sqf_requant`, 16-bit output). Output: one logit a beat, two lanes
-/// (low byte, high byte). Cycles per frame: input beats + channels + 4.
+/// (low byte, high byte). Cycles per frame: input beats + channels + 5 (the sum read, a
+/// register after the block RAM, the requantizer's three stages).
 #[derive(LogicBlock)]
 pub struct AvgPool {
     pub clock: Signal<In, Clock>,
@@ -46,7 +47,7 @@ impl GapGeom {
     /// Cycles a frame of a pool of `pixels` x `c` on `lanes` lanes: the input beats, then the
     /// drain of the sums and the requantizer's pipeline.
     pub fn frame_cycles(pixels: usize, c: usize, lanes: usize) -> u64 {
-        (pixels * (c / lanes) + c + 4) as u64
+        (pixels * (c / lanes) + c + 5) as u64
     }
     /// Memory bits of a pool of `c` channels: the sums and the output FIFO.
     pub fn bits(c: usize) -> u64 {
@@ -65,6 +66,9 @@ struct GapState {
     r1: i32,
     v1: bool,
     last1: bool,
+    r2: i32,
+    vr: bool,
+    lastr: bool,
     m2: i64,
     vm: bool,
     lastm: bool,
@@ -107,6 +111,9 @@ impl AvgPool {
             r1: 0,
             v1: false,
             last1: false,
+            r2: 0,
+            vr: false,
+            lastr: false,
             m2: 0,
             vm: false,
             lastm: false,
@@ -140,6 +147,7 @@ impl AvgPool {
             st.dc = 0;
             st.inflight = 0;
             st.v1 = false;
+            st.vr = false;
             st.vm = false;
             st.v2 = false;
             st.v3 = false;
@@ -158,9 +166,12 @@ impl AvgPool {
         st.p2 = leaf::requant_round(st.m2, g.requant.shift);
         st.v2 = st.vm;
         st.last2 = st.lastm;
-        st.m2 = leaf::requant_product(st.r1, g.requant.mult);
-        st.vm = st.v1;
-        st.lastm = st.last1;
+        st.m2 = leaf::requant_product(st.r2, g.requant.mult);
+        st.vm = st.vr;
+        st.lastm = st.lastr;
+        st.r2 = st.r1;
+        st.vr = st.v1;
+        st.lastr = st.last1;
         st.inflight = st.inflight + issue as usize - pushed as usize;
         if issue {
             st.r1 = st.sums[st.dc % g.lanes][st.dc / g.lanes];
