@@ -157,7 +157,12 @@ module sqf_shell_core #(
     reg [31:0] cyc, last_cyc, frames_done;
     reg [7:0] errs;
     // reply sequencer
-    reg r_act, r_rdy;
+    // The reply byte is registered (r_byte_q) before the transmitter and the CRC take it: from
+    // r_i through the byte's multiplexers and the CRC in one cycle was the shell's slowest path
+    // on ECP5. A byte is sent two cycles after r_i moves (r_rdy0, then r_rdy): one for the
+    // logit RAM's read, one for r_byte_q.
+    reg r_act, r_rdy0, r_rdy;
+    reg [7:0] r_byte_q;
     reg [7:0] r_kind, r_code, r_cmd;
     reg [15:0] r_i, r_crc;
     // weights (see the Rust model)
@@ -305,12 +310,14 @@ module sqf_shell_core #(
         pix = {PB{1'b0}}; phase = 2'd0;
         busy = 1'b0; feeding = 1'b0; primed = 1'b0; logits_valid = 1'b0; lidx = {LB{1'b0}};
         cyc = 32'd0; last_cyc = 32'd0; frames_done = 32'd0; errs = 8'd0;
-        r_act = 1'b0; r_rdy = 1'b0; r_kind = 8'd0; r_code = 8'd0; r_cmd = 8'd0;
+        r_act = 1'b0; r_rdy0 = 1'b0; r_rdy = 1'b0; r_byte_q = 8'd0; r_kind = 8'd0; r_code = 8'd0;
+        r_cmd = 8'd0;
         r_i = 16'd0; r_crc = 16'd0;
         w_sel = 16'd0; w_adr = 16'd0; wm_sel = 16'd0; wm_adr = 16'd0; w_ph = 3'd0; w_buf = 56'd0;
         wl_v = 1'b0; wl_s = 16'd0; wl_a = 16'd0; wl_d = 64'd0;
     end
 
+    always @(posedge clock) r_byte_q <= r_byte;
     always @(posedge clock) begin
         if (reset) begin
             rx_s1 <= 1'b1; rx_s2 <= 1'b1; rx_valid <= 1'b0; rx_st <= 2'd0; rx_cnt <= 16'd0;
@@ -321,7 +328,8 @@ module sqf_shell_core #(
             pix <= {PB{1'b0}}; phase <= 2'd0;
             busy <= 1'b0; feeding <= 1'b0; primed <= 1'b0; logits_valid <= 1'b0; lidx <= {LB{1'b0}};
             cyc <= 32'd0; last_cyc <= 32'd0; frames_done <= 32'd0; errs <= 8'd0;
-            r_act <= 1'b0; r_rdy <= 1'b0; r_kind <= 8'd0; r_code <= 8'd0; r_cmd <= 8'd0;
+            r_act <= 1'b0; r_rdy0 <= 1'b0; r_rdy <= 1'b0; r_kind <= 8'd0; r_code <= 8'd0;
+            r_cmd <= 8'd0;
             r_i <= 16'd0; r_crc <= 16'd0;
             w_sel <= 16'd0; w_adr <= 16'd0; wm_sel <= 16'd0; wm_adr <= 16'd0; w_ph <= 3'd0;
             w_buf <= 56'd0; wl_v <= 1'b0; wl_s <= 16'd0; wl_a <= 16'd0; wl_d <= 64'd0;
@@ -435,22 +443,24 @@ module sqf_shell_core #(
             end else if (tmo == TMO_M1) tmo <= 32'd0;
             else tmo <= tmo + 32'd1;
             if (do_reply) begin
-                r_act <= 1'b1; r_rdy <= 1'b0; r_kind <= rep_kind; r_code <= rep_code; r_cmd <= cmd;
+                r_act <= 1'b1; r_rdy0 <= 1'b0; r_rdy <= 1'b0; r_kind <= rep_kind; r_code <= rep_code; r_cmd <= cmd;
                 r_i <= 16'd0; r_crc <= 16'hffff; p_st <= 4'd8;
             end
 
             // reply sequencer and UART transmitter
             if (r_act) begin
-                if (!r_rdy) r_rdy <= 1'b1;
+                if (!r_rdy0) r_rdy0 <= 1'b1;
+                else if (!r_rdy) r_rdy <= 1'b1;
                 else if (!tx_busy) begin
-                    if (r_i >= 16'd1 && r_i < 16'd4 + rlen) r_crc <= crc_byte(r_crc, r_byte);
+                    if (r_i >= 16'd1 && r_i < 16'd4 + rlen) r_crc <= crc_byte(r_crc, r_byte_q);
                     r_i <= r_i + 16'd1;
+                    r_rdy0 <= 1'b0;
                     r_rdy <= 1'b0;
                     if (r_i == 16'd5 + rlen) r_act <= 1'b0;
                 end
             end
             if (tx_load) begin
-                tx_busy <= 1'b1; tx_sh <= {1'b1, r_byte}; tx_out <= 1'b0; tx_cnt <= 16'd0; tx_bit <= 4'd0;
+                tx_busy <= 1'b1; tx_sh <= {1'b1, r_byte_q}; tx_out <= 1'b0; tx_cnt <= 16'd0; tx_bit <= 4'd0;
             end else if (tx_busy) begin
                 if (tx_cnt == DIV_M1) begin
                     tx_cnt <= 16'd0;

@@ -66,7 +66,10 @@ struct CoreState {
     errs: u8,
     // reply sequencer
     r_act: bool,
+    r_rdy0: bool,
     r_rdy: bool,
+    /// The reply byte at `r_i`, registered (the Verilog's `r_byte_q`).
+    r_byte_q: u8,
     r_kind: u8,
     r_code: u8,
     r_cmd: u8,
@@ -540,6 +543,7 @@ impl ShellCore {
         }
         if let Some((kind, code)) = reply {
             s.r_act = true;
+            s.r_rdy0 = false;
             s.r_rdy = false;
             s.r_kind = kind;
             s.r_code = code;
@@ -554,17 +558,21 @@ impl ShellCore {
 
         // --- reply sequencer and UART transmitter
         let rlen = c.reply_len(o.r_kind);
+        s.r_byte_q = Self::reply_byte(c, &o);
         let mut tx_load: Option<u8> = None;
         if o.r_act {
-            if !o.r_rdy {
+            if !o.r_rdy0 {
+                s.r_rdy0 = true;
+            } else if !o.r_rdy {
                 s.r_rdy = true;
             } else if !o.tx_busy {
-                let b = Self::reply_byte(c, &o);
+                let b = o.r_byte_q;
                 tx_load = Some(b);
                 if o.r_i >= 1 && o.r_i < 4 + rlen {
                     s.r_crc = crc16_byte(o.r_crc, b);
                 }
                 s.r_i = o.r_i + 1;
+                s.r_rdy0 = false;
                 s.r_rdy = false;
                 if o.r_i == 5 + rlen {
                     s.r_act = false;
