@@ -7,7 +7,11 @@
 #     out/bench/sim_squeezenet1_1.json. Exits non-zero on any mismatch;
 #  3. the fit for each Xilinx device (below);
 #  4. the regression farm (scripts/bench-regress.sh);
-#  5. the input fuzzers, long (PROPTEST_CASES=20000).
+#  5. the input fuzzers, long (PROPTEST_CASES=20000);
+#  6. with SQUEEZEFLOW_BENCH_ECP5=1 (about an hour and a half more): the ULX3S network's
+#     bitstream with the open flow (`build`: Yosys, nextpnr-ecp5, ecppack), its fmax and
+#     critical path in out/bench/build_ulx3s.json, and place and route of one layer of every
+#     kind on its own (scripts/pnr_blocks.py: out/bench/ulx3s/timing/ecp5_pnr.tsv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -29,3 +33,12 @@ done
 bash scripts/bench-regress.sh "$clip"
 # 5. the input fuzzers (tests/tests/fuzz.rs) for 20,000 cases each instead of a few hundred.
 PROPTEST_CASES=20000 cargo test -q --release -p squeezeflow-tests --test fuzz | tee out/bench/fuzz.txt
+# 6. timing on the ECP5 (opt-in).
+if [ "${SQUEEZEFLOW_BENCH_ECP5:-0}" = 1 ]; then
+  bash scripts/setup-ecp5.sh
+  clock=$(target/release/squeezeflow gen --config model/configs/ulx3s_small.toml --board ulx3s \
+    -o out/bench/ulx3s --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["clock_mhz"])')
+  echo "ULX3S bundle at $clock MHz"
+  target/release/squeezeflow build out/bench/ulx3s --json > out/bench/build_ulx3s.json
+  python3 scripts/pnr_blocks.py out/bench/ulx3s | tee out/bench/pnr_blocks.txt
+fi

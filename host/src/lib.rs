@@ -13,6 +13,7 @@
 pub mod accel;
 pub mod accuracy;
 pub mod board;
+pub mod build_cmd;
 pub mod constraints;
 pub mod dse;
 pub mod frames;

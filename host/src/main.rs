@@ -143,6 +143,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build a board bundle's bitstream with the open ECP5 flow (the ULX3S): the board shell
+    /// (the UART protocol `board` speaks) behind a PLL making the bundle's clock, Yosys
+    /// synth_ecp5, nextpnr-ecp5 and ecppack (scripts/setup-ecp5.sh installs them). Fails
+    /// without a bitstream when the routed design misses the clock. Tens of minutes for a
+    /// whole network.
+    Build {
+        /// A bundle written by `gen --board ulx3s`.
+        bundle: PathBuf,
+        /// The UART's baud rate the shell is built for (300 to 12,000,000).
+        #[arg(long, default_value_t = 115_200, value_parser = clap::value_parser!(u32).range(300..=12_000_000))]
+        baud: u32,
+        /// The bitstream file (default: BUNDLE/build/<top>_<board>.bit).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Write the bitstream even when the routed design misses the clock.
+        #[arg(long)]
+        allow_timing_fail: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// The SqueezeNet paper's design-space sweep (squeeze ratio 0.125..1 at pct_3x3 = 0.5, and
     /// pct_3x3 0.01..0.99 at SR = 0.5, on the v1.0 layout) with a hardware cost: parameters,
     /// model bytes, and the MAC lanes and block RAM for a frame rate, or the frame rate on a
@@ -354,6 +375,34 @@ fn run(cli: Cli) -> Result<()> {
                     outln!("{line}")?;
                 }
                 eprintln!("generated in {:.2} s", t.elapsed().as_secs_f64());
+            }
+        }
+        Command::Build {
+            bundle,
+            baud,
+            output,
+            allow_timing_fail,
+            json,
+        } => {
+            let opt = squeezeflow_host::build_cmd::BuildOptions {
+                baud,
+                output,
+                allow_timing_fail,
+                quiet: json,
+            };
+            let r = squeezeflow_host::build_cmd::build(&bundle, &opt)?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&r)?)?;
+            } else {
+                out!("{}", squeezeflow_host::build_cmd::describe(&r))?;
+            }
+            if r.bitstream.is_none() {
+                anyhow::bail!(
+                    "timing not met: {:.1} MHz against {:.3} MHz (report: {}/build/build_report.json)",
+                    r.pnr.fmax_mhz,
+                    r.built_clock_mhz,
+                    bundle.display()
+                );
             }
         }
         Command::Synth {

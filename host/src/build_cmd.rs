@@ -1,0 +1,307 @@
+//! `build`: a bundle to a bitstream with the open ECP5 flow. The board shell (the accelerator
+//! behind the UART protocol `board` speaks) goes behind a PLL that makes the bundle's clock
+//! from the board's oscillator; Yosys (`synth_ecp5`), nextpnr-ecp5 and ecppack turn it into a
+//! `.bit` that openFPGALoader programs. Only boards with an ECP5 have this flow (the ULX3S);
+//! for Xilinx boards the bundle's `vivado.tcl` is the way.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+use squeezeflow_hw::ecp5::{self, Pll};
+use squeezeflow_hw::synth::{self, PnrResult};
+
+/// An ECP5 board: its oscillator and the nextpnr device arguments of its part.
+struct Ecp5Board {
+    board: &'static str,
+    oscillator_mhz: f64,
+    nextpnr: &'static str,
+    /// The shell's constraint file in the bundle's `constraints/`.
+    lpf: &'static str,
+}
+
+const ECP5_BOARDS: &[Ecp5Board] = &[Ecp5Board {
+    board: "ulx3s",
+    oscillator_mhz: 25.0,
+    nextpnr: "--85k --package CABGA381 --speed 6",
+    lpf: "ulx3s.lpf",
+}];
+
+/// What `build` is asked for.
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    /// The UART's baud rate (the shell's divisor is the built clock / baud).
+    pub baud: u32,
+    /// Where the bitstream goes (default: `BUNDLE/build/<top>_<board>.bit`).
+    pub output: Option<PathBuf>,
+    /// Write the bitstream even when the routed design misses the clock.
+    pub allow_timing_fail: bool,
+    pub quiet: bool,
+}
+
+/// What `build` did.
+#[derive(Clone, Debug, Serialize)]
+pub struct BuildReport {
+    pub bundle: String,
+    pub board: String,
+    /// The bundle's clock, and the clock the PLL makes from the oscillator (the shell's UART
+    /// divisor follows the latter).
+    pub clock_mhz: f64,
+    pub built_clock_mhz: f64,
+    pub pll: Option<String>,
+    /// The shell's clocks per UART bit.
+    pub divisor: u32,
+    pub yosys_seconds: f64,
+    pub pnr: PnrResult,
+    pub timing_met: bool,
+    /// The bitstream (None when timing was missed and not allowed).
+    pub bitstream: Option<String>,
+}
+
+/// A build directory ready for the tools: the shell, the top and the LPF written.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// `BUNDLE/build`.
+    pub work: PathBuf,
+    pub board: String,
+    /// The top module (`<board>_build_top`) and the sources, relative to `work`.
+    pub top: String,
+    pub sources: Vec<String>,
+    pub pll: Option<Pll>,
+    /// The clock the shell runs at (MHz) and its clocks per UART bit.
+    pub clock_mhz: f64,
+    pub divisor: u32,
+    nextpnr: &'static str,
+}
+
+/// Writes the build directory of a board bundle (`BUNDLE/build`): the board shell at the
+/// clock its PLL makes, the top around it and the board's LPF. Checks the board first.
+pub fn prepare(dir: &Path, baud: u32) -> Result<Prepared> {
+    let bundle = squeezeflow_sim::network::Bundle::open(dir).map_err(|e| anyhow!(e))?;
+    let m = &bundle.manifest;
+    // `gen --board` records the board beside the typed fields of the manifest.
+    let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let board = v.get("board").and_then(|b| b.as_str()).ok_or_else(|| {
+        anyhow!(
+            "{} was generated without --board: `build` needs a board bundle \
+             (gen --board ulx3s)",
+            dir.display()
+        )
+    })?;
+    let Some(b) = ECP5_BOARDS.iter().find(|b| b.board == board) else {
+        bail!(
+            "`build` has an open flow for ECP5 boards ({}), not the {board}: take the bundle's \
+             vivado.tcl into Vivado (docs/integration.md)",
+            ECP5_BOARDS
+                .iter()
+                .map(|b| b.board)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    let lpf = dir.join("constraints").join(b.lpf);
+    if !lpf.is_file() {
+        bail!(
+            "{}: missing (regenerate the bundle with --board {board})",
+            lpf.display()
+        );
+    }
+    let pll = if (m.clock_mhz - b.oscillator_mhz).abs() < 1e-9 {
+        None
+    } else {
+        Some(Pll::for_output(b.oscillator_mhz, m.clock_mhz).map_err(|e| {
+            anyhow!(
+                "the bundle's clock of {} MHz on the {board}: {e}",
+                m.clock_mhz
+            )
+        })?)
+    };
+    let f = pll.map_or(b.oscillator_mhz, |p| p.f_out_mhz());
+    let divisor = squeezeflow_hw::shell::ShellConfig::divisor_for(f * 1e6, baud)?;
+    let work = dir.join("build");
+    let w = crate::board::write_bundle_shell(&bundle, divisor, Duration::from_millis(20), &work)
+        .context("writing the board shell")?;
+    let top = format!("{board}_build_top");
+    std::fs::write(
+        work.join(format!("{top}.v")),
+        ecp5::build_top(&top, &w.top_module, pll.as_ref()),
+    )
+    .with_context(|| format!("writing {}", work.display()))?;
+    // Beside the netlist: YoWASP's nextpnr sees only its working directory.
+    std::fs::copy(&lpf, work.join("build.lpf"))
+        .with_context(|| format!("copying {}", lpf.display()))?;
+    let mut sources: Vec<String> = w
+        .sources
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    sources.push(format!("{top}.v"));
+    Ok(Prepared {
+        work,
+        board: board.to_string(),
+        top,
+        sources,
+        pll,
+        clock_mhz: f,
+        divisor,
+        nextpnr: b.nextpnr,
+    })
+}
+
+/// Builds the bitstream of a board bundle.
+pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
+    let m = squeezeflow_hw::bundle::read_manifest(dir)?;
+    // Every tool before minutes of work.
+    if squeezeflow_hw::which("yosys").is_none() {
+        bail!("yosys is not installed (scripts/setup.sh)");
+    }
+    let pre = prepare(dir, opt.baud)?;
+    if synth::find_nextpnr_ecp5().is_none() || ecp5::find_ecppack().is_none() {
+        bail!("nextpnr-ecp5 and ecppack are needed: run scripts/setup-ecp5.sh (PyPI, no compiler)");
+    }
+    let (work, top, f, board, pll, divisor) = (
+        &pre.work,
+        &pre.top,
+        pre.clock_mhz,
+        pre.board.as_str(),
+        pre.pll,
+        pre.divisor,
+    );
+    let sources = &pre.sources;
+    let t = Instant::now();
+    if !opt.quiet {
+        eprintln!(
+            "build: Yosys synth_ecp5 in {} (yosys.log; minutes to an hour) ...",
+            work.display()
+        );
+    }
+    synth::yosys_script(
+        work,
+        &format!(
+            "read_verilog -defer {}; synth_ecp5 -top {top} -json build.json",
+            sources.join(" ")
+        ),
+    )?;
+    let yosys_seconds = t.elapsed().as_secs_f64();
+    if !opt.quiet {
+        eprintln!(
+            "build: nextpnr-ecp5 {} at {f:.3} MHz (nextpnr.log) ...",
+            pre.nextpnr
+        );
+    }
+    let mut pnr = synth::place_and_route_ecp5(
+        work,
+        "build.json",
+        "build.config",
+        pre.nextpnr,
+        Some(Path::new("build.lpf")),
+        f,
+    )?;
+    // The shell's clock is the PLL's output (or the oscillator); the oscillator's own net
+    // drives only the PLL.
+    if let Some(c) = pnr
+        .clocks
+        .iter()
+        .find(|(k, _)| k.contains("clk_out"))
+        .map(|(_, c)| *c)
+    {
+        pnr.fmax_mhz = c;
+    }
+    pnr.constraint_mhz = f;
+    let timing_met = pnr.fmax_mhz >= f;
+    let name = format!("{}_{board}.bit", m.top_module);
+    let _ = std::fs::remove_file(work.join(&name));
+    let bitstream = if timing_met || opt.allow_timing_fail {
+        ecp5::run_ecppack(work, "build.config", &name)?;
+        let bit = match &opt.output {
+            Some(o) => {
+                std::fs::copy(work.join(&name), o)
+                    .with_context(|| format!("writing {}", o.display()))?;
+                o.clone()
+            }
+            None => work.join(&name),
+        };
+        Some(bit.display().to_string())
+    } else {
+        None
+    };
+    let report = BuildReport {
+        bundle: dir.display().to_string(),
+        board: board.to_string(),
+        clock_mhz: m.clock_mhz,
+        built_clock_mhz: f,
+        pll: pll.map(|p| {
+            format!(
+                "EHXPLLL {} MHz / {} x {} (CLKOP / {}, VCO {:.0} MHz)",
+                p.f_in_mhz,
+                p.clki_div,
+                p.clkfb_div,
+                p.clkop_div,
+                p.vco_mhz()
+            )
+        }),
+        divisor,
+        yosys_seconds,
+        pnr,
+        timing_met,
+        bitstream,
+    };
+    std::fs::write(
+        work.join("build_report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )
+    .with_context(|| format!("writing {}/build_report.json", work.display()))?;
+    Ok(report)
+}
+
+/// The report as text; the last lines say what to do with the bitstream, or why there is none.
+pub fn describe(r: &BuildReport) -> String {
+    let mut s = format!(
+        "{} on the {}: {:.3} MHz ({}), UART {} clocks a bit\n",
+        r.bundle,
+        r.board,
+        r.built_clock_mhz,
+        r.pll.as_deref().unwrap_or("the oscillator, no PLL"),
+        r.divisor
+    );
+    s += &format!(
+        "Yosys {:.0} s, nextpnr {:.0} s: fmax {:.1} MHz against {:.3} MHz ({})\n",
+        r.yosys_seconds,
+        r.pnr.seconds,
+        r.pnr.fmax_mhz,
+        r.built_clock_mhz,
+        if r.timing_met { "met" } else { "NOT met" }
+    );
+    if let Some(p) = &r.pnr.critical_path {
+        s += &format!(
+            "critical path: {} -> {} ({:.2} ns in cells, {:.2} ns routing)\n",
+            p.from, p.to, p.logic_ns, p.routing_ns
+        );
+    }
+    for (cell, (used, avail)) in &r.pnr.utilization {
+        if *used > 0 {
+            s += &format!("  {cell:<14} {used:>8} of {avail:>8}\n");
+        }
+    }
+    match &r.bitstream {
+        Some(b) => {
+            s += &format!(
+                "bitstream: {b}\nprogram it: openFPGALoader -b {} {b}\n",
+                r.board
+            );
+            if !r.timing_met {
+                s += "WARNING: written with --allow-timing-fail; the board may compute wrong logits\n";
+            }
+        }
+        None => {
+            s += &format!(
+                "no bitstream: the routed design misses its clock. Regenerate the bundle at \
+                 --clock-mhz {:.0} or below, or pass --allow-timing-fail\n",
+                r.pnr.fmax_mhz.floor()
+            );
+        }
+    }
+    s
+}
