@@ -129,18 +129,14 @@ module sqf_conv_ctrl #(
     reg signed [15:0] top_r, bot_r, left_r;
     reg [15:0] fbtop_r, fbbot_r, fb_last_r;
     reg [15:0] low_r, need_r;
-    // The two row conditions, held in registers computed from the next values of rows_done,
-    // low_r and need_r (the subtractions and compares in front of the input's ready and the
-    // issue decision were the engines' slowest paths on ECP5): rows_ok, the window's last row
-    // is in the buffer; s_ok, the buffer has room for a row (ahead of the window's first).
-    reg rows_ok, s_ok;
-    wire [15:0] rows_done_n, low_r_n, need_r_n;
-    wire [15:0] ahead_n = rows_done_n - low_r_n;
-    wire [15:0] ready_n = rows_done_n - need_r_n;
-    always @(posedge clock) begin
-        rows_ok <= !ready_n[15] && (ready_n != 16'd0);
-        s_ok <= $signed(ahead_n) < ROWS_S;
-    end
+    // The row conditions: rows_ok, the window's last row is in the buffer; s_ok, the buffer
+    // has room for a row (ahead of the window's first). They stay combinational: held in
+    // registers computed from the next values of rows_done, low_r and need_r they made a
+    // longer path (61.6 MHz against 80.7 on ECP5, docs/timing.md).
+    wire [15:0] ahead = rows_done - low_r;
+    wire [15:0] ready_d = rows_done - need_r;
+    wire rows_ok = !ready_d[15] && (ready_d != 16'd0);
+    wire s_ok = $signed(ahead) < ROWS_S;
     assign s_tready = !reset && s_ok;
     wire wr_fire = s_tvalid && s_tready;
     wire pop = (fifo_count != 0) && m_tready;
@@ -186,13 +182,6 @@ module sqf_conv_ctrl #(
     wire adv_ox = adv_g && gl_r;
     wire adv_oy = adv_ox && oxl_r;
     wire wrap_frame = adv_oy && oyl_r;
-    wire oy_moves = issue && adv_oy;
-    assign rows_done_n = reset ? 16'd0
-        : rows_done + {15'd0, wr_fire && (wr_j == CGM1) && (wr_x == WM1)};
-    assign low_r_n = reset ? 16'd0 : !oy_moves ? low_r : wrap_frame ? frame_base + H16
-        : (top_r < NS_S) ? frame_base : fbtop_r + S16;
-    assign need_r_n = reset ? HI0_16 : !oy_moves ? need_r : wrap_frame ? frame_base + HHI0
-        : (bot_r > HM1S_S) ? fb_last_r : fbbot_r + S16;
     wire signed [15:0] left_n = !adv_ox ? left_r : oxl_r ? NP_S : left_r + S_S;
     wire signed [15:0] top_n = !adv_oy ? top_r : wrap_frame ? NP_S : top_r + S_S;
     // The window's first slot when oy moves on: (fbtop_r + STRIDE) or, at the frame's end,
@@ -312,8 +301,8 @@ module sqf_conv_ctrl #(
                                         fbtop_r <= frame_base + HTOP0;
                                         fbbot_r <= frame_base + HBOT0;
                                         fb_last_r <= frame_base + HLAST;
-                                        low_r <= low_r_n;
-                                        need_r <= need_r_n;
+                                        low_r <= frame_base + H16;
+                                        need_r <= frame_base + HHI0;
                                     end else begin
                                         oy <= oy + 1'b1;
                                         top_r <= top_r + S_S;
@@ -322,8 +311,8 @@ module sqf_conv_ctrl #(
                                         fbbot_r <= fbbot_r + S16;
                                         // max(0, top + s) and min(bot + s, h - 1), offset by
                                         // frame_base
-                                        low_r <= low_r_n;
-                                        need_r <= need_r_n;
+                                        low_r <= (top_r < NS_S) ? frame_base : fbtop_r + S16;
+                                        need_r <= (bot_r > HM1S_S) ? fb_last_r : fbbot_r + S16;
                                     end
                                 end else begin
                                     ox <= ox + 1'b1;
@@ -340,7 +329,7 @@ module sqf_conv_ctrl #(
                     wr_j <= 0;
                     if (wr_x == WM1) begin
                         wr_x <= 0;
-                        rows_done <= rows_done_n;
+                        rows_done <= rows_done + 1'b1;
                     end else wr_x <= wr_x + 1'b1;
                 end else wr_j <= wr_j + 1'b1;
             end
