@@ -10,7 +10,8 @@
 // output FIFO, a power of two >= 2, at least 5 so the pipeline never waits).
 // Pipeline: the sum read (r1), a register (r2: the block RAM's output goes straight into a
 // flip-flop, never into the multiplier; on ECP5 that path alone took 13 ns), the requantizer's
-// three stages. Cycles a frame: PIXELS * CG + C + 5 at full rate.
+// three stages: latency, not cycles a frame (the input waits only for the last sum's read).
+// Cycles a frame: PIXELS * CG + C + 4 at full rate.
 module sqf_avg_pool #(
     parameter LANES = 1,
     parameter CG = 1,

@@ -12,8 +12,9 @@ use crate::HwError;
 
 /// Global average pool: sums each channel over the map in `i32`, then drains the sums through
 /// the logit requantizer (`sqf_requant`, 16-bit output). Output: one logit a beat, two lanes
-/// (low byte, high byte). Cycles per frame: input beats + channels + 5 (the sum read, a
-/// register after the block RAM, the requantizer's three stages).
+/// (low byte, high byte). Cycles per frame: input beats + channels + 4. The drain's pipeline
+/// (the sum read, a register after the block RAM, the requantizer's three stages) adds latency,
+/// not cycles per frame: the next frame's input waits only for the last sum's read.
 #[derive(LogicBlock)]
 pub struct AvgPool {
     pub clock: Signal<In, Clock>,
@@ -47,7 +48,7 @@ impl GapGeom {
     /// Cycles a frame of a pool of `pixels` x `c` on `lanes` lanes: the input beats, then the
     /// drain of the sums and the requantizer's pipeline.
     pub fn frame_cycles(pixels: usize, c: usize, lanes: usize) -> u64 {
-        (pixels * (c / lanes) + c + 5) as u64
+        (pixels * (c / lanes) + c + 4) as u64
     }
     /// Memory bits of a pool of `c` channels: the sums and the output FIFO.
     pub fn bits(c: usize) -> u64 {

@@ -86,7 +86,7 @@ impl<'a> HwLayer<'a> for AvgPoolHw<'a> {
     ) {
         // The drain of the sums and the requantizer's pipeline come after the input beats.
         let p = self.0;
-        let bytes = (p.input.len() as u64, p.input.c as u64 + 5);
+        let bytes = (p.input.len() as u64, p.input.c as u64 + 4);
         choose_lanes(given, &p.name, &divisors(p.input.c), bytes, t, lanes);
     }
     fn estimates(&self, _: &QuantModel, plan: &Plan) -> Result<Vec<LayerEstimate>, HwError> {
