@@ -62,6 +62,9 @@ pub struct Dse {
     pub input_size: usize,
     pub target_fps: Option<f64>,
     pub clock_mhz: f64,
+    /// What the device's clock rests on (a place-and-route result, or a target).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_evidence: Option<String>,
     pub device: Option<String>,
     pub points: Vec<Point>,
 }
@@ -159,6 +162,7 @@ pub fn sweep(opt: &DseOptions, mut progress: impl FnMut(&Point)) -> Result<Dse> 
         input_size: opt.input_size,
         target_fps: opt.device.is_none().then_some(opt.fps),
         clock_mhz: opt.device.map_or(opt.clock_mhz, |d| d.clock_mhz),
+        clock_evidence: opt.device.map(|d| d.clock_evidence.to_string()),
         device: opt.device.map(|d| d.name.to_string()),
         points,
     })
@@ -178,8 +182,9 @@ pub fn table(d: &Dse) -> String {
         d.input_size,
         match (&d.device, d.target_fps) {
             (Some(dev), _) => format!(
-                "the fastest folding that fits the {dev} at {} MHz",
-                d.clock_mhz
+                "the fastest folding that fits the {dev} at {} MHz ({})",
+                d.clock_mhz,
+                d.clock_evidence.as_deref().unwrap_or("")
             ),
             (None, Some(f)) => format!("MAC lanes and RAMB36 for {f} fps at {} MHz", d.clock_mhz),
             _ => "-".into(),

@@ -216,6 +216,16 @@ pub fn describe_bundle_fit(dir: &Path) -> Result<Option<String>> {
     let dev = find_device(name)?;
     let r: Resources = serde_json::from_value(res.clone())?;
     let mut line = describe_fit(dev, &r);
+    // The clock the frame rate rests on, and what backs it.
+    let clock = v.get("clock_mhz").and_then(|c| c.as_f64()).unwrap_or(0.0);
+    if (clock - dev.clock_mhz).abs() < 1e-9 {
+        line += &format!("; clock {clock} MHz: {}", dev.clock_evidence);
+    } else {
+        line += &format!(
+            "; clock {clock} MHz from --clock-mhz or the network file (the {}'s is {} MHz: {})",
+            dev.name, dev.clock_mhz, dev.clock_evidence
+        );
+    }
     if let Some(c) = v
         .get("constraints")
         .and_then(|c| c.as_array())
@@ -642,6 +652,12 @@ pub fn synth_table(r: &SynthReport) -> String {
                 "NOT met"
             }
         );
+        if let Some(c) = &p.critical_path {
+            s += &format!(
+                "critical path: {} -> {} ({:.2} ns in cells, {:.2} ns routing)\n",
+                c.from, c.to, c.logic_ns, c.routing_ns
+            );
+        }
         for (cell, (used, avail)) in &p.utilization {
             if *used > 0 {
                 s += &format!("  {cell:<14} {used:>8} of {avail:>8}\n");

@@ -1,4 +1,5 @@
-//! `gen --device/--board`, `synth` on a small bundle (Yosys, about a minute), and `dse`.
+//! `gen --device/--board`, `synth` on a small bundle (Yosys, about a minute), `build` (a ULX3S
+//! bitstream with the open flow, minutes) and `dse`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -294,7 +295,12 @@ fn ecp5_bundle_places_and_routes_with_an_fmax() {
     );
     assert!(d.join("b/top.config").is_file());
     let lpf = std::fs::read_to_string(d.join("b/pnr.lpf")).unwrap();
-    assert!(lpf.contains("FREQUENCY PORT \"aclk\" 100 MHZ;") && lpf.contains("SITE \"G2\""));
+    let clock = manifest(&d.join("b"))["clock_mhz"].as_f64().unwrap();
+    assert!(
+        lpf.contains(&format!("FREQUENCY PORT \"aclk\" {clock} MHZ;"))
+            && lpf.contains("SITE \"G2\""),
+        "{lpf}"
+    );
 }
 
 #[test]
@@ -415,4 +421,109 @@ fn the_sweep_costs_hardware_and_plots_it() {
     assert!(p["fps"].as_f64().is_some() || p["note"].is_string(), "{p}");
     let p = at(&d, "sr", 1.0, 0.5);
     assert!(p["note"].as_str().unwrap().contains("RAMB36 needed"), "{p}");
+}
+
+/// Every frame rate on a device says what its clock rests on: a place-and-route result for the
+/// ECP5, a target for the Xilinx parts (no open place and route for them).
+#[test]
+fn frame_rates_on_a_device_name_their_clocks_evidence() {
+    let d = scratch("clock_evidence");
+    let cfg = mini_config(&d);
+    for (board, words) in [
+        ("ulx3s", "nextpnr"),
+        ("nexys_video", "a target, not a timing result"),
+    ] {
+        let b = d.join(board).display().to_string();
+        let (ok, out, err) = squeezeflow(&["gen", "--config", &cfg, "--board", board, "-o", &b]);
+        assert!(ok, "{err}");
+        assert!(out.contains(words), "{board}: {out}");
+        assert_eq!(
+            manifest(Path::new(&b))["device"]["clock_evidence"]
+                .as_str()
+                .map(|e| e.contains(words)),
+            Some(true)
+        );
+    }
+    let v = dse_json(&["--device", "xczu7ev"]);
+    assert!(
+        v["clock_evidence"].as_str().unwrap().contains("target"),
+        "{v}"
+    );
+    assert!(dse_json(&[])["clock_evidence"].is_null());
+}
+
+/// `gen` of the one-Fire network into `dir/b` with `extra` arguments.
+fn gen_mini(dir: &Path, extra: &[&str]) -> String {
+    let cfg = mini_config(dir);
+    let out = dir.join("b").display().to_string();
+    let mut args = vec!["gen", "--config", &cfg, "-o", &out];
+    args.extend_from_slice(extra);
+    let (ok, _, err) = squeezeflow(&args);
+    assert!(ok, "{err}");
+    out
+}
+
+/// `build`, the whole open flow on the ULX3S at 50 MHz (about 8 minutes; scripts/test.sh runs
+/// scripts/setup-ecp5.sh): the PLL makes 50 MHz from the board's 25 MHz
+/// (25 / 1 x 2), nextpnr meets it, and ecppack writes an ECP5 bitstream.
+#[test]
+fn a_ulx3s_bundle_builds_to_a_bitstream() {
+    let d = scratch("build_ulx3s");
+    let b = gen_mini(&d, &["--board", "ulx3s", "--clock-mhz", "50"]);
+    let bit = d.join("mini.bit");
+    let (ok, out, err) = squeezeflow(&["build", &b, "--json", "-o", bit.to_str().unwrap()]);
+    assert!(ok, "{err}\n{out}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["board"], "ulx3s");
+    assert_eq!(r["built_clock_mhz"].as_f64(), Some(50.0));
+    let pll = r["pll"].as_str().unwrap();
+    assert!(pll.contains("25 MHz / 1 x 2"), "{pll}");
+    // 50 MHz / 115,200 baud
+    assert_eq!(r["divisor"].as_u64(), Some(434));
+    assert_eq!(r["timing_met"], true);
+    let fmax = r["pnr"]["fmax_mhz"].as_f64().unwrap();
+    assert!(fmax >= 50.0, "{fmax}");
+    // The placed design: the PLL, the multipliers of the engines, the shell's four pins.
+    let used = |c: &str| r["pnr"]["utilization"][c][0].as_u64().unwrap_or(0);
+    assert_eq!(used("EHXPLLL"), 1);
+    assert_eq!(used("TRELLIS_IO"), 4);
+    assert!(used("MULT18X18D") > 0);
+    assert!(r["pnr"]["critical_path"]["from"].as_str().is_some());
+    // An ECP5 bitstream: its sync word 0xFFFFBDB3 after the comment header.
+    let bytes = std::fs::read(&bit).unwrap();
+    assert!(bytes.len() > 100_000, "{}", bytes.len());
+    assert!(
+        bytes.windows(4).any(|w| w == [0xFF, 0xFF, 0xBD, 0xB3]),
+        "no ECP5 sync word in {}",
+        bit.display()
+    );
+    assert_eq!(r["bitstream"].as_str(), bit.to_str());
+    // The text report says how to program it.
+    let (ok, text, err) = squeezeflow(&["build", &b, "-o", bit.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(text.contains("openFPGALoader -b ulx3s"), "{text}");
+}
+
+#[test]
+fn bundles_without_an_open_flow_are_refused_before_any_tool_runs() {
+    let d = scratch("build_refused");
+    let b = gen_mini(&d, &[]);
+    let (ok, _, err) = squeezeflow(&["build", &b]);
+    assert!(!ok && err.contains("without --board"), "{err}");
+    assert!(!Path::new(&b).join("build").exists());
+    let d = scratch("build_refused_xilinx");
+    let b = gen_mini(&d, &["--board", "nexys_video"]);
+    let (ok, _, err) = squeezeflow(&["build", &b]);
+    assert!(
+        !ok && err.contains("nexys_video") && err.contains("vivado.tcl"),
+        "{err}"
+    );
+    // A clock the PLL cannot make.
+    let d = scratch("build_refused_clock");
+    let b = gen_mini(&d, &["--board", "ulx3s", "--clock-mhz", "450"]);
+    let (ok, _, err) = squeezeflow(&["build", &b]);
+    assert!(!ok && err.contains("450 MHz"), "{err}");
+    // Not a bundle.
+    let (ok, _, err) = squeezeflow(&["build", d.join("nothing").to_str().unwrap()]);
+    assert!(!ok && err.contains("nothing"), "{err}");
 }

@@ -30,8 +30,10 @@ pub struct Device {
     pub bram_kbits: u64,
     /// UltraRAM blocks (288 kbit each).
     pub urams: u64,
-    /// A clock the engine's short paths should make on this part (a target, not a timing result).
+    /// The clock frame rates on this part are quoted at (MHz).
     pub clock_mhz: f64,
+    /// What that clock rests on: a place-and-route result, or why it is only a target.
+    pub clock_evidence: &'static str,
     /// The part for nextpnr, where an open place-and-route flow exists (`synth --pnr`).
     pub nextpnr: Option<&'static str>,
 }
@@ -97,6 +99,7 @@ pub const DEVICES: &[Device] = &[
         bram_kbits: 36,
         urams: 0,
         clock_mhz: 150.0,
+        clock_evidence: "a target, not a timing result: no place and route for 7-series has shown it (docs/timing.md)",
         nextpnr: None,
     },
     Device {
@@ -114,6 +117,7 @@ pub const DEVICES: &[Device] = &[
         bram_kbits: 36,
         urams: 0,
         clock_mhz: 200.0,
+        clock_evidence: "a target, not a timing result: no place and route for 7-series has shown it (docs/timing.md)",
         nextpnr: None,
     },
     Device {
@@ -131,6 +135,7 @@ pub const DEVICES: &[Device] = &[
         bram_kbits: 36,
         urams: 96,
         clock_mhz: 300.0,
+        clock_evidence: "a target, not a timing result: no place and route for UltraScale+ has shown it (docs/timing.md)",
         nextpnr: None,
     },
     Device {
@@ -147,7 +152,8 @@ pub const DEVICES: &[Device] = &[
         bram_unit: "EBR",
         bram_kbits: 18,
         urams: 0,
-        clock_mhz: 100.0,
+        clock_mhz: 65.0,
+        clock_evidence: "place and route: nextpnr-ecp5 routed the ULX3S build (board shell and the 78-lane network of model/configs/ulx3s_small.toml) at 66.7 MHz against 65 MHz, 2026-12-02 (docs/timing.md)",
         nextpnr: Some("--85k --package CABGA381 --speed 6"),
     },
 ];
