@@ -60,24 +60,26 @@ pub struct BuildReport {
 }
 
 /// A build directory ready for the tools: the shell, the top and the LPF written.
-#[derive(Clone, Debug)]
-pub struct Prepared {
+struct Prepared {
     /// `BUNDLE/build`.
-    pub work: PathBuf,
-    pub board: String,
+    work: PathBuf,
+    board: String,
     /// The top module (`<board>_build_top`) and the sources, relative to `work`.
-    pub top: String,
-    pub sources: Vec<String>,
-    pub pll: Option<Pll>,
+    top: String,
+    sources: Vec<String>,
+    pll: Option<Pll>,
     /// The clock the shell runs at (MHz) and its clocks per UART bit.
-    pub clock_mhz: f64,
-    pub divisor: u32,
+    clock_mhz: f64,
+    divisor: u32,
     nextpnr: &'static str,
+    /// The bundle's own top module and clock (MHz), from its manifest.
+    bundle_top: String,
+    bundle_clock_mhz: f64,
 }
 
 /// Writes the build directory of a board bundle (`BUNDLE/build`): the board shell at the
 /// clock its PLL makes, the top around it and the board's LPF. Checks the board first.
-pub fn prepare(dir: &Path, baud: u32) -> Result<Prepared> {
+fn prepare(dir: &Path, baud: u32) -> Result<Prepared> {
     let bundle = squeezeflow_sim::network::Bundle::open(dir).map_err(|e| anyhow!(e))?;
     let m = &bundle.manifest;
     // `gen --board` records the board beside the typed fields of the manifest.
@@ -147,12 +149,13 @@ pub fn prepare(dir: &Path, baud: u32) -> Result<Prepared> {
         clock_mhz: f,
         divisor,
         nextpnr: b.nextpnr,
+        bundle_top: m.top_module.clone(),
+        bundle_clock_mhz: m.clock_mhz,
     })
 }
 
 /// Builds the bitstream of a board bundle.
 pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
-    let m = squeezeflow_hw::bundle::read_manifest(dir)?;
     // Every tool before minutes of work.
     if squeezeflow_hw::which("yosys").is_none() {
         bail!("yosys is not installed (scripts/setup.sh)");
@@ -161,15 +164,7 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
     if synth::find_nextpnr_ecp5().is_none() || ecp5::find_ecppack().is_none() {
         bail!("nextpnr-ecp5 and ecppack are needed: run scripts/setup-ecp5.sh (PyPI, no compiler)");
     }
-    let (work, top, f, board, pll, divisor) = (
-        &pre.work,
-        &pre.top,
-        pre.clock_mhz,
-        pre.board.as_str(),
-        pre.pll,
-        pre.divisor,
-    );
-    let sources = &pre.sources;
+    let (work, top, f, board) = (&pre.work, &pre.top, pre.clock_mhz, pre.board.as_str());
     let t = Instant::now();
     if !opt.quiet {
         eprintln!(
@@ -181,7 +176,7 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
         work,
         &format!(
             "read_verilog -defer {}; synth_ecp5 -top {top} -json build.json",
-            sources.join(" ")
+            pre.sources.join(" ")
         ),
     )?;
     let yosys_seconds = t.elapsed().as_secs_f64();
@@ -211,7 +206,7 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
     }
     pnr.constraint_mhz = f;
     let timing_met = pnr.fmax_mhz >= f;
-    let name = format!("{}_{board}.bit", m.top_module);
+    let name = format!("{}_{board}.bit", pre.bundle_top);
     let _ = std::fs::remove_file(work.join(&name));
     let bitstream = if timing_met || opt.allow_timing_fail {
         ecp5::run_ecppack(work, "build.config", &name)?;
@@ -230,9 +225,9 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
     let report = BuildReport {
         bundle: dir.display().to_string(),
         board: board.to_string(),
-        clock_mhz: m.clock_mhz,
+        clock_mhz: pre.bundle_clock_mhz,
         built_clock_mhz: f,
-        pll: pll.map(|p| {
+        pll: pre.pll.map(|p| {
             format!(
                 "EHXPLLL {} MHz / {} x {} (CLKOP / {}, VCO {:.0} MHz)",
                 p.f_in_mhz,
@@ -242,7 +237,7 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
                 p.vco_mhz()
             )
         }),
-        divisor,
+        divisor: pre.divisor,
         yosys_seconds,
         pnr,
         timing_met,
