@@ -53,6 +53,13 @@ enum Command {
         /// The quantized model file to write (safetensors).
         #[arg(short, long)]
         output: PathBuf,
+        /// Store every layer's weights as K-bit indices into a per-layer codebook of int8
+        /// values (Deep Compression's weight sharing, k-means per layer): 4..=8, 8 = dense int8.
+        #[arg(long, value_name = "K")]
+        weight_bits: Option<u8>,
+        /// A layer's own width, over --weight-bits: `conv1=8` (repeat, or separate by commas).
+        #[arg(long, value_name = "LAYER=K", value_delimiter = ',')]
+        layer_bits: Vec<String>,
         /// Frames to score the int8 model on against the float model (never the calibration
         /// frames).
         #[arg(long, num_args = 1..)]
@@ -299,10 +306,13 @@ fn run(cli: Cli) -> Result<()> {
             calibrate,
             calibration,
             output,
+            weight_bits,
+            layer_bits,
             score,
             json,
         } => {
-            let (fm, qm) = import(&onnx_path, &calibrate, &calibration)?;
+            let q = cli::model_cmds::quantization(weight_bits, &layer_bits)?;
+            let (fm, qm) = import(&onnx_path, &calibrate, &calibration, q)?;
             file::save(&qm, &output)?;
             eprintln!(
                 "wrote {} ({}, {} at {}x{})",

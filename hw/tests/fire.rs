@@ -34,6 +34,7 @@ fn config(bypass: Bypass) -> NetworkConfig {
         pool_after: vec!["conv1".into()],
         bypass,
         meta: None,
+        quantization: Default::default(),
     }
 }
 

@@ -27,6 +27,11 @@
 //! squeeze = 16
 //! expand1x1 = 64
 //! expand3x3 = 64
+//!
+//! [quantization]                # weight storage (crate::codebook); the default is dense int8
+//! weight_bits = 6               # 4..=8: codebook indices of this width (8 = dense int8)
+//! [quantization.layers]         # per-layer overrides
+//! conv1 = 8
 //! ```
 //!
 //! Unknown keys and impossible values are errors that name the key.
@@ -168,6 +173,65 @@ pub struct NetworkConfig {
     /// The meta-parameters the fires were derived from, when they were.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<MetaParams>,
+    /// How the weights are stored: dense int8, or codebook indices (Deep Compression).
+    #[serde(default, skip_serializing_if = "Quantization::is_dense")]
+    pub quantization: Quantization,
+}
+
+/// `[quantization]`: the width of every convolution's weight storage ([`crate::codebook`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quantization {
+    /// Bits per weight for every layer not in `layers`: 8 is dense int8, 4..=7 a codebook.
+    #[serde(default = "dense_bits")]
+    pub weight_bits: u8,
+    /// Per-layer widths (`conv1 = 8`, `"fire2.expand3x3" = 5`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub layers: std::collections::BTreeMap<String, u8>,
+}
+
+fn dense_bits() -> u8 {
+    crate::codebook::DENSE_WEIGHT_BITS
+}
+
+impl Default for Quantization {
+    fn default() -> Self {
+        Quantization {
+            weight_bits: dense_bits(),
+            layers: Default::default(),
+        }
+    }
+}
+
+impl Quantization {
+    /// Every layer dense int8 (what a file without `[quantization]` means).
+    pub fn is_dense(&self) -> bool {
+        self.weight_bits == dense_bits() && self.layers.values().all(|&b| b == dense_bits())
+    }
+    /// The width of one layer's weights.
+    pub fn bits_of(&self, layer: &str) -> u8 {
+        self.layers.get(layer).copied().unwrap_or(self.weight_bits)
+    }
+    /// Checks the widths (layer names are checked against the network by
+    /// [`crate::network::Network::new`]).
+    pub fn validate(&self) -> Result<(), ModelError> {
+        use crate::codebook::{DENSE_WEIGHT_BITS as D, MIN_WEIGHT_BITS as M};
+        if !(M..=D).contains(&self.weight_bits) {
+            return Err(ModelError::config(
+                "quantization.weight_bits",
+                format!("{} is outside {M}..={D}", self.weight_bits),
+            ));
+        }
+        for (l, &b) in &self.layers {
+            if !(M..=D).contains(&b) {
+                return Err(ModelError::config(
+                    format!("quantization.layers.{l}"),
+                    format!("{b} is outside {M}..={D}"),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Names of the built-in presets.
@@ -191,6 +255,7 @@ impl NetworkConfig {
             pool_after: vec!["conv1".into(), "fire4".into(), "fire8".into()],
             bypass: Bypass::None,
             meta: Some(MetaParams::SQUEEZENET),
+            quantization: Quantization::default(),
         }
     }
 
@@ -248,6 +313,7 @@ impl NetworkConfig {
                 sr: Some(m.sr),
             }),
             fire: self.meta.is_none().then(|| self.fires.clone()),
+            quantization: (!self.quantization.is_dense()).then(|| self.quantization.clone()),
             hardware: None,
         };
         toml::to_string(&file).expect("a config always serializes")
@@ -275,6 +341,7 @@ impl NetworkConfig {
                 ),
             ));
         }
+        self.quantization.validate()?;
         if self.num_classes == 0 {
             return Err(ModelError::config("num_classes", "must be at least 1"));
         }
@@ -385,6 +452,8 @@ struct ConfigFile {
     meta: Option<MetaOverride>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fire: Option<Vec<FireSpec>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quantization: Option<Quantization>,
     /// Hardware options (folding, MAC budget, clock): handed to the hardware crate.
     #[serde(default, skip_serializing)]
     hardware: Option<toml::Table>,
@@ -453,6 +522,9 @@ impl ConfigFile {
                 cfg.meta = None;
             }
             (None, None) => {}
+        }
+        if let Some(q) = self.quantization {
+            cfg.quantization = q;
         }
         cfg.validate()?;
         crate::network::Network::new(&cfg)?;

@@ -2,12 +2,15 @@
 //! (readable from Python with `safetensors.numpy.load_file`).
 //!
 //! Metadata (the header's `__metadata__`, all strings):
-//! - `format` = `squeezeflow-int8`, `format_version` = `1`
+//! - `format` = `squeezeflow-int8`, `format_version` = `1`, or `2` when a layer stores codebook
+//!   indices (a version-1 reader refuses those files rather than misreading them)
 //! - `config`: the network as TOML ([`NetworkConfig::to_toml_string`])
 //! - `source`: where the weights came from
 //!
 //! Tensors (little-endian), for every convolution `L` (`conv1`, `fire2.squeeze`, ...):
-//! - `L.weight` i8 `[out, in, k, k]`; `L.bias` i32 `[out]`
+//! - `L.weight` i8 `[out, in, k, k]`, or for a layer of `k < 8` bits ([`crate::codebook`]):
+//!   `L.weight_index` u8 `[out, in, k, k]` (one index a byte) and `L.codebook` i8 `[n]` (the
+//!   distinct shared values, ascending, `n <= 2^k`); `L.bias` i32 `[out]`
 //! - `L.multiplier` u16 `[out]`, `L.shift` u8 `[out]`: the requantizer of [`crate::quant`]
 //! - `L.weight_scale` f32 `[out]`; `L.scales` f32 `[2]`: input and output activation scale
 //!
@@ -24,6 +27,7 @@ use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
+use crate::codebook::{Codebook, DENSE_WEIGHT_BITS};
 use crate::config::NetworkConfig;
 use crate::error::ModelError;
 use crate::network::{ConvLayer, Network};
@@ -32,6 +36,8 @@ use crate::quant::{AddParams, Requant};
 
 pub const FORMAT: &str = "squeezeflow-int8";
 pub const FORMAT_VERSION: &str = "1";
+/// The version of a file with codebook layers.
+pub const FORMAT_VERSION_CODEBOOK: &str = "2";
 
 /// Raw little-endian bytes of one tensor before serialization.
 struct Raw {
@@ -71,14 +77,20 @@ pub fn to_bytes(model: &QuantModel) -> Result<Vec<u8>, ModelError> {
     for l in model.network.convs() {
         let q = model.conv(&l.name);
         let n = &l.name;
-        tensors.insert(
-            format!("{n}.weight"),
-            raw_u8(
-                Dtype::I8,
-                vec![l.out_channels(), l.in_channels(), l.kernel, l.kernel],
-                q.weights.iter().map(|&w| w as u8).collect(),
-            ),
-        );
+        let shape = vec![l.out_channels(), l.in_channels(), l.kernel, l.kernel];
+        match &q.codebook {
+            None => {
+                let w = q.weights.iter().map(|&w| w as u8).collect();
+                tensors.insert(format!("{n}.weight"), raw_u8(Dtype::I8, shape, w));
+            }
+            Some(book) => {
+                let idx = book.indices(n, &q.weights)?;
+                tensors.insert(format!("{n}.weight_index"), raw_u8(Dtype::U8, shape, idx));
+                let e = book.entries.iter().map(|&w| w as u8).collect();
+                let len = book.entries.len();
+                tensors.insert(format!("{n}.codebook"), raw_u8(Dtype::I8, vec![len], e));
+            }
+        }
         tensors.insert(format!("{n}.bias"), raw_i32(&q.bias));
         let mults: Vec<u16> = q.requant.iter().map(|r| r.mult).collect();
         tensors.insert(format!("{n}.multiplier"), raw_u16(&mults));
@@ -123,7 +135,13 @@ pub fn to_bytes(model: &QuantModel) -> Result<Vec<u8>, ModelError> {
     }
     let mut meta = HashMap::new();
     meta.insert("format".to_string(), FORMAT.to_string());
-    meta.insert("format_version".to_string(), FORMAT_VERSION.to_string());
+    let codebooks = model.convs.values().any(|q| q.codebook.is_some());
+    let version = if codebooks {
+        FORMAT_VERSION_CODEBOOK
+    } else {
+        FORMAT_VERSION
+    };
+    meta.insert("format_version".to_string(), version.to_string());
     meta.insert("config".to_string(), model.config().to_toml_string());
     meta.insert("source".to_string(), model.source.clone());
     let bytes = safetensors::serialize(views, Some(meta))
@@ -240,14 +258,31 @@ impl<'a> Reader<'a> {
     fn conv(&mut self, l: &ConvLayer) -> Result<QConv, ModelError> {
         let n = &l.name;
         let oc = l.out_channels();
-        let w = self.get(
-            &format!("{n}.weight"),
-            Dtype::I8,
-            &[oc, l.in_channels(), l.kernel, l.kernel],
-        )?;
+        let shape = [oc, l.in_channels(), l.kernel, l.kernel];
+        let (weights, codebook) = if l.weight_bits < DENSE_WEIGHT_BITS {
+            let t = self.st.tensor(&format!("{n}.codebook")).map_err(|_| {
+                ModelError::model_file(format!(
+                    "missing tensor '{n}.codebook' ({n} stores {}-bit indices)",
+                    l.weight_bits
+                ))
+            })?;
+            let len = t.shape().first().copied().unwrap_or(0);
+            let e = self.get(&format!("{n}.codebook"), Dtype::I8, &[len])?;
+            let book = Codebook {
+                bits: l.weight_bits,
+                entries: e.iter().map(|&b| b as i8).collect(),
+            };
+            book.check(n)?;
+            let idx = self.get(&format!("{n}.weight_index"), Dtype::U8, &shape)?;
+            (book.decode(n, idx)?, Some(book))
+        } else {
+            let w = self.get(&format!("{n}.weight"), Dtype::I8, &shape)?;
+            (w.iter().map(|&b| b as i8).collect(), None)
+        };
         let scales = self.f32s(&format!("{n}.scales"), 2)?;
         let q = QConv {
-            weights: w.iter().map(|&b| b as i8).collect(),
+            weights,
+            codebook,
             bias: self.i32s(&format!("{n}.bias"), oc)?,
             requant: self.requants(n, oc)?,
             weight_scale: self.f32s(&format!("{n}.weight_scale"), oc)?,
@@ -278,9 +313,10 @@ pub fn from_bytes(bytes: &[u8]) -> Result<QuantModel, ModelError> {
         )));
     }
     let version = field("format_version")?;
-    if version != FORMAT_VERSION {
+    if version != FORMAT_VERSION && version != FORMAT_VERSION_CODEBOOK {
         return Err(ModelError::model_file(format!(
-            "format_version {version} is not supported (this build reads {FORMAT_VERSION})"
+            "format_version {version} is not supported (this build reads \
+             {FORMAT_VERSION} and {FORMAT_VERSION_CODEBOOK})"
         )));
     }
     let config = NetworkConfig::from_toml_str(&field("config")?)

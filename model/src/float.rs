@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::codebook::{self, DENSE_WEIGHT_BITS};
 use crate::config::NetworkConfig;
 use crate::error::ModelError;
 use crate::network::{ConvLayer, Network, PoolLayer, Shape};
@@ -29,6 +30,20 @@ pub struct FloatModel {
     pub network: Network,
     pub convs: BTreeMap<String, FConv>,
     pub source: String,
+}
+
+impl FloatModel {
+    /// The same weights with the weights stored as `quantization` says (the network rebuilt
+    /// with that `[quantization]` table; it names the layer when a width or name is wrong).
+    pub fn with_quantization(
+        mut self,
+        quantization: crate::config::Quantization,
+    ) -> Result<Self, ModelError> {
+        let mut cfg = self.network.config.clone();
+        cfg.quantization = quantization;
+        self.network = Network::new(&cfg)?;
+        Ok(self)
+    }
 }
 
 /// ImageNet normalization constants (torchvision).
@@ -59,6 +74,27 @@ pub fn fold_normalization(layer: &ConvLayer, conv: &mut FConv, mean: [f32; 3], s
 pub struct FloatTrace {
     pub tensors: Vec<(String, Vec<f32>)>,
     pub logits: Vec<f32>,
+    /// Per convolution, the mean of each of its input channels over the input map.
+    pub conv_input_means: BTreeMap<String, Vec<f32>>,
+}
+
+/// Per convolution, the mean of each input channel over calibration frames ([`input_means`]).
+pub type InputMeans = BTreeMap<String, Vec<f32>>;
+
+/// The mean of every convolution's input channels over `frames` (raw RGB, HWC): what bias
+/// correction of shared weights needs ([`quantize_with_means`]).
+pub fn input_means(model: &FloatModel, frames: &[Vec<u8>]) -> Result<InputMeans, ModelError> {
+    let mut sums: InputMeans = BTreeMap::new();
+    for frame in frames {
+        let f: Vec<f32> = frame.iter().map(|&v| v as f32).collect();
+        for (name, m) in model.run(&f)?.conv_input_means {
+            let e = sums.entry(name).or_insert_with(|| vec![0.0; m.len()]);
+            for (a, b) in e.iter_mut().zip(m) {
+                *a += b / frames.len() as f32;
+            }
+        }
+    }
+    Ok(sums)
 }
 
 fn conv_f32(x: &[f32], l: &ConvLayer, c: &FConv) -> Vec<f32> {
@@ -157,6 +193,7 @@ impl FloatModel {
             model: self,
             tensors: Vec::new(),
             logits: Vec::new(),
+            means: BTreeMap::new(),
         };
         let mut x = frame.to_vec();
         for stage in &net.stages {
@@ -165,6 +202,7 @@ impl FloatModel {
         Ok(FloatTrace {
             tensors: cx.tensors,
             logits: cx.logits,
+            conv_input_means: cx.means,
         })
     }
 
@@ -234,30 +272,104 @@ pub fn calibrate(model: &FloatModel, frames: &[Vec<u8>]) -> Result<Ranges, Model
     Ok(ranges)
 }
 
-fn quantize_conv(l: &ConvLayer, c: &FConv, in_scale: f32, out_scale: f32) -> QConv {
+const ROUNDS: usize = 3;
+
+fn quantize_conv(
+    l: &ConvLayer,
+    c: &FConv,
+    in_scale: f32,
+    out_scale: f32,
+    means: Option<&Vec<f32>>,
+) -> QConv {
     let fan = l.fan_in();
-    let mut weights = Vec::with_capacity(l.weights());
+    let co_n = l.out_channels();
+    let bits = l.weight_bits;
+    let layer_max = c.weights.iter().fold(0f32, |m, w| m.max(w.abs()));
+    // A layer that already shares at most 2^bits real values (a Deep Compression export) gets
+    // one scale for all its channels, so each shared value stays one int8 value.
+    let shared = bits < DENSE_WEIGHT_BITS && distinct_at_most(&c.weights, 1 << bits);
+    let mut scales: Vec<f32> = (0..co_n)
+        .map(|co| {
+            if shared {
+                weight_scale(layer_max)
+            } else {
+                let ws = &c.weights[co * fan..(co + 1) * fan];
+                weight_scale(ws.iter().fold(0f32, |m, w| m.max(w.abs())))
+            }
+        })
+        .collect();
+    let (weights, codebook) = if bits < DENSE_WEIGHT_BITS {
+        let scaled: Vec<f64> = c
+            .weights
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| (w / scales[i / fan]) as f64)
+            .collect();
+        let (mut book, mut weights) = codebook::share(&scaled, bits);
+        if !shared {
+            // Alternate: the scales for the codebook, the codebook for the scales.
+            for round in 0..ROUNDS {
+                weights = codebook::refit_scales(&c.weights, fan, &mut scales, &book);
+                if round + 1 < ROUNDS {
+                    let scaled: Vec<f64> = c
+                        .weights
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &w)| (w / scales[i / fan]) as f64)
+                        .collect();
+                    book = codebook::share(&scaled, bits).0;
+                }
+            }
+        }
+        (weights, Some(book))
+    } else {
+        let w = c
+            .weights
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| quantize_weight(w, scales[i / fan]))
+            .collect();
+        (w, None)
+    };
+    let kk = l.kernel * l.kernel;
     let mut bias = Vec::with_capacity(l.biases());
     let mut requant = Vec::with_capacity(l.biases());
-    let mut wscales = Vec::with_capacity(l.biases());
-    for co in 0..l.out_channels() {
-        let ws = &c.weights[co * fan..(co + 1) * fan];
-        let max_abs = ws.iter().fold(0f32, |m, w| m.max(w.abs()));
-        let scale = weight_scale(max_abs);
-        weights.extend(ws.iter().map(|&w| quantize_weight(w, scale)));
+    for (co, &scale) in scales.iter().enumerate() {
         let acc_scale = in_scale as f64 * scale as f64;
-        bias.push(quantize_bias(c.bias[co], acc_scale));
+        let mut b = c.bias[co] as f64;
+        if let (Some(m), Some(_)) = (means.filter(|m| m.len() == l.in_channels()), &codebook) {
+            for i in co * fan..(co + 1) * fan {
+                let err = c.weights[i] as f64 - weights[i] as f64 * scale as f64;
+                b += err * m[(i - co * fan) / kk] as f64;
+            }
+        }
+        bias.push(quantize_bias(b as f32, acc_scale));
         requant.push(Requant::from_real(acc_scale / out_scale as f64));
-        wscales.push(scale);
     }
     QConv {
         weights,
         bias,
         requant,
-        weight_scale: wscales,
+        weight_scale: scales,
         input_scale: in_scale,
         output_scale: out_scale,
+        codebook,
     }
+}
+
+/// Whether `v` holds at most `n` distinct values.
+fn distinct_at_most(v: &[f32], n: usize) -> bool {
+    let mut seen: Vec<u32> = Vec::with_capacity(n + 1);
+    for w in v {
+        let b = w.to_bits();
+        if !seen.contains(&b) {
+            if seen.len() == n {
+                return false;
+            }
+            seen.push(b);
+        }
+    }
+    true
 }
 
 /// What a layer's step of the float model works with ([`crate::layer::LayerKind`]).
@@ -265,10 +377,19 @@ pub struct FloatCx<'a> {
     model: &'a FloatModel,
     tensors: Vec<(String, Vec<f32>)>,
     pub(crate) logits: Vec<f32>,
+    means: InputMeans,
 }
 
 impl FloatCx<'_> {
-    pub(crate) fn conv(&self, x: &[f32], l: &ConvLayer) -> Vec<f32> {
+    pub(crate) fn conv(&mut self, x: &[f32], l: &ConvLayer) -> Vec<f32> {
+        let c = l.in_channels();
+        let mut m = vec![0f64; c];
+        for (i, v) in x.iter().enumerate() {
+            m[i % c] += *v as f64;
+        }
+        let px = (x.len() / c).max(1) as f64;
+        let m = m.into_iter().map(|s| (s / px) as f32).collect();
+        self.means.insert(l.name.clone(), m);
         conv_f32(x, l, &self.model.convs[&l.name])
     }
     /// Records an intermediate tensor.
@@ -281,6 +402,7 @@ impl FloatCx<'_> {
 pub struct QuantCx<'a> {
     model: &'a FloatModel,
     ranges: &'a Ranges,
+    means: Option<&'a InputMeans>,
     convs: BTreeMap<String, QConv>,
     pub(crate) adds: BTreeMap<String, QAdd>,
     /// The scale of the last convolution's output: the logits' before the average pool.
@@ -297,17 +419,31 @@ impl QuantCx<'_> {
     }
     /// Quantizes a convolution between two activation scales.
     pub(crate) fn conv(&mut self, l: &ConvLayer, in_scale: f32, out_scale: f32) {
-        let q = quantize_conv(l, &self.model.convs[&l.name], in_scale, out_scale);
+        let means = self.means.and_then(|m| m.get(&l.name));
+        let q = quantize_conv(l, &self.model.convs[&l.name], in_scale, out_scale, means);
         self.convs.insert(l.name.clone(), q);
     }
 }
 
 /// Quantizes a float model to the int8 contract with the given calibration ranges.
 pub fn quantize(model: &FloatModel, ranges: &Ranges) -> Result<QuantModel, ModelError> {
+    quantize_with_means(model, ranges, None)
+}
+
+/// [`quantize`], with bias correction for codebook layers when `means` are given: a layer whose
+/// weights are shared loses their mean error on every output, `sum((w - q * s) * E[x])`, and
+/// its bias gets it back (Nagel et al., "Data-Free Quantization", 2019, with measured means).
+/// Dense int8 layers are quantized as without means.
+pub fn quantize_with_means(
+    model: &FloatModel,
+    ranges: &Ranges,
+    means: Option<&InputMeans>,
+) -> Result<QuantModel, ModelError> {
     let net = &model.network;
     let mut cx = QuantCx {
         model,
         ranges,
+        means,
         convs: BTreeMap::new(),
         adds: BTreeMap::new(),
         logit_input_scale: 1.0,

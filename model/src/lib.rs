@@ -6,7 +6,7 @@
 //! - [`config`]: network descriptions (presets, the paper's meta-parameters, TOML);
 //! - [`network`]: the layer graph with shapes, parameters and MACs; [`layer`]: what each kind
 //!   of stage computes (the reference, float and quantization steps); [`report`]: `info`'s table;
-//! - [`quant`]: the int8 arithmetic contract; [`qmodel`]: a quantized network;
+//! - [`quant`]: the int8 arithmetic contract; [`codebook`]: k-bit weight sharing on top of it; [`qmodel`]: a quantized network;
 //!   [`file`]: its safetensors file; [`builtin`]: the built-in SqueezeNet v1.1;
 //! - [`reference`]: the bit-exact integer reference; [`float`]: the float model, quantization
 //!   and synthetic weights; [`calibration`]: activation ranges from frames;
@@ -14,6 +14,7 @@
 
 pub mod builtin;
 pub mod calibration;
+pub mod codebook;
 pub mod config;
 pub mod error;
 pub mod file;

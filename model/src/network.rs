@@ -48,6 +48,9 @@ pub struct ConvLayer {
     pub kernel: usize,
     pub stride: usize,
     pub pad: usize,
+    /// Bits per stored weight: 8 dense int8, 4..=7 codebook indices ([`crate::codebook`]);
+    /// from the config's `[quantization]`.
+    pub weight_bits: u8,
 }
 
 impl ConvLayer {
@@ -76,6 +79,7 @@ impl ConvLayer {
             kernel,
             stride,
             pad,
+            weight_bits: crate::codebook::DENSE_WEIGHT_BITS,
         })
     }
     pub fn in_channels(&self) -> usize {
@@ -309,10 +313,11 @@ impl Network {
             kernel: out10.h,
             stride: 1,
         }));
-        let net = Network {
+        let mut net = Network {
             config: config.clone(),
             stages,
         };
+        net.apply_weight_bits()?;
         for conv in net.convs() {
             let bound = conv.fan_in() as u64 * 255 * 128;
             if bound > ACC_LIMIT {
@@ -336,6 +341,40 @@ impl Network {
     }
 
     /// Every convolution in execution order (conv1, fire2.squeeze, fire2.expand1x1, ...).
+    /// Sets every convolution's `weight_bits` from `[quantization]`; names there must be
+    /// convolutions of the network.
+    fn apply_weight_bits(&mut self) -> Result<(), ModelError> {
+        let q = self.config.quantization.clone();
+        let names: Vec<String> = self.convs().iter().map(|c| c.name.clone()).collect();
+        if let Some(l) = q.layers.keys().find(|l| !names.contains(l)) {
+            return Err(ModelError::config(
+                format!("quantization.layers.{l}"),
+                format!(
+                    "'{l}' is not a convolution of this network ({} .. {})",
+                    names[0],
+                    names[names.len() - 1]
+                ),
+            ));
+        }
+        for s in &mut self.stages {
+            let convs: Vec<&mut ConvLayer> = match s {
+                Stage::Conv(c) => vec![c],
+                Stage::Fire(f) => {
+                    let mut v = vec![&mut f.squeeze, &mut f.expand1x1, &mut f.expand3x3];
+                    if let FireBypass::Conv(c) = &mut f.bypass {
+                        v.push(c);
+                    }
+                    v
+                }
+                Stage::MaxPool(_) | Stage::AvgPool(_) => vec![],
+            };
+            for c in convs {
+                c.weight_bits = q.bits_of(&c.name);
+            }
+        }
+        Ok(())
+    }
+
     pub fn convs(&self) -> Vec<&ConvLayer> {
         self.stages.iter().flat_map(|s| s.layer().convs()).collect()
     }
@@ -371,5 +410,12 @@ impl Network {
     /// Bytes of int8 weights (one per weight; biases and requantizer constants not included).
     pub fn weight_bytes(&self) -> u64 {
         self.convs().iter().map(|c| c.weights() as u64).sum()
+    }
+    /// Bits of every weight at each layer's `weight_bits` (dense k-bit storage, no pruning).
+    pub fn weight_storage_bits(&self) -> u64 {
+        self.convs()
+            .iter()
+            .map(|c| crate::codebook::storage_bits(c.weights(), c.weight_bits))
+            .sum()
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::codebook::{Codebook, DENSE_WEIGHT_BITS};
 use crate::config::NetworkConfig;
 use crate::error::ModelError;
 use crate::network::{ConvLayer, FireBypass, Network};
@@ -19,6 +20,9 @@ pub struct QConv {
     pub weight_scale: Vec<f32>,
     pub input_scale: f32,
     pub output_scale: f32,
+    /// The shared values when the layer stores codebook indices ([`crate::codebook`]):
+    /// every weight is one of its entries. `None` for a dense int8 layer.
+    pub codebook: Option<Codebook>,
 }
 
 impl QConv {
@@ -50,7 +54,32 @@ impl QConv {
             weight_scale: vec![1.0; co],
             input_scale: 1.0,
             output_scale: 1.0,
+            codebook: None,
         }
+    }
+
+    /// [`Self::random`] with weights drawn from a random codebook of `2^bits` values over the
+    /// whole i8 range (-128 and 127 included), when the layer's `weight_bits` is below 8.
+    pub fn random_for(layer: &ConvLayer, seed: u64) -> Self {
+        let mut q = Self::random(layer, seed);
+        let bits = layer.weight_bits;
+        if bits < DENSE_WEIGHT_BITS {
+            let mut r = crate::float::SplitMix64::new(seed ^ 0xc0de_b00c);
+            let mut values: Vec<i8> = vec![-128, 127];
+            while values.len() < 1 << bits {
+                values.push(r.next_u64() as i8);
+            }
+            for w in &mut q.weights {
+                *w = values[(r.next_u64() % values.len() as u64) as usize];
+            }
+            q.codebook = Some(Codebook::of_values(bits, &q.weights));
+        }
+        q
+    }
+
+    /// The layer's index width: the codebook's, or 8 for dense int8.
+    pub fn weight_bits(&self) -> u8 {
+        self.codebook.as_ref().map_or(DENSE_WEIGHT_BITS, |c| c.bits)
     }
 
     /// Weight at (output channel, input channel, row, column).
@@ -80,6 +109,17 @@ impl QConv {
         }
         if self.weight_scale.len() != oc {
             return Err(bad("weight_scale", self.weight_scale.len(), oc));
+        }
+        if self.weight_bits() != layer.weight_bits {
+            return Err(ModelError::model_file(format!(
+                "layer {n} stores {}-bit weights, the network's [quantization] says {}",
+                self.weight_bits(),
+                layer.weight_bits
+            )));
+        }
+        if let Some(book) = &self.codebook {
+            book.check(n)?;
+            book.indices(n, &self.weights)?;
         }
         if let Some(r) = self.requant.iter().find(|r| !r.is_valid()) {
             return Err(ModelError::model_file(format!(

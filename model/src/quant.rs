@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | activation | `u8` | zero point 0, one scale per tensor; every conv is followed by ReLU |
 //! | network input | `u8` | raw RGB, scale 1.0 (the ImageNet normalization is folded into conv1) |
-//! | weight | `i8` | symmetric, one scale per output channel; the quantizer writes -127..=127, the arithmetic accepts -128 |
+//! | weight | `i8` | symmetric, one scale per output channel; the quantizer writes -127..=127, the arithmetic accepts -128; stored dense or as k-bit codebook indices ([`crate::codebook`]), decoded before the MAC |
 //! | bias | `i32` | scale `input_scale * weight_scale[c]`, added to the accumulator before requantizing |
 //! | accumulator | `i32` | `bias + sum(x * w)`, wrapping (the network check keeps it below 2^31 in magnitude) |
 //! | multiplier `M` | `u16` | [`MULT_BITS`] bits; `M * 2^-s` is the real rescale factor |

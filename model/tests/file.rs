@@ -126,3 +126,105 @@ fn foreign_safetensors_is_refused() {
         .to_string();
     assert!(e.contains("/nonexistent/m.safetensors"), "{e}");
 }
+
+/// A model whose layers store codebook indices: 6 bits, conv1 at 8 (dense), fire2's expand3x3
+/// at 4.
+fn codebook_model() -> QuantModel {
+    let c = NetworkConfig::from_toml_str(
+        "input_size = 40\nnum_classes = 12\nbypass = \"complex\"\n[meta]\nbase_e = 16\nincr_e = 8\nsr = 0.25\n[conv1]\nchannels = 8\nkernel = 3\nstride = 2\n[quantization]\nweight_bits = 6\n[quantization.layers]\nconv1 = 8\n\"fire2.expand3x3\" = 4\n",
+    )
+    .unwrap();
+    QuantModel::synthetic(&c, 11).unwrap()
+}
+
+#[test]
+fn codebook_models_store_indices_and_read_back_identical() {
+    let m = codebook_model();
+    assert!(m.conv("conv1").codebook.is_none());
+    assert_eq!(m.conv("fire2.expand3x3").codebook.as_ref().unwrap().bits, 4);
+    assert_eq!(m.conv("conv10").codebook.as_ref().unwrap().bits, 6);
+    let bytes = file::to_bytes(&m).unwrap();
+    let back = file::from_bytes(&bytes).unwrap();
+    assert!(back == m, "tensors differ after a round trip");
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
+    assert_eq!(meta.metadata().as_ref().unwrap()["format_version"], "2");
+    // Indices (u8) and the codebook (i8) instead of int8 weights, except for the dense conv1.
+    assert!(st.tensor("conv10.weight").is_err());
+    let idx = st.tensor("conv10.weight_index").unwrap();
+    assert_eq!(idx.dtype(), Dtype::U8);
+    let book = st.tensor("conv10.codebook").unwrap();
+    assert_eq!(book.dtype(), Dtype::I8);
+    assert!(book.shape()[0] <= 64);
+    assert!(idx.data().iter().all(|&i| (i as usize) < book.shape()[0]));
+    // Decoding by hand gives the model's weights.
+    let w: Vec<i8> = idx
+        .data()
+        .iter()
+        .map(|&i| book.data()[i as usize] as i8)
+        .collect();
+    assert_eq!(w, m.conv("conv10").weights);
+    assert_eq!(st.tensor("conv1.weight").unwrap().dtype(), Dtype::I8);
+    // A dense model keeps version 1, so files written before codebooks keep their bytes.
+    let dense = file::to_bytes(&model()).unwrap();
+    let (_, meta) = SafeTensors::read_metadata(&dense).unwrap();
+    assert_eq!(meta.metadata().as_ref().unwrap()["format_version"], "1");
+}
+
+#[test]
+fn damaged_codebooks_are_named() {
+    let bytes = file::to_bytes(&codebook_model()).unwrap();
+    let b = rewrite(&bytes, |ts| {
+        let t = ts
+            .iter_mut()
+            .find(|t| t.0 == "conv10.weight_index")
+            .unwrap();
+        t.3[5] = 200;
+    });
+    let e = load_err(&b);
+    assert!(e.contains("'conv10.weight_index' holds 200"), "{e}");
+    let b = rewrite(&bytes, |ts| {
+        let t = ts.iter_mut().find(|t| t.0 == "conv10.codebook").unwrap();
+        t.3.swap(0, 1);
+    });
+    assert!(load_err(&b).contains("not strictly ascending"));
+    let b = rewrite(&bytes, |ts| ts.retain(|t| t.0 != "fire3.squeeze.codebook"));
+    let e = load_err(&b);
+    assert!(e.contains("missing tensor 'fire3.squeeze.codebook'"), "{e}");
+    let b = rewrite(&bytes, |ts| {
+        let t = ts
+            .iter_mut()
+            .find(|t| t.0 == "fire2.expand3x3.codebook")
+            .unwrap();
+        t.2 = vec![20];
+        t.3 = (0..20).map(|i| i as u8).collect();
+    });
+    assert!(load_err(&b).contains("20 entries, 4-bit indices address 1..=16"));
+}
+
+#[test]
+fn quantization_table_is_checked() {
+    let base = "input_size = 40\n[quantization]\n";
+    let e = |t: &str| {
+        NetworkConfig::from_toml_str(&format!("{base}{t}"))
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(e("weight_bits = 3\n").contains("quantization.weight_bits"));
+    assert!(e("weight_bits = 9\n").contains("outside 4..=8"));
+    assert!(e("[quantization.layers]\nconv2 = 6\n").contains("'conv2' is not a convolution"));
+    assert!(e("[quantization.layers]\nconv1 = 2\n").contains("quantization.layers.conv1"));
+    assert!(e("bits = 6\n").contains("unknown field"));
+    // The table survives the config's TOML round trip (the model file embeds it).
+    let c = NetworkConfig::from_toml_str(&format!(
+        "{base}weight_bits = 5\n[quantization.layers]\n\"fire2.squeeze\" = 7\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        NetworkConfig::from_toml_str(&c.to_toml_string()).unwrap(),
+        c
+    );
+    assert!(!c.to_toml_string().is_empty());
+    let dense = NetworkConfig::from_toml_str("input_size = 40\n").unwrap();
+    assert!(!dense.to_toml_string().contains("quantization"));
+}

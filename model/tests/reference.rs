@@ -2,6 +2,7 @@
 //! extremes (-128 weights, 255 activations, saturation at both ends, zero-range channels).
 
 use proptest::prelude::*;
+use squeezeflow_model::codebook::Codebook;
 use squeezeflow_model::config::{Bypass, Conv1Spec, FireSpec, NetworkConfig};
 use squeezeflow_model::float::synthetic_frame;
 use squeezeflow_model::network::{ConvLayer, PoolLayer, Shape};
@@ -75,6 +76,7 @@ fn conv_case() -> impl Strategy<Value = ConvCase> {
                     weight_scale: vec![1.0; co],
                     input_scale: 1.0,
                     output_scale: 1.0,
+                    codebook: None,
                 },
                 layer,
                 x,
@@ -82,8 +84,33 @@ fn conv_case() -> impl Strategy<Value = ConvCase> {
         })
 }
 
+/// A case whose weights come from a codebook of `2^bits` values (Deep Compression's storage:
+/// the arithmetic sees the decoded int8 weights).
+fn codebook_case() -> impl Strategy<Value = ConvCase> {
+    (conv_case(), 4u8..8, prop::collection::vec(edgy_i8(), 128)).prop_map(
+        |(mut c, bits, values)| {
+            let n = 1usize << bits;
+            let mut layer = c.layer.clone();
+            layer.weight_bits = bits;
+            for (i, w) in c.q.weights.iter_mut().enumerate() {
+                *w = values[(*w as u8 as usize + i) % n];
+            }
+            c.q.codebook = Some(Codebook::of_values(bits, &c.q.weights));
+            c.q.check(&layer).unwrap();
+            c.layer = layer;
+            c
+        },
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn fast_conv_equals_naive_with_a_codebook(c in codebook_case()) {
+        let packed = fast::PackedConv::new(&c.layer, &c.q);
+        prop_assert_eq!(fast::conv(&c.x, &c.layer, &c.q, &packed), naive::conv(&c.x, &c.layer, &c.q));
+    }
 
     #[test]
     fn fast_conv_equals_naive(c in conv_case()) {
@@ -134,6 +161,7 @@ fn requant_extremes_by_hand() {
         weight_scale: vec![1.0; 3],
         input_scale: 1.0,
         output_scale: 1.0,
+        codebook: None,
     };
     let out = naive::conv(&[255; 4], &conv, &q);
     assert_eq!(out, vec![0, 255, 0]);
@@ -181,6 +209,7 @@ fn tiny(bypass: Bypass, input: usize) -> NetworkConfig {
         pool_after: vec!["conv1".into(), "fire3".into()],
         bypass,
         meta: None,
+        quantization: Default::default(),
     }
 }
 
@@ -196,6 +225,23 @@ proptest! {
         let f = run(&m, &frame, Path::Fast).unwrap();
         prop_assert_eq!(&a, &f);
         prop_assert_eq!(a.logits.len(), 10);
+    }
+
+    #[test]
+    fn whole_codebook_network_fast_equals_naive(seed in any::<u64>(), input in 15usize..40, bits in 4u8..8) {
+        let mut cfg = tiny(Bypass::Complex, input);
+        cfg.quantization.weight_bits = bits;
+        cfg.quantization.layers.insert("conv1".into(), 8);
+        let m = QuantModel::synthetic(&cfg, seed).unwrap();
+        prop_assert!(m.conv("conv1").codebook.is_none());
+        for (name, q) in &m.convs {
+            if name != "conv1" {
+                let book = q.codebook.as_ref().unwrap();
+                prop_assert!(book.entries.len() <= 1 << bits);
+            }
+        }
+        let frame = synthetic_frame(m.network.input_shape(), seed ^ 7);
+        prop_assert_eq!(run(&m, &frame, Path::Naive).unwrap(), run(&m, &frame, Path::Fast).unwrap());
     }
 }
 

@@ -26,6 +26,24 @@ pub fn shared_dir() -> Option<PathBuf> {
     p.is_dir().then_some(p)
 }
 
+/// [`shared_dir`], or `None` with a loud message naming the tests that did not run; under CI
+/// (`CI` set) a missing `../shared` is a failure.
+pub fn shared_or_skip(what: &str) -> Option<PathBuf> {
+    match shared_dir() {
+        Some(p) => Some(p),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("../shared is missing beside the checkout, and CI is set: {what} need it")
+        }
+        None => {
+            eprintln!(
+                "\n*** SKIPPED: ../shared (models, frames) is not beside this checkout; \
+                 {what} did not run ***\n"
+            );
+            None
+        }
+    }
+}
+
 use squeezeflow_hw::bundle::WrittenDesign;
 
 /// A fresh scratch directory under the target directory (kept for inspection after a failure).

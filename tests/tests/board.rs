@@ -48,6 +48,7 @@ fn tiny() -> NetworkConfig {
         pool_after: vec!["conv1".into()],
         bypass: Bypass::None,
         meta: None,
+        quantization: Default::default(),
     }
 }
 

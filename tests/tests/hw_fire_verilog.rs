@@ -34,6 +34,7 @@ fn fire_with_bypass_verilog() {
         pool_after: vec!["conv1".into()],
         bypass: Bypass::Simple,
         meta: None,
+        quantization: Default::default(),
     };
     let m = QuantModel::synthetic(&cfg, 8).unwrap();
     let f = m

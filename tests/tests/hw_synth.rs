@@ -30,6 +30,7 @@ fn fire4_shaped_module_maps_to_bram_and_dsp() {
         pool_after: vec!["conv1".into()],
         bypass: Bypass::None,
         meta: None,
+        quantization: Default::default(),
     };
     let m = QuantModel::synthetic(&cfg, 4).unwrap();
     let f = m.network.fires().next().unwrap().clone();

@@ -15,28 +15,11 @@ use squeezeflow_host::frames::{Frame, FrameSource};
 use squeezeflow_model::float::{calibrate, quantize};
 use squeezeflow_model::onnx::{self, proto};
 use squeezeflow_model::{builtin, file, Bypass, FloatModel, ModelError, QuantModel};
-use squeezeflow_tests::shared_dir;
 
 use proto::Message;
 
 fn shared() -> Option<PathBuf> {
-    match shared_dir() {
-        Some(p) => Some(p),
-        None if std::env::var_os("CI").is_some() => {
-            panic!(
-                "../shared is missing beside the checkout, and CI is set: the import tests need it"
-            )
-        }
-        None => {
-            eprintln!(
-                "\n**********************************************************************\n\
-                 ** SKIPPED: ../shared (models, frames) is not beside this checkout;  **\n\
-                 ** the ONNX import tests did not run.                                **\n\
-                 **********************************************************************\n"
-            );
-            None
-        }
-    }
+    squeezeflow_tests::shared_or_skip("the ONNX import tests")
 }
 
 struct Imported {

@@ -32,6 +32,7 @@ fn net(name: &str, input: usize, classes: usize, fires: usize) -> QuantModel {
         pool_after: vec!["conv1".into()],
         bypass: Bypass::None,
         meta: None,
+        quantization: Default::default(),
     };
     QuantModel::synthetic(&cfg, 3).unwrap()
 }

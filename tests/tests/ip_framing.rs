@@ -36,6 +36,7 @@ pub fn small() -> QuantModel {
         pool_after: vec!["conv1".into()],
         bypass: Bypass::Simple,
         meta: None,
+        quantization: Default::default(),
     };
     QuantModel::synthetic(&cfg, 5).unwrap()
 }

@@ -47,6 +47,7 @@ fn tiny(bypass: Bypass, input: usize) -> NetworkConfig {
         pool_after: vec!["conv1".into(), "fire3".into()],
         bypass,
         meta: None,
+        quantization: Default::default(),
     }
 }
 

@@ -7,7 +7,8 @@ use anyhow::{bail, Context, Result};
 use squeezeflow_host::accuracy::AccuracyReport;
 use squeezeflow_host::frames::{Frame, FrameSource};
 use squeezeflow_model::calibration;
-use squeezeflow_model::float::quantize;
+use squeezeflow_model::config::Quantization;
+use squeezeflow_model::float::{input_means, quantize_with_means};
 use squeezeflow_model::reference::Prepared;
 use squeezeflow_model::{builtin, file, onnx, FloatModel, QuantModel};
 
@@ -87,19 +88,46 @@ pub(crate) fn read_frames(args: &[String], n: usize) -> Result<Vec<Frame>> {
     Ok(frames)
 }
 
-/// Imports, calibrates and quantizes an ONNX model.
+/// `--weight-bits K` and `--layer-bits LAYER=K,...` as a `[quantization]` table (checked
+/// against the network when it is applied).
+pub(crate) fn quantization(bits: Option<u8>, layers: &[String]) -> Result<Quantization> {
+    let mut q = Quantization::default();
+    if let Some(b) = bits {
+        q.weight_bits = b;
+    }
+    for item in layers {
+        let (name, k) = item
+            .split_once('=')
+            .with_context(|| format!("--layer-bits '{item}': expected LAYER=K, e.g. conv1=8"))?;
+        let k: u8 = k.trim().parse().with_context(|| {
+            format!("--layer-bits '{item}': '{k}' is not a number of bits (4..=8)")
+        })?;
+        q.layers.insert(name.trim().to_string(), k);
+    }
+    q.validate()?;
+    Ok(q)
+}
+
+/// Imports, calibrates and quantizes an ONNX model (its weights stored as `q` says).
 pub(crate) fn import(
     onnx_path: &std::path::Path,
     calib: &[String],
     method: &str,
+    q: Quantization,
 ) -> Result<(FloatModel, QuantModel)> {
     let method: calibration::Method = method.parse()?;
-    let fm = onnx::import_file(onnx_path)?;
+    let fm = onnx::import_file(onnx_path)?.with_quantization(q)?;
     let frames = read_frames(calib, fm.network.config.input_size)
         .context("reading the calibration frames")?;
     let rgb: Vec<Vec<u8>> = frames.into_iter().map(|(_, f)| f).collect();
     let ranges = calibration::ranges(&fm, &rgb, method).context("calibrating")?;
-    let qm = quantize(&fm, &ranges).context("quantizing")?;
+    // Codebook layers get bias correction from the calibration frames' input means.
+    let means = if fm.network.convs().iter().any(|l| l.weight_bits < 8) {
+        Some(input_means(&fm, &rgb).context("measuring input means")?)
+    } else {
+        None
+    };
+    let qm = quantize_with_means(&fm, &ranges, means.as_ref()).context("quantizing")?;
     Ok((fm, qm))
 }
 

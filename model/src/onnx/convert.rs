@@ -49,6 +49,7 @@ impl Found {
             pool_after: self.pool_after.clone(),
             bypass: Bypass::None,
             meta: None,
+            quantization: Default::default(),
         };
         // The graph as found, without bypasses, must be a network at all (classes, sizes): its
         // own error, not a bypass pattern that "does not match".
