@@ -85,6 +85,28 @@ pub(crate) fn requant_word(r: Requant) -> u64 {
     ((r.mult as u64) << 6) | (r.shift as u64 & 0x3f)
 }
 
+/// `sqf_codebook`: `simd` lanes of `bits`-bit indices (lane l in bits `bits * l ..`) decoded
+/// through `entries` (an index past its end reads 0) to int8 lanes (lane l in bits 8l..8l+7).
+#[inline]
+pub fn decode_word(word: u64, bits: usize, simd: usize, entries: &[i8]) -> u64 {
+    let mask = (1u64 << bits) - 1;
+    let mut out = 0u64;
+    for l in 0..simd {
+        let i = ((word >> (bits * l)) & mask) as usize;
+        let w = entries.get(i).copied().unwrap_or(0) as u8;
+        out |= (w as u64) << (8 * l);
+    }
+    out
+}
+
+/// The `.mem` file of an `sqf_codebook`: all `2^bits` entries, one byte a line, unused ones 0.
+pub fn codebook_mem(bits: usize, entries: &[i8]) -> String {
+    let words: Vec<u64> = (0..1usize << bits)
+        .map(|i| entries.get(i).copied().unwrap_or(0) as u8 as u64)
+        .collect();
+    mem_text(&words, 8)
+}
+
 /// `$readmemh` text: one word a line, `bits` wide.
 pub fn mem_text(words: &[u64], bits: usize) -> String {
     let digits = bits.div_ceil(4);
@@ -408,6 +430,92 @@ impl Logic for WeightRom {
             depth = self._words.len(),
             abm = ab - 1,
             file = self._file
+        ))
+    }
+}
+
+/// A weight memory of codebook indices and its decoder, as a convolution engine holds them: an
+/// `sqf_rom` of `simd` lanes of `bits`-bit indices read from `file`, then an `sqf_codebook`
+/// of `entries` read from `book_file`. `data` is the decoded int8 word. Latency 1.
+#[derive(LogicBlock)]
+pub struct CodebookRom {
+    pub clock: Signal<In, Clock>,
+    pub addr: Signal<In, Bits<20>>,
+    pub data: Signal<Out, Bits<64>>,
+    _rom: WeightRom,
+    _simd: usize,
+    _bits: usize,
+    _entries: Vec<i8>,
+    _book_file: String,
+}
+
+impl CodebookRom {
+    pub fn new(
+        words: Vec<u64>,
+        simd: usize,
+        bits: usize,
+        entries: Vec<i8>,
+        files: (&str, &str),
+    ) -> Self {
+        assert!((1..=8).contains(&simd) && (1..=8).contains(&bits) && simd * bits <= 64);
+        CodebookRom {
+            clock: Default::default(),
+            addr: Default::default(),
+            data: Default::default(),
+            _rom: WeightRom::new(words, simd * bits, files.0),
+            _simd: simd,
+            _bits: bits,
+            _entries: entries,
+            _book_file: files.1.to_string(),
+        }
+    }
+    /// The `.mem` files: (name, contents) of the index ROM and the codebook.
+    pub fn mem_files(&self) -> Vec<(String, String)> {
+        vec![
+            (self._rom._file.clone(), self._rom.mem_text()),
+            (
+                self._book_file.clone(),
+                codebook_mem(self._bits, &self._entries),
+            ),
+        ]
+    }
+}
+
+impl Logic for CodebookRom {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            let a = self.addr.val().to_u64() as usize;
+            self._rom._data = self._rom._words.get(a).copied().unwrap_or(0);
+        }
+        let w = decode_word(self._rom._data, self._bits, self._simd, &self._entries);
+        self.data.next = w.into();
+    }
+    fn connect(&mut self) {
+        self.data.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let ab = abits(self._rom._words.len());
+        let (iw, ow) = (self._simd * self._bits, 8 * self._simd);
+        let pad = if ow < 64 {
+            format!("{{{}'d0, d}}", 64 - ow)
+        } else {
+            "d".to_string()
+        };
+        let unused = if ab < 20 {
+            format!("/* verilator lint_off UNUSEDSIGNAL */\nwire [{}:0] unused_hi = addr[19:{ab}];\n/* verilator lint_on UNUSEDSIGNAL */\n", 19 - ab)
+        } else {
+            String::new()
+        };
+        Verilog::Custom(format!(
+            "{unused}wire [{iwm}:0] i;\nwire [{owm}:0] d;\nsqf_rom #(.WIDTH({iw}), .DEPTH({depth}), .ABITS({ab}), .FILE(\"{file}\")) u (.clock(clock), .addr(addr[{abm}:0]), .data(i));\nsqf_codebook #(.SIMD({simd}), .K({k}), .FILE(\"{book}\")) b (.idx(i), .w(d));\nalways @(*) data = {pad};",
+            iwm = iw - 1,
+            owm = ow - 1,
+            depth = self._rom._words.len(),
+            abm = ab - 1,
+            file = self._rom._file,
+            simd = self._simd,
+            k = self._bits,
+            book = self._book_file,
         ))
     }
 }

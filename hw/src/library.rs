@@ -28,6 +28,7 @@ pub const MODULES: &[Module] = modules!(
     "sqf_requant",
     "sqf_rom",
     "sqf_rom_lut",
+    "sqf_codebook",
     "sqf_ram",
     "sqf_const_mul",
     "sqf_out_fifo",
@@ -114,6 +115,11 @@ impl Instance {
     /// Without the `reset` port (the memories and arithmetic leaves have none).
     pub fn no_reset(mut self) -> Self {
         self.conns.retain(|(p, _)| p != "reset");
+        self
+    }
+    /// Without the `clock` and `reset` ports (a combinational module).
+    pub fn no_clock(mut self) -> Self {
+        self.conns.retain(|(p, _)| p != "reset" && p != "clock");
         self
     }
     /// A parameter (an integer or any Verilog constant expression).

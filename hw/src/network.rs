@@ -301,7 +301,7 @@ pub fn estimate(model: &QuantModel, plan: &Plan) -> Result<Estimate, HwError> {
         macs_per_frame: macs,
         mac_utilization: macs as f64 / (mac_lanes as f64 * cycles as f64),
         memory_bits: layers.iter().map(|l| l.memory_bits).sum(),
-        weight_bits: net.weight_bytes() * 8,
+        weight_bits: net.weight_storage_bits(),
         layers,
     })
 }

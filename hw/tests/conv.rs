@@ -25,7 +25,8 @@ fn frames(shape: Shape, n: usize, seed: u64) -> Vec<Vec<u8>> {
 
 /// Runs one layer; returns the measured steady-state cycles per frame without stalls.
 fn check(layer: ConvLayer, pe: usize, simd: usize, seed: u64) -> (u64, u64) {
-    let q = QConv::random(&layer, seed);
+    // Random int8 weights, or from a random codebook when the layer stores indices.
+    let q = QConv::random_for(&layer, seed);
     let ins = frames(layer.input, 3, seed + 1);
     let want: Vec<Vec<u8>> = ins.iter().map(|f| naive::conv(f, &layer, &q)).collect();
     let flat: Vec<u8> = ins.concat();
@@ -119,6 +120,35 @@ fn random_geometries() {
         assert!(
             m.abs_diff(e) <= e / 100 + 6,
             "case {case} {l:?}: measured {m}, estimated {e}"
+        );
+    }
+}
+
+/// Layers of codebook indices: the engine decodes them (`sqf_codebook`'s model) to the
+/// reference's bytes, with the same cycles a frame as int8 weights (the estimate).
+#[test]
+fn codebook_layers_match_reference_and_estimate() {
+    for (case, (bits, k, s, p, cin, cout, pe, simd)) in [
+        (4u8, 3, 1, 1, 4, 6, 3, 2),
+        (5, 1, 1, 0, 8, 4, 2, 8),
+        (6, 3, 2, 0, 3, 4, 4, 3),
+        (7, 1, 1, 0, 6, 5, 5, 6),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut l = layer(6, 7, cin, cout, k, s, p);
+        l.weight_bits = bits;
+        let g = squeezeflow_hw::conv::ConvGeom::new(&l, pe, simd, 0).unwrap();
+        assert_eq!(g.weight_word_bits(), bits as usize * simd);
+        let (m, e) = check(l.clone(), pe, simd, 300 + case as u64);
+        let mut dense = l.clone();
+        dense.weight_bits = 8;
+        let ge = squeezeflow_hw::conv::ConvGeom::new(&dense, pe, simd, 0).unwrap();
+        assert_eq!(e, ge.cycles_per_frame());
+        assert!(
+            m.abs_diff(e) <= e / 100 + 6,
+            "{l:?}: measured {m}, estimated {e}"
         );
     }
 }

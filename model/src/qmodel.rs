@@ -58,8 +58,9 @@ impl QConv {
         }
     }
 
-    /// [`Self::random`] with weights drawn from a random codebook of `2^bits` values over the
-    /// whole i8 range (-128 and 127 included), when the layer's `weight_bits` is below 8.
+    /// [`Self::random`] with weights drawn from a random codebook of `2^bits` distinct values
+    /// over the whole i8 range (-128 and 127 included; each used at least once when the layer
+    /// has `2^bits` weights), when the layer's `weight_bits` is below 8.
     pub fn random_for(layer: &ConvLayer, seed: u64) -> Self {
         let mut q = Self::random(layer, seed);
         let bits = layer.weight_bits;
@@ -67,10 +68,17 @@ impl QConv {
             let mut r = crate::float::SplitMix64::new(seed ^ 0xc0de_b00c);
             let mut values: Vec<i8> = vec![-128, 127];
             while values.len() < 1 << bits {
-                values.push(r.next_u64() as i8);
+                let v = r.next_u64() as i8;
+                if !values.contains(&v) {
+                    values.push(v);
+                }
             }
-            for w in &mut q.weights {
-                *w = values[(r.next_u64() % values.len() as u64) as usize];
+            // Every value once (when the layer has that many weights), then at random.
+            for (i, w) in q.weights.iter_mut().enumerate() {
+                *w = match values.get(i) {
+                    Some(&v) => v,
+                    None => values[(r.next_u64() % values.len() as u64) as usize],
+                };
             }
             q.codebook = Some(Codebook::of_values(bits, &q.weights));
         }

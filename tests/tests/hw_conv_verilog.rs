@@ -76,15 +76,105 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
     ];
     for (tag, layer, pe, simd, pairs) in cases {
         let q = QConv::random(&layer, 5);
+        // One case with its weight ROMs in LUTs (sqf_rom_lut): the same contents and timing.
+        check_engine(tag, &layer, &q, (pe, simd), pairs, tag == "c1x1r2");
+    }
+}
+
+/// Layers of codebook indices (Deep Compression): the weight memories hold `k`-bit indices and
+/// `sqf_codebook` decodes them; the Verilog equals the reference and the Rust model, bytes and
+/// cycles, with words of 4 to 7 bits a lane (up to 56-bit words), paired MACs and LUT ROMs.
+#[test]
+fn conv_engine_with_codebook_weights_equals_reference_and_rust_model() {
+    let coded = |name: &str, input: Shape, cout, (k, s, p), bits| {
+        let mut l = ConvLayer::new(name.into(), input, cout, k, s, p).unwrap();
+        l.weight_bits = bits;
+        l
+    };
+    // (tag, layer, pe, simd, pairs, weight ROMs in LUTs)
+    let cases = [
+        (
+            "b4",
+            coded("fire2.expand3x3", Shape::new(6, 7, 4), 6, (3, 1, 1), 4),
+            2,
+            2,
+            true,
+            false,
+        ),
+        (
+            "b7",
+            coded("fire3.squeeze", Shape::new(4, 5, 16), 8, (1, 1, 0), 7),
+            4,
+            8,
+            false,
+            false,
+        ),
+        (
+            "b6l",
+            coded("conv1", Shape::new(9, 8, 3), 4, (3, 2, 0), 6),
+            4,
+            3,
+            true,
+            true,
+        ),
+        (
+            "b5",
+            coded("conv10", Shape::new(3, 4, 8), 10, (1, 1, 0), 5),
+            5,
+            4,
+            false,
+            false,
+        ),
+    ];
+    for (tag, layer, pe, simd, pairs, lut) in cases {
+        let bits = layer.weight_bits;
+        let q = QConv::random_for(&layer, 7);
+        let book = q.codebook.as_ref().unwrap();
+        assert_eq!(book.entries.len(), 1 << bits, "{tag}: every index used");
+        assert!(book.entries.contains(&-128) && book.entries.contains(&127));
+        let e = ConvEngine::from_layer(&layer, &q, pe, simd, 0).unwrap();
+        assert_eq!(design_text_count(&e, "sqf_codebook #"), pe, "{tag}");
+        let files = e.mem_files();
+        let w0 = &files.iter().find(|f| f.0.ends_with("_w0.mem")).unwrap().1;
+        assert_eq!(
+            w0.lines().next().unwrap().len(),
+            (bits as usize * simd).div_ceil(4),
+            "{tag}: index words"
+        );
+        assert!(files.iter().any(|f| f.0.ends_with("_cb.mem")), "{tag}");
+        check_engine(tag, &layer, &q, (pe, simd), pairs, lut);
+    }
+    // A model whose storage disagrees with the network is refused, not misread.
+    let layer = ConvLayer::new("c".into(), Shape::new(3, 3, 4), 2, 1, 1, 0).unwrap();
+    let mut coded = layer.clone();
+    coded.weight_bits = 5;
+    let e = ConvEngine::from_layer(&coded, &QConv::random(&layer, 1), 1, 2, 0).err();
+    assert!(
+        e.unwrap()
+            .to_string()
+            .contains("stores 8-bit weights, the network says 5 bits"),
+        "mismatch"
+    );
+}
+
+/// One engine in Verilator and in rust-hdl against the reference, with and without stalls:
+/// same bytes, same cycles.
+fn check_engine(
+    tag: &str,
+    layer: &ConvLayer,
+    q: &QConv,
+    (pe, simd): (usize, usize),
+    pairs: bool,
+    lut_roms: bool,
+) {
+    {
         let mut r = SplitMix64::new(9);
         let frames: Vec<Vec<u8>> = (0..3)
             .map(|_| (0..layer.input.len()).map(|_| r.next_u64() as u8).collect())
             .collect();
-        let want: Vec<Vec<u8>> = frames.iter().map(|f| naive::conv(f, &layer, &q)).collect();
+        let want: Vec<Vec<u8>> = frames.iter().map(|f| naive::conv(f, layer, q)).collect();
         let flat = frames.concat();
-        // One case with its weight ROMs in LUTs (sqf_rom_lut): the same contents and timing.
-        let lut_roms = tag == "c1x1r2";
-        let mut block = ConvEngine::from_layer(&layer, &q, pe, simd, 0)
+        let mut block = ConvEngine::from_layer(layer, q, pe, simd, 0)
             .unwrap()
             .with_pairs(pairs)
             .with_rom_logic(lut_roms);
@@ -118,7 +208,7 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
                 v.frames, want,
                 "{tag}: Verilog output differs from the reference ({stalls:?})"
             );
-            let mut hdl = ConvEngine::from_layer(&layer, &q, pe, simd, 0)
+            let mut hdl = ConvEngine::from_layer(layer, q, pe, simd, 0)
                 .unwrap()
                 .with_pairs(pairs);
             let h = run_stream(
@@ -150,11 +240,19 @@ fn design_text_count(e: &ConvEngine, pat: &str) -> usize {
 /// end of the memory change nothing; without the load, the output is wrong.
 #[test]
 fn conv_engine_with_loaded_weights_equals_reference() {
+    check_loaded(8, "conv_load");
+    // Codebook indices in the loaded RAMs (10-bit words), decoded after them.
+    check_loaded(5, "conv_load_cb");
+}
+
+fn check_loaded(bits: u8, tag: &str) {
     use squeezeflow_hw::harness::{drive_loaded, HdlDut};
     use squeezeflow_hw::load::{read_words, LoadWord};
-    let layer = ConvLayer::new("fire2.expand3x3".into(), Shape::new(5, 6, 4), 6, 3, 1, 1).unwrap();
+    let mut layer =
+        ConvLayer::new("fire2.expand3x3".into(), Shape::new(5, 6, 4), 6, 3, 1, 1).unwrap();
+    layer.weight_bits = bits;
     let (pe, simd, base) = (3, 2, 7u16);
-    let q = QConv::random(&layer, 11);
+    let q = QConv::random_for(&layer, 11);
     let mut r = SplitMix64::new(3);
     let frames: Vec<Vec<u8>> = (0..2)
         .map(|_| (0..layer.input.len()).map(|_| r.next_u64() as u8).collect())
@@ -182,6 +280,7 @@ fn conv_engine_with_loaded_weights_equals_reference() {
         words.extend(read_words(m, text).unwrap());
     }
     assert_eq!(words.len(), pe * block.geom().rom_depth());
+    assert!(mems.iter().all(|m| m.width == simd * bits as usize));
     // Stray words: another engine's memories (just outside this one's numbers) and an
     // address past the end; they must not land anywhere.
     let depth = block.geom().rom_depth() as u16;
@@ -214,7 +313,7 @@ fn conv_engine_with_loaded_weights_equals_reference() {
     );
     assert_eq!(design_text_count(&block, "sqf_conv_ctrl #"), 1);
     assert_eq!(design_text_count(&block, "sqf_rom #(.WIDTH(16)"), 0);
-    let design = write_block(&mut block, &scratch("conv_load")).unwrap();
+    let design = write_block(&mut block, &scratch(tag)).unwrap();
     lint_verilator(&design);
     lint_iverilog(&design);
     let model = verilate(&design);

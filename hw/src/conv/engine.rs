@@ -164,6 +164,14 @@ impl ConvEngine {
         min_rows: usize,
     ) -> Result<Self, HwError> {
         let geom = ConvGeom::new(layer, pe, simd, min_rows)?;
+        if q.weight_bits() as usize != geom.wbits {
+            return Err(HwError::Folding(format!(
+                "{}: the model stores {}-bit weights, the network says {} bits",
+                layer.name,
+                q.weight_bits(),
+                geom.wbits
+            )));
+        }
         let mem = ConvMemories::new(&geom, layer, q);
         Ok(Self::new(geom, mem))
     }
@@ -216,7 +224,7 @@ impl ConvEngine {
                 .map(|i| LoadMemory {
                     sel: b + i as u16,
                     file: format!("{}_w{i}.mem", g.ident()),
-                    width: 8 * g.simd,
+                    width: g.weight_word_bits(),
                     depth: g.rom_depth(),
                 })
                 .collect(),
@@ -251,10 +259,10 @@ impl ConvEngine {
         // cycle below sees the old word, as the Verilog's.
         let load = match (g.load_base, self.wl.word()) {
             (Some(b), Some(w)) if (w.sel as usize).wrapping_sub(b as usize) < pe => {
-                let mask = if simd == 8 {
+                let mask = if g.weight_word_bits() == 64 {
                     u64::MAX
                 } else {
-                    (1u64 << (8 * simd)) - 1
+                    (1u64 << g.weight_word_bits()) - 1
                 };
                 ((w.addr as usize) < g.rom_depth())
                     .then(|| ((w.sel - b) as usize, w.addr as usize, w.data & mask))
@@ -328,7 +336,16 @@ impl ConvEngine {
 
         // Memories (synchronous read returns the old word when written in the same cycle).
         let lb_data = st.lb[rd_addr];
-        let w_data: Vec<u64> = (0..pe).map(|i| self._w[i][st.w_addr as usize]).collect();
+        // The codebook decoder (combinational) sits between the memory and the MACs' inputs.
+        let w_data: Vec<u64> = (0..pe)
+            .map(|i| {
+                let word = self._w[i][st.w_addr as usize];
+                match &self._mem.codebook {
+                    Some(b) => leaf::decode_word(word, g.wbits, simd, b),
+                    None => word,
+                }
+            })
+            .collect();
         if let Some((i, a, d)) = load {
             self._w[i][a] = d;
         }

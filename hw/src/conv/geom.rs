@@ -43,6 +43,9 @@ pub struct ConvGeom {
     /// PE i's memory is number `base + i` on the port. Contents and timing are the same once
     /// loaded; before, every weight reads 0.
     pub load_base: Option<u16>,
+    /// Bits of a stored weight: 8 (int8), or `k` for a layer of k-bit codebook indices
+    /// (`sqf_codebook` decodes them to int8 between the weight memory and the MACs).
+    pub wbits: usize,
 }
 
 impl ConvGeom {
@@ -97,6 +100,7 @@ impl ConvGeom {
             pairs: false,
             rom_logic: false,
             load_base: None,
+            wbits: layer.weight_bits as usize,
         })
     }
     /// Input groups per pixel.
@@ -110,6 +114,14 @@ impl ConvGeom {
     /// MAC cycles per output group.
     pub fn dg(&self) -> usize {
         self.k * self.k * self.cg()
+    }
+    /// Bits of a weight memory word: `simd` weights (or indices) of `wbits` bits.
+    pub fn weight_word_bits(&self) -> usize {
+        self.simd * self.wbits
+    }
+    /// Whether the weights are codebook indices (decoded by `sqf_codebook`).
+    pub fn codebook(&self) -> bool {
+        self.wbits < 8
     }
     /// Words in each PE's weight ROM.
     pub fn rom_depth(&self) -> usize {
@@ -166,7 +178,7 @@ impl ConvGeom {
     }
     /// Memory bits: weight ROMs, per-channel parameters, line buffer, output FIFO.
     pub fn memory_bits(&self) -> u64 {
-        let rom = self.pe * self.rom_depth() * self.simd * 8;
+        let rom = self.pe * self.rom_depth() * self.weight_word_bits();
         let params = self.cout * (32 + leaf::REQUANT_BITS);
         let lb = self.lb_depth() * self.simd * 8;
         let fifo = OUT_FIFO_DEPTH * (self.pe * 8 + 1);

@@ -10,8 +10,11 @@ use super::geom::ConvGeom;
 /// The quantized parameters laid out for the engine's memories.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConvMemories {
-    /// Per PE: `rom_depth` words of `simd` weights (lane l in bits 8l..8l+7).
+    /// Per PE: `rom_depth` words of `simd` weights (lane l in bits 8l..8l+7), or of `simd`
+    /// codebook indices of `wbits` bits (lane l in bits `wbits * l ..`).
     pub weights: Vec<Vec<u64>>,
+    /// The layer's codebook when the words hold indices ([`squeezeflow_model::codebook`]).
+    pub codebook: Option<Vec<i8>>,
     /// Per PE: one (bias, requantizer) per output group.
     pub params: Vec<Vec<(i32, Requant)>>,
 }
@@ -19,8 +22,19 @@ pub struct ConvMemories {
 impl ConvMemories {
     /// Word at address ((g * k + ky) * k + kx) * cg + j of PE i holds the weights of output
     /// channel g * pe + i, input channels j * simd .. j * simd + simd - 1, tap (ky, kx).
+    /// The layer's weights must be stored as the geometry says (`q`'s codebook width equal to
+    /// `geom.wbits`, checked by [`crate::conv::ConvEngine::from_layer`]).
     pub fn new(geom: &ConvGeom, layer: &ConvLayer, q: &QConv) -> Self {
         let (pe, simd, k, cg) = (geom.pe, geom.simd, geom.k, geom.cg());
+        let book = q.codebook.as_ref().filter(|_| geom.codebook());
+        // A weight's stored form: its int8 bits, or its index in the codebook.
+        let mut index = [0u8; 256];
+        if let Some(b) = book {
+            for (i, &e) in b.entries.iter().enumerate() {
+                index[e as u8 as usize] = i as u8;
+            }
+        }
+        let wb = geom.wbits;
         let mut weights = vec![Vec::with_capacity(geom.rom_depth()); pe];
         let mut params = vec![Vec::with_capacity(geom.og()); pe];
         for (i, (wrom, prom)) in weights.iter_mut().zip(params.iter_mut()).enumerate() {
@@ -33,7 +47,8 @@ impl ConvMemories {
                             let mut word = 0u64;
                             for l in 0..simd {
                                 let w = q.w(layer, co, j * simd + l, ky, kx) as u8;
-                                word |= (w as u64) << (8 * l);
+                                let v = if book.is_some() { index[w as usize] } else { w };
+                                word |= (v as u64) << (wb * l);
                             }
                             wrom.push(word);
                         }
@@ -41,6 +56,10 @@ impl ConvMemories {
                 }
             }
         }
-        ConvMemories { weights, params }
+        ConvMemories {
+            weights,
+            params,
+            codebook: book.map(|b| b.entries.clone()),
+        }
     }
 }

@@ -11,7 +11,8 @@ impl ConvEngine {
     /// behaviour of its own. `sqf_conv_ctrl` holds the counters, the line buffer and the
     /// pipeline; per PE a weight memory (`sqf_rom`, `sqf_rom_lut`, or `sqf_wmem_loaded` behind
     /// the load port) reading `<layer>_w<i>.mem`, a bias ROM (`<layer>_p<i>.mem`) and a MAC
-    /// (`sqf_mac`, or `sqf_mac2` for a pair); per requantizer chain of `rq_share` PEs an
+    /// (`sqf_mac`, or `sqf_mac2` for a pair), and for a layer of codebook indices an
+    /// `sqf_codebook` between the memory and the MAC (`<layer>_cb.mem`); per requantizer chain of `rq_share` PEs an
     /// `sqf_conv_chain` and its parameter ROM (`<layer>_q<r>.mem`).
     pub fn verilog_body(&self) -> String {
         use std::fmt::Write;
@@ -19,6 +20,8 @@ impl ConvEngine {
         let id = g.ident();
         let (pe, simd) = (g.pe, g.simd);
         let sw = 8 * simd;
+        // The weight memories' word: int8 lanes, or codebook indices decoded into `w<i>`.
+        let mw = g.weight_word_bits();
         let ab_w = leaf::abits(g.rom_depth());
         let ab_p = leaf::abits(g.og());
         let share = g.rq_share();
@@ -84,6 +87,18 @@ impl ConvEngine {
         );
         for i in 0..pe {
             let _ = writeln!(v, "// PE {i}: output channels {i}, {i}+{pe}, ...\nwire [{}:0] w{i};\nwire [31:0] par{i};\nwire [31:0] acc{i}; // signed (the chain reads it as such)", sw - 1);
+            let wdata = if g.codebook() {
+                let _ = writeln!(
+                    v,
+                    "wire [{}:0] wi{i}; // {} indices of {} bits",
+                    mw - 1,
+                    simd,
+                    g.wbits
+                );
+                format!("wi{i}")
+            } else {
+                format!("w{i}")
+            };
             let wmem = match g.load_base {
                 None => Instance::new(
                     if g.rom_logic {
@@ -94,16 +109,16 @@ impl ConvEngine {
                     &format!("wrom{i}"),
                 )
                 .no_reset()
-                .param("WIDTH", sw)
+                .param("WIDTH", mw)
                 .param("DEPTH", g.rom_depth())
                 .param("ABITS", ab_w)
                 .param("FILE", format!("\"{id}_w{i}.mem\""))
                 .port("addr", "w_addr")
-                .port("data", &format!("w{i}")),
+                .port("data", &wdata),
                 // Filled through the load port as memory `base + i`.
                 Some(b) => Instance::new("sqf_wmem_loaded", &format!("wram{i}"))
                     .no_reset()
-                    .param("WIDTH", sw)
+                    .param("WIDTH", mw)
                     .param("DEPTH", g.rom_depth())
                     .param("ABITS", ab_w)
                     .param("SEL", b as usize + i)
@@ -112,9 +127,19 @@ impl ConvEngine {
                     .port("wl_addr", "wl$addr")
                     .port("wl_data", "wl$data")
                     .port("raddr", "w_addr")
-                    .port("rdata", &format!("w{i}")),
+                    .port("rdata", &wdata),
             };
             v.push_str(&wmem.verilog());
+            if g.codebook() {
+                let dec = Instance::new("sqf_codebook", &format!("book{i}"))
+                    .no_clock()
+                    .param("SIMD", simd)
+                    .param("K", g.wbits)
+                    .param("FILE", format!("\"{id}_cb.mem\""))
+                    .port("idx", &wdata)
+                    .port("w", &format!("w{i}"));
+                v.push_str(&dec.verilog());
+            }
             let prom = Instance::new("sqf_rom", &format!("prom{i}"))
                 .no_reset()
                 .param("WIDTH", 32)
@@ -212,9 +237,15 @@ impl ConvEngine {
         let id = g.ident();
         let mut files = Vec::new();
         for (i, (w, p)) in mem.weights.iter().zip(&mem.params).enumerate() {
-            files.push((format!("{id}_w{i}.mem"), leaf::mem_text(w, 8 * g.simd)));
+            files.push((
+                format!("{id}_w{i}.mem"),
+                leaf::mem_text(w, g.weight_word_bits()),
+            ));
             let biases: Vec<u64> = p.iter().map(|&(b, _)| b as u32 as u64).collect();
             files.push((format!("{id}_p{i}.mem"), leaf::mem_text(&biases, 32)));
+        }
+        if let Some(book) = &mem.codebook {
+            files.push((format!("{id}_cb.mem"), leaf::codebook_mem(g.wbits, book)));
         }
         // Requantizer r's parameters: word og_index * share + t is PE r * share + t's.
         let share = g.rq_share();

@@ -57,6 +57,18 @@ pub fn rom_logic_luts(dev: &Device, width: usize, depth: usize) -> u64 {
     ((width * per_bit) as f64 * cal().rom_logic_factor.value * f).round() as u64
 }
 
+/// LUTs of an engine's codebook decoders (`sqf_codebook`, none for int8 weights): one per MAC
+/// lane, each eight `2^wbits`-word ROMs in logic, a LUT6 an output bit per 64 words. Measured
+/// (Yosys 0.23 `synth_xilinx`, 8 lanes, 2026-12-02): 8 LUTs a lane at 4, 5 and 6 bits, 13 LUTs
+/// and 7 MUXF7 at 7 bits (16 here).
+pub fn codebook_luts(dev: &Device, g: &ConvGeom) -> u64 {
+    if !g.codebook() {
+        return 0;
+    }
+    let per_lane = 8 * (1usize << g.wbits).div_ceil(64);
+    ((per_lane * g.mac_lanes()) as f64 * lut_sites_per_lut6(dev)).round() as u64
+}
+
 /// Estimated LUTs of `lanes` MAC lanes in `pes` PEs of `engines` engines with `requantizers`
 /// requantizers and `lutram_bits` of LUTRAM, in the device's LUTs (ROMs in logic:
 /// [`rom_logic_luts`]).
@@ -98,7 +110,7 @@ pub fn memories(net: &Network, plan: &Plan) -> Result<Vec<Memory>, HwError> {
         out.push(Memory {
             layer: g.name.clone(),
             role: "weights",
-            width: 8 * g.simd,
+            width: g.weight_word_bits(),
             depth: g.rom_depth(),
             count: g.pe,
         });
@@ -304,6 +316,7 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
         let l = layer(&mut layers, &g.name);
         l.dsp += conv_dsp(g, dev);
         l.luts += lut_estimate(dev, g.mac_lanes(), g.pe, 1, g.requantizers(), 0);
+        l.luts += codebook_luts(dev, g);
     }
     let (mut bram_bits, mut lb_bram, mut uram) = (0u64, 0.0, 0u64);
     for m in &mems {
