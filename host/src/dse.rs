@@ -27,6 +27,9 @@ pub struct DseOptions {
     pub device: Option<&'static Device>,
     /// Skip the hardware columns (parameters only).
     pub hardware: bool,
+    /// Bits a stored weight (8: int8; 4..=7: codebook indices), for the stored size and the
+    /// folding's memories.
+    pub weight_bits: u8,
 }
 
 /// One design point.
@@ -39,6 +42,8 @@ pub struct Point {
     pub params: u64,
     /// int8 weights plus int32 biases.
     pub int8_bytes: u64,
+    /// Weights at `weight_bits` (dense, with the per-layer codebooks) plus int32 biases.
+    pub stored_bytes: u64,
     /// 4 bytes a parameter, in 10^6 bytes.
     pub fp32_mb: f64,
     /// 4 bytes a parameter, in 2^20 bytes.
@@ -66,6 +71,8 @@ pub struct Dse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock_evidence: Option<String>,
     pub device: Option<String>,
+    /// Bits a stored weight at every point.
+    pub weight_bits: u8,
     pub points: Vec<Point>,
 }
 
@@ -75,10 +82,10 @@ pub const SR_SWEEP: [f64; 8] = [0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0
 pub const PCT_SWEEP: [f64; 9] = [0.01, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 0.99];
 
 /// The v1.0 macro layout with the paper's meta-parameters.
-pub fn design(sr: f64, pct_3x3: f64, input_size: usize) -> Result<NetworkConfig> {
+pub fn design(sr: f64, pct_3x3: f64, input_size: usize, bits: u8) -> Result<NetworkConfig> {
     let m = MetaParams::SQUEEZENET;
     let text = format!(
-        "preset = \"squeezenet1_0\"\ninput_size = {input_size}\n[meta]\nbase_e = {}\nincr_e = {}\npct_3x3 = {pct_3x3:?}\nfreq = {}\nsr = {sr:?}\n",
+        "preset = \"squeezenet1_0\"\ninput_size = {input_size}\n[meta]\nbase_e = {}\nincr_e = {}\npct_3x3 = {pct_3x3:?}\nfreq = {}\nsr = {sr:?}\n[quantization]\nweight_bits = {bits}\n",
         m.base_e, m.incr_e, m.freq
     );
     NetworkConfig::from_toml_str(&text)
@@ -86,7 +93,7 @@ pub fn design(sr: f64, pct_3x3: f64, input_size: usize) -> Result<NetworkConfig>
 }
 
 fn point(sweep: &str, sr: f64, pct: f64, opt: &DseOptions) -> Result<Point> {
-    let cfg = design(sr, pct, opt.input_size)?;
+    let cfg = design(sr, pct, opt.input_size, opt.weight_bits)?;
     let net = Network::new(&cfg).with_context(|| format!("sr = {sr}, pct_3x3 = {pct}"))?;
     let params = net.params();
     let biases: u64 = net.convs().iter().map(|c| c.biases() as u64).sum();
@@ -96,6 +103,7 @@ fn point(sweep: &str, sr: f64, pct: f64, opt: &DseOptions) -> Result<Point> {
         pct_3x3: pct,
         params,
         int8_bytes: net.weight_bytes() + 4 * biases,
+        stored_bytes: squeezeflow_model::report::Report::new(&net).stored_weight_bytes + 4 * biases,
         fp32_mb: params as f64 * 4.0 / 1e6,
         fp32_mib: params as f64 * 4.0 / (1u64 << 20) as f64,
         macs: net.macs(),
@@ -164,6 +172,7 @@ pub fn sweep(opt: &DseOptions, mut progress: impl FnMut(&Point)) -> Result<Dse> 
         clock_mhz: opt.device.map_or(opt.clock_mhz, |d| d.clock_mhz),
         clock_evidence: opt.device.map(|d| d.clock_evidence.to_string()),
         device: opt.device.map(|d| d.name.to_string()),
+        weight_bits: opt.weight_bits,
         points,
     })
 }
@@ -190,14 +199,23 @@ pub fn table(d: &Dse) -> String {
             _ => "-".into(),
         }
     );
+    if d.weight_bits < 8 {
+        let _ = writeln!(
+            s,
+            "weights stored as {}-bit codebook indices (dense, every weight kept; {})",
+            d.weight_bits,
+            squeezeflow_model::report::PAPER_SIZES_NOTE
+        );
+    }
     let _ = writeln!(
         s,
-        "{:<8} {:>6} {:>6} {:>10} {:>10} {:>9} {:>9} {:>7} {:>6} {:>7} {:>6} {:>9}",
+        "{:<8} {:>6} {:>6} {:>10} {:>10} {:>10} {:>9} {:>9} {:>7} {:>6} {:>7} {:>6} {:>9}",
         "sweep",
         "SR",
         "pct3x3",
         "params",
         "int8 B",
+        format!("{}-bit B", d.weight_bits),
         "fp32 MB",
         "fp32 MiB",
         "GMAC",
@@ -209,12 +227,13 @@ pub fn table(d: &Dse) -> String {
     for p in &d.points {
         let _ = writeln!(
             s,
-            "{:<8} {:>6} {:>6} {:>10} {:>10} {:>9.2} {:>9.2} {:>7.3} {:>6} {:>7} {:>6} {:>9}{}",
+            "{:<8} {:>6} {:>6} {:>10} {:>10} {:>10} {:>9.2} {:>9.2} {:>7.3} {:>6} {:>7} {:>6} {:>9}{}",
             p.sweep,
             p.sr,
             p.pct_3x3,
             p.params,
             p.int8_bytes,
+            p.stored_bytes,
             p.fp32_mb,
             p.fp32_mib,
             p.macs as f64 / 1e9,

@@ -193,6 +193,10 @@ enum Command {
         /// Only the parameter columns (no folding).
         #[arg(long)]
         no_hardware: bool,
+        /// Store the weights as K-bit codebook indices (4..=8; 8 = int8): the stored size, and
+        /// the foldings' weight memories at K bits.
+        #[arg(long, value_name = "K", default_value_t = 8)]
+        weight_bits: u8,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -444,9 +448,11 @@ fn run(cli: Cli) -> Result<()> {
             input_size,
             svg,
             no_hardware,
+            weight_bits,
             json,
         } => {
             let opt = squeezeflow_host::dse::DseOptions {
+                weight_bits,
                 input_size,
                 fps,
                 clock_mhz,

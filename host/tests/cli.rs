@@ -270,3 +270,70 @@ fn sim_with_a_bundle_refuses_the_generation_options_it_would_ignore() {
     let (_, out, _) = squeezeflow(&["--help"]);
     assert!(out.contains("3 a logit mismatch"), "{out}");
 }
+
+/// Model sizes at k bits: `info` gives the dense sizes beside int8 and fp32, the stored size of
+/// a network's `[quantization]`, and says what the paper's compressed sizes need; `dse` gives
+/// the stored size of every design point at `--weight-bits`.
+#[test]
+fn info_and_dse_report_sizes_at_k_bits() {
+    let dir = std::env::temp_dir().join(format!("sqf-cli-bits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let v = info_json(&[]);
+    let (weights, params) = (1_231_552u64, 1_235_496u64);
+    assert_eq!(v["weight_bytes"], weights);
+    let sizes = v["sizes"].as_array().unwrap();
+    let at = |bits: u64| {
+        sizes
+            .iter()
+            .find(|s| s["bits"] == bits)
+            .unwrap_or_else(|| panic!("no size at {bits} bits"))["bytes"]
+            .as_u64()
+            .unwrap()
+    };
+    for bits in 4..=8u64 {
+        assert_eq!(at(bits), (weights * bits).div_ceil(8) + (params - weights));
+    }
+    assert_eq!(v["stored_weight_bytes"], weights);
+    // A network file storing 6-bit indices, conv1 at 8: 26 codebooks of 64 bytes.
+    let p = dir.join("q6.toml");
+    std::fs::write(
+        &p,
+        "preset = \"squeezenet1_1\"\n[quantization]\nweight_bits = 6\n[quantization.layers]\nconv1 = 8\n",
+    )
+    .unwrap();
+    let v = info_json(&["--config", p.to_str().unwrap()]);
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(layers[0]["weight_bits"], 8);
+    assert_eq!(layers[0]["stored_bytes"], 1728);
+    let c10 = layers.iter().find(|l| l["name"] == "conv10").unwrap();
+    assert_eq!(c10["weight_bits"], 6);
+    assert_eq!(c10["stored_bytes"], 512_000 * 6 / 8 + 64);
+    let n_coded = layers
+        .iter()
+        .filter(|l| l["kind"] == "conv" && l["name"] != "conv1")
+        .count() as u64;
+    assert_eq!(n_coded, 25);
+    let want = 1728 + ((weights - 1728) * 6).div_ceil(8) + 64 * n_coded;
+    let got = v["stored_weight_bytes"].as_u64().unwrap();
+    // Per-layer rounding up to whole bytes: within a byte a layer.
+    assert!(got >= want && got <= want + n_coded, "{got} vs {want}");
+    let (ok, out, _) = squeezeflow(&["info", "--config", p.to_str().unwrap()]);
+    assert!(ok);
+    assert!(out.contains("pruning") && out.contains("6 bits 0.928 MB"), "{out}");
+
+    let (ok, out, err) = squeezeflow(&["dse", "--no-hardware", "--weight-bits", "6", "--json"]);
+    assert!(ok, "{err}");
+    let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(d["weight_bits"], 6);
+    for pt in d["points"].as_array().unwrap() {
+        let (i8b, st) = (
+            pt["int8_bytes"].as_u64().unwrap(),
+            pt["stored_bytes"].as_u64().unwrap(),
+        );
+        // Weights at 6 of 8 bits (biases unchanged, 64-byte codebooks added).
+        assert!(st < i8b && st as f64 > 0.7 * i8b as f64, "{st} vs {i8b}");
+    }
+    let (ok, _, err) = squeezeflow(&["dse", "--no-hardware", "--weight-bits", "3"]);
+    assert!(!ok && err.contains("quantization.weight_bits"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
