@@ -162,7 +162,7 @@ fn manifest_network(m: &Manifest) -> Result<Network> {
 /// One line for `gen` about the device.
 pub fn describe_fit(dev: &Device, r: &Resources) -> String {
     format!(
-        "{} ({}): {} {}s of {} ({:.0}%), {:.1} {} of {} ({:.0}%){}, {} LUTs of {} ({:.0}%, estimate); ROM bits in logic: {}{}{}",
+        "{} ({}): {} {}s of {} ({:.0}%), {:.1} {} of {} ({:.0}%){}, {} LUTs of {} ({:.0}%, estimate); ROM bits in logic: {}{}{}{}",
         dev.name,
         dev.board,
         r.dsp,
@@ -196,6 +196,14 @@ pub fn describe_fit(dev: &Device, r: &Resources) -> String {
             format!(
                 "; weights loaded at start-up (WEIGHTS over the board link) into RAM: {}",
                 r.load_weights.join(", ")
+            )
+        },
+        if r.decoded_weights.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; codebook layers stored decoded as int8 (their decoders would overflow the LUTs): {}",
+                r.decoded_weights.join(", ")
             )
         }
     )

@@ -91,6 +91,7 @@ pub(crate) fn add_conv(
     let e = ConvEngine::from_layer(layer, model.conv(&layer.name), fold.pe, fold.simd, min_rows)?
         .with_pairs(b.dsp_pairs)
         .with_rom_logic(b.rom_logic.contains(&layer.name))
+        .with_decoded_weights(b.decoded_weights.contains(&layer.name))
         .with_load(base)?;
     let cycles = e.geom().cycles_per_frame();
     let n = b.add(&layer.name, Node::Conv(e), cycles);

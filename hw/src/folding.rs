@@ -48,6 +48,10 @@ pub struct HardwareConfig {
     /// adds layers here on a part with UltraRAM when block RAM runs out.
     #[serde(default)]
     pub load_weights: BTreeSet<String>,
+    /// Codebook layers to store as decoded int8 weights (no decoder LUTs, more block RAM):
+    /// `decoded_weights = ["conv10"]`. `gen --device` adds layers here when LUTs run out.
+    #[serde(default)]
+    pub decoded_weights: BTreeSet<String>,
 }
 
 impl HardwareConfig {
@@ -95,9 +99,21 @@ pub struct Plan {
     /// older bundles: none).
     #[serde(default)]
     pub load_weights: BTreeSet<String>,
+    /// Codebook layers whose memories hold the decoded int8 weights rather than their indices
+    /// (no `sqf_codebook`: the fit's choice where LUTs bind and block RAM does not; absent in
+    /// older bundles: none). The arithmetic is the same either way.
+    #[serde(default)]
+    pub decoded_weights: BTreeSet<String>,
 }
 
 impl Plan {
+    /// A layer's geometry as this plan stores its weights (int8 words for a decoded layer).
+    pub fn stored(&self, mut g: crate::conv::ConvGeom) -> crate::conv::ConvGeom {
+        if self.decoded_weights.contains(&g.name) {
+            g.wbits = 8;
+        }
+        g
+    }
     pub fn fire_fold(&self, f: &squeezeflow_model::network::FireLayer) -> FireFold {
         FireFold {
             squeeze: self.fold[&f.squeeze.name],
@@ -197,6 +213,7 @@ fn plan_for(net: &Network, t: u64, hw: &HardwareConfig) -> Plan {
         dsp_pairs: hw.dsp_pairs.unwrap_or(true),
         rom_logic: hw.rom_logic.clone(),
         load_weights: hw.load_weights.clone(),
+        decoded_weights: hw.decoded_weights.clone(),
     }
 }
 
@@ -219,6 +236,7 @@ pub fn plan(net: &Network, hw: &HardwareConfig) -> Result<Plan, HwError> {
     for (key, set) in [
         ("rom_logic", &hw.rom_logic),
         ("load_weights", &hw.load_weights),
+        ("decoded_weights", &hw.decoded_weights),
     ] {
         if let Some(n) = set.iter().find(|n| !convs.iter().any(|l| &l.name == *n)) {
             return Err(HwError::Folding(format!(

@@ -162,6 +162,8 @@ pub struct GraphBuilder {
     pub dsp_pairs: bool,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`).
     pub rom_logic: std::collections::BTreeSet<String>,
+    /// Codebook layers stored as decoded int8 weights ([`crate::folding::Plan::decoded_weights`]).
+    pub decoded_weights: std::collections::BTreeSet<String>,
     /// Convolutions whose weights are RAMs filled through the load port.
     pub load_weights: std::collections::BTreeSet<String>,
     /// The load-port number of the next loadable weight memory.

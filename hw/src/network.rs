@@ -21,6 +21,7 @@ pub fn network_graph(model: &QuantModel, plan: &Plan) -> Result<Graph, HwError> 
     b.dsp_pairs = plan.dsp_pairs;
     b.rom_logic = plan.rom_logic.clone();
     b.load_weights = plan.load_weights.clone();
+    b.decoded_weights = plan.decoded_weights.clone();
     let mut src = End::Outside;
     let in_lanes = 3;
     for stage in &net.stages {

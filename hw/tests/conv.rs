@@ -153,6 +153,45 @@ fn codebook_layers_match_reference_and_estimate() {
     }
 }
 
+/// A codebook layer stored decoded (the fit's choice where decoders would overflow the LUTs):
+/// int8 words, no decoder, the same bytes.
+#[test]
+fn a_codebook_layer_stored_decoded_equals_the_reference() {
+    let mut l = layer(6, 7, 4, 6, 3, 1, 1);
+    l.weight_bits = 5;
+    let q = QConv::random_for(&l, 9);
+    let ins = frames(l.input, 2, 10);
+    let e = ConvEngine::from_layer(&l, &q, 3, 2, 0)
+        .unwrap()
+        .with_decoded_weights(true);
+    assert_eq!(e.geom().wbits, 8);
+    assert!(!e.verilog_body().contains("sqf_codebook"));
+    let w0 = e
+        .mem_files()
+        .into_iter()
+        .find(|f| f.0.ends_with("_w0.mem"))
+        .unwrap();
+    assert_eq!(
+        w0.1.lines().next().unwrap().len(),
+        4,
+        "int8 words of 2 lanes"
+    );
+    let mut e = e;
+    let run = run_stream(
+        &mut e,
+        &[&ins.concat()],
+        &[l.input.len()],
+        2,
+        l.output.len(),
+        Stalls::random(4),
+        100_000,
+    )
+    .unwrap();
+    for (got, f) in run.frames.iter().zip(&ins) {
+        assert_eq!(got, &naive::conv(f, &l, &q));
+    }
+}
+
 #[test]
 fn requantizers_shared_along_chains() {
     // pe 6 with 3 and 2 MAC cycles per group: chains of 3 (two requantizers) and of 2 (three).

@@ -192,6 +192,24 @@ impl ConvEngine {
         self
     }
 
+    /// Stores a codebook layer's weights decoded, as int8 words (no `sqf_codebook`; see
+    /// [`crate::folding::Plan::decoded_weights`]): the same arithmetic and timing. Call before
+    /// [`Self::with_load`]. A layer without a codebook is unchanged.
+    pub fn with_decoded_weights(mut self, on: bool) -> Self {
+        let g = &mut self._geom;
+        if let (true, Some(book)) = (on, self._mem.codebook.take()) {
+            let (bits, simd) = (g.wbits, g.simd);
+            for pe in self._mem.weights.iter_mut() {
+                for w in pe.iter_mut() {
+                    *w = leaf::decode_word(*w, bits, simd, &book);
+                }
+            }
+            g.wbits = 8;
+            self._w = self._mem.weights.clone();
+        }
+        self
+    }
+
     /// Puts the weights in RAM loaded through the load port as memories `base ..= base + pe -
     /// 1` (see [`ConvGeom::load_base`]); the model's weights read 0 until loaded.
     pub fn with_load(mut self, base: Option<u16>) -> Result<Self, HwError> {

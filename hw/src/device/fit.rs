@@ -7,7 +7,7 @@ use squeezeflow_model::network::Network;
 use squeezeflow_model::QuantModel;
 
 use super::devices::Device;
-use super::resources::{memories, resources, rom_in_logic, uram_blocks, Resources};
+use super::resources::{codebook_luts, memories, resources, rom_in_logic, uram_blocks, Resources};
 use crate::folding::{plan, HardwareConfig, Plan};
 use crate::synth::Family;
 use crate::HwError;
@@ -49,6 +49,51 @@ pub fn place_loaded_weights(
         }
         r = next;
         if r.bram <= dev.brams as f64 {
+            break;
+        }
+    }
+    Ok(r)
+}
+
+/// While the LUTs overflow `dev`'s usable share, stores one codebook layer after another
+/// decoded (`Plan::decoded_weights`: int8 words, no `sqf_codebook`): the layer whose decoders
+/// free the most LUTs per block RAM its wider words add first. With every layer decoded the
+/// plan is the int8 one, so a codebook model never fits worse than its int8 twin. Returns the
+/// resources of the plan as left.
+pub fn place_decoded_weights(
+    net: &Network,
+    plan: &mut Plan,
+    dev: &Device,
+) -> Result<Resources, HwError> {
+    let limit = (dev.luts as f64 * super::calibration::calibration().lut_fit_share.value) as u64;
+    let mut r = resources(net, plan, dev)?;
+    if r.luts <= limit {
+        return Ok(r);
+    }
+    let mut cands: Vec<(String, f64)> = Vec::new();
+    for s in &net.stages {
+        for g in crate::layers::of(s).conv_geoms(plan)? {
+            if !g.codebook() {
+                continue;
+            }
+            let freed = codebook_luts(dev, &g) as f64;
+            let blocks = |bits: usize| {
+                let w = g.simd * bits;
+                if rom_in_logic(w, g.rom_depth()) {
+                    0.0
+                } else {
+                    dev.blocks_for(w, g.rom_depth()) * g.pe as f64
+                }
+            };
+            let added = (blocks(8) - blocks(g.wbits)).max(0.0);
+            cands.push((g.name.clone(), freed / (added + 0.5)));
+        }
+    }
+    cands.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    for (name, _) in cands {
+        plan.decoded_weights.insert(name);
+        r = resources(net, plan, dev)?;
+        if r.luts <= limit {
             break;
         }
     }
@@ -148,6 +193,8 @@ pub fn fit_network(
         // LUTs, four times the estimate, most likely through the shift-register width
         // converters of that time rather than the ROMs; not measured again yet, see docs/devices.md).
         let mut p = plan(net, &h)?;
+        // Codebook decoders that overflow the LUTs give way to decoded (int8) storage.
+        place_decoded_weights(net, &mut p, dev)?;
         // On a part with UltraRAM, weights that overflow block RAM move to loaded RAMs there.
         let r = place_loaded_weights(net, &mut p, dev)?;
         Ok((p, r))

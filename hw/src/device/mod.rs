@@ -36,10 +36,10 @@ mod resources;
 pub use calibration::{calibration, Calibration, Constant};
 pub use devices::{device_names, find_device, Device, DEVICES};
 pub use fit::{
-    fit, fit_network, lanes_for, place_loaded_weights, place_roms, planned_cycles, Fit, FitError,
-    FIT_STEP,
+    fit, fit_network, lanes_for, place_decoded_weights, place_loaded_weights, place_roms,
+    planned_cycles, Fit, FitError, FIT_STEP,
 };
 pub use resources::{
-    lut_estimate, memories, ram_in_lutram, resources, rom_in_logic, rom_logic_luts, uram_lib,
-    LayerResources, Memory, Resources,
+    codebook_luts, lut_estimate, memories, ram_in_lutram, resources, rom_in_logic, rom_logic_luts,
+    uram_lib, LayerResources, Memory, Resources,
 };

@@ -190,6 +190,10 @@ pub struct Resources {
     /// ([`place_loaded_weights`](super::place_loaded_weights)).
     #[serde(default)]
     pub load_weights: Vec<String>,
+    /// Codebook layers stored decoded, as int8 weights
+    /// ([`place_decoded_weights`](super::place_decoded_weights)).
+    #[serde(default)]
+    pub decoded_weights: Vec<String>,
     pub layers: Vec<LayerResources>,
 }
 
@@ -373,6 +377,7 @@ pub fn resources(net: &Network, plan: &Plan, dev: &Device) -> Result<Resources, 
         luts: layers.iter().map(|l| l.luts).sum(),
         rom_logic_roms: plan.rom_logic.iter().cloned().collect(),
         load_weights: plan.load_weights.iter().cloned().collect(),
+        decoded_weights: plan.decoded_weights.iter().cloned().collect(),
         layers,
     })
 }

@@ -16,7 +16,7 @@ pub(super) struct Conv<'a>(pub &'a ConvLayer);
 impl<'a> HwLayer<'a> for Conv<'a> {
     fn conv_geoms(&self, plan: &Plan) -> Result<Vec<ConvGeom>, HwError> {
         let f = fold_of(plan, &self.0.name)?;
-        Ok(vec![ConvGeom::new(self.0, f.pe, f.simd, 0)?])
+        Ok(vec![plan.stored(ConvGeom::new(self.0, f.pe, f.simd, 0)?)])
     }
     fn estimates(&self, _: &QuantModel, plan: &Plan) -> Result<Vec<LayerEstimate>, HwError> {
         Ok(self.conv_geoms(plan)?.iter().map(conv_row).collect())

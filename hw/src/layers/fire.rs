@@ -39,7 +39,10 @@ impl<'a> HwLayer<'a> for Fire<'a> {
         choose_lanes(given, &self.concat(), &allowed, bytes, t, lanes);
     }
     fn conv_geoms(&self, plan: &Plan) -> Result<Vec<ConvGeom>, HwError> {
-        fire_geoms(self.0, &plan.fire_fold(self.0))
+        Ok(fire_geoms(self.0, &plan.fire_fold(self.0))?
+            .into_iter()
+            .map(|g| plan.stored(g))
+            .collect())
     }
     fn estimates(&self, _: &QuantModel, plan: &Plan) -> Result<Vec<LayerEstimate>, HwError> {
         let mut rows: Vec<LayerEstimate> = self.conv_geoms(plan)?.iter().map(conv_row).collect();

@@ -1,0 +1,91 @@
+//! Codebook weights on devices: index memories free block RAM, which the fit spends on MAC
+//! lanes; where the decoders would overflow the LUTs the fit stores layers decoded, so a
+//! codebook network never fits worse than its int8 twin.
+
+use squeezeflow_hw::device::{find_device, fit_network, memories, resources, rom_in_logic};
+use squeezeflow_hw::folding::{plan, HardwareConfig};
+use squeezeflow_model::config::NetworkConfig;
+use squeezeflow_model::Network;
+
+fn v11(bits: u8) -> Network {
+    let mut c = NetworkConfig::squeezenet1_1();
+    c.quantization.weight_bits = bits;
+    if bits < 8 {
+        c.quantization.layers.insert("conv1".into(), 8);
+    }
+    Network::new(&c).unwrap()
+}
+
+/// Block RAM of the weight memories of a plan, by the estimate's shapes.
+fn weight_blocks(net: &Network, p: &squeezeflow_hw::folding::Plan, dev: &str) -> f64 {
+    let d = find_device(dev).unwrap();
+    memories(net, p)
+        .unwrap()
+        .iter()
+        .filter(|m| m.role == "weights" && !rom_in_logic(m.width, m.depth))
+        .map(|m| d.blocks_for(m.width, m.depth) * m.count as f64)
+        .sum()
+}
+
+#[test]
+fn index_memories_are_narrower_and_count_their_decoders() {
+    let hw = HardwareConfig {
+        mac_budget: Some(586),
+        ..Default::default()
+    };
+    let (n8, n6) = (v11(8), v11(6));
+    let (p8, p6) = (plan(&n8, &hw).unwrap(), plan(&n6, &hw).unwrap());
+    assert_eq!(
+        p8.fold, p6.fold,
+        "the folding does not depend on the weight width"
+    );
+    let m8 = memories(&n8, &p8).unwrap();
+    let m6 = memories(&n6, &p6).unwrap();
+    for (a, b) in m8.iter().zip(&m6) {
+        if a.role == "weights" && a.layer != "conv1" {
+            assert_eq!(b.width * 8, a.width * 6, "{}", a.layer);
+            assert_eq!((a.depth, a.count), (b.depth, b.count));
+        } else {
+            assert_eq!((a.width, a.depth), (b.width, b.depth));
+        }
+    }
+    assert!(weight_blocks(&n6, &p6, "xc7a200t") < weight_blocks(&n8, &p8, "xc7a200t"));
+    // Decoders: 8 LUTs a lane of every codebook layer (every layer but conv1).
+    let a7 = find_device("xc7a200t").unwrap();
+    let (r8, r6) = (
+        resources(&n8, &p8, a7).unwrap(),
+        resources(&n6, &p6, a7).unwrap(),
+    );
+    let conv1_lanes = p8.fold["conv1"].pe * p8.fold["conv1"].simd;
+    let decoders = 8 * (r8.mac_lanes - conv1_lanes) as u64;
+    let rom_logic_change = r6.luts as i64 - r8.luts as i64 - decoders as i64;
+    // The rest of the LUT change is ROMs Yosys would put in logic at the narrower width.
+    assert!(rom_logic_change.unsigned_abs() < 6000, "{rom_logic_change}");
+    assert!(r6.bram < r8.bram);
+}
+
+#[test]
+fn the_fit_spends_freed_block_ram_and_never_does_worse_than_int8() {
+    for dev in ["xc7a200t", "xczu7ev"] {
+        let d = find_device(dev).unwrap();
+        let hw = HardwareConfig::default();
+        let (_, p8, r8) = fit_network(&v11(8), d, &hw).unwrap();
+        let (_, p6, r6) = fit_network(&v11(6), d, &hw).unwrap();
+        let c = |n: &Network, p| squeezeflow_hw::device::planned_cycles(n, p).unwrap();
+        let (c8, c6) = (c(&v11(8), &p8), c(&v11(6), &p6));
+        assert!(c6 <= c8, "{dev}: {c6} cycles at 6 bits, {c8} at int8");
+        assert!(r6.overflows(d).is_empty(), "{dev}: {:?}", r6.overflows(d));
+        if dev == "xc7a200t" {
+            // Block RAM bound at int8: the freed block RAM buys lanes.
+            assert!(r6.mac_lanes as f64 > 1.5 * r8.mac_lanes as f64, "{dev}");
+            assert!(r8.bram > 0.95 * d.brams as f64);
+        } else {
+            // LUT bound at int8 already: every decoder that does not fit is stored decoded.
+            assert!(!r6.decoded_weights.is_empty());
+            assert!(r6.load_weights.len() <= r8.load_weights.len());
+        }
+        for l in &r6.decoded_weights {
+            assert!(p6.decoded_weights.contains(l));
+        }
+    }
+}
