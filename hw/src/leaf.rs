@@ -107,6 +107,29 @@ pub fn codebook_mem(bits: usize, entries: &[i8]) -> String {
     mem_text(&words, 8)
 }
 
+/// `$readmemh` text of words wider than 64 bits: word `a` is `parts[0][a]` in its low `bits`
+/// bits, `parts[1][a]` above it, and so on (every part as long as the first).
+pub fn mem_text_joined(parts: &[&[u64]], bits: usize) -> String {
+    let total = bits * parts.len();
+    let digits = total.div_ceil(4);
+    let mut s = String::with_capacity(parts[0].len() * (digits + 1));
+    for a in 0..parts[0].len() {
+        // The bits, least significant first, then read out four at a time from the top.
+        let mut v = vec![false; digits * 4];
+        for (t, p) in parts.iter().enumerate() {
+            for b in 0..bits {
+                v[t * bits + b] = (p[a] >> b) & 1 == 1;
+            }
+        }
+        for d in (0..digits).rev() {
+            let n = (0..4).fold(0u32, |n, b| n | ((v[4 * d + b] as u32) << b));
+            s.push(char::from_digit(n, 16).expect("a nibble"));
+        }
+        s.push('\n');
+    }
+    s
+}
+
 /// `$readmemh` text: one word a line, `bits` wide.
 pub fn mem_text(words: &[u64], bits: usize) -> String {
     let digits = bits.div_ceil(4);

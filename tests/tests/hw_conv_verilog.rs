@@ -91,7 +91,8 @@ fn conv_engine_with_codebook_weights_equals_reference_and_rust_model() {
         l.weight_bits = bits;
         l
     };
-    // (tag, layer, pe, simd, pairs, weight ROMs in LUTs)
+    // (tag, layer, pe, simd, pairs, weight ROMs in LUTs); the PEs a shared index ROM serves
+    // (by hand: the fewest 36-bit columns a PE, words up to 288 bits) in `groups`.
     let cases = [
         (
             "b4",
@@ -126,7 +127,8 @@ fn conv_engine_with_codebook_weights_equals_reference_and_rust_model() {
             false,
         ),
     ];
-    for (tag, layer, pe, simd, pairs, lut) in cases {
+    let groups = [2, 4, 2, 5];
+    for ((tag, layer, pe, simd, pairs, lut), group) in cases.into_iter().zip(groups) {
         let bits = layer.weight_bits;
         let q = QConv::random_for(&layer, 7);
         let book = q.codebook.as_ref().unwrap();
@@ -134,13 +136,27 @@ fn conv_engine_with_codebook_weights_equals_reference_and_rust_model() {
         assert!(book.entries.contains(&-128) && book.entries.contains(&127));
         let e = ConvEngine::from_layer(&layer, &q, pe, simd, 0).unwrap();
         assert_eq!(design_text_count(&e, "sqf_codebook #"), pe, "{tag}");
+        assert_eq!(e.geom().rom_group(), group, "{tag}");
         let files = e.mem_files();
-        let w0 = &files.iter().find(|f| f.0.ends_with("_w0.mem")).unwrap().1;
+        let roms: Vec<_> = files.iter().filter(|f| f.0.contains("_wg")).collect();
+        assert_eq!(roms.len(), pe / group, "{tag}: one index ROM a group");
+        assert!(!files.iter().any(|f| f.0.ends_with("_w0.mem")), "{tag}");
         assert_eq!(
-            w0.lines().next().unwrap().len(),
-            (bits as usize * simd).div_ceil(4),
-            "{tag}: index words"
+            roms[0].1.lines().next().unwrap().len(),
+            (group * bits as usize * simd).div_ceil(4),
+            "{tag}: index words of the group"
         );
+        // The group's word holds PE 0's indices in its low bits: decode PE 0's first word by
+        // hand and compare with the layer's first weights (output channel 0, input channels
+        // 0..simd, tap 0).
+        let word = &roms[0].1.lines().next().unwrap();
+        let low = u128::from_str_radix(&word[word.len().saturating_sub(32)..], 16).unwrap();
+        for l in 0..simd {
+            let idx = (low >> (bits as usize * l)) as usize & ((1 << bits) - 1);
+            let kk = layer.kernel * layer.kernel;
+            let w = q.weights[l * kk];
+            assert_eq!(book.entries[idx], w, "{tag}: lane {l}");
+        }
         assert!(files.iter().any(|f| f.0.ends_with("_cb.mem")), "{tag}");
         check_engine(tag, &layer, &q, (pe, simd), pairs, lut);
     }
@@ -186,7 +202,11 @@ fn check_engine(
         );
         assert_eq!(
             design_text_count(&block, "sqf_rom_lut #"),
-            if lut_roms { pe } else { 0 },
+            if lut_roms {
+                pe / block.geom().rom_group()
+            } else {
+                0
+            },
             "{tag}: sqf_rom_lut instances"
         );
         let design = write_block(&mut block, &scratch(&format!("conv_{tag}"))).unwrap();

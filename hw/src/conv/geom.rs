@@ -123,6 +123,25 @@ impl ConvGeom {
     pub fn codebook(&self) -> bool {
         self.wbits < 8
     }
+    /// PEs whose index ROMs share one memory: the PEs read the same address every cycle, so
+    /// `m` of them can hold their words side by side in one `m`-times-wider ROM, and block RAM
+    /// columns (36 bits at 512 words, 18 at 1,024, ...) fill better than with one narrow index
+    /// word each. The `m` (a divisor of `pe`, the word at most 288 bits) with the fewest RAMB18
+    /// columns a PE; 1 for int8 words (as before) and for loaded weights (one RAM a load-port
+    /// number).
+    pub fn rom_group(&self) -> usize {
+        if !self.codebook() || self.load_base.is_some() {
+            return 1;
+        }
+        let w = self.weight_word_bits();
+        // Bits a RAMB18 column holds at this depth (512x36, 1Kx18, 2Kx9, 4Kx4).
+        let column = (36 * 512 / self.rom_depth().next_power_of_two().max(512)).max(1);
+        let cost = |m: usize| (m * w).div_ceil(column) as f64 / m as f64;
+        (1..=self.pe)
+            .filter(|m| self.pe.is_multiple_of(*m) && m * w <= 288)
+            .min_by(|a, b| cost(*a).total_cmp(&cost(*b)).then(a.cmp(b)))
+            .unwrap_or(1)
+    }
     /// Words in each PE's weight ROM.
     pub fn rom_depth(&self) -> usize {
         self.og() * self.dg()

@@ -99,37 +99,74 @@ impl ConvEngine {
             } else {
                 format!("w{i}")
             };
+            let group = g.rom_group();
             let wmem = match g.load_base {
-                None => Instance::new(
-                    if g.rom_logic {
-                        "sqf_rom_lut"
-                    } else {
-                        "sqf_rom"
-                    },
-                    &format!("wrom{i}"),
-                )
-                .no_reset()
-                .param("WIDTH", mw)
-                .param("DEPTH", g.rom_depth())
-                .param("ABITS", ab_w)
-                .param("FILE", format!("\"{id}_w{i}.mem\""))
-                .port("addr", "w_addr")
-                .port("data", &wdata),
-                // Filled through the load port as memory `base + i`.
-                Some(b) => Instance::new("sqf_wmem_loaded", &format!("wram{i}"))
+                // PEs i - i % m .. of a group read one ROM m words wide (see rom_group).
+                None if group > 1 => {
+                    let gi = i / group;
+                    if i % group == 0 {
+                        let _ = writeln!(v, "wire [{}:0] wg{gi};", group * mw - 1);
+                        let rom = Instance::new(
+                            if g.rom_logic {
+                                "sqf_rom_lut"
+                            } else {
+                                "sqf_rom"
+                            },
+                            &format!("wromg{gi}"),
+                        )
+                        .no_reset()
+                        .param("WIDTH", group * mw)
+                        .param("DEPTH", g.rom_depth())
+                        .param("ABITS", ab_w)
+                        .param("FILE", format!("\"{id}_wg{gi}.mem\""))
+                        .port("addr", "w_addr")
+                        .port("data", &format!("wg{gi}"));
+                        v.push_str(&rom.verilog());
+                    }
+                    let _ = writeln!(
+                        v,
+                        "assign {wdata} = wg{gi}[{}:{}];",
+                        (i % group + 1) * mw - 1,
+                        (i % group) * mw
+                    );
+                    None
+                }
+                None => Some(
+                    Instance::new(
+                        if g.rom_logic {
+                            "sqf_rom_lut"
+                        } else {
+                            "sqf_rom"
+                        },
+                        &format!("wrom{i}"),
+                    )
                     .no_reset()
                     .param("WIDTH", mw)
                     .param("DEPTH", g.rom_depth())
                     .param("ABITS", ab_w)
-                    .param("SEL", b as usize + i)
-                    .port("wl_valid", "wl$valid")
-                    .port("wl_sel", "wl$sel")
-                    .port("wl_addr", "wl$addr")
-                    .port("wl_data", "wl$data")
-                    .port("raddr", "w_addr")
-                    .port("rdata", &wdata),
+                    .param("FILE", format!("\"{id}_w{i}.mem\""))
+                    .port("addr", "w_addr")
+                    .port("data", &wdata),
+                ),
+                // Filled through the load port as memory `base + i`.
+                Some(b) => Some(
+                    Instance::new("sqf_wmem_loaded", &format!("wram{i}"))
+                        .no_reset()
+                        .param("WIDTH", mw)
+                        .param("DEPTH", g.rom_depth())
+                        .param("ABITS", ab_w)
+                        .param("SEL", b as usize + i)
+                        .port("wl_valid", "wl$valid")
+                        .port("wl_sel", "wl$sel")
+                        .port("wl_addr", "wl$addr")
+                        .port("wl_data", "wl$data")
+                        .port("raddr", "w_addr")
+                        .port("rdata", &wdata),
+                ),
             };
-            v.push_str(&wmem.verilog());
+            if let Some(m) = wmem {
+                v.push_str(&m.verilog());
+            }
             if g.codebook() {
                 let dec = Instance::new("sqf_codebook", &format!("book{i}"))
                     .no_clock()
@@ -236,11 +273,20 @@ impl ConvEngine {
         let mem = self.memories();
         let id = g.ident();
         let mut files = Vec::new();
+        let group = g.rom_group();
         for (i, (w, p)) in mem.weights.iter().zip(&mem.params).enumerate() {
-            files.push((
-                format!("{id}_w{i}.mem"),
-                leaf::mem_text(w, g.weight_word_bits()),
-            ));
+            if group == 1 {
+                files.push((
+                    format!("{id}_w{i}.mem"),
+                    leaf::mem_text(w, g.weight_word_bits()),
+                ));
+            } else if i % group == 0 {
+                let parts: Vec<&[u64]> = mem.weights[i..i + group].iter().map(|w| &w[..]).collect();
+                files.push((
+                    format!("{id}_wg{}.mem", i / group),
+                    leaf::mem_text_joined(&parts, g.weight_word_bits()),
+                ));
+            }
             let biases: Vec<u64> = p.iter().map(|&(b, _)| b as u32 as u64).collect();
             files.push((format!("{id}_p{i}.mem"), leaf::mem_text(&biases, 32)));
         }

@@ -110,9 +110,9 @@ pub fn memories(net: &Network, plan: &Plan) -> Result<Vec<Memory>, HwError> {
         out.push(Memory {
             layer: g.name.clone(),
             role: "weights",
-            width: g.weight_word_bits(),
+            width: g.weight_word_bits() * g.rom_group(),
             depth: g.rom_depth(),
-            count: g.pe,
+            count: g.pe / g.rom_group(),
         });
         out.push(Memory {
             layer: g.name.clone(),
