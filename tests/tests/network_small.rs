@@ -56,9 +56,26 @@ fn logits_bytes(l: &[u16]) -> Vec<u8> {
 }
 
 fn check_network(bypass: Bypass, input: usize, budget: usize) {
-    let m = QuantModel::synthetic(&tiny(bypass, input), 21).unwrap();
+    check_config(tiny(bypass, input), budget, &[], &format!("{bypass:?}"));
+}
+
+/// Codebook weights through the whole network: 5-bit indices, conv1 dense, fire2.expand3x3 at
+/// 4 bits and fire3.squeeze stored decoded (the fit's LUT fallback) in one design.
+#[test]
+fn small_network_with_codebook_weights() {
+    let mut cfg = tiny(Bypass::Complex, 32);
+    cfg.quantization.weight_bits = 5;
+    cfg.quantization.layers.insert("conv1".into(), 8);
+    cfg.quantization.layers.insert("fire2.expand3x3".into(), 4);
+    check_config(cfg, 64, &["fire3.squeeze"], "codebook");
+}
+
+fn check_config(cfg: NetworkConfig, budget: usize, decoded: &[&str], name: &str) {
+    let bypass = name;
+    let m = QuantModel::synthetic(&cfg, 21).unwrap();
     let hw = HardwareConfig {
         mac_budget: Some(budget),
+        decoded_weights: decoded.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     };
     let p = plan(&m.network, &hw).unwrap();
@@ -88,14 +105,32 @@ fn check_network(bypass: Bypass, input: usize, budget: usize) {
     .unwrap();
     assert_eq!(
         r.frames, want,
-        "{bypass:?}: rust-hdl simulation differs from the reference"
+        "{bypass}: rust-hdl simulation differs from the reference"
     );
 
     // The exported Verilog, in Verilator.
-    let tag = format!("net_{bypass:?}").to_lowercase();
+    let tag = format!("net_{bypass}").to_lowercase();
     let design = squeezeflow_hw::ip::write_rtl(&m, &p, &Default::default(), "0", &scratch(&tag))
         .unwrap()
         .design;
+    if !decoded.is_empty() {
+        // Decoders (and their codebook files) for the codebook layers only.
+        let mut names = Vec::new();
+        for d in [design.dir.clone(), design.dir.join("mem")] {
+            for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+                names.push(e.file_name().to_string_lossy().to_string());
+            }
+        }
+        let has = |f: &str| names.iter().any(|n| n == f);
+        assert!(
+            has("fire2_expand3x3_cb.mem") && has("fire5_expand3x3_cb.mem"),
+            "{names:?}"
+        );
+        assert!(
+            !has("conv1_cb.mem") && !has("fire3_squeeze_cb.mem"),
+            "{names:?}"
+        );
+    }
     lint_verilator(&design);
     lint_iverilog(&design);
     let model = verilate(&design);
@@ -112,21 +147,18 @@ fn check_network(bypass: Bypass, input: usize, budget: usize) {
         )
         .unwrap();
         for (i, (got, want)) in v.frames.iter().zip(&want).enumerate() {
-            assert_eq!(
-                got, want,
-                "{bypass:?}: frame {i} logits differ ({stalls:?})"
-            );
+            assert_eq!(got, want, "{bypass}: frame {i} logits differ ({stalls:?})");
         }
         if stalls.input == 0.0 {
             let measured = v.steady_cycles_per_frame().unwrap();
             let e = est.cycles_per_frame;
             eprintln!(
-                "{bypass:?}: {measured} cycles/frame measured, {e} estimated, {} lanes",
+                "{bypass}: {measured} cycles/frame measured, {e} estimated, {} lanes",
                 est.mac_lanes
             );
             assert!(
                 measured.abs_diff(e) * 50 <= e,
-                "{bypass:?}: measured {measured} vs estimate {e} (over 2%)"
+                "{bypass}: measured {measured} vs estimate {e} (over 2%)"
             );
         }
     }

@@ -197,7 +197,8 @@ impl ConvEngine {
     /// [`Self::with_load`]. A layer without a codebook is unchanged.
     pub fn with_decoded_weights(mut self, on: bool) -> Self {
         let g = &mut self._geom;
-        if let (true, Some(book)) = (on, self._mem.codebook.take()) {
+        let book = if on { self._mem.codebook.take() } else { None };
+        if let Some(book) = book {
             let (bits, simd) = (g.wbits, g.simd);
             for pe in self._mem.weights.iter_mut() {
                 for w in pe.iter_mut() {
