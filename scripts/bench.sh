@@ -6,6 +6,11 @@
 #     (cycles per frame measured vs estimated, MAC utilisation, Verilator speed) goes to
 #     out/bench/sim_squeezenet1_1.json. Exits non-zero on any mismatch;
 #  3. the fit for each Xilinx device (below);
+#  3b. Deep Compression: SqueezeNet v1.1 imported with codebook weights at 7, 6, 5 and 4 bits
+#     (conv1 int8), each scored against the float model on the clip and the photos
+#     (out/bench/import_<k>bit.json: cosine, top-5 overlap, top-1 on decisive frames); the
+#     6-bit model fitted to each Xilinx device (out/bench/<device>_6bit/manifest.json) and run
+#     whole in Verilator on the clip, every logit compared (out/bench/sim_squeezenet1_1_6bit.json);
 #  4. the regression farm (scripts/bench-regress.sh);
 #  5. the input fuzzers, long (PROPTEST_CASES=20000);
 #  6. with SQUEEZEFLOW_BENCH_ECP5=1 (about an hour and a half more): the ULX3S network's
@@ -28,6 +33,22 @@ target/release/squeezeflow sim --bundle out/bench/squeezenet1_1 "$clip" \
 for dev in xc7a200t xc7k325t xczu7ev; do
   target/release/squeezeflow gen --device "$dev" -o "out/bench/$dev" | tee "out/bench/gen_$dev.txt"
 done
+# 3b. codebook weights (Deep Compression).
+photos=(../shared/frames/astronaut.png ../shared/frames/chelsea.png ../shared/frames/coffee.png)
+for k in 7 6 5 4; do
+  target/release/squeezeflow import ../shared/models/squeezenet1_1.onnx \
+    --calibrate ../shared/frames/calibration -o "out/bench/squeezenet1_1_${k}bit.safetensors" \
+    --weight-bits "$k" --layer-bits conv1=8 --score "$clip" "${photos[@]}" --json \
+    > "out/bench/import_${k}bit.json"
+done
+for dev in xc7a200t xc7k325t xczu7ev; do
+  target/release/squeezeflow gen --model out/bench/squeezenet1_1_6bit.safetensors --device "$dev" \
+    -o "out/bench/${dev}_6bit" | tee "out/bench/gen_${dev}_6bit.txt"
+done
+target/release/squeezeflow gen --model out/bench/squeezenet1_1_6bit.safetensors \
+  -o out/bench/squeezenet1_1_6bit | tee out/bench/gen_6bit.txt
+target/release/squeezeflow sim --bundle out/bench/squeezenet1_1_6bit "$clip" \
+  --report out/bench/sim_squeezenet1_1_6bit.json | tee out/bench/sim_6bit.txt
 # 4. the regression farm: 1 vs 2 workers on the clip, a 2-shard SLURM run, 100 synthetic frames
 #    (out/bench/regress.json).
 bash scripts/bench-regress.sh "$clip"

@@ -390,6 +390,23 @@ impl Logic for Requantizer {
     }
 }
 
+/// The glue of a ROM leaf's wrapper: the address bits of `depth` words, the 64-bit output
+/// padded from a `width`-bit `d`, and the unused high address bits waived for Verilator.
+fn rom_glue(depth: usize, width: usize) -> (usize, String, String) {
+    let ab = abits(depth);
+    let pad = if width < 64 {
+        format!("{{{}'d0, d}}", 64 - width)
+    } else {
+        "d".to_string()
+    };
+    let unused = if ab < 20 {
+        format!("/* verilator lint_off UNUSEDSIGNAL */\nwire [{}:0] unused_hi = addr[19:{ab}];\n/* verilator lint_on UNUSEDSIGNAL */\n", 19 - ab)
+    } else {
+        String::new()
+    };
+    (ab, pad, unused)
+}
+
 /// One `sqf_rom` of up to 64-bit words, read from `file` (relative to the simulator's or
 /// synthesizer's working directory). Latency 1.
 #[derive(LogicBlock)]
@@ -435,18 +452,8 @@ impl Logic for WeightRom {
         self.data.connect();
     }
     fn hdl(&self) -> Verilog {
-        let ab = abits(self._words.len());
         let w = self._width;
-        let pad = if w < 64 {
-            format!("{{{}'d0, d}}", 64 - w)
-        } else {
-            "d".to_string()
-        };
-        let unused = if ab < 20 {
-            format!("/* verilator lint_off UNUSEDSIGNAL */\nwire [{}:0] unused_hi = addr[19:{ab}];\n/* verilator lint_on UNUSEDSIGNAL */\n", 19 - ab)
-        } else {
-            String::new()
-        };
+        let (ab, pad, unused) = rom_glue(self._words.len(), w);
         Verilog::Custom(format!(
             "{unused}wire [{wm}:0] d;\nsqf_rom #(.WIDTH({w}), .DEPTH({depth}), .ABITS({ab}), .FILE(\"{file}\")) u (.clock(clock), .addr(addr[{abm}:0]), .data(d));\nalways @(*) data = {pad};",
             wm = w - 1,
@@ -517,18 +524,8 @@ impl Logic for CodebookRom {
         self.data.connect();
     }
     fn hdl(&self) -> Verilog {
-        let ab = abits(self._rom._words.len());
         let (iw, ow) = (self._simd * self._bits, 8 * self._simd);
-        let pad = if ow < 64 {
-            format!("{{{}'d0, d}}", 64 - ow)
-        } else {
-            "d".to_string()
-        };
-        let unused = if ab < 20 {
-            format!("/* verilator lint_off UNUSEDSIGNAL */\nwire [{}:0] unused_hi = addr[19:{ab}];\n/* verilator lint_on UNUSEDSIGNAL */\n", 19 - ab)
-        } else {
-            String::new()
-        };
+        let (ab, pad, unused) = rom_glue(self._rom._words.len(), ow);
         Verilog::Custom(format!(
             "{unused}wire [{iwm}:0] i;\nwire [{owm}:0] d;\nsqf_rom #(.WIDTH({iw}), .DEPTH({depth}), .ABITS({ab}), .FILE(\"{file}\")) u (.clock(clock), .addr(addr[{abm}:0]), .data(i));\nsqf_codebook #(.SIMD({simd}), .K({k}), .FILE(\"{book}\")) b (.idx(i), .w(d));\nalways @(*) data = {pad};",
             iwm = iw - 1,

@@ -299,25 +299,18 @@ fn quantize_conv(
         })
         .collect();
     let (weights, codebook) = if bits < DENSE_WEIGHT_BITS {
-        let scaled: Vec<f64> = c
-            .weights
-            .iter()
-            .enumerate()
-            .map(|(i, &w)| (w / scales[i / fan]) as f64)
-            .collect();
-        let (mut book, mut weights) = codebook::share(&scaled, bits);
+        // The weights in units of their channels' scales.
+        let scaled = |scales: &[f32]| -> Vec<f64> {
+            let w = c.weights.iter().enumerate();
+            w.map(|(i, &w)| (w / scales[i / fan]) as f64).collect()
+        };
+        let (mut book, mut weights) = codebook::share(&scaled(&scales), bits);
         if !shared {
             // Alternate: the scales for the codebook, the codebook for the scales.
             for round in 0..ROUNDS {
                 weights = codebook::refit_scales(&c.weights, fan, &mut scales, &book);
                 if round + 1 < ROUNDS {
-                    let scaled: Vec<f64> = c
-                        .weights
-                        .iter()
-                        .enumerate()
-                        .map(|(i, &w)| (w / scales[i / fan]) as f64)
-                        .collect();
-                    book = codebook::share(&scaled, bits).0;
+                    book = codebook::share(&scaled(&scales), bits).0;
                 }
             }
         }
