@@ -39,6 +39,9 @@ fn memory_shapes(sources: &[String]) -> BTreeMap<String, (u32, usize)> {
             let Some(end) = rest.find('"') else { continue };
             if let (Some(w), Some(d)) = (param(line, "WIDTH"), param(line, "DEPTH")) {
                 out.insert(rest[..end].to_string(), (w as u32, d as usize));
+            } else if let (true, Some(k)) = (line.contains("sqf_codebook"), param(line, "K")) {
+                // A codebook: 2^K bytes.
+                out.insert(rest[..end].to_string(), (8, 1usize << k.min(16)));
             }
         }
     }
@@ -54,16 +57,17 @@ fn check_words(file: &str, text: &str, width: u32, depth: usize) -> Result<(), H
         if w.is_empty() {
             continue;
         }
-        let ok = w.len() <= 16 && w.bytes().all(|b| b.is_ascii_hexdigit());
-        let v = if ok {
-            u64::from_str_radix(w, 16).ok()
-        } else {
-            None
+        if !w.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return bad(format!("line {}: `{w}` is not a hexadecimal word", i + 1));
+        }
+        // Words may be wider than 64 bits (PEs sharing an index ROM): count significant bits.
+        let digits = w.trim_start_matches('0');
+        let bits = match digits.chars().next().and_then(|c| c.to_digit(16)) {
+            None => 0,
+            Some(first) => 4 * (digits.len() as u64 - 1) + (32 - first.leading_zeros()) as u64,
         };
-        match v {
-            Some(v) if width >= 64 || v >> width == 0 => {}
-            Some(_) => return bad(format!("line {}: `{w}` does not fit {width} bits", i + 1)),
-            None => return bad(format!("line {}: `{w}` is not a hexadecimal word", i + 1)),
+        if bits > width as u64 {
+            return bad(format!("line {}: `{w}` does not fit {width} bits", i + 1));
         }
         n += 1;
     }
@@ -141,6 +145,16 @@ mod tests {
         assert!(e.contains("does not fit 8 bits"), "{e}");
         let e = check_words("a", "0f\n", 8, 2).unwrap_err().to_string();
         assert!(e.contains("1 words, the memory holds 2"), "{e}");
+        // Words wider than 64 bits (shared index ROMs): 144 bits in 36 digits.
+        let wide = format!("{}\n{}\n", "f".repeat(36), "0".repeat(36));
+        assert!(check_words("a", &wide, 144, 2).is_ok());
+        assert!(check_words("a", &wide, 143, 2)
+            .unwrap_err()
+            .to_string()
+            .contains("143 bits"));
+        assert!(check_words("a", "00007\n", 3, 1).is_ok());
+        assert!(check_words("a", "00008\n", 3, 1).is_err());
+        assert!(check_words("a", "0\n", 1, 1).is_ok());
     }
 
     #[test]
@@ -149,5 +163,8 @@ mod tests {
             "x_sqf_rom #(.WIDTH(24), .DEPTH(9), .ABITS(4), .FILE(\"mem/conv1_w0.mem\")) w (".into(),
         ];
         assert_eq!(memory_shapes(&src)["mem/conv1_w0.mem"], (24, 9));
+        let src =
+            vec!["x_sqf_codebook #(.SIMD(8), .K(6), .FILE(\"mem/conv10_cb.mem\")) book0 (".into()];
+        assert_eq!(memory_shapes(&src)["mem/conv10_cb.mem"], (8, 64));
     }
 }
