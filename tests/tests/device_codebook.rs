@@ -91,3 +91,40 @@ fn the_fit_spends_freed_block_ram_and_never_does_worse_than_int8() {
         }
     }
 }
+
+/// A whole v1.1 bundle with 6-bit codebook weights (synthetic weights from a network file):
+/// its shared index ROMs have words wider than 64 bits, and the bundle check that `sim` and
+/// `board` run first accepts every memory file, codebooks included.
+#[test]
+fn a_codebook_bundle_passes_the_bundle_check() {
+    let dir = squeezeflow_tests::scratch("codebook_bundle");
+    let cfg = dir.join("q6.toml");
+    std::fs::write(
+        &cfg,
+        "preset = \"squeezenet1_1\"\n[quantization]\nweight_bits = 6\n[quantization.layers]\nconv1 = 8\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(squeezeflow_tests::squeezeflow_bin())
+        .args(["gen", "--config", cfg.to_str().unwrap(), "-o"])
+        .arg(dir.join("b"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mems: Vec<String> = std::fs::read_dir(dir.join("b/mem"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    let wide = mems
+        .iter()
+        .filter(|m| m.contains("_wg"))
+        .map(|m| std::fs::read_to_string(dir.join("b/mem").join(m)).unwrap())
+        .filter(|t| t.lines().next().unwrap().len() > 16)
+        .count();
+    assert!(wide > 0, "no index ROM wider than 64 bits: {mems:?}");
+    assert_eq!(mems.iter().filter(|m| m.ends_with("_cb.mem")).count(), 25);
+    squeezeflow_sim::network::Bundle::open(&dir.join("b")).unwrap();
+}
