@@ -319,7 +319,10 @@ fn info_and_dse_report_sizes_at_k_bits() {
     assert!(got >= want && got <= want + n_coded, "{got} vs {want}");
     let (ok, out, _) = squeezeflow(&["info", "--config", p.to_str().unwrap()]);
     assert!(ok);
-    assert!(out.contains("pruning") && out.contains("6 bits 0.928 MB"), "{out}");
+    assert!(
+        out.contains("pruning") && out.contains("6 bits 0.928 MB"),
+        "{out}"
+    );
 
     let (ok, out, err) = squeezeflow(&["dse", "--no-hardware", "--weight-bits", "6", "--json"]);
     assert!(ok, "{err}");
