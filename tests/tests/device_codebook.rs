@@ -128,3 +128,15 @@ fn a_codebook_bundle_passes_the_bundle_check() {
     assert_eq!(mems.iter().filter(|m| m.ends_with("_cb.mem")).count(), 25);
     squeezeflow_sim::network::Bundle::open(&dir.join("b")).unwrap();
 }
+
+/// Where Yosys 0.23 puts a ROM (`synth_xilinx`, measured on whole XC7A200T bundles of
+/// 2026-12-02): fire3.squeeze's int8 64x256 (16 kbit) in logic, conv10's 4-bit 4x4096 (16 kbit)
+/// in one RAMB18 each (125 of them: 62.5 RAMB36), and 64x288 in block RAM.
+#[test]
+fn roms_go_where_yosys_puts_them() {
+    assert!(rom_in_logic(64, 256));
+    assert!(rom_in_logic(54, 256));
+    assert!(rom_in_logic(16, 512));
+    assert!(!rom_in_logic(4, 4096));
+    assert!(!rom_in_logic(64, 288));
+}

@@ -11,10 +11,11 @@ use crate::folding::Plan;
 use crate::synth::Family;
 use crate::HwError;
 
-/// Whether Yosys 0.23 turns a ROM into logic rather than block RAM (at most `rom_logic_bits`
-/// bits, [`super::calibration`]).
+/// Whether Yosys 0.23 turns a ROM into logic rather than block RAM: at most `rom_logic_bits`
+/// bits ([`super::calibration`]) and at most 512 words. Measured: 64x256 and 54x256 became logic;
+/// 4x4096 (16 kbit, one RAMB18 at 4Kx4: a 4-bit index ROM) and 64x288 became block RAM.
 pub fn rom_in_logic(width: usize, depth: usize) -> bool {
-    width * depth <= cal().rom_logic_bits.value as usize
+    width * depth <= cal().rom_logic_bits.value as usize && depth <= 512
 }
 
 /// Whether Yosys' `memory_libmap` puts a RAM in LUTRAM rather than block RAM on a Xilinx part:
