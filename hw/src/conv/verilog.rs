@@ -100,28 +100,33 @@ impl ConvEngine {
                 format!("w{i}")
             };
             let group = g.rom_group();
+            // A weight ROM (in LUTs when the plan says so) of `width`-bit words.
+            let rom = |name: String, width: usize, file: String, data: &str| {
+                Instance::new(
+                    if g.rom_logic {
+                        "sqf_rom_lut"
+                    } else {
+                        "sqf_rom"
+                    },
+                    &name,
+                )
+                .no_reset()
+                .param("WIDTH", width)
+                .param("DEPTH", g.rom_depth())
+                .param("ABITS", ab_w)
+                .param("FILE", format!("\"{id}_{file}.mem\""))
+                .port("addr", "w_addr")
+                .port("data", data)
+            };
             let wmem = match g.load_base {
                 // PEs i - i % m .. of a group read one ROM m words wide (see rom_group).
                 None if group > 1 => {
                     let gi = i / group;
                     if i % group == 0 {
                         let _ = writeln!(v, "wire [{}:0] wg{gi};", group * mw - 1);
-                        let rom = Instance::new(
-                            if g.rom_logic {
-                                "sqf_rom_lut"
-                            } else {
-                                "sqf_rom"
-                            },
-                            &format!("wromg{gi}"),
-                        )
-                        .no_reset()
-                        .param("WIDTH", group * mw)
-                        .param("DEPTH", g.rom_depth())
-                        .param("ABITS", ab_w)
-                        .param("FILE", format!("\"{id}_wg{gi}.mem\""))
-                        .port("addr", "w_addr")
-                        .port("data", &format!("wg{gi}"));
-                        v.push_str(&rom.verilog());
+                        let wg = format!("wg{gi}");
+                        let r = rom(format!("wromg{gi}"), group * mw, format!("wg{gi}"), &wg);
+                        v.push_str(&r.verilog());
                     }
                     let _ = writeln!(
                         v,
@@ -131,23 +136,7 @@ impl ConvEngine {
                     );
                     None
                 }
-                None => Some(
-                    Instance::new(
-                        if g.rom_logic {
-                            "sqf_rom_lut"
-                        } else {
-                            "sqf_rom"
-                        },
-                        &format!("wrom{i}"),
-                    )
-                    .no_reset()
-                    .param("WIDTH", mw)
-                    .param("DEPTH", g.rom_depth())
-                    .param("ABITS", ab_w)
-                    .param("FILE", format!("\"{id}_w{i}.mem\""))
-                    .port("addr", "w_addr")
-                    .port("data", &wdata),
-                ),
+                None => Some(rom(format!("wrom{i}"), mw, format!("w{i}"), &wdata)),
                 // Filled through the load port as memory `base + i`.
                 Some(b) => Some(
                     Instance::new("sqf_wmem_loaded", &format!("wram{i}"))
