@@ -6,8 +6,11 @@
 # and ECP5 (`synth_ecp5`), plus the whole top module. The cells on a path are LUTs, carry chain
 # cells and muxes: the count is a depth, not a delay (docs/timing.md says how the two relate).
 #   scripts/timing.sh BUNDLE [FAMILY ...]      FAMILY: xc7, xcup, ecp5 (default: all three)
-# Writes BUNDLE/timing/<family>.tsv (module, cells on the longest path, seconds) and each path
-# (timing/<family>_<module>.path), and prints the table.
+#   TIMING_MODULES="conv10 net" scripts/timing.sh BUNDLE xc7   only these modules (a name
+#                                               without the bundle's prefix is completed)
+# Writes BUNDLE/timing/<family>.tsv (module, cells on the longest path, the widest fan-out,
+# seconds), each path and its delay model (timing/<family>_<module>.path, scripts/depth.py) and
+# each netlist (timing/<family>_<module>.json, for depth.py again), and prints the table.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bundle="${1:?usage: scripts/timing.sh BUNDLE [xc7|xcup|ecp5 ...]}"
@@ -29,6 +32,18 @@ for m in "${all[@]}"; do
   case "$m" in "${prefix}_core" | "${prefix}_net") ;; *) modules+=("$m") ;; esac
 done
 modules+=("${prefix}_net" "$top")
+if [ -n "${TIMING_MODULES:-}" ]; then
+  chosen=()
+  for want in $TIMING_MODULES; do
+    found=""
+    for m in "${modules[@]}"; do
+      if [ "$m" = "$want" ] || [ "$m" = "${prefix}_$want" ]; then found="$m"; fi
+    done
+    [ -n "$found" ] || { echo "timing: no module $want in $core" >&2; exit 1; }
+    chosen+=("$found")
+  done
+  modules=("${chosen[@]}")
+fi
 mkdir -p timing
 for fam in "${families[@]}"; do
   case "$fam" in
@@ -38,17 +53,19 @@ for fam in "${families[@]}"; do
     *) echo "timing: unknown family $fam (xc7, xcup, ecp5)" >&2; exit 1 ;;
   esac
   out="timing/$fam.tsv"
-  printf 'module\tcells_on_longest_path\tseconds\n' > "$out"
+  printf 'module\tcells_on_longest_path\twidest_fanout\tseconds\n' > "$out"
   for m in "${modules[@]}"; do
     t0=$(date +%s)
     log="timing/${fam}_$m.log"
-    if yosys -q -l "$log" -p "read_verilog -defer ${rtl[*]}; $synth -top $m; write_json timing/net.json" >/dev/null 2>&1 \
-      && python3 "$here/depth.py" timing/net.json "$m" > "timing/${fam}_$m.path"; then
+    net="timing/${fam}_$m.json"
+    if yosys -q -l "$log" -p "read_verilog -defer ${rtl[*]}; $synth -top $m; write_json $net" >/dev/null 2>&1 \
+      && python3 "$here/depth.py" --family "$fam" "$net" "$m" > "timing/${fam}_$m.path"; then
       depth=$(head -1 "timing/${fam}_$m.path" | cut -d' ' -f1)
+      fanout=$(sed -n 's/^fan-out \([0-9]*\) .*/\1/p' "timing/${fam}_$m.path" | head -1)
     else
       depth="error (see $log)"
+      fanout=""
     fi
-    printf '%s\t%s\t%s\n' "$m" "${depth:-?}" "$(( $(date +%s) - t0 ))" | tee -a "$out"
+    printf '%s\t%s\t%s\t%s\n' "$m" "${depth:-?}" "${fanout:-?}" "$(( $(date +%s) - t0 ))" | tee -a "$out"
   done
 done
-rm -f timing/net.json
