@@ -7,7 +7,10 @@
 // requantizer, so SHARE steps requantize the SHARE outputs in turn (q: each step's {mult,
 // shift} word). The requantized bytes shift along o[1..SHARE-1] on `out_en`; on `push` PE t's
 // byte (o[t+1], or the requantizer's output for the last) enters FIFO slot fifo_tail, and
-// y[8t +: 8] is PE t's byte at fifo_head. sqf_conv_ctrl drives the controls.
+// y[8t +: 8] is PE t's byte at fifo_head. sqf_conv_ctrl drives the controls: `ctl` holds the
+// values its hold, out_en, push, fifo_head and fifo_tail registers take at the next edge, and
+// the chain keeps its own copy of those registers (kept apart from the other chains' copies by
+// `keep`), so each control register drives SHARE PEs, not all of them.
 // Parameters: SHARE >= 1, FIFO_DEPTH (a power of two), FB = log2(FIFO_DEPTH).
 // Latency: the requantizer's 3 stages plus SHARE steps (the engine's 9 + SHARE in all).
 module sqf_conv_chain #(
@@ -16,13 +19,7 @@ module sqf_conv_chain #(
     parameter FB = 4
 ) (
     input  wire                 clock,
-    input  wire                 hold,
-    /* verilator lint_off UNUSEDSIGNAL */
-    input  wire                 out_en,      // unused when SHARE = 1 (no o registers)
-    /* verilator lint_on UNUSEDSIGNAL */
-    input  wire                 push,
-    input  wire [FB-1:0]        fifo_head,
-    input  wire [FB-1:0]        fifo_tail,
+    input  wire [2*FB+2:0]      ctl,         // next {hold, out_en, push, fifo_head, fifo_tail}
     input  wire [32*SHARE-1:0]  acc,         // PE t's accumulator in bits [32t +: 32]
     input  wire [21:0]          q,           // {mult[15:0], shift[5:0]} of the next step
     output wire [8*SHARE-1:0]   y
@@ -32,6 +29,15 @@ module sqf_conv_chain #(
             sqf_conv_chain_SHARE_at_least_1_and_FB_log2_FIFO_DEPTH bad();
         end
     endgenerate
+    (* keep = "true" *) reg hold, push;
+    /* verilator lint_off UNUSEDSIGNAL */
+    (* keep = "true" *) reg out_en;          // unused when SHARE = 1 (no o registers)
+    /* verilator lint_on UNUSEDSIGNAL */
+    (* keep = "true" *) reg [FB-1:0] fifo_head, fifo_tail;
+    initial begin
+        hold = 1'b0; out_en = 1'b0; push = 1'b0; fifo_head = {FB{1'b0}}; fifo_tail = {FB{1'b0}};
+    end
+    (* keep *) always @(posedge clock) {hold, out_en, push, fifo_head, fifo_tail} <= ctl;
     wire [32*SHARE-1:0] hv;                  // the hold registers
     wire [8*SHARE-1:0] src;                  // byte t: what o[t] and FIFO slot t take
     /* verilator lint_off UNUSEDSIGNAL */

@@ -56,12 +56,12 @@ module sqf_conv_ctrl #(
     output wire [8*SIMD-1:0]    x1,          // activations of the MAC cycle (zero when padded)
     output reg                  mac_en,
     output reg                  mac_first,
-    output reg                  hold,        // accumulators into the chains' hold registers
     output wire [AB_Q-1:0]      pa_next,     // requantizer parameter word of the next step
-    output reg                  out_en,      // a requantized byte moves along the chains
-    output wire                 push,        // the chains' bytes into the FIFO slots
-    output reg  [FB-1:0]        fifo_head,
-    output reg  [FB-1:0]        fifo_tail
+    // The values the chains' controls take at the next clock edge: {hold (accumulators into
+    // the hold registers), out_en (a requantized byte moves along), push (the bytes into the
+    // FIFO slots), fifo_head, fifo_tail}. Each requantizer chain registers its own copy
+    // (sqf_conv_chain), so no one register drives every PE; these registers keep theirs.
+    output wire [2*FB+2:0]      chain_next
 );
     localparam LB_DEPTH = LB_ROWS * W * CG;
     localparam AB_LB = (LB_DEPTH > 1) ? $clog2(LB_DEPTH) : 1;
@@ -120,6 +120,9 @@ module sqf_conv_ctrl #(
     reg [15:0] oy, ox, g, ky, kx, j, frame_base;
     reg [FB:0] inflight;
     reg [FB:0] fifo_count;
+    reg hold, out_en;                        // the chains' controls (see chain_next)
+    reg [FB-1:0] fifo_head, fifo_tail;
+    wire push;
     // The window of output row oy, held in registers updated when oy or frame_base moves (so
     // no arithmetic on oy sits in front of the issue decision): top_r = oy * STRIDE - PAD and
     // bot_r = top_r + K - 1 (the window's rows, unclamped), fbtop_r / fbbot_r = frame_base +
@@ -216,6 +219,9 @@ module sqf_conv_ctrl #(
     reg [AB_Q-1:0] pa;
     assign pa_next = vh ? ((pa == QLAST) ? {AB_Q{1'b0}} : pa + 1'b1) : pa;
     assign push = out_en && last4;
+    assign chain_next = reset ? {(2*FB+3){1'b0}} :
+        {va && lasta, v3, v3 && last3, pop ? fifo_head + 1'b1 : fifo_head,
+         push ? fifo_tail + 1'b1 : fifo_tail};
     assign x1 = pad1 ? {SW{1'b0}} : lb_data;
     assign grp = g[AB_P-1:0];
     reg fifo_last [0:FIFO_DEPTH-1];

@@ -25,10 +25,12 @@ module sqf_mac #(
     endgenerate
     reg [8*SIMD-1:0] x_i, w_i;
     reg signed [31:0] bias_i;
-    reg en_i, first_i;
+    // The control pipeline of every MAC is its own (`keep`): merged, one register would
+    // drive the accumulators of every PE of the engine.
+    (* keep = "true" *) reg en_i, first_i;
     reg [17*SIMD-1:0] prod_r;                // x*w per lane, 17 bits signed
     reg signed [31:0] bias_p;
-    reg en_p, first_p;
+    (* keep = "true" *) reg en_p, first_p;
     integer l, m;
     always @(posedge clock)
         for (m = 0; m < SIMD; m = m + 1)
@@ -40,7 +42,7 @@ module sqf_mac #(
             sum = sum + {{15{prod_r[17*l+16]}}, prod_r[17*l +: 17]};
     end
     reg signed [31:0] sum_r, bias_r;
-    reg en_r, first_r;
+    (* keep = "true" *) reg en_r, first_r;
     initial begin
         x_i = {8*SIMD{1'b0}};
         w_i = {8*SIMD{1'b0}};
@@ -57,19 +59,21 @@ module sqf_mac #(
         en_r = 1'b0;
         first_r = 1'b0;
     end
+    (* keep *) always @(posedge clock) begin
+        en_i <= en;
+        first_i <= first;
+        en_p <= en_i;
+        first_p <= first_i;
+        en_r <= en_p;
+        first_r <= first_p;
+    end
     always @(posedge clock) begin
         x_i <= x;
         w_i <= w;
         bias_i <= bias;
-        en_i <= en;
-        first_i <= first;
         bias_p <= bias_i;
-        en_p <= en_i;
-        first_p <= first_i;
         sum_r <= sum;
         bias_r <= bias_p;
-        en_r <= en_p;
-        first_r <= first_p;
         if (en_r) acc <= (first_r ? bias_r : acc) + sum_r;
     end
 endmodule

@@ -39,8 +39,8 @@ impl ConvEngine {
         }
         let _ = writeln!(
             v,
-            "wire [{abw}:0] w_addr;\nwire [{abp}:0] grp;\nwire [{swm}:0] x1;\nwire mac_en, mac_first, hold, out_en, push;\nwire [{abq}:0] pa_next;\nwire [{fbm}:0] fifo_head, fifo_tail;",
-            abw = ab_w - 1, abp = ab_p - 1, swm = sw - 1, abq = ab_q - 1, fbm = fb - 1
+            "wire [{abw}:0] w_addr;\nwire [{abp}:0] grp;\nwire [{swm}:0] x1;\nwire mac_en, mac_first;\nwire [{abq}:0] pa_next;\nwire [{cnm}:0] chain_next;",
+            abw = ab_w - 1, abp = ab_p - 1, swm = sw - 1, abq = ab_q - 1, cnm = 2 * fb + 2
         );
         let ctrl = Instance::new("sqf_conv_ctrl", "ctrl")
             .param("K", g.k)
@@ -70,12 +70,8 @@ impl ConvEngine {
             "x1",
             "mac_en",
             "mac_first",
-            "hold",
             "pa_next",
-            "out_en",
-            "push",
-            "fifo_head",
-            "fifo_tail",
+            "chain_next",
         ]
         .iter()
         .fold(ctrl, |i, p| i.port(p, p));
@@ -234,11 +230,7 @@ impl ConvEngine {
                 .param("SHARE", share)
                 .param("FIFO_DEPTH", OUT_FIFO_DEPTH)
                 .param("FB", fb)
-                .port("hold", "hold")
-                .port("out_en", "out_en")
-                .port("push", "push")
-                .port("fifo_head", "fifo_head")
-                .port("fifo_tail", "fifo_tail")
+                .port("ctl", "chain_next")
                 .port("acc", &format!("{{{}}}", accs.join(", ")))
                 .port("q", &format!("q{r}"))
                 .port("y", &format!("y{r}"));
