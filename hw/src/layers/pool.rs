@@ -7,7 +7,7 @@ use squeezeflow_model::network::PoolLayer;
 use squeezeflow_model::QuantModel;
 
 use super::{block_row, choose_lanes, lanes_of, HwLayer};
-use crate::blocks::{AvgPool, GapGeom, MaxPool};
+use crate::blocks::{AvgPool, GapGeom, MaxPool, StreamFifo};
 use crate::fire::adapt;
 use crate::folding::{divisors, Plan};
 use crate::graph::{End, GraphBuilder, Node};
@@ -15,6 +15,10 @@ use crate::network::LayerEstimate;
 use crate::HwError;
 
 /// Adds a pool's node behind a width converter from `src` (`in_lanes` wide) to its `lanes`.
+/// Behind a converter sits a two-beat FIFO: the pool's comparisons (or sums) then start at a
+/// register-addressed LUT RAM, not at the converter's multiplexers, whose path into the max
+/// pool was the deepest of the XC7A200T folding (docs/timing.md). It takes a beat a cycle, so
+/// the frame's cycles do not change.
 fn add_block(
     b: &mut GraphBuilder,
     p: &PoolLayer,
@@ -23,7 +27,16 @@ fn add_block(
     node: Node,
     cycles: u64,
 ) -> Result<End, HwError> {
-    let s = adapt(b, &p.name, src, in_lanes, lanes, p.input.len())?;
+    let mut s = adapt(b, &p.name, src, in_lanes, lanes, p.input.len())?;
+    if in_lanes != lanes {
+        let f = b.add(
+            &format!("{}.fifo", p.name),
+            Node::Fifo(StreamFifo::new(lanes, 2)),
+            (p.input.len() / lanes) as u64,
+        );
+        b.connect(s, End::Node { node: f, port: 0 });
+        s = End::Node { node: f, port: 0 };
+    }
     let n = b.add(&p.name, node, cycles);
     b.connect(s, End::Node { node: n, port: 0 });
     Ok(End::Node { node: n, port: 0 })
