@@ -20,8 +20,11 @@ Cell delays, by family (the slow corner; ns):
   3.288 and into PREG through the multiplier 5.081. Block RAM clock to out, 2.46 without and
   0.89 with the output register, is the 7-series figure of the Spartan-7 data sheet (DS189,
   -1), which shares the block RAM; the data sheet of the Artix-7 was not at hand.
-- xcup: no open cell model exists for UltraScale+; the 7-series one stands in for it (slower
-  than UltraScale+, so the bound is low).
+- xcup: no open cell model exists for UltraScale+. LUTs 0.10 (the -2 LUT delays of the
+  surveyed Vivado reports, 0.090-0.099); DSP48E2 from the data sheet's maximum frequencies
+  (DS925, -2): 1/775 MHz = 1.29 ns a stage with every register, 1/410 MHz = 2.44 ns through
+  the multiplier without MREG; everything else the 7-series figures (slower than
+  UltraScale+, so the model errs low on the clock).
 - ecp5: LFE5U speed 6, the delays nextpnr-ecp5 reported on our critical paths: flip-flop clock
   to out 0.52, LUT4 0.24, wide mux 0.26, CCU2C 0.45 in and 0.07 along, block RAM clock to out
   5.83 without the output register, MULT18X18D 3.93 unregistered.
@@ -40,11 +43,17 @@ ROUTES = {
 
 FAMILIES = {
     "xc7": dict(ff=(0.36, 0.11), lut=0.13, mux7=0.29, mux8=0.28, carry_in=0.55, carry_along=0.117,
-                carry_out=0.21, bram=(2.46, 0.89, 0.6), lutram=0.3, srl=(1.5, 0.3)),
+                carry_out=0.21, bram=(2.46, 0.89, 0.6), lutram=0.3, srl=(1.5, 0.3),
+                # DSP: clock to P with PREG, from MREG; setup into MREG, into PREG through the
+                # multiplier; through the multiplier from an input register, from a port; C to P
+                dsp=dict(preg=0.434, mreg=2.305, to_mreg=3.288, to_preg=5.081, inreg=5.37,
+                         comb=5.2, c=1.8)),
     "ecp5": dict(ff=(0.52, 0.0), lut=0.24, mux7=0.26, mux8=0.26, carry_in=0.45, carry_along=0.07,
                  carry_out=0.37, bram=(5.83, 0.8, 0.13), lutram=0.4, srl=(1.5, 0.3)),
 }
-FAMILIES["xcup"] = FAMILIES["xc7"]
+FAMILIES["xcup"] = dict(FAMILIES["xc7"], lut=0.10,
+                        dsp=dict(preg=0.434, mreg=1.29, to_mreg=1.29, to_preg=2.44, inreg=2.44,
+                                 comb=2.44, c=1.29))
 
 CLOCK_PINS = ("C", "CLK", "WCLK", "CLKA", "CLKB", "WCK", "CLKARDCLK", "CLKBWRCLK")
 
@@ -116,11 +125,11 @@ class Timing:
             return self.f["srl"][0]
         if k == "dsp":
             if _on(p, "PREG"):
-                return 0.434
+                return self.f["dsp"]["preg"]
             if _on(p, "MREG"):
-                return 2.305
+                return self.f["dsp"]["mreg"]
             if any(_on(p, n) for n in ("AREG", "BREG", "ADREG", "DREG")):
-                return 5.37  # through the multiplier from an input register
+                return self.f["dsp"]["inreg"]  # through the multiplier from an input register
             return None
         if k == "mult":
             if str(p.get("REG_OUTPUT_CLK", "NONE")) != "NONE":
@@ -147,10 +156,10 @@ class Timing:
                 if _dsp_input_reg(p, base):
                     return 0.45
                 if base == "C":
-                    return 1.7 if _on(p, "PREG") else None
+                    return self.f["dsp"]["c"] if _on(p, "PREG") else None
                 if _on(p, "MREG"):
-                    return 3.288
-                return 5.081 if _on(p, "PREG") else None
+                    return self.f["dsp"]["to_mreg"]
+                return self.f["dsp"]["to_preg"] if _on(p, "PREG") else None
             return 0.5  # control inputs (OPMODE, ALUMODE, CE, RST)
         if k == "mult":
             if str(p.get("REG_INPUTA_CLK", "NONE")) != "NONE":
@@ -174,7 +183,7 @@ class Timing:
                 return None
             if _on(cell.get("parameters", {}), "MREG") or _on(cell.get("parameters", {}), "PREG"):
                 return None
-            return 1.8 if base == "C" else 5.2
+            return self.f["dsp"]["c"] if base == "C" else self.f["dsp"]["comb"]
         if k == "mult":
             return None if self.launch(cell, outport) is not None else 3.93
         if k == "alu":
