@@ -9,8 +9,8 @@
 // byte (o[t+1], or the requantizer's output for the last) enters FIFO slot fifo_tail, and
 // y[8t +: 8] is PE t's byte at fifo_head. sqf_conv_ctrl drives the controls: `ctl` holds the
 // values its hold, out_en, push, fifo_head and fifo_tail registers take at the next edge, and
-// the chain keeps its own copy of those registers (kept apart from the other chains' copies by
-// `keep`), so each control register drives SHARE PEs, not all of them.
+// every PE of the chain keeps its own copy of those registers (kept apart by `keep`), so no
+// control register drives more than one PE's hold register, o register and FIFO slots.
 // Parameters: SHARE >= 1, FIFO_DEPTH (a power of two), FB = log2(FIFO_DEPTH).
 // Latency: the requantizer's 3 stages plus SHARE steps (the engine's 9 + SHARE in all).
 module sqf_conv_chain #(
@@ -29,15 +29,6 @@ module sqf_conv_chain #(
             sqf_conv_chain_SHARE_at_least_1_and_FB_log2_FIFO_DEPTH bad();
         end
     endgenerate
-    (* keep = "true" *) reg hold, push;
-    /* verilator lint_off UNUSEDSIGNAL */
-    (* keep = "true" *) reg out_en;          // unused when SHARE = 1 (no o registers)
-    /* verilator lint_on UNUSEDSIGNAL */
-    (* keep = "true" *) reg [FB-1:0] fifo_head, fifo_tail;
-    initial begin
-        hold = 1'b0; out_en = 1'b0; push = 1'b0; fifo_head = {FB{1'b0}}; fifo_tail = {FB{1'b0}};
-    end
-    (* keep *) always @(posedge clock) {hold, out_en, push, fifo_head, fifo_tail} <= ctl;
     wire [32*SHARE-1:0] hv;                  // the hold registers
     wire [8*SHARE-1:0] src;                  // byte t: what o[t] and FIFO slot t take
     /* verilator lint_off UNUSEDSIGNAL */
@@ -50,6 +41,17 @@ module sqf_conv_chain #(
     genvar t;
     generate
         for (t = 0; t < SHARE; t = t + 1) begin : pe
+            // This PE's copy of the controls (`keep`: not merged with the other PEs').
+            (* keep = "true" *) reg hold, push;
+            /* verilator lint_off UNUSEDSIGNAL */
+            (* keep = "true" *) reg out_en;  // unused by the last PE (no o register)
+            /* verilator lint_on UNUSEDSIGNAL */
+            (* keep = "true" *) reg [FB-1:0] fifo_head, fifo_tail;
+            initial begin
+                hold = 1'b0; out_en = 1'b0; push = 1'b0;
+                fifo_head = {FB{1'b0}}; fifo_tail = {FB{1'b0}};
+            end
+            (* keep *) always @(posedge clock) {hold, out_en, push, fifo_head, fifo_tail} <= ctl;
             reg signed [31:0] h;
             if (t == SHARE - 1) begin : last
                 always @(posedge clock) if (hold) h <= acc[32*t +: 32];
@@ -63,14 +65,12 @@ module sqf_conv_chain #(
             reg [7:0] f [0:FIFO_DEPTH-1];
             always @(posedge clock) if (push) f[fifo_tail] <= src[8*t +: 8];
             assign y[8*t +: 8] = f[fifo_head];
-        end
-    endgenerate
-    // o[t] (t >= 1): the chain's requantized bytes waiting for its last one.
-    generate
-        for (t = 1; t < SHARE; t = t + 1) begin : o
-            reg [7:0] r;
-            always @(posedge clock) if (out_en) r <= src[8*t +: 8];
-            assign ov[8*t +: 8] = r;
+            // o[t] (t >= 1): the chain's requantized bytes waiting for its last one.
+            if (t >= 1) begin : o
+                reg [7:0] r;
+                always @(posedge clock) if (out_en) r <= src[8*t +: 8];
+                assign ov[8*t +: 8] = r;
+            end
         end
     endgenerate
 endmodule

@@ -9,10 +9,8 @@
 //   w0*x = p >>> 17 exactly, and w1*x = p[16:0] - x*128.
 // Four stages as sqf_mac (inputs, products, sums, accumulators): acc0 <= (first ? bias0 :
 // acc0) + sum_l x[l]*w0[l], acc1 likewise with w1. Latency 4.
-// The packed a and x are registered as they enter the multiplier and its whole product as it
-// leaves, so synthesis can put them into the DSP (Yosys 0.23 takes BREG and MREG) and no
-// fabric sits between them. The sums' stage splits p; the -128*x of every lane is one term,
-// 128 * (the sum of the activations, added up in the products' stage beside the DSPs).
+// The packed a is registered as it enters the multiplier (no logic between the register and
+// the DSP's A port), and x is (its B register).
 module sqf_mac2 #(
     parameter SIMD = 1
 ) (
@@ -33,55 +31,53 @@ module sqf_mac2 #(
             sqf_mac2_SIMD_must_be_at_least_1 bad();
         end
     endgenerate
+    reg [8*SIMD-1:0] x_i;
     reg [25*SIMD-1:0] a_i;                   // the packed weights per lane (A port)
-    reg [8*SIMD-1:0] x_i;                    // activations (B port)
-    localparam XB = 8 + $clog2(SIMD + 1);    // bits of a sum of SIMD activations
-    reg [XB-1:0] xs_p;                       // that sum, a stage later
     reg signed [31:0] bias0_i, bias1_i;
     // The control pipeline of every MAC is its own (`keep`): merged, one register would
     // drive the accumulators of every PE of the engine.
     (* keep = "true" *) reg en_i, first_i;
-    reg [34*SIMD-1:0] p_r;                   // the products per lane (P register)
+    wire [17*SIMD-1:0] hi;                   // w0*x per lane, 17 bits signed
+    wire [17*SIMD-1:0] lo;                   // (w1 + 128)*x per lane, 17 bits unsigned
     genvar l;
     generate
         for (l = 0; l < SIMD; l = l + 1) begin : lane
-            always @(posedge clock) begin
+            always @(posedge clock)
                 a_i[25*l +: 25] <= {w0[8*l +: 8], 9'd0, ~w1[8*l+7], w1[8*l +: 7]};
-                p_r[34*l +: 34] <= $signed(a_i[25*l +: 25]) * $signed({1'b0, x_i[8*l +: 8]});
-            end
+            wire signed [33:0] p = $signed(a_i[25*l +: 25]) * $signed({1'b0, x_i[8*l +: 8]});
+            assign hi[17*l +: 17] = p[33:17];
+            // (w1 + 128)*x - 128*x = w1*x, 17 bits signed
+            assign lo[17*l +: 17] = p[16:0] - {2'd0, x_i[8*l +: 8], 7'd0};
         end
     endgenerate
+    reg [17*SIMD-1:0] hi_r, lo_r;            // the two products per lane, registered
     reg signed [31:0] bias0_p, bias1_p;
     (* keep = "true" *) reg en_p, first_p;
-    integer k, n;
-    reg [XB-1:0] xsum;
-    always @(*) begin
-        xsum = {XB{1'b0}};
-        for (n = 0; n < SIMD; n = n + 1)
-            xsum = xsum + {{(XB-8){1'b0}}, x_i[8*n +: 8]};
+    always @(posedge clock) begin
+        hi_r <= hi;
+        lo_r <= lo;
     end
+    integer k;
     reg signed [31:0] sum0, sum1;
     always @(*) begin
         sum0 = 32'sd0;
         sum1 = 32'sd0;
         for (k = 0; k < SIMD; k = k + 1) begin
-            // w0*x = p >>> 17; (w1 + 128)*x = p[16:0], unsigned.
-            sum0 = sum0 + {{15{p_r[34*k+33]}}, p_r[34*k+17 +: 17]};
-            sum1 = sum1 + {15'd0, p_r[34*k +: 17]};
+            sum0 = sum0 + {{15{hi_r[17*k+16]}}, hi_r[17*k +: 17]};
+            sum1 = sum1 + {{15{lo_r[17*k+16]}}, lo_r[17*k +: 17]};
         end
-        sum1 = sum1 - {{(25-XB){1'b0}}, xs_p, 7'd0};
     end
     reg signed [31:0] sum0_r, sum1_r, bias0_r, bias1_r;
     (* keep = "true" *) reg en_r, first_r;
     initial begin
-        a_i = {25*SIMD{1'b0}};
         x_i = {8*SIMD{1'b0}};
-        xs_p = {XB{1'b0}};
+        a_i = {25*SIMD{1'b0}};
         bias0_i = 32'sd0;
         bias1_i = 32'sd0;
         en_i = 1'b0;
         first_i = 1'b0;
-        p_r = {34*SIMD{1'b0}};
+        hi_r = {17*SIMD{1'b0}};
+        lo_r = {17*SIMD{1'b0}};
         bias0_p = 32'sd0;
         bias1_p = 32'sd0;
         en_p = 1'b0;
@@ -105,7 +101,6 @@ module sqf_mac2 #(
     end
     always @(posedge clock) begin
         x_i <= x;
-        xs_p <= xsum;
         bias0_i <= bias0;
         bias1_i <= bias1;
         bias0_p <= bias0_i;
