@@ -56,6 +56,9 @@ pub struct Point {
     pub dsp: Option<u64>,
     pub cycles_per_frame: Option<u64>,
     pub fps: Option<f64>,
+    /// Frames per second at the device's modelled clock ([`Device::modelled_mhz`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fps_modelled: Option<f64>,
     /// Why the hardware columns are empty.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -70,6 +73,11 @@ pub struct Dse {
     /// What the device's clock rests on (a place-and-route result, or a target).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock_evidence: Option<String>,
+    /// The clock the delay model supports on the device, and what it rests on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modelled_mhz: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modelled_evidence: Option<String>,
     pub device: Option<String>,
     /// Bits a stored weight at every point.
     pub weight_bits: u8,
@@ -112,6 +120,7 @@ fn point(sweep: &str, sr: f64, pct: f64, opt: &DseOptions) -> Result<Point> {
         dsp: None,
         cycles_per_frame: None,
         fps: None,
+        fps_modelled: None,
         note: None,
     };
     if !opt.hardware {
@@ -126,6 +135,7 @@ fn point(sweep: &str, sr: f64, pct: f64, opt: &DseOptions) -> Result<Point> {
                 p.dsp = Some(r.dsp);
                 p.cycles_per_frame = Some(c);
                 p.fps = Some(dev.fps(c));
+                p.fps_modelled = dev.modelled_fps(c);
             }
             Err(device::FitError::TooBig { what, .. }) => p.note = Some(what),
             Err(e) => return Err(e.into()),
@@ -171,6 +181,11 @@ pub fn sweep(opt: &DseOptions, mut progress: impl FnMut(&Point)) -> Result<Dse> 
         target_fps: opt.device.is_none().then_some(opt.fps),
         clock_mhz: opt.device.map_or(opt.clock_mhz, |d| d.clock_mhz),
         clock_evidence: opt.device.map(|d| d.clock_evidence.to_string()),
+        modelled_mhz: opt.device.and_then(|d| d.modelled_mhz),
+        modelled_evidence: opt
+            .device
+            .filter(|d| d.modelled_mhz.is_some())
+            .map(|d| d.modelled_evidence.to_string()),
         device: opt.device.map(|d| d.name.to_string()),
         weight_bits: opt.weight_bits,
         points,
@@ -191,9 +206,15 @@ pub fn table(d: &Dse) -> String {
         d.input_size,
         match (&d.device, d.target_fps) {
             (Some(dev), _) => format!(
-                "the fastest folding that fits the {dev} at {} MHz ({})",
+                "the fastest folding that fits the {dev} at {} MHz ({}){}",
                 d.clock_mhz,
-                d.clock_evidence.as_deref().unwrap_or("")
+                d.clock_evidence.as_deref().unwrap_or(""),
+                match (d.modelled_mhz, &d.modelled_evidence) {
+                    (Some(m), Some(e)) => format!(
+                        "; `fps model`: at {m} MHz, the clock the delay model supports ({e})"
+                    ),
+                    _ => String::new(),
+                }
             ),
             (None, Some(f)) => format!("MAC lanes and RAMB36 for {f} fps at {} MHz", d.clock_mhz),
             _ => "-".into(),
@@ -209,7 +230,7 @@ pub fn table(d: &Dse) -> String {
     }
     let _ = writeln!(
         s,
-        "{:<8} {:>6} {:>6} {:>10} {:>10} {:>10} {:>9} {:>9} {:>7} {:>6} {:>7} {:>6} {:>9}",
+        "{:<8} {:>6} {:>6} {:>10} {:>10} {:>10} {:>9} {:>9} {:>7} {:>6} {:>7} {:>6} {:>9}{}",
         "sweep",
         "SR",
         "pct3x3",
@@ -222,12 +243,17 @@ pub fn table(d: &Dse) -> String {
         "lanes",
         "BRAM",
         "DSP",
-        "fps"
+        "fps",
+        if d.modelled_mhz.is_some() {
+            format!(" {:>9}", "fps model")
+        } else {
+            String::new()
+        }
     );
     for p in &d.points {
         let _ = writeln!(
             s,
-            "{:<8} {:>6} {:>6} {:>10} {:>10} {:>10} {:>9.2} {:>9.2} {:>7.3} {:>6} {:>7} {:>6} {:>9}{}",
+            "{:<8} {:>6} {:>6} {:>10} {:>10} {:>10} {:>9.2} {:>9.2} {:>7.3} {:>6} {:>7} {:>6} {:>9}{}{}",
             p.sweep,
             p.sr,
             p.pct_3x3,
@@ -241,6 +267,11 @@ pub fn table(d: &Dse) -> String {
             opt_num(p.bram),
             opt_num(p.dsp),
             p.fps.map_or("-".into(), |f| format!("{f:.1}")),
+            if d.modelled_mhz.is_some() {
+                format!(" {:>9}", p.fps_modelled.map_or("-".into(), |f| format!("{f:.1}")))
+            } else {
+                String::new()
+            },
             p.note
                 .as_ref()
                 .map(|n| format!("  ({n})"))

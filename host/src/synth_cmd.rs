@@ -228,6 +228,11 @@ pub fn describe_bundle_fit(dir: &Path) -> Result<Option<String>> {
     let clock = v.get("clock_mhz").and_then(|c| c.as_f64()).unwrap_or(0.0);
     if (clock - dev.clock_mhz).abs() < 1e-9 {
         line += &format!("; clock {clock} MHz: {}", dev.clock_evidence);
+        let cycles = v
+            .get("cycles_per_frame")
+            .and_then(|c| c.as_u64())
+            .unwrap_or(0);
+        line += &dev.modelled_note(cycles);
     } else {
         line += &format!(
             "; clock {clock} MHz from --clock-mhz or the network file (the {}'s is {} MHz: {})",

@@ -424,7 +424,8 @@ fn the_sweep_costs_hardware_and_plots_it() {
 }
 
 /// Every frame rate on a device says what its clock rests on: a place-and-route result for the
-/// ECP5, a target for the Xilinx parts (no open place and route for them).
+/// ECP5, a target for the Xilinx parts (no open place and route for them), and there also the
+/// clock the delay model supports.
 #[test]
 fn frame_rates_on_a_device_name_their_clocks_evidence() {
     let d = scratch("clock_evidence");
@@ -450,6 +451,37 @@ fn frame_rates_on_a_device_name_their_clocks_evidence() {
         "{v}"
     );
     assert!(dse_json(&[])["clock_evidence"].is_null());
+    // Where no place and route exists, the frame rates also come at the clock the delay model
+    // supports, which says what it rests on.
+    let (ok, out, err) = squeezeflow(&[
+        "gen",
+        "--config",
+        &cfg,
+        "--board",
+        "nexys_video",
+        "-o",
+        &d.join("model").display().to_string(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("the clock the delay model supports"), "{out}");
+    let a = dse_json(&["--device", "xc7a200t"]);
+    let m = a["modelled_mhz"].as_f64().expect("a modelled clock");
+    assert!(m > 0.0, "{a}");
+    assert!(
+        a["modelled_evidence"]
+            .as_str()
+            .unwrap()
+            .contains("timing.md"),
+        "{a}"
+    );
+    for p in a["points"].as_array().unwrap() {
+        if let Some(c) = p["cycles_per_frame"].as_f64() {
+            let fm = p["fps_modelled"]
+                .as_f64()
+                .expect("fps at the modelled clock");
+            assert!((fm - m * 1e6 / c).abs() < 1e-6 * fm, "{p}");
+        }
+    }
 }
 
 /// `gen` of the one-Fire network into `dir/b` with `extra` arguments.

@@ -34,6 +34,13 @@ pub struct Device {
     pub clock_mhz: f64,
     /// What that clock rests on: a place-and-route result, or why it is only a target.
     pub clock_evidence: &'static str,
+    /// Where no place and route exists: the clock the delay model (`scripts/depth.py
+    /// --family`, docs/timing.md) gives this part's own SqueezeNet v1.1 folding, its deepest
+    /// register-to-register path in nanoseconds from the vendor's cell delays and routing
+    /// delays measured in real designs; None where the model has not been run.
+    pub modelled_mhz: Option<f64>,
+    /// What the modelled clock rests on (the run, its date, the path that sets it).
+    pub modelled_evidence: &'static str,
     /// The part for nextpnr, where an open place-and-route flow exists (`synth --pnr`).
     pub nextpnr: Option<&'static str>,
 }
@@ -80,6 +87,21 @@ impl Device {
     pub fn fps(&self, cycles: u64) -> f64 {
         self.clock_mhz * 1e6 / cycles.max(1) as f64
     }
+    /// Frames per second at the modelled clock, where there is one.
+    pub fn modelled_fps(&self, cycles: u64) -> Option<f64> {
+        self.modelled_mhz.map(|m| m * 1e6 / cycles.max(1) as f64)
+    }
+    /// The modelled clock and its frame rate for `cycles`, as `gen` and `dse` print it
+    /// (empty where there is none).
+    pub fn modelled_note(&self, cycles: u64) -> String {
+        match (self.modelled_mhz, self.modelled_fps(cycles)) {
+            (Some(m), Some(f)) => format!(
+                "; {f:.1} fps at {m} MHz, the clock the delay model supports ({})",
+                self.modelled_evidence
+            ),
+            _ => String::new(),
+        }
+    }
 }
 
 /// The supported devices.
@@ -100,6 +122,8 @@ pub const DEVICES: &[Device] = &[
         urams: 0,
         clock_mhz: 150.0,
         clock_evidence: "a target, not a timing result: no place and route for 7-series has shown it (docs/timing.md)",
+        modelled_mhz: Some(75.0),
+        modelled_evidence: "the delay model on the Yosys netlist of the whole 586-lane int8 folding: 13.41 ns, an engine's input ready through the width converter in front of it; Artix-7 -1 cell delays, routing of Vivado-routed nets by fan-out, 2026-12-02 (docs/timing.md)",
         nextpnr: None,
     },
     Device {
@@ -118,6 +142,8 @@ pub const DEVICES: &[Device] = &[
         urams: 0,
         clock_mhz: 200.0,
         clock_evidence: "a target, not a timing result: no place and route for 7-series has shown it (docs/timing.md)",
+        modelled_mhz: None,
+        modelled_evidence: "",
         nextpnr: None,
     },
     Device {
@@ -136,6 +162,8 @@ pub const DEVICES: &[Device] = &[
         urams: 96,
         clock_mhz: 300.0,
         clock_evidence: "a target, not a timing result: no place and route for UltraScale+ has shown it (docs/timing.md)",
+        modelled_mhz: None,
+        modelled_evidence: "",
         nextpnr: None,
     },
     Device {
@@ -154,6 +182,8 @@ pub const DEVICES: &[Device] = &[
         urams: 0,
         clock_mhz: 65.0,
         clock_evidence: "place and route: nextpnr-ecp5 routed the ULX3S build (board shell and the 78-lane network of model/configs/ulx3s_small.toml) at 66.7 MHz against 65 MHz, 2026-12-02 (docs/timing.md)",
+        modelled_mhz: None,
+        modelled_evidence: "",
         nextpnr: Some("--85k --package CABGA381 --speed 6"),
     },
 ];
