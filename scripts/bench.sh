@@ -16,7 +16,11 @@
 #  6. with SQUEEZEFLOW_BENCH_ECP5=1 (about an hour and a half more): the ULX3S network's
 #     bitstream with the open flow (`build`: Yosys, nextpnr-ecp5, ecppack), its fmax and
 #     critical path in out/bench/build_ulx3s.json, and place and route of one layer of every
-#     kind on its own (scripts/pnr_blocks.py: out/bench/ulx3s/timing/ecp5_pnr.tsv).
+#     kind on its own (scripts/pnr_blocks.py: out/bench/ulx3s/timing/ecp5_pnr.tsv), then the
+#     delay model against those runs (scripts/model_check.py: out/bench/model_check.txt);
+#  7. with SQUEEZEFLOW_BENCH_XILINX=1 (about an hour and a half): the delay model on the
+#     XC7A200T and XCZU7EV foldings, their biggest modules and the whole network
+#     (scripts/timing.sh: out/bench/<device>/timing/<family>.tsv and each path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -62,4 +66,13 @@ if [ "${SQUEEZEFLOW_BENCH_ECP5:-0}" = 1 ]; then
   echo "ULX3S bundle at $clock MHz"
   target/release/squeezeflow build out/bench/ulx3s --json > out/bench/build_ulx3s.json
   python3 scripts/pnr_blocks.py out/bench/ulx3s | tee out/bench/pnr_blocks.txt
+  python3 scripts/model_check.py out/bench/ulx3s | tee out/bench/model_check.txt
+fi
+# 7. the delay model on the Xilinx foldings (opt-in).
+if [ "${SQUEEZEFLOW_BENCH_XILINX:-0}" = 1 ]; then
+  target/release/squeezeflow gen --device xc7a200t -o out/bench/xc7a200t > /dev/null
+  TIMING_MODULES="guard avgpool_gearbox pool1 conv1 fire2_expand1x1 fire4_expand3x3 conv10 net" \
+    bash scripts/timing.sh out/bench/xc7a200t xc7 | tee out/bench/timing_xc7a200t.txt
+  target/release/squeezeflow gen --device xczu7ev -o out/bench/xczu7ev > /dev/null
+  TIMING_MODULES="net" bash scripts/timing.sh out/bench/xczu7ev xcup | tee out/bench/timing_xczu7ev.txt
 fi
