@@ -59,8 +59,9 @@ module sqf_conv_ctrl #(
     output wire [AB_Q-1:0]      pa_next,     // requantizer parameter word of the next step
     // The values the chains' controls take at the next clock edge: {hold (accumulators into
     // the hold registers), out_en (a requantized byte moves along), push (the bytes into the
-    // FIFO slots), fifo_head, fifo_tail}. Each requantizer chain registers its own copy
-    // (sqf_conv_chain), so no one register drives every PE; these registers keep theirs.
+    // FIFO slots), fifo_head, fifo_tail}. Every PE of every requantizer chain registers its
+    // own copy (sqf_conv_chain), so no one register drives every PE; these registers keep
+    // theirs.
     output wire [2*FB+2:0]      chain_next
 );
     localparam LB_DEPTH = LB_ROWS * W * CG;

@@ -14,8 +14,9 @@ use crate::load::{LoadMemory, WeightLoad};
 use crate::HwError;
 
 /// Registers of the engine (the Rust model's state; the Verilog has the same names, except that
-/// stages b, p and a live inside the MAC leaves, and that the Verilog keeps the window's bounds in
-/// registers derived from `oy`, `ox` and `frame_base`).
+/// stages b, p and a live inside the MAC leaves, that the Verilog keeps the window's bounds in
+/// registers derived from `oy`, `ox` and `frame_base`, and that every PE of a requantizer chain
+/// keeps its own copy of hold, out_en, push and the FIFO pointers, all equal at every cycle).
 #[derive(Clone, Debug, Default)]
 struct State {
     lb: Vec<u64>,
