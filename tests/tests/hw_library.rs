@@ -106,15 +106,18 @@ fn bad_parameters_stop_every_tool_at_elaboration() {
     }
 }
 
-/// `sqf_const_mul` (the engines' address multiplies as shifts and adds) equals the product
-/// modulo 2^32 for every constant up to 4096 and a few large ones, on edge and random operands,
-/// in Icarus.
+/// `sqf_const_mul` (the engines' address multiplies: shifts and adds, or a table for an operand
+/// of up to 6 bits) equals the product modulo 2^32 for every constant up to 4096 and a few large
+/// ones, on edge and random operands, and, as a table (3- and 6-bit operands, 14-bit products),
+/// on every operand, in Icarus.
 #[test]
 fn const_mul_equals_the_product() {
     let dir = with_library("const_mul");
     let tb = r#"module tb;
     reg [31:0] a;
     integer errors = 0, checks = 0;
+    reg [5:0] a_t;
+    integer tchecks = 0, terrors = 0, n;
     genvar c;
     generate
         for (c = 0; c <= 4096; c = c + 1) begin : k
@@ -136,10 +139,26 @@ fn const_mul_equals_the_product() {
                 if (y !== want) errors = errors + 1;
             end
         end
+        // Tables: every operand of 3 and 6 bits, constants 0..999 and one above 2^14.
+        for (c = 0; c <= 1000; c = c + 1) begin : t
+            localparam integer C = (c == 1000) ? 123457 : c;
+            wire [13:0] y3, y6;
+            wire [31:0] p3 = a_t[2:0] * C, p6 = a_t * C;
+            sqf_const_mul #(.C(C), .WIDTH(14), .ABITS(3)) u3 (.a(a_t[2:0]), .y(y3));
+            sqf_const_mul #(.C(C), .WIDTH(14), .ABITS(6)) u6 (.a(a_t), .y(y6));
+            always @(a_t) #1 begin
+                tchecks = tchecks + 1;
+                if (y3 !== p3[13:0] || y6 !== p6[13:0]) terrors = terrors + 1;
+            end
+        end
     endgenerate
     initial begin
         a = 32'd1; #5 a = 32'hffffffff; #5 a = 32'hdeadbeef; #5 a = 32'd12345; #5 a = 32'h80000001; #5;
         $display("checks=%0d errors=%0d", checks, errors);
+        for (n = 0; n < 64; n = n + 1) begin
+            a_t = n[5:0]; #5;
+        end
+        $display("table checks=%0d errors=%0d", tchecks, terrors);
         $finish;
     end
 endmodule
@@ -163,6 +182,10 @@ endmodule
     let text = String::from_utf8_lossy(&run.stdout);
     assert!(
         text.contains(&format!("checks={} errors=0", 5 * (4097 + 3))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("table checks={} errors=0", 64 * 1001)),
         "{text}"
     );
 }
