@@ -91,20 +91,28 @@ module sqf_conv_ctrl #(
 
     // Constants at the counters' widths (16 bits; integers sliced, so negatives wrap).
     localparam integer HI0 = (K - 1 - PAD < H - 1) ? K - 1 - PAD : H - 1;
-    localparam integer C_CGM1 = CG - 1;
     localparam integer C_WM1 = W - 1, C_HM1 = H - 1, C_H = H;
     localparam integer C_NP = -PAD, C_BOT0 = K - 1 - PAD, C_S = STRIDE, C_NS = -STRIDE;
-    localparam integer C_HM1S = H - 1 - STRIDE, C_HI0 = HI0;
-    localparam integer C_HTOP0 = H - PAD, C_HBOT0 = H + K - 1 - PAD, C_HLAST = 2 * H - 1;
-    localparam integer C_HHI0 = H + HI0, C_ROWS = LB_ROWS;
-    localparam [15:0] CGM1 = C_CGM1[15:0], WM1 = C_WM1[15:0];
-    localparam [15:0] H16 = C_H[15:0], S16 = C_S[15:0];
-    localparam [15:0] HTOP0 = C_HTOP0[15:0], HBOT0 = C_HBOT0[15:0], HLAST = C_HLAST[15:0];
-    localparam [15:0] HHI0 = C_HHI0[15:0], HI0_16 = C_HI0[15:0], NP16 = C_NP[15:0];
-    localparam [15:0] BOT0_16 = C_BOT0[15:0], HM1_16 = C_HM1[15:0];
+    localparam integer C_HM1S = H - 1 - STRIDE, C_HI0 = HI0, C_HTOP0 = H - PAD;
+    localparam [15:0] H16 = C_H[15:0], S16 = C_S[15:0], HTOP0 = C_HTOP0[15:0];
+    localparam [15:0] HI0_16 = C_HI0[15:0], NP16 = C_NP[15:0];
     localparam signed [15:0] NP_S = C_NP[15:0], BOT0_S = C_BOT0[15:0], S_S = C_S[15:0];
     localparam signed [15:0] NS_S = C_NS[15:0], HM1_S = C_HM1[15:0], WM1_S = C_WM1[15:0];
-    localparam signed [15:0] HM1S_S = C_HM1S[15:0], ROWS_S = C_ROWS[15:0];
+    localparam signed [15:0] HM1S_S = C_HM1S[15:0];
+    // The steps of the clamped window rows low (max(0, top)) and need (min(H - 1, bot)) when
+    // oy moves on: within a frame from row 0 (DLOW0, DNEED0), and at the frame's end, to the
+    // next frame's row 0 (H rows on), from row HO - 1 (DLOWW, DNEEDW).
+    localparam integer C_TOPL = (HO - 1) * STRIDE - PAD, C_BOTL = C_TOPL + K - 1;
+    localparam integer C_DLOW0 = (PAD == 0) ? STRIDE : (STRIDE > PAD) ? STRIDE - PAD : 0;
+    localparam integer C_DNEED0 = (C_BOT0 + STRIDE <= H - 1) ? STRIDE
+        : (C_BOT0 < H - 1) ? H - 1 - C_BOT0 : 0;
+    localparam integer C_DLOWW = H - ((C_TOPL > 0) ? C_TOPL : 0);
+    localparam integer C_DNEEDW = H + HI0 - ((C_BOTL < H - 1) ? C_BOTL : H - 1);
+    localparam integer C_HM1S2 = H - 1 - 2 * STRIDE, C_NS2 = -2 * STRIDE, C_S2 = 2 * STRIDE;
+    localparam [15:0] DLOW0 = C_DLOW0[15:0], DNEED0 = C_DNEED0[15:0];
+    localparam [15:0] DLOWW = C_DLOWW[15:0], DNEEDW = C_DNEEDW[15:0], S2_16 = C_S2[15:0];
+    localparam [15:0] HM1S16 = C_HM1S[15:0];
+    localparam signed [15:0] HM1S2_S = C_HM1S2[15:0], NS2_S = C_NS2[15:0];
     localparam integer C_DM1 = ROM_DEPTH - 1, C_LBM1 = LB_DEPTH - 1, C_SM1 = SHARE - 1;
     localparam integer C_QLAST = OG * SHARE - 1, C_FD = FIFO_DEPTH;
     localparam [AB_W-1:0] DM1 = C_DM1[AB_W-1:0];
@@ -114,10 +122,10 @@ module sqf_conv_ctrl #(
     localparam [FB+1:0] FD = C_FD[FB+1:0];
 
     // Counters are 16 bits: row counts wrap, and only their differences (below 2^15) matter.
-    reg [15:0] rows_done;
     reg [AB_LB-1:0] wr_addr;
     reg [15:0] wr_x;
     reg [15:0] wr_j;
+    reg wjl_r, wxl_r;                        // wr_j == CG - 1, wr_x == W - 1
     reg [15:0] oy, ox, g, ky, kx, j, frame_base;
     reg [FB:0] inflight;
     reg [FB:0] fifo_count;
@@ -126,23 +134,24 @@ module sqf_conv_ctrl #(
     wire push;
     // The window of output row oy, held in registers updated when oy or frame_base moves (so
     // no arithmetic on oy sits in front of the issue decision): top_r = oy * STRIDE - PAD and
-    // bot_r = top_r + K - 1 (the window's rows, unclamped), fbtop_r / fbbot_r = frame_base +
-    // those, fb_last_r = frame_base + H - 1, low_r / need_r = frame_base + the window's first
-    // / last row in the frame (clamped); left_r = ox * STRIDE - PAD. Each update is one add and
-    // a compare with a constant.
+    // bot_r = top_r + K - 1 (the window's rows, unclamped), fbtop_r = frame_base + top_r;
+    // left_r = ox * STRIDE - PAD. Each update is one add and a compare with a constant.
     reg signed [15:0] top_r, bot_r, left_r;
-    reg [15:0] fbtop_r, fbbot_r, fb_last_r;
-    reg [15:0] low_r, need_r;
-    // The row conditions: rows_ok, the window's last row is in the buffer; s_ok, the buffer
-    // has room for a row (ahead of the window's first). They stay combinational: held in
-    // registers computed from the next values of rows_done, low_r and need_r they made a
-    // longer path (61.6 MHz against 80.7 on ECP5, docs/timing.md).
-    wire [15:0] ahead = rows_done - low_r;
-    wire [15:0] ready_d = rows_done - need_r;
-    wire rows_ok = !ready_d[15] && (ready_d != 16'd0);
-    wire s_ok = $signed(ahead) < ROWS_S;
+    reg [15:0] fbtop_r;
+    // The row conditions, from two differences held in registers: ahead_r = rows written -
+    // the window's first row (clamped to the map), ready_r = rows written - its last row.
+    // rows_ok: the window's last row is in the buffer; s_ok: the buffer has room for a row.
+    // Each difference moves by +1 when a row has been written and by the window's step when
+    // oy moves on (dlow_r, dneed_r: the step of the next move, from the window; at the frame's
+    // end a constant), so no subtract sits between a register and the input's ready or the
+    // issue decision (a 16-bit subtract and compare there was the XC7A200T network's deepest
+    // path, docs/timing.md). In the Rust model they are rows_done - low and rows_done - need.
+    reg [15:0] ahead_r, ready_r, dlow_r, dneed_r;
+    wire rows_ok = !ready_r[15] && (ready_r != 16'd0);
+    wire s_ok = ahead_r[15] || (ahead_r[14:RB] == 0);  // ahead_r < LB_ROWS, signed
     assign s_tready = !reset && s_ok;
     wire wr_fire = s_tvalid && s_tready;
+    wire row_written = wr_fire && wjl_r && wxl_r;
     wire pop = (fifo_count != 0) && m_tready;
     // Each issuer counter's "at its last value" flag, and "at the start of a group", held in
     // registers updated with the counters (chained 16-bit compares in front of the issue
@@ -151,6 +160,8 @@ module sqf_conv_ctrl #(
     localparam integer C_HOM2 = HO - 2;
     localparam [15:0] CGM2 = C_CGM2[15:0], KM2 = C_KM2[15:0], OGM2 = C_OGM2[15:0];
     localparam [15:0] WOM2 = C_WOM2[15:0], HOM2 = C_HOM2[15:0];
+    localparam integer C_WM2 = W - 2;
+    localparam [15:0] WM2 = C_WM2[15:0];
     localparam JL0 = (CG == 1), KL0 = (K == 1), GL0 = (OG == 1), OXL0 = (WO == 1);
     localparam OYL0 = (HO == 1);
     reg jl_r, kxl_r, kyl_r, gl_r, oxl_r, oyl_r, gs_r;
@@ -158,7 +169,7 @@ module sqf_conv_ctrl #(
     wire group_end = kyl_r && kxl_r && jl_r;
     wire [FB+1:0] committed = {1'b0, fifo_count} + {1'b0, inflight};
     wire credit_ok = committed < FD;
-    wire issue = !reset && (!group_start || (rows_ok && credit_ok));
+    wire issue = !group_start || (rows_ok && credit_ok);  // used only out of reset
     wire frame_end = group_end && gl_r && oxl_r && oyl_r;
     // The line-buffer read of the MAC cycle being issued: tap (iy, ix) = (top_r + ky, left_r +
     // kx) of the window, padded when outside the map, at address ((slot * W + ix) * CG + j)
@@ -186,28 +197,38 @@ module sqf_conv_ctrl #(
     wire adv_ox = adv_g && gl_r;
     wire adv_oy = adv_ox && oxl_r;
     wire wrap_frame = adv_oy && oyl_r;
+    wire [15:0] low_step = !(issue && adv_oy) ? 16'd0 : wrap_frame ? DLOWW : dlow_r;
+    wire [15:0] need_step = !(issue && adv_oy) ? 16'd0 : wrap_frame ? DNEEDW : dneed_r;
+    // The read address's own copies of the "last value" flags (`keep`: not merged back): the
+    // originals drive the enables of about a hundred window registers, and a net of 100 loads
+    // and more costs about 2.8 ns of routing on Artix-7 (docs/timing.md).
+    (* keep = "true" *) reg jl_a, kxl_a, kyl_a, gl_a, oxl_a, oyl_a;
+    wire a_ky = jl_a && kxl_a;
+    wire a_g = a_ky && kyl_a;
+    wire a_ox = a_g && gl_a;
+    wire a_oy = a_ox && oxl_a;
+    wire a_wrap = a_oy && oyl_a;
     wire signed [15:0] left_n = !adv_ox ? left_r : oxl_r ? NP_S : left_r + S_S;
     wire signed [15:0] top_n = !adv_oy ? top_r : wrap_frame ? NP_S : top_r + S_S;
     // The window's first slot when oy moves on: (fbtop_r + STRIDE) or, at the frame's end,
     // (frame_base + H - PAD) modulo LB_ROWS, each held in a register (fbslot_inc_r,
     // fbslot_wrap_r) updated when fbtop_r or frame_base moves.
     reg [RB-1:0] fbslot_inc_r, fbslot_wrap_r;
-    wire [RB-1:0] fbslot_n = !adv_oy ? fbtop_r[RB-1:0] : wrap_frame ? fbslot_wrap_r : fbslot_inc_r;
+    wire [RB-1:0] fbslot_n = !a_oy ? fbtop_r[RB-1:0] : a_wrap ? fbslot_wrap_r : fbslot_inc_r;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [15:0] fbtop_n = !adv_oy ? fbtop_r : wrap_frame ? frame_base + HTOP0 : fbtop_r + S16;
     wire [15:0] fbtop_n_inc = fbtop_n + S16;
     wire [15:0] fb_wrap_n = (wrap_frame ? frame_base + H16 : frame_base) + HTOP0;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [AB_LB-1:0] lcg_n = !adv_ox ? lcg_r : oxl_r ? NPCG : lcg_inc_r;
+    wire [AB_LB-1:0] lcg_n = !a_ox ? lcg_r : oxl_a ? NPCG : lcg_inc_r;
     wire signed [15:0] ix_n = !adv_kx ? ix_r : adv_ky ? left_n : ix_r + 16'sd1;
     wire signed [15:0] iy_n = !adv_ky ? iy_r : adv_g ? top_n : iy_r + 16'sd1;
-    wire [RB-1:0] slot_n = !adv_ky ? slot_r : adv_g ? fbslot_n : slot_r + 1'b1;
-    /* verilator lint_off WIDTH */
-    wire [AB_LB-1:0] slot_n_w = slot_n;      // zero-extended (AB_LB >= RB)
-    /* verilator lint_on WIDTH */
+    wire [RB-1:0] slot_n = !a_ky ? slot_r : a_g ? fbslot_n : slot_r + 1'b1;
+    // slot * W * CG by a table of the LB_ROWS products: one LUT level (a carry chain per set
+    // bit of W * CG as shifts and adds; 11.2 ns with the rest on the XC7A200T, docs/timing.md).
     wire [AB_LB-1:0] row_n;
-    sqf_const_mul #(.C(W * CG), .WIDTH(AB_LB)) slot_times_wcg (.a(slot_n_w), .y(row_n));
-    wire [AB_LB-1:0] addr_n = adv_ky ? row_n + lcg_n : addr_r + 1'b1;
+    sqf_const_mul #(.C(W * CG), .WIDTH(AB_LB), .ABITS(RB)) slot_times_wcg (.a(slot_n), .y(row_n));
+    wire [AB_LB-1:0] addr_n = a_ky ? row_n + lcg_n : addr_r + 1'b1;
     wire pad = iy_r[15] || (iy_r > HM1_S) || ix_r[15] || (ix_r > WM1_S);
     wire [AB_LB-1:0] rd_addr = addr_r;
     wire [SW-1:0] lb_data;
@@ -231,7 +252,7 @@ module sqf_conv_ctrl #(
     assign m_tlast = fifo_last[fifo_head];
     always @(posedge clock) begin
         if (reset) begin
-            rows_done <= 0; wr_addr <= 0; wr_x <= 0; wr_j <= 0;
+            wr_addr <= 0; wr_x <= 0; wr_j <= 0; wjl_r <= (CG == 1); wxl_r <= (W == 1);
             oy <= 0; ox <= 0; g <= 0; ky <= 0; kx <= 0; j <= 0; frame_base <= 0; w_addr <= 0;
             top_r <= NP_S; bot_r <= BOT0_S; left_r <= NP_S;
             iy_r <= NP_S; ix_r <= NP_S;
@@ -239,8 +260,9 @@ module sqf_conv_ctrl #(
             fbslot_inc_r <= SLOT_INC0; fbslot_wrap_r <= SLOT_WRAP0; lcg_inc_r <= NPCG + SCG; addr_r <= ADDR0;
             jl_r <= JL0; kxl_r <= KL0; kyl_r <= KL0; gl_r <= GL0; oxl_r <= OXL0;
             oyl_r <= OYL0; gs_r <= 1'b1;
-            fbtop_r <= NP16; fbbot_r <= BOT0_16; fb_last_r <= HM1_16;
-            low_r <= 16'd0; need_r <= HI0_16;
+            jl_a <= JL0; kxl_a <= KL0; kyl_a <= KL0; gl_a <= GL0; oxl_a <= OXL0; oyl_a <= OYL0;
+            fbtop_r <= NP16;
+            ahead_r <= 16'd0; ready_r <= 16'd0 - HI0_16; dlow_r <= DLOW0; dneed_r <= DNEED0;
             inflight <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
             mac_en <= 0; vb <= 0; va <= 0; hold <= 0; vh <= 0; cnt <= 0; pa <= 0; vm <= 0;
             v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
@@ -288,6 +310,12 @@ module sqf_conv_ctrl #(
                 if (adv_g) gl_r <= adv_ox ? GL0 : (g == OGM2);
                 if (adv_ox) oxl_r <= adv_oy ? OXL0 : (ox == WOM2);
                 if (adv_oy) oyl_r <= wrap_frame ? OYL0 : (oy == HOM2);
+                jl_a <= adv_kx ? JL0 : (j == CGM2);
+                if (adv_kx) kxl_a <= adv_ky ? KL0 : (kx == KM2);
+                if (adv_ky) kyl_a <= adv_g ? KL0 : (ky == KM2);
+                if (adv_g) gl_a <= adv_ox ? GL0 : (g == OGM2);
+                if (adv_ox) oxl_a <= adv_oy ? OXL0 : (ox == WOM2);
+                if (adv_oy) oyl_a <= wrap_frame ? OYL0 : (oy == HOM2);
                 w_addr <= (w_addr == DM1) ? {AB_W{1'b0}} : w_addr + 1'b1;
                 if (jl_r) begin
                     j <= 0;
@@ -306,20 +334,19 @@ module sqf_conv_ctrl #(
                                         top_r <= NP_S;
                                         bot_r <= BOT0_S;
                                         fbtop_r <= frame_base + HTOP0;
-                                        fbbot_r <= frame_base + HBOT0;
-                                        fb_last_r <= frame_base + HLAST;
-                                        low_r <= frame_base + H16;
-                                        need_r <= frame_base + HHI0;
+                                        dlow_r <= DLOW0;
+                                        dneed_r <= DNEED0;
                                     end else begin
                                         oy <= oy + 1'b1;
                                         top_r <= top_r + S_S;
                                         bot_r <= bot_r + S_S;
                                         fbtop_r <= fbtop_r + S16;
-                                        fbbot_r <= fbbot_r + S16;
-                                        // max(0, top + s) and min(bot + s, h - 1), offset by
-                                        // frame_base
-                                        low_r <= (top_r < NS_S) ? frame_base : fbtop_r + S16;
-                                        need_r <= (bot_r > HM1S_S) ? fb_last_r : fbbot_r + S16;
+                                        // The steps of the row after: the window's rows
+                                        // are then top_r + s .. bot_r + s.
+                                        dlow_r <= (top_r >= NS_S) ? S16
+                                            : (top_r > NS2_S) ? top_r + S2_16 : 16'd0;
+                                        dneed_r <= (bot_r <= HM1S2_S) ? S16
+                                            : (bot_r < HM1S_S) ? HM1S16 - bot_r : 16'd0;
                                     end
                                 end else begin
                                     ox <= ox + 1'b1;
@@ -330,15 +357,24 @@ module sqf_conv_ctrl #(
                     end else kx <= kx + 1'b1;
                 end else j <= j + 1'b1;
             end
+            ahead_r <= ahead_r + {15'd0, row_written} - low_step;
+            ready_r <= ready_r + {15'd0, row_written} - need_step;
             if (wr_fire) begin
                 wr_addr <= (wr_addr == LBM1) ? {AB_LB{1'b0}} : wr_addr + 1'b1;
-                if (wr_j == CGM1) begin
+                if (wjl_r) begin
                     wr_j <= 0;
-                    if (wr_x == WM1) begin
+                    wjl_r <= (CG == 1);
+                    if (wxl_r) begin
                         wr_x <= 0;
-                        rows_done <= rows_done + 1'b1;
-                    end else wr_x <= wr_x + 1'b1;
-                end else wr_j <= wr_j + 1'b1;
+                        wxl_r <= (W == 1);
+                    end else begin
+                        wr_x <= wr_x + 1'b1;
+                        wxl_r <= (wr_x == WM2);
+                    end
+                end else begin
+                    wr_j <= wr_j + 1'b1;
+                    wjl_r <= (wr_j == CGM2);
+                end
             end
         end
     end
