@@ -127,10 +127,14 @@ module sqf_max_pool #(
             reg [7:0] vm [0:WO*CG-1];
             wire [7:0] din = s_tdata[8*l +: 8];
             wire [7:0] hpo = hp[j[AB_H-1:0]];
-            wire [7:0] hmax = (hpo > din) ? hpo : din;
+            wire hp_gt_din = hpo > din;
+            wire [7:0] hmax = hp_gt_din ? hpo : din;
             reg [7:0] wd;
             wire [7:0] vmo = (wpend && (wa_d == va)) ? wd : vm[va];
-            wire [7:0] vmax = (vmo > hmax) ? vmo : hmax;
+            // max(vmo, hmax) as the maximum of three with the compares side by side (one
+            // compare and a select after the vm read, not two compares one after the other).
+            wire vm_top = (vmo > hpo) && (vmo > din);
+            wire [7:0] vmax = vm_top ? vmo : hp_gt_din ? hpo : din;
             always @(posedge clock) if (fire) hp[j[AB_H-1:0]] <= xeven ? din : hmax;
             always @(posedge clock) begin
                 wd <= yeven ? hmax : vmax;
