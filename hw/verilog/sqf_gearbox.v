@@ -54,7 +54,8 @@ module sqf_gearbox #(
     localparam [DB-1:0] LASTB = C_LASTB[DB-1:0], WOD = C_WO[DB-1:0];
     reg [CB-1:0] count;                      // bytes held
     reg [DB-1:0] done;                       // bytes of the frame sent
-    assign s_tready = !reset && ({1'b0, count} + WI <= CAP);
+    wire room = ({1'b0, count} + WI <= CAP);  // from the count register alone
+    assign s_tready = !reset && room;
     wire push = s_tready && s_tvalid;
     wire valid = (count >= WO);
     wire pop = valid && m_tready;
@@ -87,9 +88,13 @@ module sqf_gearbox #(
                 // Going down a push writes bank `tail` (slots K*tail ..), going up slot `tail`.
                 localparam integer AT_I = DOWN ? j / K : j;
                 localparam [(DOWN ? 1 : SB)-1:0] AT = AT_I[(DOWN ? 1 : SB)-1:0];
+                // Written whenever the slot is the free one at the tail, valid beat or not: a
+                // slot with no valid byte is not read, and a push writes it again. The enable
+                // (8 G loads a slot, 1,000 in the 125 -> 1 converter before the average
+                // pool) then comes from registers alone, not from the producer's valid.
                 wire hit = (tail == AT);
                 always @(posedge clock)
-                    if (!reset && push && hit) b <= s_tdata[8*G*(DOWN ? j % K : 0) +: 8*G];
+                    if (room && hit) b <= s_tdata[8*G*(DOWN ? j % K : 0) +: 8*G];
                 assign slots[8*G*j +: 8*G] = b;
             end
             // Going down a pop reads slot `head`, going up bank `head`.
@@ -127,11 +132,22 @@ module sqf_gearbox #(
                 reg [7:0] nb;
                 integer l;
                 // Byte i comes from input lane (i - keep) when pushing and i >= keep, else from
-                // byte i + WO when popping.
+                // byte i + WO when popping. The lane is found for both values of keep (count
+                // and count - WO) from the count register, and pop only chooses between them:
+                // pop comes from the consumer's ready, which was the end of the XC7A200T
+                // network's deepest path (docs/timing.md).
+                reg [WI-1:0] at_keep, at_popped;
+                always @(*) begin
+                    for (l = 0; l < WI; l = l + 1) begin
+                        at_keep[l] = (IC == count + l[CB-1:0]);
+                        at_popped[l] = (IC == count - WO[CB-1:0] + l[CB-1:0]);
+                    end
+                end
+                wire [WI-1:0] at_lane = pop ? at_popped : at_keep;
                 always @(*) begin
                     nb = pop ? bytes[8*(i+WO) +: 8] : b;
                     for (l = WI - 1; l >= 0; l = l - 1)
-                        if (push && (IC == keep + l[CB-1:0])) nb = s_tdata[8*l +: 8];
+                        if (push && at_lane[l]) nb = s_tdata[8*l +: 8];
                 end
                 always @(posedge clock) if (!reset) b <= nb;
                 assign bytes[8*i +: 8] = b;
