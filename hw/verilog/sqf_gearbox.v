@@ -54,7 +54,9 @@ module sqf_gearbox #(
     localparam [DB-1:0] LASTB = C_LASTB[DB-1:0], WOD = C_WO[DB-1:0];
     reg [CB-1:0] count;                      // bytes held
     reg [DB-1:0] done;                       // bytes of the frame sent
-    wire room = ({1'b0, count} + WI <= CAP);  // from the count register alone
+    localparam integer C_ROOM = CAP - WI;
+    localparam [CB-1:0] ROOM_MAX = C_ROOM[CB-1:0];
+    wire room = (count <= ROOM_MAX);         // WI bytes free: the count register alone
     assign s_tready = !reset && room;
     wire push = s_tready && s_tvalid;
     wire valid = (count >= WO);
@@ -131,23 +133,25 @@ module sqf_gearbox #(
                 reg [7:0] b;
                 reg [7:0] nb;
                 integer l;
-                // Byte i comes from input lane (i - keep) when pushing and i >= keep, else from
-                // byte i + WO when popping. The lane is found for both values of keep (count
-                // and count - WO) from the count register, and pop only chooses between them:
-                // pop comes from the consumer's ready, which was the end of the XC7A200T
-                // network's deepest path (docs/timing.md).
+                // Byte i comes from input lane (i - keep) when i >= keep, else from byte i + WO
+                // when popping. The lane is found for both values of keep (count and count -
+                // WO) from the count register, and pop only chooses between them: pop comes
+                // from the consumer's ready, which was the end of the XC7A200T network's
+                // deepest path (docs/timing.md). A byte at or above keep is free, so it takes
+                // its lane whether a beat is pushed or not (no push, no valid, in its path).
                 reg [WI-1:0] at_keep, at_popped;
                 always @(*) begin
                     for (l = 0; l < WI; l = l + 1) begin
-                        at_keep[l] = (IC == count + l[CB-1:0]);
-                        at_popped[l] = (IC == count - WO[CB-1:0] + l[CB-1:0]);
+                        // count compared with constants (modulo 2^CB, as the sums were)
+                        at_keep[l] = (count == IC - l[CB-1:0]);
+                        at_popped[l] = (count == IC + WO[CB-1:0] - l[CB-1:0]);
                     end
                 end
                 wire [WI-1:0] at_lane = pop ? at_popped : at_keep;
                 always @(*) begin
                     nb = pop ? bytes[8*(i+WO) +: 8] : b;
                     for (l = WI - 1; l >= 0; l = l - 1)
-                        if (push && at_lane[l]) nb = s_tdata[8*l +: 8];
+                        if (at_lane[l]) nb = s_tdata[8*l +: 8];
                 end
                 always @(posedge clock) if (!reset) b <= nb;
                 assign bytes[8*i +: 8] = b;
