@@ -94,8 +94,7 @@ module sqf_conv_ctrl #(
     localparam integer C_WM1 = W - 1, C_HM1 = H - 1, C_H = H;
     localparam integer C_NP = -PAD, C_BOT0 = K - 1 - PAD, C_S = STRIDE, C_NS = -STRIDE;
     localparam integer C_HM1S = H - 1 - STRIDE, C_HI0 = HI0, C_HTOP0 = H - PAD;
-    localparam [15:0] H16 = C_H[15:0], S16 = C_S[15:0], HTOP0 = C_HTOP0[15:0];
-    localparam [15:0] HI0_16 = C_HI0[15:0], NP16 = C_NP[15:0];
+    localparam [15:0] S16 = C_S[15:0], HI0_16 = C_HI0[15:0];
     localparam signed [15:0] NP_S = C_NP[15:0], BOT0_S = C_BOT0[15:0], S_S = C_S[15:0];
     localparam signed [15:0] NS_S = C_NS[15:0], HM1_S = C_HM1[15:0], WM1_S = C_WM1[15:0];
     localparam signed [15:0] HM1S_S = C_HM1S[15:0];
@@ -109,9 +108,13 @@ module sqf_conv_ctrl #(
     localparam integer C_DLOWW = H - ((C_TOPL > 0) ? C_TOPL : 0);
     localparam integer C_DNEEDW = H + HI0 - ((C_BOTL < H - 1) ? C_BOTL : H - 1);
     localparam integer C_HM1S2 = H - 1 - 2 * STRIDE, C_NS2 = -2 * STRIDE, C_S2 = 2 * STRIDE;
-    localparam [15:0] DLOW0 = C_DLOW0[15:0], DNEED0 = C_DNEED0[15:0];
+    localparam integer C_DLOWI = (HO == 1) ? C_DLOWW : C_DLOW0;
+    localparam integer C_DNEEDI = (HO == 1) ? C_DNEEDW : C_DNEED0;
+    localparam [15:0] DLOWI = C_DLOWI[15:0], DNEEDI = C_DNEEDI[15:0];
     localparam [15:0] DLOWW = C_DLOWW[15:0], DNEEDW = C_DNEEDW[15:0], S2_16 = C_S2[15:0];
     localparam [15:0] HM1S16 = C_HM1S[15:0];
+    localparam integer C_S2M1 = 2 * STRIDE - 1, C_HM1SM1 = H - 2 - STRIDE;
+    localparam [15:0] S2M1_16 = C_S2M1[15:0], HM1SM1_16 = C_HM1SM1[15:0];
     localparam signed [15:0] HM1S2_S = C_HM1S2[15:0], NS2_S = C_NS2[15:0];
     localparam integer C_DM1 = ROM_DEPTH - 1, C_LBM1 = LB_DEPTH - 1, C_SM1 = SHARE - 1;
     localparam integer C_QLAST = OG * SHARE - 1, C_FD = FIFO_DEPTH;
@@ -123,10 +126,21 @@ module sqf_conv_ctrl #(
 
     // Counters are 16 bits: row counts wrap, and only their differences (below 2^15) matter.
     reg [AB_LB-1:0] wr_addr;
-    reg [15:0] wr_x;
-    reg [15:0] wr_j;
+    localparam XW = (W > 1) ? $clog2(W) : 1;
+    reg [XW-1:0] wr_x;
+    reg [((CG > 1) ? $clog2(CG) : 1)-1:0] wr_j;
     reg wjl_r, wxl_r;                        // wr_j == CG - 1, wr_x == W - 1
-    reg [15:0] oy, ox, g, ky, kx, j, frame_base;
+    // The issuer's counters at the bits their ranges need (fewer loads on the issue decision).
+    localparam JW = (CG > 1) ? $clog2(CG) : 1, KW = (K > 1) ? $clog2(K) : 1;
+    localparam OXW = (WO > 1) ? $clog2(WO) : 1, OYW = (HO > 1) ? $clog2(HO) : 1;
+    reg [OYW-1:0] oy;
+    reg [OXW-1:0] ox;
+    reg [AB_P-1:0] g;
+    reg [KW-1:0] ky, kx;
+    reg [JW-1:0] j;
+    // frame_base (rows of the frames before) and fbtop_r only give line-buffer slots: their
+    // bits below RB.
+    reg [RB-1:0] frame_base;
     reg [FB:0] inflight;
     reg [FB:0] fifo_count;
     reg hold, out_en;                        // the chains' controls (see chain_next)
@@ -134,10 +148,11 @@ module sqf_conv_ctrl #(
     wire push;
     // The window of output row oy, held in registers updated when oy or frame_base moves (so
     // no arithmetic on oy sits in front of the issue decision): top_r = oy * STRIDE - PAD and
-    // bot_r = top_r + K - 1 (the window's rows, unclamped), fbtop_r = frame_base + top_r;
+    // bot_r = top_r + K - 1 (the window's rows, unclamped), fbtop_r = frame_base + top_r
+    // modulo LB_ROWS;
     // left_r = ox * STRIDE - PAD. Each update is one add and a compare with a constant.
     reg signed [15:0] top_r, bot_r, left_r;
-    reg [15:0] fbtop_r;
+    reg [RB-1:0] fbtop_r;
     // The row conditions, from two differences held in registers: ahead_r = rows written -
     // the window's first row (clamped to the map), ready_r = rows written - its last row.
     // rows_ok: the window's last row is in the buffer; s_ok: the buffer has room for a row.
@@ -146,7 +161,9 @@ module sqf_conv_ctrl #(
     // end a constant), so no subtract sits between a register and the input's ready or the
     // issue decision (a 16-bit subtract and compare there was the XC7A200T network's deepest
     // path, docs/timing.md). In the Rust model they are rows_done - low and rows_done - need.
-    reg [15:0] ahead_r, ready_r, dlow_r, dneed_r;
+    // dlow_r and dneed_r already hold the frame's-end step when oy is at the last row, and
+    // dlowm1_r, dneedm1_r are one less (so ahead_r - dlow_r + 1 is one subtract).
+    reg [15:0] ahead_r, ready_r, dlow_r, dneed_r, dlowm1_r, dneedm1_r;
     wire rows_ok = !ready_r[15] && (ready_r != 16'd0);
     wire s_ok = ahead_r[15] || (ahead_r[14:RB] == 0);  // ahead_r < LB_ROWS, signed
     assign s_tready = !reset && s_ok;
@@ -158,12 +175,18 @@ module sqf_conv_ctrl #(
     // decision and the window's next values were the engines' slowest paths on ECP5).
     localparam integer C_CGM2 = CG - 2, C_KM2 = K - 2, C_OGM2 = OG - 2, C_WOM2 = WO - 2;
     localparam integer C_HOM2 = HO - 2;
-    localparam [15:0] CGM2 = C_CGM2[15:0], KM2 = C_KM2[15:0], OGM2 = C_OGM2[15:0];
-    localparam [15:0] WOM2 = C_WOM2[15:0], HOM2 = C_HOM2[15:0];
+    localparam [JW-1:0] CGM2_J = C_CGM2[JW-1:0];
+    localparam [KW-1:0] KM2_K = C_KM2[KW-1:0];
+    localparam [AB_P-1:0] OGM2_G = C_OGM2[AB_P-1:0];
+    localparam [OXW-1:0] WOM2_X = C_WOM2[OXW-1:0];
+    localparam [OYW-1:0] HOM2_Y = C_HOM2[OYW-1:0];
+    localparam [RB-1:0] H_R = C_H[RB-1:0], S_R = C_S[RB-1:0], HTOP0_R = C_HTOP0[RB-1:0];
+    localparam [RB-1:0] NP_R = C_NP[RB-1:0];
     localparam integer C_WM2 = W - 2;
-    localparam [15:0] WM2 = C_WM2[15:0];
+    localparam [XW-1:0] WM2_X = C_WM2[XW-1:0];
     localparam JL0 = (CG == 1), KL0 = (K == 1), GL0 = (OG == 1), OXL0 = (WO == 1);
     localparam OYL0 = (HO == 1);
+    localparam MO0 = JL0 && KL0 && GL0 && OXL0;
     reg jl_r, kxl_r, kyl_r, gl_r, oxl_r, oyl_r, gs_r;
     wire group_start = gs_r;
     wire group_end = kyl_r && kxl_r && jl_r;
@@ -197,12 +220,47 @@ module sqf_conv_ctrl #(
     wire adv_ox = adv_g && gl_r;
     wire adv_oy = adv_ox && oxl_r;
     wire wrap_frame = adv_oy && oyl_r;
-    wire [15:0] low_step = !(issue && adv_oy) ? 16'd0 : wrap_frame ? DLOWW : dlow_r;
-    wire [15:0] need_step = !(issue && adv_oy) ? 16'd0 : wrap_frame ? DNEEDW : dneed_r;
-    // The read address's own copies of the "last value" flags (`keep`: not merged back): the
-    // originals drive the enables of about a hundred window registers, and a net of 100 loads
-    // and more costs about 2.8 ns of routing on Artix-7 (docs/timing.md).
+    // The flags' values after this issue, and mo_r: the next issue moves oy on (all the inner
+    // flags at their last values), registered so that no chain of flags precedes the
+    // differences' update.
+    wire jl_n = adv_kx ? JL0 : (j == CGM2_J);
+    wire kxl_n = !adv_kx ? kxl_r : adv_ky ? KL0 : (kx == KM2_K);
+    wire kyl_n = !adv_ky ? kyl_r : adv_g ? KL0 : (ky == KM2_K);
+    wire gl_n = !adv_g ? gl_r : adv_ox ? GL0 : (g == OGM2_G);
+    wire oxl_n = !adv_ox ? oxl_r : adv_oy ? OXL0 : (ox == WOM2_X);
+    wire oyl_n = !adv_oy ? oyl_r : wrap_frame ? OYL0 : (oy == HOM2_Y);
+    reg mo_r;
+    // The steps of a move from the next row (rows top_r + s .. bot_r + s), and the steps less
+    // one, each a choice among constants and one add on top_r or bot_r.
+    wire top_in = top_r >= NS_S, top_part = top_r > NS2_S;
+    wire bot_in = bot_r <= HM1S2_S, bot_part = bot_r < HM1S_S;
+    wire [15:0] low_step_n = top_in ? S16 : top_part ? top_r + S2_16 : 16'd0;
+    wire [15:0] low_step_m1_n = top_in ? S16 - 1'b1 : top_part ? top_r + S2M1_16 : 16'hffff;
+    wire [15:0] need_step_n = bot_in ? S16 : bot_part ? HM1S16 - bot_r : 16'd0;
+    wire [15:0] need_step_m1_n = bot_in ? S16 - 1'b1 : bot_part ? HM1SM1_16 - bot_r : 16'hffff;
+    // The differences' next values: all four cases (a row written or not, oy moving on or
+    // not) from registers, and the late signals (the input's valid, the issue decision) only
+    // choosing among them.
+    wire oy_moves = issue && mo_r;
+    wire [15:0] ahead_m = ahead_r - dlow_r, ahead_m1 = ahead_r - dlowm1_r;
+    wire [15:0] ready_m = ready_r - dneed_r, ready_m1 = ready_r - dneedm1_r;
+    wire [15:0] ahead_n = row_written ? (oy_moves ? ahead_m1 : ahead_r + 1'b1)
+        : (oy_moves ? ahead_m : ahead_r);
+    wire [15:0] ready_n = row_written ? (oy_moves ? ready_m1 : ready_r + 1'b1)
+        : (oy_moves ? ready_m : ready_r);
+    // The read address's own copies of the "last value" flags (`keep`, in a process of their
+    // own: not merged back): the originals drive the enables of about a hundred window
+    // registers, and a net of 100 loads and more costs about 2.8 ns of routing on Artix-7
+    // (docs/timing.md).
     (* keep = "true" *) reg jl_a, kxl_a, kyl_a, gl_a, oxl_a, oyl_a;
+    (* keep *) always @(posedge clock) begin
+        if (reset) begin
+            jl_a <= JL0; kxl_a <= KL0; kyl_a <= KL0; gl_a <= GL0; oxl_a <= OXL0; oyl_a <= OYL0;
+        end else if (issue) begin
+            jl_a <= jl_n; kxl_a <= kxl_n; kyl_a <= kyl_n; gl_a <= gl_n; oxl_a <= oxl_n;
+            oyl_a <= oyl_n;
+        end
+    end
     wire a_ky = jl_a && kxl_a;
     wire a_g = a_ky && kyl_a;
     wire a_ox = a_g && gl_a;
@@ -214,12 +272,10 @@ module sqf_conv_ctrl #(
     // (frame_base + H - PAD) modulo LB_ROWS, each held in a register (fbslot_inc_r,
     // fbslot_wrap_r) updated when fbtop_r or frame_base moves.
     reg [RB-1:0] fbslot_inc_r, fbslot_wrap_r;
-    wire [RB-1:0] fbslot_n = !a_oy ? fbtop_r[RB-1:0] : a_wrap ? fbslot_wrap_r : fbslot_inc_r;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [15:0] fbtop_n = !adv_oy ? fbtop_r : wrap_frame ? frame_base + HTOP0 : fbtop_r + S16;
-    wire [15:0] fbtop_n_inc = fbtop_n + S16;
-    wire [15:0] fb_wrap_n = (wrap_frame ? frame_base + H16 : frame_base) + HTOP0;
-    /* verilator lint_on UNUSEDSIGNAL */
+    wire [RB-1:0] fbslot_n = !a_oy ? fbtop_r : a_wrap ? fbslot_wrap_r : fbslot_inc_r;
+    wire [RB-1:0] fbtop_n = !adv_oy ? fbtop_r : wrap_frame ? frame_base + HTOP0_R : fbtop_r + S_R;
+    wire [RB-1:0] fbtop_n_inc = fbtop_n + S_R;
+    wire [RB-1:0] fb_wrap_n = (wrap_frame ? frame_base + H_R : frame_base) + HTOP0_R;
     wire [AB_LB-1:0] lcg_n = !a_ox ? lcg_r : oxl_a ? NPCG : lcg_inc_r;
     wire signed [15:0] ix_n = !adv_kx ? ix_r : adv_ky ? left_n : ix_r + 16'sd1;
     wire signed [15:0] iy_n = !adv_ky ? iy_r : adv_g ? top_n : iy_r + 16'sd1;
@@ -241,11 +297,11 @@ module sqf_conv_ctrl #(
     reg [AB_Q-1:0] pa;
     assign pa_next = vh ? ((pa == QLAST) ? {AB_Q{1'b0}} : pa + 1'b1) : pa;
     assign push = out_en && last4;
-    assign chain_next = reset ? {(2*FB+3){1'b0}} :
-        {va && lasta, v3, v3 && last3, pop ? fifo_head + 1'b1 : fifo_head,
+    // (no reset in it: the chains reset their copies)
+    assign chain_next = {va && lasta, v3, v3 && last3, pop ? fifo_head + 1'b1 : fifo_head,
          push ? fifo_tail + 1'b1 : fifo_tail};
     assign x1 = pad1 ? {SW{1'b0}} : lb_data;
-    assign grp = g[AB_P-1:0];
+    assign grp = g;
     reg fifo_last [0:FIFO_DEPTH-1];
     always @(posedge clock) if (push) fifo_last[fifo_tail] <= tlast4;
     assign m_tvalid = (fifo_count != 0);
@@ -259,10 +315,10 @@ module sqf_conv_ctrl #(
             slot_r <= SLOT0; lcg_r <= NPCG;
             fbslot_inc_r <= SLOT_INC0; fbslot_wrap_r <= SLOT_WRAP0; lcg_inc_r <= NPCG + SCG; addr_r <= ADDR0;
             jl_r <= JL0; kxl_r <= KL0; kyl_r <= KL0; gl_r <= GL0; oxl_r <= OXL0;
-            oyl_r <= OYL0; gs_r <= 1'b1;
-            jl_a <= JL0; kxl_a <= KL0; kyl_a <= KL0; gl_a <= GL0; oxl_a <= OXL0; oyl_a <= OYL0;
-            fbtop_r <= NP16;
-            ahead_r <= 16'd0; ready_r <= 16'd0 - HI0_16; dlow_r <= DLOW0; dneed_r <= DNEED0;
+            oyl_r <= OYL0; gs_r <= 1'b1; mo_r <= MO0;
+            fbtop_r <= NP_R;
+            ahead_r <= 16'd0; ready_r <= 16'd0 - HI0_16;
+            dlow_r <= DLOWI; dneed_r <= DNEEDI; dlowm1_r <= DLOWI - 1'b1; dneedm1_r <= DNEEDI - 1'b1;
             inflight <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
             mac_en <= 0; vb <= 0; va <= 0; hold <= 0; vh <= 0; cnt <= 0; pa <= 0; vm <= 0;
             v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
@@ -298,24 +354,21 @@ module sqf_conv_ctrl #(
                 iy_r <= iy_n;
                 ix_r <= ix_n;
                 slot_r <= slot_n;
-                fbslot_inc_r <= fbtop_n_inc[RB-1:0];
-                fbslot_wrap_r <= fb_wrap_n[RB-1:0];
+                fbslot_inc_r <= fbtop_n_inc;
+                fbslot_wrap_r <= fb_wrap_n;
                 lcg_r <= lcg_n;
                 lcg_inc_r <= lcg_n + SCG;
                 addr_r <= addr_n;
                 gs_r <= adv_g;
-                jl_r <= adv_kx ? JL0 : (j == CGM2);
-                if (adv_kx) kxl_r <= adv_ky ? KL0 : (kx == KM2);
-                if (adv_ky) kyl_r <= adv_g ? KL0 : (ky == KM2);
-                if (adv_g) gl_r <= adv_ox ? GL0 : (g == OGM2);
-                if (adv_ox) oxl_r <= adv_oy ? OXL0 : (ox == WOM2);
-                if (adv_oy) oyl_r <= wrap_frame ? OYL0 : (oy == HOM2);
-                jl_a <= adv_kx ? JL0 : (j == CGM2);
-                if (adv_kx) kxl_a <= adv_ky ? KL0 : (kx == KM2);
-                if (adv_ky) kyl_a <= adv_g ? KL0 : (ky == KM2);
-                if (adv_g) gl_a <= adv_ox ? GL0 : (g == OGM2);
-                if (adv_ox) oxl_a <= adv_oy ? OXL0 : (ox == WOM2);
-                if (adv_oy) oyl_a <= wrap_frame ? OYL0 : (oy == HOM2);
+                jl_r <= jl_n; kxl_r <= kxl_n; kyl_r <= kyl_n; gl_r <= gl_n; oxl_r <= oxl_n;
+                oyl_r <= oyl_n;
+                mo_r <= jl_n && kxl_n && kyl_n && gl_n && oxl_n;
+                jl_a <= adv_kx ? JL0 : (j == CGM2_J);
+                if (adv_kx) kxl_a <= adv_ky ? KL0 : (kx == KM2_K);
+                if (adv_ky) kyl_a <= adv_g ? KL0 : (ky == KM2_K);
+                if (adv_g) gl_a <= adv_ox ? GL0 : (g == OGM2_G);
+                if (adv_ox) oxl_a <= adv_oy ? OXL0 : (ox == WOM2_X);
+                if (adv_oy) oyl_a <= wrap_frame ? OYL0 : (oy == HOM2_Y);
                 w_addr <= (w_addr == DM1) ? {AB_W{1'b0}} : w_addr + 1'b1;
                 if (jl_r) begin
                     j <= 0;
@@ -330,23 +383,31 @@ module sqf_conv_ctrl #(
                                     left_r <= NP_S;
                                     if (oyl_r) begin
                                         oy <= 0;
-                                        frame_base <= frame_base + H16;
+                                        frame_base <= frame_base + H_R;
                                         top_r <= NP_S;
                                         bot_r <= BOT0_S;
-                                        fbtop_r <= frame_base + HTOP0;
-                                        dlow_r <= DLOW0;
-                                        dneed_r <= DNEED0;
+                                        fbtop_r <= frame_base + HTOP0_R;
+                                        dlow_r <= DLOWI;
+                                        dneed_r <= DNEEDI;
+                                        dlowm1_r <= DLOWI - 1'b1;
+                                        dneedm1_r <= DNEEDI - 1'b1;
                                     end else begin
                                         oy <= oy + 1'b1;
                                         top_r <= top_r + S_S;
                                         bot_r <= bot_r + S_S;
-                                        fbtop_r <= fbtop_r + S16;
-                                        // The steps of the row after: the window's rows
-                                        // are then top_r + s .. bot_r + s.
-                                        dlow_r <= (top_r >= NS_S) ? S16
-                                            : (top_r > NS2_S) ? top_r + S2_16 : 16'd0;
-                                        dneed_r <= (bot_r <= HM1S2_S) ? S16
-                                            : (bot_r < HM1S_S) ? HM1S16 - bot_r : 16'd0;
+                                        fbtop_r <= fbtop_r + S_R;
+                                        // The steps of the next move: to the next frame
+                                        // when the new row is the last, else from the
+                                        // window, whose rows are then top_r + s .. bot_r + s.
+                                        if (oy == HOM2_Y) begin
+                                            dlow_r <= DLOWW; dlowm1_r <= DLOWW - 1'b1;
+                                            dneed_r <= DNEEDW; dneedm1_r <= DNEEDW - 1'b1;
+                                        end else begin
+                                            dlow_r <= low_step_n;
+                                            dlowm1_r <= low_step_m1_n;
+                                            dneed_r <= need_step_n;
+                                            dneedm1_r <= need_step_m1_n;
+                                        end
                                     end
                                 end else begin
                                     ox <= ox + 1'b1;
@@ -357,8 +418,8 @@ module sqf_conv_ctrl #(
                     end else kx <= kx + 1'b1;
                 end else j <= j + 1'b1;
             end
-            ahead_r <= ahead_r + {15'd0, row_written} - low_step;
-            ready_r <= ready_r + {15'd0, row_written} - need_step;
+            ahead_r <= ahead_n;
+            ready_r <= ready_n;
             if (wr_fire) begin
                 wr_addr <= (wr_addr == LBM1) ? {AB_LB{1'b0}} : wr_addr + 1'b1;
                 if (wjl_r) begin
@@ -369,11 +430,11 @@ module sqf_conv_ctrl #(
                         wxl_r <= (W == 1);
                     end else begin
                         wr_x <= wr_x + 1'b1;
-                        wxl_r <= (wr_x == WM2);
+                        wxl_r <= (wr_x == WM2_X);
                     end
                 end else begin
                     wr_j <= wr_j + 1'b1;
-                    wjl_r <= (wr_j == CGM2);
+                    wjl_r <= (wr_j == CGM2_J);
                 end
             end
         end
