@@ -363,12 +363,6 @@ module sqf_conv_ctrl #(
                 jl_r <= jl_n; kxl_r <= kxl_n; kyl_r <= kyl_n; gl_r <= gl_n; oxl_r <= oxl_n;
                 oyl_r <= oyl_n;
                 mo_r <= jl_n && kxl_n && kyl_n && gl_n && oxl_n;
-                jl_a <= adv_kx ? JL0 : (j == CGM2_J);
-                if (adv_kx) kxl_a <= adv_ky ? KL0 : (kx == KM2_K);
-                if (adv_ky) kyl_a <= adv_g ? KL0 : (ky == KM2_K);
-                if (adv_g) gl_a <= adv_ox ? GL0 : (g == OGM2_G);
-                if (adv_ox) oxl_a <= adv_oy ? OXL0 : (ox == WOM2_X);
-                if (adv_oy) oyl_a <= wrap_frame ? OYL0 : (oy == HOM2_Y);
                 w_addr <= (w_addr == DM1) ? {AB_W{1'b0}} : w_addr + 1'b1;
                 if (jl_r) begin
                     j <= 0;
