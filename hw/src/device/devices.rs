@@ -122,8 +122,8 @@ pub const DEVICES: &[Device] = &[
         urams: 0,
         clock_mhz: 150.0,
         clock_evidence: "a target, not a timing result: no place and route for 7-series has shown it (docs/timing.md)",
-        modelled_mhz: Some(74.5),
-        modelled_evidence: "the delay model on the Yosys netlist of the whole 586-lane int8 folding: 13.41 ns, an engine's input ready through the width converter in front of it; Artix-7 -1 cell delays, routing of Vivado-routed nets by fan-out, 2026-12-02 (docs/timing.md)",
+        modelled_mhz: Some(97.0),
+        modelled_evidence: "the delay model on the Yosys netlist of the whole 586-lane int8 folding: 10.29 ns, the reset port through a chain of input readies into fire9.expand1x1's stream FIFO count; Artix-7 -1 cell delays, routing of Vivado-routed nets by fan-out, 2026-12-02 (docs/timing.md)",
         nextpnr: None,
     },
     Device {
@@ -163,7 +163,7 @@ pub const DEVICES: &[Device] = &[
         clock_mhz: 300.0,
         clock_evidence: "a target, not a timing result: no place and route for UltraScale+ has shown it (docs/timing.md)",
         modelled_mhz: Some(106.5),
-        modelled_evidence: "the delay model on the Yosys netlist of the whole 3,264-lane folding: 9.37 ns, an engine's read address (fire7.expand3x3); UltraScale+ LUT and DSP delays where published, 7-series ones elsewhere, routing of Vivado-routed nets by fan-out, 2026-12-02 (docs/timing.md)",
+        modelled_evidence: "the delay model on the Yosys netlist of the whole 3,264-lane folding: 9.37 ns, an engine's read address (fire7.expand3x3), measured before that address was shortened and not run again since; UltraScale+ LUT and DSP delays where published, 7-series ones elsewhere, routing of Vivado-routed nets by fan-out, 2026-12-02 (docs/timing.md)",
         nextpnr: None,
     },
     Device {
