@@ -128,10 +128,11 @@ module sqf_conv_ctrl #(
     reg [AB_LB-1:0] wr_addr;
     localparam XW = (W > 1) ? $clog2(W) : 1;
     reg [XW-1:0] wr_x;
-    reg [((CG > 1) ? $clog2(CG) : 1)-1:0] wr_j;
-    reg wjl_r, wxl_r;                        // wr_j == CG - 1, wr_x == W - 1
-    // The issuer's counters at the bits their ranges need (fewer loads on the issue decision).
+    // The issuer's counters (and wr_j) at the bits their ranges need (fewer loads on the issue
+    // decision).
     localparam JW = (CG > 1) ? $clog2(CG) : 1, KW = (K > 1) ? $clog2(K) : 1;
+    reg [JW-1:0] wr_j;
+    reg wjl_r, wxl_r;                        // wr_j == CG - 1, wr_x == W - 1
     localparam OXW = (WO > 1) ? $clog2(WO) : 1, OYW = (HO > 1) ? $clog2(HO) : 1;
     reg [OYW-1:0] oy;
     reg [OXW-1:0] ox;
