@@ -125,6 +125,37 @@ fn error_lines(log: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The nets Yosys found driven from more than one place (its "multiple conflicting drivers"
+/// warning in `log`), e.g. a register written from two processes on the same clock: Verilator
+/// and Yosys for Xilinx accept such a design, nextpnr-ecp5 refuses it, and what the hardware
+/// does is not what the models say.
+pub fn conflicting_drivers(log: &str) -> Vec<String> {
+    let mut nets: Vec<String> = log
+        .lines()
+        .filter_map(|l| l.split("multiple conflicting drivers for ").nth(1))
+        .map(|n| n.trim().trim_end_matches(':').to_string())
+        .collect();
+    nets.sort();
+    nets.dedup();
+    nets
+}
+
+/// An error when Yosys' log in `dir` names nets with more than one driver.
+fn refuse_conflicting_drivers(dir: &Path) -> Result<(), HwError> {
+    let log = std::fs::read_to_string(dir.join("yosys.log")).unwrap_or_default();
+    let nets = conflicting_drivers(&log);
+    if nets.is_empty() {
+        return Ok(());
+    }
+    Err(HwError::Tool(format!(
+        "yosys found {} net(s) with more than one driver in {} (a register written from two \
+         processes?), see yosys.log there: {}",
+        nets.len(),
+        dir.display(),
+        nets.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+    )))
+}
+
 /// The Verilog sources of the design in `dir` (relative to it, in compile order) and its top
 /// module: a bundle's from its manifest, else a written block's `sqf_lib.v` and `top.v`.
 pub fn design_sources(dir: &Path) -> Result<(Vec<String>, String), HwError> {
@@ -191,6 +222,7 @@ pub fn run_yosys(dir: &Path, family: Family) -> Result<CellCounts, HwError> {
         family.command(&top)
     );
     yosys_script(dir, &script)?;
+    refuse_conflicting_drivers(dir)?;
     let stat =
         std::fs::read_to_string(dir.join("yosys_stat.txt")).map_err(HwError::io(dir.display()))?;
     Ok(parse_stat(&stat))
@@ -267,6 +299,7 @@ pub fn run_yosys_progress(
             errs.join("\n")
         )));
     }
+    refuse_conflicting_drivers(dir)?;
     read_results(dir)
 }
 

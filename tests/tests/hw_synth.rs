@@ -95,3 +95,29 @@ fn fire4_shaped_module_maps_to_bram_and_dsp() {
         "LUT estimate {est} against Yosys {got}"
     );
 }
+
+/// A register written from two processes on the same clock (a mistake Verilator and Yosys for
+/// Xilinx accept, and nextpnr-ecp5 refuses) is refused by `run_yosys` with the net's name, for
+/// Xilinx and ECP5 alike; the same design with one process passes.
+#[test]
+fn a_register_with_two_drivers_is_refused_by_name() {
+    let two = "module top(input wire clock, input wire reset, input wire a, output wire y);\n\
+               reg twice;\n\
+               always @(posedge clock) if (reset) twice <= 1'b0; else twice <= a;\n\
+               always @(posedge clock) if (!reset) twice <= !a;\n\
+               assign y = twice;\nendmodule\n";
+    let one = two.replace("always @(posedge clock) if (!reset) twice <= !a;\n", "");
+    for fam in [Family::Xilinx7, Family::Ecp5] {
+        let dir = scratch(&format!("synth_two_drivers_{fam:?}"));
+        std::fs::write(dir.join("sqf_lib.v"), "").unwrap();
+        std::fs::write(dir.join("top.v"), two).unwrap();
+        let err = run_yosys(&dir, fam).unwrap_err().to_string();
+        assert!(
+            err.contains("more than one driver") && err.contains("twice"),
+            "{fam:?}: {err}"
+        );
+        std::fs::write(dir.join("top.v"), &one).unwrap();
+        let c = run_yosys(&dir, fam).unwrap();
+        assert!(c.ffs() >= 1, "{fam:?}: {:?}", c.cells);
+    }
+}
