@@ -117,12 +117,11 @@ module sqf_conv_ctrl #(
     localparam [15:0] S2M1_16 = C_S2M1[15:0], HM1SM1_16 = C_HM1SM1[15:0];
     localparam signed [15:0] HM1S2_S = C_HM1S2[15:0], NS2_S = C_NS2[15:0];
     localparam integer C_DM1 = ROM_DEPTH - 1, C_LBM1 = LB_DEPTH - 1, C_SM1 = SHARE - 1;
-    localparam integer C_QLAST = OG * SHARE - 1, C_FD = FIFO_DEPTH;
+    localparam integer C_QLAST = OG * SHARE - 1;
     localparam [AB_W-1:0] DM1 = C_DM1[AB_W-1:0];
     localparam [AB_LB-1:0] LBM1 = C_LBM1[AB_LB-1:0];
     localparam [CB-1:0] SM1 = C_SM1[CB-1:0];
     localparam [AB_Q-1:0] QLAST = C_QLAST[AB_Q-1:0];
-    localparam [FB+1:0] FD = C_FD[FB+1:0];
 
     // Counters are 16 bits: row counts wrap, and only their differences (below 2^15) matter.
     reg [AB_LB-1:0] wr_addr;
@@ -142,7 +141,11 @@ module sqf_conv_ctrl #(
     // frame_base (rows of the frames before) and fbtop_r only give line-buffer slots: their
     // bits below RB.
     reg [RB-1:0] frame_base;
-    reg [FB:0] inflight;
+    // committed_r: the beats in the output FIFO and the groups issued for it, together (the
+    // credits spent): + 1 on a group's first issue, - 1 on a pop. Held as one register, so
+    // that "credit left" is a bit of it, not an add and a compare in front of the issue
+    // decision.
+    reg [FB+1:0] committed_r;
     reg [FB:0] fifo_count;
     reg hold, out_en;                        // the chains' controls (see chain_next)
     reg [FB-1:0] fifo_head, fifo_tail;
@@ -161,15 +164,21 @@ module sqf_conv_ctrl #(
     // oy moves on (dlow_r, dneed_r: the step of the next move, from the window; at the frame's
     // end a constant), so no subtract sits between a register and the input's ready or the
     // issue decision (a 16-bit subtract and compare there was the XC7A200T network's deepest
-    // path, docs/timing.md). In the Rust model they are rows_done - low and rows_done - need.
+    // path, docs/timing.md). In the Rust model they are rows_done - low and rows_done - need (ready_r: less one).
     // dlow_r and dneed_r already hold the frame's-end step when oy is at the last row, and
     // dlowm1_r, dneedm1_r are one less (so ahead_r - dlow_r + 1 is one subtract).
     reg [15:0] ahead_r, ready_r, dlow_r, dneed_r, dlowm1_r, dneedm1_r;
-    wire rows_ok = !ready_r[15] && (ready_r != 16'd0);
+    // ready_r is kept one less (rows written - the last row - 1), so that "the last row is in"
+    // is its sign bit, not a 16-bit compare in front of the issue decision.
+    wire rows_ok = !ready_r[15];
     wire s_ok = ahead_r[15] || (ahead_r[14:RB] == 0);  // ahead_r < LB_ROWS, signed
     assign s_tready = !reset && s_ok;
     wire wr_fire = s_tvalid && s_tready;
-    wire row_written = wr_fire && wjl_r && wxl_r;
+    // The counters' and differences' updates leave the reset out (it takes priority over them
+    // in the process below): through s_tready it sat in front of the differences' next values,
+    // the engines' deepest path from a port (docs/timing.md).
+    wire wr_go = s_tvalid && s_ok;
+    wire row_written = wr_go && wjl_r && wxl_r;
     wire pop = (fifo_count != 0) && m_tready;
     // Each issuer counter's "at its last value" flag, and "at the start of a group", held in
     // registers updated with the counters (chained 16-bit compares in front of the issue
@@ -189,12 +198,18 @@ module sqf_conv_ctrl #(
     localparam OYL0 = (HO == 1);
     localparam MO0 = JL0 && KL0 && GL0 && OXL0;
     reg jl_r, kxl_r, kyl_r, gl_r, oxl_r, oyl_r, gs_r;
+    // Which counters the next issue moves on, each the AND of the flags below it, held in
+    // registers too (ky_r: kx's and j's flags; g_r: and ky's; ox_r, oy_r, wrap_r likewise):
+    // four LUTs in a row in front of the window registers' enables, which have more than a
+    // hundred loads, set the XC7A200T network's clock (docs/timing.md).
+    localparam AKY0 = JL0 && KL0, AG0 = AKY0 && KL0, AOX0 = AG0 && GL0, AOY0 = MO0;
+    localparam AW0 = AOY0 && OYL0;
+    reg aky_r, ag_r, aox_r, aoy_r, aw_r;
     wire group_start = gs_r;
-    wire group_end = kyl_r && kxl_r && jl_r;
-    wire [FB+1:0] committed = {1'b0, fifo_count} + {1'b0, inflight};
-    wire credit_ok = committed < FD;
+    wire group_end = ag_r;
+    wire credit_ok = (committed_r[FB+1:FB] == 2'b00);  // committed_r < FIFO_DEPTH
     wire issue = !group_start || (rows_ok && credit_ok);  // used only out of reset
-    wire frame_end = group_end && gl_r && oxl_r && oyl_r;
+    wire frame_end = aw_r;
     // The line-buffer read of the MAC cycle being issued: tap (iy, ix) = (top_r + ky, left_r +
     // kx) of the window, padded when outside the map, at address ((slot * W + ix) * CG + j)
     // modulo 2^AB_LB, slot = (fbtop_r + ky) modulo LB_ROWS. It is held in registers updated
@@ -216,21 +231,20 @@ module sqf_conv_ctrl #(
     reg [AB_LB-1:0] lcg_r, lcg_inc_r, addr_r;
     // Which counters move on this issue, and the window registers' next values.
     wire adv_kx = jl_r;
-    wire adv_ky = adv_kx && kxl_r;
-    wire adv_g = adv_ky && kyl_r;
-    wire adv_ox = adv_g && gl_r;
-    wire adv_oy = adv_ox && oxl_r;
-    wire wrap_frame = adv_oy && oyl_r;
-    // The flags' values after this issue, and mo_r: the next issue moves oy on (all the inner
-    // flags at their last values), registered so that no chain of flags precedes the
-    // differences' update.
+    wire adv_ky = aky_r;
+    wire adv_g = ag_r;
+    wire adv_ox = aox_r;
+    wire adv_oy = aoy_r;
+    wire wrap_frame = aw_r;
+    // The flags' values after this issue, and the moves of the issue after.
     wire jl_n = adv_kx ? JL0 : (j == CGM2_J);
     wire kxl_n = !adv_kx ? kxl_r : adv_ky ? KL0 : (kx == KM2_K);
     wire kyl_n = !adv_ky ? kyl_r : adv_g ? KL0 : (ky == KM2_K);
     wire gl_n = !adv_g ? gl_r : adv_ox ? GL0 : (g == OGM2_G);
     wire oxl_n = !adv_ox ? oxl_r : adv_oy ? OXL0 : (ox == WOM2_X);
     wire oyl_n = !adv_oy ? oyl_r : wrap_frame ? OYL0 : (oy == HOM2_Y);
-    reg mo_r;
+    wire aky_n = jl_n && kxl_n, ag_n = aky_n && kyl_n, aox_n = ag_n && gl_n;
+    wire aoy_n = aox_n && oxl_n, aw_n = aoy_n && oyl_n;
     // The steps of a move from the next row (rows top_r + s .. bot_r + s), and the steps less
     // one, each a choice among constants and one add on top_r or bot_r.
     wire top_in = top_r >= NS_S, top_part = top_r > NS2_S;
@@ -242,7 +256,7 @@ module sqf_conv_ctrl #(
     // The differences' next values: all four cases (a row written or not, oy moving on or
     // not) from registers, and the late signals (the input's valid, the issue decision) only
     // choosing among them.
-    wire oy_moves = issue && mo_r;
+    wire oy_moves = issue && aoy_r;
     wire [15:0] ahead_m = ahead_r - dlow_r, ahead_m1 = ahead_r - dlowm1_r;
     wire [15:0] ready_m = ready_r - dneed_r, ready_m1 = ready_r - dneedm1_r;
     wire [15:0] ahead_n = row_written ? (oy_moves ? ahead_m1 : ahead_r + 1'b1)
@@ -253,20 +267,15 @@ module sqf_conv_ctrl #(
     // own: not merged back): the originals drive the enables of about a hundred window
     // registers, and a net of 100 loads and more costs about 2.8 ns of routing on Artix-7
     // (docs/timing.md).
-    (* keep = "true" *) reg jl_a, kxl_a, kyl_a, gl_a, oxl_a, oyl_a;
+    (* keep = "true" *) reg oxl_a, a_ky, a_g, a_ox, a_oy, a_wrap;
     (* keep *) always @(posedge clock) begin
         if (reset) begin
-            jl_a <= JL0; kxl_a <= KL0; kyl_a <= KL0; gl_a <= GL0; oxl_a <= OXL0; oyl_a <= OYL0;
+            oxl_a <= OXL0; a_ky <= AKY0; a_g <= AG0; a_ox <= AOX0; a_oy <= AOY0; a_wrap <= AW0;
         end else if (issue) begin
-            jl_a <= jl_n; kxl_a <= kxl_n; kyl_a <= kyl_n; gl_a <= gl_n; oxl_a <= oxl_n;
-            oyl_a <= oyl_n;
+            oxl_a <= oxl_n; a_ky <= aky_n; a_g <= ag_n; a_ox <= aox_n; a_oy <= aoy_n;
+            a_wrap <= aw_n;
         end
     end
-    wire a_ky = jl_a && kxl_a;
-    wire a_g = a_ky && kyl_a;
-    wire a_ox = a_g && gl_a;
-    wire a_oy = a_ox && oxl_a;
-    wire a_wrap = a_oy && oyl_a;
     wire signed [15:0] left_n = !adv_ox ? left_r : oxl_r ? NP_S : left_r + S_S;
     wire signed [15:0] top_n = !adv_oy ? top_r : wrap_frame ? NP_S : top_r + S_S;
     // The window's first slot when oy moves on: (fbtop_r + STRIDE) or, at the frame's end,
@@ -316,11 +325,12 @@ module sqf_conv_ctrl #(
             slot_r <= SLOT0; lcg_r <= NPCG;
             fbslot_inc_r <= SLOT_INC0; fbslot_wrap_r <= SLOT_WRAP0; lcg_inc_r <= NPCG + SCG; addr_r <= ADDR0;
             jl_r <= JL0; kxl_r <= KL0; kyl_r <= KL0; gl_r <= GL0; oxl_r <= OXL0;
-            oyl_r <= OYL0; gs_r <= 1'b1; mo_r <= MO0;
+            oyl_r <= OYL0; gs_r <= 1'b1;
+            aky_r <= AKY0; ag_r <= AG0; aox_r <= AOX0; aoy_r <= AOY0; aw_r <= AW0;
             fbtop_r <= NP_R;
-            ahead_r <= 16'd0; ready_r <= 16'd0 - HI0_16;
+            ahead_r <= 16'd0; ready_r <= 16'hffff - HI0_16;
             dlow_r <= DLOWI; dneed_r <= DNEEDI; dlowm1_r <= DLOWI - 1'b1; dneedm1_r <= DNEEDI - 1'b1;
-            inflight <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
+            committed_r <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
             mac_en <= 0; vb <= 0; va <= 0; hold <= 0; vh <= 0; cnt <= 0; pa <= 0; vm <= 0;
             v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
             lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0; vp <= 0; lastp <= 0; tlastp <= 0;
@@ -350,7 +360,8 @@ module sqf_conv_ctrl #(
             last1 <= issue && group_end;
             pad1 <= pad;
             tlast1 <= issue && frame_end;
-            inflight <= inflight + {{FB{1'b0}}, issue && group_start} - {{FB{1'b0}}, push};
+            committed_r <= committed_r + {{(FB+1){1'b0}}, issue && group_start}
+                - {{(FB+1){1'b0}}, pop};
             if (issue) begin
                 iy_r <= iy_n;
                 ix_r <= ix_n;
@@ -363,59 +374,49 @@ module sqf_conv_ctrl #(
                 gs_r <= adv_g;
                 jl_r <= jl_n; kxl_r <= kxl_n; kyl_r <= kyl_n; gl_r <= gl_n; oxl_r <= oxl_n;
                 oyl_r <= oyl_n;
-                mo_r <= jl_n && kxl_n && kyl_n && gl_n && oxl_n;
+                aky_r <= aky_n; ag_r <= ag_n; aox_r <= aox_n; aoy_r <= aoy_n; aw_r <= aw_n;
                 w_addr <= (w_addr == DM1) ? {AB_W{1'b0}} : w_addr + 1'b1;
-                if (jl_r) begin
-                    j <= 0;
-                    if (kxl_r) begin
-                        kx <= 0;
-                        if (kyl_r) begin
-                            ky <= 0;
-                            if (gl_r) begin
-                                g <= 0;
-                                if (oxl_r) begin
-                                    ox <= 0;
-                                    left_r <= NP_S;
-                                    if (oyl_r) begin
-                                        oy <= 0;
-                                        frame_base <= frame_base + H_R;
-                                        top_r <= NP_S;
-                                        bot_r <= BOT0_S;
-                                        fbtop_r <= frame_base + HTOP0_R;
-                                        dlow_r <= DLOWI;
-                                        dneed_r <= DNEEDI;
-                                        dlowm1_r <= DLOWI - 1'b1;
-                                        dneedm1_r <= DNEEDI - 1'b1;
-                                    end else begin
-                                        oy <= oy + 1'b1;
-                                        top_r <= top_r + S_S;
-                                        bot_r <= bot_r + S_S;
-                                        fbtop_r <= fbtop_r + S_R;
-                                        // The steps of the next move: to the next frame
-                                        // when the new row is the last, else from the
-                                        // window, whose rows are then top_r + s .. bot_r + s.
-                                        if (oy == HOM2_Y) begin
-                                            dlow_r <= DLOWW; dlowm1_r <= DLOWW - 1'b1;
-                                            dneed_r <= DNEEDW; dneedm1_r <= DNEEDW - 1'b1;
-                                        end else begin
-                                            dlow_r <= low_step_n;
-                                            dlowm1_r <= low_step_m1_n;
-                                            dneed_r <= need_step_n;
-                                            dneedm1_r <= need_step_m1_n;
-                                        end
-                                    end
-                                end else begin
-                                    ox <= ox + 1'b1;
-                                    left_r <= left_r + S_S;
-                                end
-                            end else g <= g + 1'b1;
-                        end else ky <= ky + 1'b1;
-                    end else kx <= kx + 1'b1;
-                end else j <= j + 1'b1;
+                // Each counter moves on when the flags below it are all at their last values
+                // (one register each, not a chain), to 0 when its own is too.
+                j <= adv_kx ? {JW{1'b0}} : j + 1'b1;
+                if (adv_kx) kx <= adv_ky ? {KW{1'b0}} : kx + 1'b1;
+                if (adv_ky) ky <= adv_g ? {KW{1'b0}} : ky + 1'b1;
+                if (adv_g) g <= adv_ox ? {AB_P{1'b0}} : g + 1'b1;
+                if (adv_ox) begin
+                    ox <= adv_oy ? {OXW{1'b0}} : ox + 1'b1;
+                    left_r <= adv_oy ? NP_S : left_r + S_S;
+                end
+                if (wrap_frame) begin
+                    oy <= 0;
+                    frame_base <= frame_base + H_R;
+                    top_r <= NP_S;
+                    bot_r <= BOT0_S;
+                    fbtop_r <= frame_base + HTOP0_R;
+                    dlow_r <= DLOWI;
+                    dneed_r <= DNEEDI;
+                    dlowm1_r <= DLOWI - 1'b1;
+                    dneedm1_r <= DNEEDI - 1'b1;
+                end else if (adv_oy) begin
+                    oy <= oy + 1'b1;
+                    top_r <= top_r + S_S;
+                    bot_r <= bot_r + S_S;
+                    fbtop_r <= fbtop_r + S_R;
+                    // The steps of the next move: to the next frame when the new row is the
+                    // last, else from the window, whose rows are then top_r + s .. bot_r + s.
+                    if (oy == HOM2_Y) begin
+                        dlow_r <= DLOWW; dlowm1_r <= DLOWW - 1'b1;
+                        dneed_r <= DNEEDW; dneedm1_r <= DNEEDW - 1'b1;
+                    end else begin
+                        dlow_r <= low_step_n;
+                        dlowm1_r <= low_step_m1_n;
+                        dneed_r <= need_step_n;
+                        dneedm1_r <= need_step_m1_n;
+                    end
+                end
             end
             ahead_r <= ahead_n;
             ready_r <= ready_n;
-            if (wr_fire) begin
+            if (wr_go) begin
                 wr_addr <= (wr_addr == LBM1) ? {AB_LB{1'b0}} : wr_addr + 1'b1;
                 if (wjl_r) begin
                     wr_j <= 0;
