@@ -130,10 +130,16 @@ module sqf_max_pool #(
             wire hp_gt_din = hpo > din;
             wire [7:0] hmax = hp_gt_din ? hpo : din;
             reg [7:0] wd;
-            wire [7:0] vmo = (wpend && (wa_d == va)) ? wd : vm[va];
-            // max(vmo, hmax) as the maximum of three with the compares side by side (one
-            // compare and a select after the vm read, not two compares one after the other).
-            wire vm_top = (vmo > hpo) && (vmo > din);
+            // vm's word, or the pending write's when it is the word read (byp).
+            wire [7:0] vmr = vm[va];
+            wire byp = wpend && (wa_d == va);
+            wire [7:0] vmo = byp ? wd : vmr;
+            // max(vmo, hmax) as the maximum of three with the compares side by side, made for
+            // the read word and for the pending one alike and then chosen, so that the read
+            // goes straight into a compare (one compare and a select after it).
+            wire vmr_top = (vmr > hpo) && (vmr > din);
+            wire wd_top = (wd > hpo) && (wd > din);
+            wire vm_top = byp ? wd_top : vmr_top;
             wire [7:0] vmax = vm_top ? vmo : hp_gt_din ? hpo : din;
             always @(posedge clock) if (fire) hp[j[AB_H-1:0]] <= xeven ? din : hmax;
             always @(posedge clock) begin
