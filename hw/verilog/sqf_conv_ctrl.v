@@ -164,7 +164,8 @@ module sqf_conv_ctrl #(
     // oy moves on (dlow_r, dneed_r: the step of the next move, from the window; at the frame's
     // end a constant), so no subtract sits between a register and the input's ready or the
     // issue decision (a 16-bit subtract and compare there was the XC7A200T network's deepest
-    // path, docs/timing.md). In the Rust model they are rows_done - low and rows_done - need (ready_r: less one).
+    // path, docs/timing.md). In the Rust model they are rows_done - low and rows_done - need
+    // (ready_r one less).
     // dlow_r and dneed_r already hold the frame's-end step when oy is at the last row, and
     // dlowm1_r, dneedm1_r are one less (so ahead_r - dlow_r + 1 is one subtract).
     reg [15:0] ahead_r, ready_r, dlow_r, dneed_r, dlowm1_r, dneedm1_r;
