@@ -162,8 +162,8 @@ pub const DEVICES: &[Device] = &[
         urams: 96,
         clock_mhz: 300.0,
         clock_evidence: "a target, not a timing result: no place and route for UltraScale+ has shown it (docs/timing.md)",
-        modelled_mhz: Some(106.5),
-        modelled_evidence: "the delay model on the Yosys netlist of the whole 3,264-lane folding: 9.37 ns, an engine's read address (fire7.expand3x3), measured before that address was shortened and not run again since; UltraScale+ LUT and DSP delays where published, 7-series ones elsewhere, routing of Vivado-routed nets by fan-out, 2026-12-02 (docs/timing.md)",
+        modelled_mhz: Some(139.5),
+        modelled_evidence: "the delay model on the Yosys netlist of the whole 3,264-lane folding: 7.15 ns, pool1 (the max pool, the bundle made before its compares were reordered); UltraScale+ LUT and DSP delays where published, 7-series ones elsewhere, routing of Vivado-routed nets by fan-out, 2026-12-02 (docs/timing.md)",
         nextpnr: None,
     },
     Device {
