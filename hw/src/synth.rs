@@ -129,7 +129,7 @@ fn error_lines(log: &str) -> Vec<&str> {
 /// warning in `log`), e.g. a register written from two processes on the same clock: Verilator
 /// and Yosys for Xilinx accept such a design, nextpnr-ecp5 refuses it, and what the hardware
 /// does is not what the models say.
-pub fn conflicting_drivers(log: &str) -> Vec<String> {
+fn conflicting_drivers(log: &str) -> Vec<String> {
     let mut nets: Vec<String> = log
         .lines()
         .filter_map(|l| l.split("multiple conflicting drivers for ").nth(1))
@@ -183,7 +183,7 @@ pub fn design_sources(dir: &Path) -> Result<(Vec<String>, String), HwError> {
 }
 
 /// Runs the Yosys script `script` in `dir`, logging to `yosys.log` there; an error carries the
-/// log's error lines.
+/// log's error lines, or names the nets Yosys found with more than one driver.
 pub fn yosys_script(dir: &Path, script: &str) -> Result<(), HwError> {
     if crate::which("yosys").is_none() {
         return Err(HwError::Tool(
@@ -205,7 +205,7 @@ pub fn yosys_script(dir: &Path, script: &str) -> Result<(), HwError> {
             errs.join("\n")
         )));
     }
-    Ok(())
+    refuse_conflicting_drivers(dir)
 }
 
 /// Runs Yosys on the design in `dir` ([`design_sources`]); returns the cell counts.
@@ -222,7 +222,6 @@ pub fn run_yosys(dir: &Path, family: Family) -> Result<CellCounts, HwError> {
         family.command(&top)
     );
     yosys_script(dir, &script)?;
-    refuse_conflicting_drivers(dir)?;
     let stat =
         std::fs::read_to_string(dir.join("yosys_stat.txt")).map_err(HwError::io(dir.display()))?;
     Ok(parse_stat(&stat))
