@@ -128,7 +128,9 @@ impl Logic for Core {
             None => {
                 n.wl.drive(None);
                 self.s_axis_weights_tready.next = !rst;
-                g.enable.next = !rst;
+                // Always enabled: the guard's own input ready still waits out the reset, and the
+                // reset kept out of its output valid (a path into the first block's FIFO count).
+                g.enable.next = true;
                 self.weights_complete.next = !rst;
                 self.weights_error.next = false;
             }
@@ -211,7 +213,7 @@ always @(*) frame_errors = guard$errors;\n",
 wire [65:0] unused_weights = {s_axis_weights_tdata, s_axis_weights_tvalid, s_axis_weights_tlast};\n\
 /* verilator lint_on UNUSEDSIGNAL */\n\
 always @(*) s_axis_weights_tready = !reset;\n\
-always @(*) guard$enable = !reset;\n\
+always @(*) guard$enable = reset || !reset;  // always enabled (the model says why)\n\
 always @(*) weights_complete = !reset;\n\
 always @(*) weights_error = reset && !reset;\n\
 always @(*) net$wl$valid = reset && !reset;\n\

@@ -63,7 +63,7 @@ module sqf_avg_pool #(
     reg [LB-1:0] dl;
     reg [CB-1:0] inflight;
     reg drain;                               // draining the sums: the input waits
-    assign s_tready = !reset && !drain;
+    assign s_tready = !drain;
     wire fire = s_tvalid && s_tready;
     wire [CB:0] committed = {1'b0, f_count} + {1'b0, inflight};
     wire issue = !reset && drain && (committed < DEPTH);

@@ -26,7 +26,7 @@ module sqf_broadcast #(
 );
     localparam CB = $clog2(DEPTH) + 1;
     wire [CB-1:0] fa_count, fb_count;
-    assign s_tready = !reset && (fa_count < DEPTH) && (fb_count < DEPTH);
+    assign s_tready = (fa_count < DEPTH) && (fb_count < DEPTH);
     wire fire = s_tready && s_tvalid;
     sqf_out_fifo #(.LANES(LANES), .DEPTH(DEPTH)) fa (
         .clock(clock), .reset(reset), .push(fire), .din(s_tdata), .last_in(s_tlast),

@@ -56,7 +56,7 @@ module sqf_bypass_add #(
     wire [CB-1:0] f_count;
     reg [31:0] inflight;
     reg v1, last1, vm, lastm, v2, last2, v3, last3;
-    wire ready = !reset && (({{(32-CB){1'b0}}, f_count} + inflight) < DEPTH) && s_tvalid && sb_tvalid;
+    wire ready = (({{(32-CB){1'b0}}, f_count} + inflight) < DEPTH) && s_tvalid && sb_tvalid;
     assign s_tready = ready;
     assign sb_tready = ready;
     wire [8*LANES-1:0] y_all;

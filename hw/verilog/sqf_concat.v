@@ -44,7 +44,7 @@ module sqf_concat #(
     localparam integer C_LA = N_A - 1, C_LB = N_B - 1;
     localparam [NB-1:0] LAST_A = C_LA[NB-1:0], LAST_B = C_LB[NB-1:0];
     reg [NB-1:0] cnt;
-    wire ok = !reset && (f_count < DEPTH);
+    wire ok = (f_count < DEPTH);
     assign s_tready = ok && !phase;
     assign sb_tready = ok && phase;
     wire fa = s_tready && s_tvalid;

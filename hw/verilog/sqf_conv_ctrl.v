@@ -173,13 +173,13 @@ module sqf_conv_ctrl #(
     // is its sign bit, not a 16-bit compare in front of the issue decision.
     wire rows_ok = !ready_r[15];
     wire s_ok = ahead_r[15] || (ahead_r[14:RB] == 0);  // ahead_r < LB_ROWS, signed
-    assign s_tready = !reset && s_ok;
+    // The ready leaves the reset out (the reset takes priority in the process below; during
+    // it nothing upstream is valid): the reset port's thousands of loads in front of the
+    // differences' next values, and through the upstream's pop into its count, were deepest
+    // paths (docs/timing.md).
+    assign s_tready = s_ok;
     wire wr_fire = s_tvalid && s_tready;
-    // The counters' and differences' updates leave the reset out (it takes priority over them
-    // in the process below): through s_tready it sat in front of the differences' next values,
-    // the engines' deepest path from a port (docs/timing.md).
-    wire wr_go = s_tvalid && s_ok;
-    wire row_written = wr_go && wjl_r && wxl_r;
+    wire row_written = wr_fire && wjl_r && wxl_r;
     wire pop = (fifo_count != 0) && m_tready;
     // Each issuer counter's "at its last value" flag, and "at the start of a group", held in
     // registers updated with the counters (chained 16-bit compares in front of the issue
@@ -417,7 +417,7 @@ module sqf_conv_ctrl #(
             end
             ahead_r <= ahead_n;
             ready_r <= ready_n;
-            if (wr_go) begin
+            if (wr_fire) begin
                 wr_addr <= (wr_addr == LBM1) ? {AB_LB{1'b0}} : wr_addr + 1'b1;
                 if (wjl_r) begin
                     wr_j <= 0;

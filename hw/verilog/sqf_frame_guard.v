@@ -71,7 +71,10 @@ module sqf_frame_guard #(
     wire pass    = (state == PASS) && !refuse && !hold;
 
     assign s_tready = !reset && ((pass && m_tready) || refuse || state == DROP);
-    assign m_tvalid = !reset && ((pass && s_tvalid) || state == PAD);
+    // The input ready waits out the reset, so a beat offered then is never taken. The output
+    // valid leaves it out: everything downstream is in reset too, and the reset port's
+    // thousands of loads in front of the next FIFO's count were a deepest path (docs/timing.md).
+    assign m_tvalid = (pass && s_tvalid) || state == PAD;
     assign m_tdata  = (state == PAD) ? {W{1'b0}} : s_tdata;
     assign m_tlast  = at_last;
     assign bad      = (used != 0) && flags[rd];

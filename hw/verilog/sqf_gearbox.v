@@ -57,7 +57,7 @@ module sqf_gearbox #(
     localparam integer C_ROOM = CAP - WI;
     localparam [CB-1:0] ROOM_MAX = C_ROOM[CB-1:0];
     wire room = (count <= ROOM_MAX);         // WI bytes free: the count register alone
-    assign s_tready = !reset && room;
+    assign s_tready = room;
     wire push = s_tready && s_tvalid;
     wire valid = (count >= WO);
     wire pop = valid && m_tready;

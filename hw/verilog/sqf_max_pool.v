@@ -60,7 +60,7 @@ module sqf_max_pool #(
     reg [XB-1:0] x;
     reg [YB-1:0] y;
     reg [JB-1:0] j;
-    assign s_tready = !reset && (f_count < DEPTH);
+    assign s_tready = (f_count < DEPTH);
     wire fire = s_tvalid && s_tready;
     // Where the counters go this cycle (reset: 0).
     wire j_wrap = (j == CGM1);

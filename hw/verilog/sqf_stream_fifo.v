@@ -22,7 +22,7 @@ module sqf_stream_fifo #(
 );
     localparam CB = $clog2(DEPTH) + 1;
     wire [CB-1:0] f_count;
-    assign s_tready = !reset && (f_count < DEPTH);
+    assign s_tready = (f_count < DEPTH);
     wire fire = s_tready && s_tvalid;
     sqf_out_fifo #(.LANES(LANES), .DEPTH(DEPTH)) f (
         .clock(clock), .reset(reset), .push(fire), .din(s_tdata), .last_in(s_tlast),

@@ -209,7 +209,7 @@ impl Logic for AvgPool {
         if self.clock.pos_edge() {
             self.edge();
         }
-        let ready = !is(&self.reset) && !self._st.drain;
+        let ready = !self._st.drain;
         self.s_axis.tready.next = ready;
         self._st.fifo.drive(&mut self.m_axis);
     }

@@ -31,7 +31,7 @@ impl Broadcast {
         }
     }
     fn ready(&self) -> bool {
-        !is(&self.reset) && self._st.0.len() < FIFO_DEPTH && self._st.1.len() < FIFO_DEPTH
+        self._st.0.len() < FIFO_DEPTH && self._st.1.len() < FIFO_DEPTH
     }
 }
 

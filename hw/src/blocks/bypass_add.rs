@@ -71,8 +71,7 @@ impl BypassAdd {
         }
     }
     fn ready(&self) -> bool {
-        !is(&self.reset)
-            && self._st.fifo.len() + self._st.inflight < RQ_FIFO_DEPTH
+        self._st.fifo.len() + self._st.inflight < RQ_FIFO_DEPTH
             && is(&self.s_axis.tvalid)
             && is(&self.s_axis_b.tvalid)
     }

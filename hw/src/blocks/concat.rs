@@ -42,7 +42,7 @@ impl Concat {
         })
     }
     fn readies(&self) -> (bool, bool) {
-        let ok = !is(&self.reset) && self._st.2.len() < FIFO_DEPTH;
+        let ok = self._st.2.len() < FIFO_DEPTH;
         (ok && !self._st.0, ok && self._st.0)
     }
 }

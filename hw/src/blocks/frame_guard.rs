@@ -47,7 +47,7 @@ impl GuardState {
         let pass = self.phase == Phase::Pass && !refuse && !hold;
         Comb {
             s_tready: !reset && ((pass && m_tready) || refuse || self.phase == Phase::Drop),
-            m_tvalid: !reset && ((pass && s_tvalid) || self.phase == Phase::Pad),
+            m_tvalid: (pass && s_tvalid) || self.phase == Phase::Pad,
             pad: self.phase == Phase::Pad,
             m_tlast: self.cnt == self.pixels - 1,
             refuse,

@@ -63,7 +63,7 @@ impl Gearbox {
         }
     }
     fn ready(&self) -> bool {
-        !is(&self.reset) && self._st.0.len() + self.s_axis.lanes() <= self.cap()
+        self._st.0.len() + self.s_axis.lanes() <= self.cap()
     }
 }
 

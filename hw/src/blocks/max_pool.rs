@@ -166,7 +166,7 @@ impl Logic for MaxPool {
         if self.clock.pos_edge() {
             self.edge();
         }
-        let ready = !is(&self.reset) && self._st.fifo.len() < FIFO_DEPTH;
+        let ready = self._st.fifo.len() < FIFO_DEPTH;
         self.s_axis.tready.next = ready;
         self._st.fifo.drive(&mut self.m_axis);
     }

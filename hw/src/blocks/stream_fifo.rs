@@ -32,7 +32,7 @@ impl StreamFifo {
         self._st.depth
     }
     fn ready(&self) -> bool {
-        !is(&self.reset) && self._st.len() < self._st.depth
+        self._st.len() < self._st.depth
     }
 }
 

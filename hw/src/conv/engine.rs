@@ -570,8 +570,7 @@ impl Logic for ConvEngine {
         if self.clock.pos_edge() {
             self.edge();
         }
-        let reset: bool = self.reset.val();
-        self.s_axis.tready.next = !reset && self.s_ready();
+        self.s_axis.tready.next = self.s_ready();
         let head = self._st.fifo.front().cloned();
         self.m_axis.tvalid.next = head.is_some();
         match head {
