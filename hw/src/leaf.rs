@@ -147,7 +147,8 @@ pub fn mem_text(words: &[u64], bits: usize) -> String {
 }
 
 /// One `sqf_mac` (SIMD lanes packed into 64-bit ports here; the library module is sized by its
-/// `SIMD` parameter). Latency 4: the inputs, the products, their sum, then the accumulation.
+/// `SIMD` parameter). Latency 6: the inputs, the products, the lanes, two half sums, their sum,
+/// then the accumulation.
 #[derive(LogicBlock)]
 pub struct MacLane {
     pub clock: Signal<In, Clock>,
@@ -161,9 +162,9 @@ pub struct MacLane {
     _acc: i32,
     /// The registered inputs: (en, first, bias, x, w).
     _input: (bool, bool, i32, u64, u64),
-    /// The registered products and their sum: (en, first, bias, sum of products).
-    _prod: (bool, bool, i32, i32),
-    _stage: (bool, bool, i32, i32),
+    /// The products', lanes', half sums' and sum's stages, each (en, first, bias, the sum of
+    /// products it carries), the oldest last.
+    _pipe: [(bool, bool, i32, i32); 4],
 }
 
 impl MacLane {
@@ -180,8 +181,7 @@ impl MacLane {
             _simd: simd,
             _acc: 0,
             _input: (false, false, 0, 0, 0),
-            _prod: (false, false, 0, 0),
-            _stage: (false, false, 0, 0),
+            _pipe: [(false, false, 0, 0); 4],
         }
     }
 }
@@ -189,13 +189,13 @@ impl MacLane {
 impl Logic for MacLane {
     fn update(&mut self) {
         if self.clock.pos_edge() {
-            let (en, first, bias, sum) = self._stage;
+            let (en, first, bias, sum) = self._pipe[3];
             if en {
                 self._acc = if first { bias } else { self._acc }.wrapping_add(sum);
             }
-            self._stage = self._prod;
+            self._pipe.rotate_right(1);
             let (en, first, bias, x, w) = self._input;
-            self._prod = (en, first, bias, mac(0, x, w, self._simd));
+            self._pipe[0] = (en, first, bias, mac(0, x, w, self._simd));
             self._input = (
                 self.en.val(),
                 self.first.val(),
@@ -227,7 +227,8 @@ impl Logic for MacLane {
     }
 }
 
-/// One `sqf_mac2` (two PEs, SIMD lanes packed into 64-bit ports here). Latency 4.
+/// One `sqf_mac2` (two PEs, SIMD lanes packed into 64-bit ports here). Latency 6, as
+/// [`MacLane`].
 #[derive(LogicBlock)]
 pub struct MacPair {
     pub clock: Signal<In, Clock>,
@@ -244,10 +245,12 @@ pub struct MacPair {
     _acc: (i32, i32),
     /// The registered inputs: (en, first, biases, x, w0, w1).
     _input: PairInput,
-    /// The registered products and their sums: (en, first, biases, sums of products).
-    _prod: (bool, bool, (i32, i32), (i32, i32)),
-    _stage: (bool, bool, (i32, i32), (i32, i32)),
+    /// The products', lanes', half sums' and sums' stages, each (en, first, biases, the sums
+    /// of products they carry), the oldest last.
+    _pipe: [PairStage; 4],
 }
+
+type PairStage = (bool, bool, (i32, i32), (i32, i32));
 
 type PairInput = (bool, bool, (i32, i32), u64, u64, u64);
 
@@ -268,8 +271,7 @@ impl MacPair {
             _simd: simd,
             _acc: (0, 0),
             _input: (false, false, (0, 0), 0, 0, 0),
-            _prod: (false, false, (0, 0), (0, 0)),
-            _stage: (false, false, (0, 0), (0, 0)),
+            _pipe: [(false, false, (0, 0), (0, 0)); 4],
         }
     }
 }
@@ -277,14 +279,14 @@ impl MacPair {
 impl Logic for MacPair {
     fn update(&mut self) {
         if self.clock.pos_edge() {
-            let (en, first, bias, sum) = self._stage;
+            let (en, first, bias, sum) = self._pipe[3];
             if en {
                 let base = if first { bias } else { self._acc };
                 self._acc = (base.0.wrapping_add(sum.0), base.1.wrapping_add(sum.1));
             }
-            self._stage = self._prod;
+            self._pipe.rotate_right(1);
             let (en, first, bias, x, w0, w1) = self._input;
-            self._prod = (en, first, bias, mac_pair((0, 0), x, w0, w1, self._simd));
+            self._pipe[0] = (en, first, bias, mac_pair((0, 0), x, w0, w1, self._simd));
             self._input = (
                 self.en.val(),
                 self.first.val(),

@@ -16,7 +16,7 @@
 // with reset itself, and no LUT holding the reset drives every chain (a reset through `ctl`
 // was two high-fan-out hops).
 // Parameters: SHARE >= 1, FIFO_DEPTH (a power of two), FB = log2(FIFO_DEPTH).
-// Latency: the requantizer's 3 stages plus SHARE steps (the engine's 9 + SHARE in all).
+// Latency: the requantizer's 3 stages plus SHARE steps (the engine's 11 + SHARE in all).
 module sqf_conv_chain #(
     parameter SHARE = 1,
     parameter FIFO_DEPTH = 16,

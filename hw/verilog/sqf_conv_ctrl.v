@@ -10,7 +10,7 @@
 //  - Issuer: one MAC cycle a cycle in the order (oy, ox, g, ky, kx, j) when the window's rows
 //    are in the buffer and the output FIFO has room for the group (credits); a padded tap
 //    reads zeros (x1).
-//  - The pipeline: issue -> (x1, mac_en, mac_first) -> 4 MAC stages -> hold (the PEs'
+//  - The pipeline: issue -> (x1, mac_en, mac_first) -> 6 MAC stages -> hold (the PEs'
 //    accumulators into the chains' hold registers) -> the chains' SHARE requantizer steps
 //    (pa_next: the requantizer parameter word, read one step ahead) -> out_en -> push.
 //  - The output FIFO's pointers and tlast; the data slots are in the chains.
@@ -19,7 +19,7 @@
 // Parameters: K, STRIDE, PAD (PAD < K), H, W, HO, WO, CG, OG, SIMD (1..8), SHARE (PEs per
 // requantizer), LB_ROWS (a power of two >= 2), FIFO_DEPTH (a power of two).
 // Throughput: one MAC cycle a cycle; the latency from a group's last MAC cycle to its beat at
-// the FIFO head is 9 + SHARE cycles (hw/src/conv/geom.rs models it for the cycle estimate).
+// the FIFO head is 11 + SHARE cycles (hw/src/conv/geom.rs models it for the cycle estimate).
 module sqf_conv_ctrl #(
     parameter K = 1,
     parameter STRIDE = 1,
@@ -303,6 +303,7 @@ module sqf_conv_ctrl #(
         .clock(clock), .we(wr_fire), .waddr(wr_addr), .wdata(s_tdata),
         .raddr(rd_addr), .rdata(lb_data));
     reg last1, pad1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, tlast2;
+    reg vl, lastl, tlastl, vs, lasts, tlasts;  // the MACs' lane and half-sum stages
     reg vh, tlasth, vm, lastm, tlastm, v3, last3, tlast3, last4, tlast4;
     reg [CB-1:0] cnt;                        // position in the requantizers' chains
     reg [AB_Q-1:0] pa;
@@ -335,6 +336,7 @@ module sqf_conv_ctrl #(
             mac_en <= 0; vb <= 0; va <= 0; hold <= 0; vh <= 0; cnt <= 0; pa <= 0; vm <= 0;
             v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
             lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0; vp <= 0; lastp <= 0; tlastp <= 0;
+            vl <= 0; lastl <= 0; tlastl <= 0; vs <= 0; lasts <= 0; tlasts <= 0;
             mac_first <= 0; last1 <= 0; pad1 <= 0; tlast1 <= 0; tlast2 <= 0; tlast3 <= 0;
             tlast4 <= 0;
         end else begin
@@ -353,7 +355,9 @@ module sqf_conv_ctrl #(
             end
             if (va && lasta) tlast2 <= tlasta;
             hold <= va && lasta;
-            va <= vp; lasta <= lastp; tlasta <= tlastp;
+            va <= vs; lasta <= lasts; tlasta <= tlasts;
+            vs <= vl; lasts <= lastl; tlasts <= tlastl;
+            vl <= vp; lastl <= lastp; tlastl <= tlastp;
             vp <= vb; lastp <= lastb; tlastp <= tlastb;
             vb <= mac_en; lastb <= last1; tlastb <= tlast1;
             mac_en <= issue;

@@ -3,9 +3,11 @@
 `default_nettype none
 
 // sqf_mac: one processing element: SIMD int8 x uint8 products summed into an int32 accumulator.
-// Four stages: the inputs are registered (memory outputs do not feed the multipliers
-// directly), then the products, then their sum, then acc <= (first ? bias : acc) + sum when
-// that cycle's `en` was set.  Latency 4.
+// Six stages, as sqf_mac2's: the inputs are registered (memory outputs do not feed the
+// multipliers directly), then the products, then again (sqf_mac2 splits its two products
+// there; the same latency keeps one controller for both), then two sums of at most four lanes,
+// then their sum, then acc <= (first ? bias : acc) + sum when that cycle's `en` was set.
+// Latency 6.
 module sqf_mac #(
     parameter SIMD = 1                       // products per cycle (input channels in parallel)
 ) (
@@ -19,62 +21,65 @@ module sqf_mac #(
 );
     // Parameter checks at elaboration (see sqf_out_fifo.v).
     generate
-        if (SIMD < 1) begin : bad_simd
-            sqf_mac_SIMD_must_be_at_least_1 bad();
+        if (SIMD < 1 || SIMD > 8) begin : bad_simd
+            sqf_mac_SIMD_must_be_1_to_8 bad();
         end
     endgenerate
     reg [8*SIMD-1:0] x_i, w_i;
-    reg signed [31:0] bias_i;
     // The control pipeline of every MAC is its own (`keep`): merged, one register would
     // drive the accumulators of every PE of the engine.
-    (* keep = "true" *) reg en_i, first_i;
-    reg [17*SIMD-1:0] prod_r;                // x*w per lane, 17 bits signed
-    reg signed [31:0] bias_p;
-    (* keep = "true" *) reg en_p, first_p;
-    integer l, m;
-    always @(posedge clock)
+    (* keep = "true" *) reg en_i, first_i, en_p, first_p, en_l, first_l, en_h, first_h;
+    (* keep = "true" *) reg en_r, first_r;
+    reg signed [31:0] bias_i, bias_p, bias_l, bias_h, bias_r;
+    reg [17*SIMD-1:0] prod_r, lane_r;        // x*w per lane, 17 bits signed
+    integer m;
+    always @(posedge clock) begin
         for (m = 0; m < SIMD; m = m + 1)
             prod_r[17*m +: 17] <= $signed({1'b0, x_i[8*m +: 8]}) * $signed(w_i[8*m +: 8]);
-    reg signed [31:0] sum;
-    always @(*) begin
-        sum = 32'sd0;
-        for (l = 0; l < SIMD; l = l + 1)
-            sum = sum + {{15{prod_r[17*l+16]}}, prod_r[17*l +: 17]};
+        lane_r <= prod_r;
     end
-    reg signed [31:0] sum_r, bias_r;
-    (* keep = "true" *) reg en_r, first_r;
+    localparam HALF = (SIMD + 1) / 2;
+    integer k;
+    reg signed [18:0] ha, hb;
+    always @(*) begin
+        ha = 19'sd0; hb = 19'sd0;
+        for (k = 0; k < SIMD; k = k + 1)
+            if (k < HALF) ha = ha + {{2{lane_r[17*k+16]}}, lane_r[17*k +: 17]};
+            else hb = hb + {{2{lane_r[17*k+16]}}, lane_r[17*k +: 17]};
+    end
+    reg signed [18:0] ha_r, hb_r;
+    reg signed [19:0] sum_r;
     initial begin
         x_i = {8*SIMD{1'b0}};
         w_i = {8*SIMD{1'b0}};
-        bias_i = 32'sd0;
-        en_i = 1'b0;
-        first_i = 1'b0;
         prod_r = {17*SIMD{1'b0}};
-        bias_p = 32'sd0;
-        en_p = 1'b0;
-        first_p = 1'b0;
+        lane_r = {17*SIMD{1'b0}};
+        {en_i, first_i, en_p, first_p, en_l, first_l, en_h, first_h, en_r, first_r} = 10'd0;
+        {bias_i, bias_p, bias_l, bias_h, bias_r} = {5{32'sd0}};
+        ha_r = 19'sd0;
+        hb_r = 19'sd0;
+        sum_r = 20'sd0;
         acc = 32'sd0;
-        sum_r = 32'sd0;
-        bias_r = 32'sd0;
-        en_r = 1'b0;
-        first_r = 1'b0;
     end
     (* keep *) always @(posedge clock) begin
-        en_i <= en;
-        first_i <= first;
-        en_p <= en_i;
-        first_p <= first_i;
-        en_r <= en_p;
-        first_r <= first_p;
+        en_i <= en; first_i <= first;
+        en_p <= en_i; first_p <= first_i;
+        en_l <= en_p; first_l <= first_p;
+        en_h <= en_l; first_h <= first_l;
+        en_r <= en_h; first_r <= first_h;
     end
     always @(posedge clock) begin
         x_i <= x;
         w_i <= w;
         bias_i <= bias;
         bias_p <= bias_i;
-        sum_r <= sum;
-        bias_r <= bias_p;
-        if (en_r) acc <= (first_r ? bias_r : acc) + sum_r;
+        bias_l <= bias_p;
+        bias_h <= bias_l;
+        bias_r <= bias_h;
+        ha_r <= ha;
+        hb_r <= hb;
+        sum_r <= {ha_r[18], ha_r} + {hb_r[18], hb_r};
+        if (en_r) acc <= (first_r ? bias_r : acc) + {{12{sum_r[19]}}, sum_r};
     end
 endmodule
 

@@ -7,10 +7,12 @@
 //   a = w0 * 2^17 + (w1 + 128)   (25 bits signed: fits the DSP48E1's A port)
 //   p = a * x = w0*x * 2^17 + (w1 + 128)*x, with 0 <= (w1 + 128)*x <= 65025 < 2^17, so
 //   w0*x = p >>> 17 exactly, and w1*x = p[16:0] - x*128.
-// Four stages as sqf_mac (inputs, products, sums, accumulators): acc0 <= (first ? bias0 :
-// acc0) + sum_l x[l]*w0[l], acc1 likewise with w1. Latency 4.
+// Six stages as sqf_mac (inputs, products, lanes, half sums, sums, accumulators): acc0 <=
+// (first ? bias0 : acc0) + sum_l x[l]*w0[l], acc1 likewise with w1. Latency 6.
 // The packed a is registered as it enters the multiplier (no logic between the register and
-// the DSP's A port), and x is (its B register).
+// the DSP's A port), and x is (its B register); the product is registered as it leaves (the
+// DSP's P register), and w1*x is split off in the lane stage, so no carry chain follows the
+// multiplier in its stage (that was the engines' deepest path, docs/timing.md).
 module sqf_mac2 #(
     parameter SIMD = 1
 ) (
@@ -27,91 +29,87 @@ module sqf_mac2 #(
 );
     // Parameter checks at elaboration (see sqf_out_fifo.v).
     generate
-        if (SIMD < 1) begin : bad_simd
-            sqf_mac2_SIMD_must_be_at_least_1 bad();
+        if (SIMD < 1 || SIMD > 8) begin : bad_simd
+            sqf_mac2_SIMD_must_be_1_to_8 bad();
         end
     endgenerate
-    reg [8*SIMD-1:0] x_i;
+    reg [8*SIMD-1:0] x_i, x_p;
     reg [25*SIMD-1:0] a_i;                   // the packed weights per lane (A port)
-    reg signed [31:0] bias0_i, bias1_i;
+    reg [34*SIMD-1:0] p_r;                   // a * x per lane (P register)
+    reg [17*SIMD-1:0] hi_r, lo_r;            // w0*x and w1*x per lane, 17 bits signed
     // The control pipeline of every MAC is its own (`keep`): merged, one register would
     // drive the accumulators of every PE of the engine.
-    (* keep = "true" *) reg en_i, first_i;
-    wire [17*SIMD-1:0] hi;                   // w0*x per lane, 17 bits signed
-    wire [17*SIMD-1:0] lo;                   // (w1 + 128)*x per lane, 17 bits unsigned
+    (* keep = "true" *) reg en_i, first_i, en_p, first_p, en_l, first_l, en_h, first_h;
+    (* keep = "true" *) reg en_r, first_r;
+    reg signed [31:0] bias0_i, bias1_i, bias0_p, bias1_p, bias0_l, bias1_l;
+    reg signed [31:0] bias0_h, bias1_h, bias0_r, bias1_r;
     genvar l;
     generate
         for (l = 0; l < SIMD; l = l + 1) begin : lane
-            always @(posedge clock)
+            always @(posedge clock) begin
                 a_i[25*l +: 25] <= {w0[8*l +: 8], 9'd0, ~w1[8*l+7], w1[8*l +: 7]};
-            wire signed [33:0] p = $signed(a_i[25*l +: 25]) * $signed({1'b0, x_i[8*l +: 8]});
-            assign hi[17*l +: 17] = p[33:17];
-            // (w1 + 128)*x - 128*x = w1*x, 17 bits signed
-            assign lo[17*l +: 17] = p[16:0] - {2'd0, x_i[8*l +: 8], 7'd0};
+                p_r[34*l +: 34] <= $signed(a_i[25*l +: 25]) * $signed({1'b0, x_i[8*l +: 8]});
+                hi_r[17*l +: 17] <= p_r[34*l+17 +: 17];
+                // (w1 + 128)*x - 128*x = w1*x, 17 bits signed
+                lo_r[17*l +: 17] <= p_r[34*l +: 17] - {2'd0, x_p[8*l +: 8], 7'd0};
+            end
         end
     endgenerate
-    reg [17*SIMD-1:0] hi_r, lo_r;            // the two products per lane, registered
-    reg signed [31:0] bias0_p, bias1_p;
-    (* keep = "true" *) reg en_p, first_p;
-    always @(posedge clock) begin
-        hi_r <= hi;
-        lo_r <= lo;
-    end
+    // The sums in two halves of at most four lanes (two adder levels), then their sum: 19 and
+    // 20 bits, so each adder's carry chain is as short as the values allow.
+    localparam HALF = (SIMD + 1) / 2;
     integer k;
-    reg signed [31:0] sum0, sum1;
+    reg signed [18:0] h0a, h0b, h1a, h1b;
     always @(*) begin
-        sum0 = 32'sd0;
-        sum1 = 32'sd0;
-        for (k = 0; k < SIMD; k = k + 1) begin
-            sum0 = sum0 + {{15{hi_r[17*k+16]}}, hi_r[17*k +: 17]};
-            sum1 = sum1 + {{15{lo_r[17*k+16]}}, lo_r[17*k +: 17]};
-        end
+        h0a = 19'sd0; h0b = 19'sd0; h1a = 19'sd0; h1b = 19'sd0;
+        for (k = 0; k < SIMD; k = k + 1)
+            if (k < HALF) begin
+                h0a = h0a + {{2{hi_r[17*k+16]}}, hi_r[17*k +: 17]};
+                h1a = h1a + {{2{lo_r[17*k+16]}}, lo_r[17*k +: 17]};
+            end else begin
+                h0b = h0b + {{2{hi_r[17*k+16]}}, hi_r[17*k +: 17]};
+                h1b = h1b + {{2{lo_r[17*k+16]}}, lo_r[17*k +: 17]};
+            end
     end
-    reg signed [31:0] sum0_r, sum1_r, bias0_r, bias1_r;
-    (* keep = "true" *) reg en_r, first_r;
+    reg signed [18:0] h0a_r, h0b_r, h1a_r, h1b_r;
+    reg signed [19:0] sum0_r, sum1_r;
     initial begin
         x_i = {8*SIMD{1'b0}};
+        x_p = {8*SIMD{1'b0}};
         a_i = {25*SIMD{1'b0}};
-        bias0_i = 32'sd0;
-        bias1_i = 32'sd0;
-        en_i = 1'b0;
-        first_i = 1'b0;
+        p_r = {34*SIMD{1'b0}};
         hi_r = {17*SIMD{1'b0}};
         lo_r = {17*SIMD{1'b0}};
-        bias0_p = 32'sd0;
-        bias1_p = 32'sd0;
-        en_p = 1'b0;
-        first_p = 1'b0;
+        {en_i, first_i, en_p, first_p, en_l, first_l, en_h, first_h, en_r, first_r} = 10'd0;
+        {bias0_i, bias1_i, bias0_p, bias1_p, bias0_l, bias1_l} = {6{32'sd0}};
+        {bias0_h, bias1_h, bias0_r, bias1_r} = {4{32'sd0}};
+        {h0a_r, h0b_r, h1a_r, h1b_r} = {4{19'sd0}};
+        sum0_r = 20'sd0;
+        sum1_r = 20'sd0;
         acc0 = 32'sd0;
         acc1 = 32'sd0;
-        sum0_r = 32'sd0;
-        sum1_r = 32'sd0;
-        bias0_r = 32'sd0;
-        bias1_r = 32'sd0;
-        en_r = 1'b0;
-        first_r = 1'b0;
     end
     (* keep *) always @(posedge clock) begin
-        en_i <= en;
-        first_i <= first;
-        en_p <= en_i;
-        first_p <= first_i;
-        en_r <= en_p;
-        first_r <= first_p;
+        en_i <= en; first_i <= first;
+        en_p <= en_i; first_p <= first_i;
+        en_l <= en_p; first_l <= first_p;
+        en_h <= en_l; first_h <= first_l;
+        en_r <= en_h; first_r <= first_h;
     end
     always @(posedge clock) begin
         x_i <= x;
-        bias0_i <= bias0;
-        bias1_i <= bias1;
-        bias0_p <= bias0_i;
-        bias1_p <= bias1_i;
-        sum0_r <= sum0;
-        sum1_r <= sum1;
-        bias0_r <= bias0_p;
-        bias1_r <= bias1_p;
+        x_p <= x_i;
+        bias0_i <= bias0; bias1_i <= bias1;
+        bias0_p <= bias0_i; bias1_p <= bias1_i;
+        bias0_l <= bias0_p; bias1_l <= bias1_p;
+        bias0_h <= bias0_l; bias1_h <= bias1_l;
+        bias0_r <= bias0_h; bias1_r <= bias1_h;
+        h0a_r <= h0a; h0b_r <= h0b; h1a_r <= h1a; h1b_r <= h1b;
+        sum0_r <= {h0a_r[18], h0a_r} + {h0b_r[18], h0b_r};
+        sum1_r <= {h1a_r[18], h1a_r} + {h1b_r[18], h1b_r};
         if (en_r) begin
-            acc0 <= (first_r ? bias0_r : acc0) + sum0_r;
-            acc1 <= (first_r ? bias1_r : acc1) + sum1_r;
+            acc0 <= (first_r ? bias0_r : acc0) + {{12{sum0_r[19]}}, sum0_r};
+            acc1 <= (first_r ? bias1_r : acc1) + {{12{sum1_r[19]}}, sum1_r};
         end
     end
 endmodule

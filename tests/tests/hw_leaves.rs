@@ -156,10 +156,10 @@ fn mac_lane_verilog_equals_model_and_contract() {
             hdl.bias.next = (b as u32 as u64).into();
             settle(&mut hdl);
             hdl_tick(&mut hdl, |b| &mut b.clock);
-            // Latency 4: after this edge the accumulator has taken the inputs of three cycles ago.
+            // Latency 6: after this edge the accumulator has taken the inputs of five cycles ago.
             let sum: i32 = xs.iter().zip(&ws).map(|(&a, &b)| a as i32 * b as i32).sum();
             pending.push_back((e, f, b, sum));
-            if pending.len() > 3 {
+            if pending.len() > 5 {
                 let (e, f, b, sum) = pending.pop_front().unwrap();
                 if e {
                     expect = (if f { b } else { expect }).wrapping_add(sum);
@@ -252,11 +252,11 @@ fn mac_pair_verilog_equals_model_and_two_macs() {
             hdl.bias1.next = (b1 as u32 as u64).into();
             settle(&mut hdl);
             hdl_tick(&mut hdl, |b| &mut b.clock);
-            // Latency 4: after this edge the accumulators have taken the inputs of three cycles ago.
+            // Latency 6: after this edge the accumulators have taken the inputs of five cycles ago.
             let dot =
                 |ws: &[i8]| -> i32 { xs.iter().zip(ws).map(|(&a, &b)| a as i32 * b as i32).sum() };
             pending.push_back((e, f, (b0, b1), (dot(&w0s), dot(&w1s))));
-            if pending.len() > 3 {
+            if pending.len() > 5 {
                 let (e, f, (b0, b1), (d0, d1)) = pending.pop_front().unwrap();
                 if e {
                     expect = (

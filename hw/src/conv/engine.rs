@@ -17,6 +17,28 @@ use crate::HwError;
 /// stages b, p and a live inside the MAC leaves, that the Verilog keeps the window's bounds in
 /// registers derived from `oy`, `ox` and `frame_base`, and that every PE of a requantizer chain
 /// keeps its own copy of hold, out_en, push and the FIFO pointers, all equal at every cycle).
+/// One stage of the MAC leaves after the products: the flags, the sums of products per PE and
+/// the PEs' parameters it carries.
+#[derive(Clone, Debug, Default)]
+struct MacStage {
+    v: bool,
+    first: bool,
+    last: bool,
+    tlast: bool,
+    sum: Vec<i32>,
+    par: Vec<i32>,
+}
+
+impl MacStage {
+    fn new(pe: usize) -> Self {
+        MacStage {
+            sum: vec![0; pe],
+            par: vec![0; pe],
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct State {
     lb: Vec<u64>,
@@ -59,6 +81,9 @@ struct State {
     tlastp: bool,
     sump: Vec<i32>,
     parp: Vec<i32>,
+    // stages l and s: the MAC leaves' lane and half-sum registers, carrying stage p's sums on
+    // (mid[0] the lane stage, mid[1] the half sums)
+    mid: [MacStage; 2],
     // stage a: the MAC leaves' registered sums of products (and the flags, parameters)
     va: bool,
     firsta: bool,
@@ -131,6 +156,7 @@ impl ConvEngine {
             parb: vec![0; pe],
             sump: vec![0; pe],
             parp: vec![0; pe],
+            mid: [MacStage::new(pe), MacStage::new(pe)],
             suma: vec![0; pe],
             para: vec![0; pe],
             acc: vec![0; pe],
@@ -309,6 +335,8 @@ impl ConvEngine {
             st.inflight = 0;
             st.v1 = false;
             st.va = false;
+            st.mid[0].v = false;
+            st.mid[1].v = false;
             st.vp = false;
             st.vb = false;
             st.v2 = false;
@@ -472,12 +500,23 @@ impl ConvEngine {
             }
         }
         // Stage a (inside sqf_mac / sqf_mac2): the sums of products, registered every cycle.
-        st.suma.clone_from(&st.sump);
-        st.va = st.vp;
-        st.firsta = st.firstp;
-        st.lasta = st.lastp;
-        st.tlasta = st.tlastp;
-        st.para.clone_from(&st.parp);
+        let m = &st.mid[1];
+        st.suma.clone_from(&m.sum);
+        st.va = m.v;
+        st.firsta = m.first;
+        st.lasta = m.last;
+        st.tlasta = m.tlast;
+        st.para.clone_from(&m.par);
+        // Stages s and l (inside the MAC leaves): the half sums take the lanes, the lanes take
+        // stage p (the stage the half sums held is written over).
+        st.mid.swap(0, 1);
+        let m = &mut st.mid[0];
+        m.sum.clone_from(&st.sump);
+        m.v = st.vp;
+        m.first = st.firstp;
+        m.last = st.lastp;
+        m.tlast = st.tlastp;
+        m.par.clone_from(&st.parp);
         // Stage p (inside the MAC leaves): the products, registered every cycle.
         for i in 0..pe {
             st.sump[i] = leaf::mac(0, st.xb, st.wb[i], simd);
