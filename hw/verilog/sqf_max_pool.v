@@ -99,8 +99,19 @@ module sqf_max_pool #(
     endfunction
     reg xeven, yeven, h_emit, v_emit, at_last;
     reg [AB_V-1:0] va;
-    wire [AB_V-1:0] va_n = reset ? times_cg(hox_of({XB{1'b0}}))
-        : !fire ? va : j_wrap ? times_cg(hox_of(x_adv)) : va + 1'b1;
+    // A new column's vm address without arithmetic on x in front of va: column 0 and the odd
+    // columns have constant ones (hox all ones, or WO - 1), and the even columns' go up by CG
+    // from one to the next, held ahead in ev_next_r (x -> its half -> x CG was the block's
+    // deepest path, docs/timing.md).
+    localparam integer C_CG = CG;
+    localparam [AB_V-1:0] VA_COL0 = times_cg(hox_of({XB{1'b0}})), VA_ODD = times_cg(WOM1);
+    localparam [AB_V-1:0] CG_V = C_CG[AB_V-1:0];
+    reg [AB_V-1:0] ev_next_r;
+    wire [AB_V-1:0] va_col = (x == WM1) ? VA_COL0 : !x[0] ? VA_ODD : ev_next_r;
+    wire [AB_V-1:0] va_n = reset ? VA_COL0 : !fire ? va : j_wrap ? va_col : va + 1'b1;
+    always @(posedge clock)
+        if (reset || (fire && j_wrap && x == WM1)) ev_next_r <= {AB_V{1'b0}};
+        else if (fire && j_wrap && x[0]) ev_next_r <= ev_next_r + CG_V;
     always @(posedge clock) begin
         xeven <= !x_n[0];
         yeven <= !y_n[0];

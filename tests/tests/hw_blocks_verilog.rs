@@ -10,7 +10,13 @@ use squeezeflow_tests::check_block_verilog;
 
 #[test]
 fn maxpool_verilog() {
-    for (tag, h, w, c, lanes) in [("pool_odd", 7, 9, 4, 2), ("pool_even", 6, 8, 3, 3)] {
+    // The third: WO * CG = 15, not a power of two (so the vm addresses do not wrap back to 0
+    // on their own at a row's end).
+    for (tag, h, w, c, lanes) in [
+        ("pool_odd", 7, 9, 4, 2),
+        ("pool_even", 6, 8, 3, 3),
+        ("pool_wide", 5, 11, 6, 2),
+    ] {
         let input = Shape::new(h, w, c);
         let p = PoolLayer::max3x3("pool", input).unwrap();
         let frames: Vec<Vec<u8>> = (0..2)
