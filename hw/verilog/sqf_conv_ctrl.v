@@ -256,25 +256,34 @@ module sqf_conv_ctrl #(
     wire [15:0] need_step_m1_n = bot_in ? S16 - 1'b1 : bot_part ? HM1SM1_16 - bot_r : 16'hffff;
     // The differences' next values: all four cases (a row written or not, oy moving on or
     // not) from registers, and the late signals (the input's valid, the issue decision) only
-    // choosing among them.
-    wire oy_moves = issue && aoy_r;
+    // choosing among them. "An issue now moves oy on" (aoy_r, a register) chooses first, so
+    // the issue decision comes last, into one LUT a bit: with "issue and aoy_r" first,
+    // synthesis moved that choice in front of the subtracts as an operand select, over 100
+    // loads (8.68 ns, docs/timing.md).
     wire [15:0] ahead_m = ahead_r - dlow_r, ahead_m1 = ahead_r - dlowm1_r;
     wire [15:0] ready_m = ready_r - dneed_r, ready_m1 = ready_r - dneedm1_r;
-    wire [15:0] ahead_n = row_written ? (oy_moves ? ahead_m1 : ahead_r + 1'b1)
-        : (oy_moves ? ahead_m : ahead_r);
-    wire [15:0] ready_n = row_written ? (oy_moves ? ready_m1 : ready_r + 1'b1)
-        : (oy_moves ? ready_m : ready_r);
+    wire [15:0] ahead_inc = ahead_r + 1'b1, ready_inc = ready_r + 1'b1;
+    wire [15:0] ahead_iw = aoy_r ? ahead_m1 : ahead_inc, ahead_i = aoy_r ? ahead_m : ahead_r;
+    wire [15:0] ready_iw = aoy_r ? ready_m1 : ready_inc, ready_i = aoy_r ? ready_m : ready_r;
+    wire [15:0] ahead_n = issue ? (row_written ? ahead_iw : ahead_i)
+        : (row_written ? ahead_inc : ahead_r);
+    wire [15:0] ready_n = issue ? (row_written ? ready_iw : ready_i)
+        : (row_written ? ready_inc : ready_r);
     // The read address's own copies of the "last value" flags (`keep`, in a process of their
     // own: not merged back): the originals drive the enables of about a hundred window
     // registers, and a net of 100 loads and more costs about 2.8 ns of routing on Artix-7
-    // (docs/timing.md).
-    (* keep = "true" *) reg oxl_a, a_ky, a_g, a_ox, a_oy, a_wrap;
+    // (docs/timing.md). Yosys 0.23 merges a copy of equal value back into its original, keep
+    // or not; "oy moves on" and "the frame wraps" are therefore held inverted (na_oy, na_wrap),
+    // which it cannot merge: merged, "oy moves on" drove the window's enables and every LUT
+    // of the slot's row table, 100 loads.
+    (* keep = "true" *) reg oxl_a, a_ky, a_g, a_ox, na_oy, na_wrap;
     (* keep *) always @(posedge clock) begin
         if (reset) begin
-            oxl_a <= OXL0; a_ky <= AKY0; a_g <= AG0; a_ox <= AOX0; a_oy <= AOY0; a_wrap <= AW0;
+            oxl_a <= OXL0; a_ky <= AKY0; a_g <= AG0; a_ox <= AOX0; na_oy <= !AOY0;
+            na_wrap <= !AW0;
         end else if (issue) begin
-            oxl_a <= oxl_n; a_ky <= aky_n; a_g <= ag_n; a_ox <= aox_n; a_oy <= aoy_n;
-            a_wrap <= aw_n;
+            oxl_a <= oxl_n; a_ky <= aky_n; a_g <= ag_n; a_ox <= aox_n; na_oy <= !aoy_n;
+            na_wrap <= !aw_n;
         end
     end
     wire signed [15:0] left_n = !adv_ox ? left_r : oxl_r ? NP_S : left_r + S_S;
@@ -283,7 +292,7 @@ module sqf_conv_ctrl #(
     // (frame_base + H - PAD) modulo LB_ROWS, each held in a register (fbslot_inc_r,
     // fbslot_wrap_r) updated when fbtop_r or frame_base moves.
     reg [RB-1:0] fbslot_inc_r, fbslot_wrap_r;
-    wire [RB-1:0] fbslot_n = !a_oy ? fbtop_r : a_wrap ? fbslot_wrap_r : fbslot_inc_r;
+    wire [RB-1:0] fbslot_n = na_oy ? fbtop_r : !na_wrap ? fbslot_wrap_r : fbslot_inc_r;
     wire [RB-1:0] fbtop_n = !adv_oy ? fbtop_r : wrap_frame ? frame_base + HTOP0_R : fbtop_r + S_R;
     wire [RB-1:0] fbtop_n_inc = fbtop_n + S_R;
     wire [RB-1:0] fb_wrap_n = (wrap_frame ? frame_base + H_R : frame_base) + HTOP0_R;
@@ -306,8 +315,14 @@ module sqf_conv_ctrl #(
     reg vl, lastl, tlastl, vs, lasts, tlasts;  // the MACs' lane and half-sum stages
     reg vh, tlasth, vm, lastm, tlastm, v3, last3, tlast3, last4, tlast4;
     reg [CB-1:0] cnt;                        // position in the requantizers' chains
-    reg [AB_Q-1:0] pa;
-    assign pa_next = vh ? ((pa == QLAST) ? {AB_Q{1'b0}} : pa + 1'b1) : pa;
+    // pa_next addresses the parameter ROMs, which are in LUTs in the large fits: the step
+    // after pa is held in a register (pa_inc_r), so only a choice sits in front of the ROMs'
+    // multiplexers (an increment and a compare there were the XC7A200T network's deepest
+    // path, docs/timing.md).
+    reg [AB_Q-1:0] pa, pa_inc_r;
+    localparam integer C_PA_INC0 = (C_QLAST == 0) ? 0 : 1;
+    localparam [AB_Q-1:0] PA_INC0 = C_PA_INC0[AB_Q-1:0];
+    assign pa_next = vh ? pa_inc_r : pa;
     assign push = out_en && last4;
     // (no reset in it: the chains reset their copies)
     assign chain_next = {va && lasta, v3, v3 && last3, pop ? fifo_head + 1'b1 : fifo_head,
@@ -334,6 +349,7 @@ module sqf_conv_ctrl #(
             dlow_r <= DLOWI; dneed_r <= DNEEDI; dlowm1_r <= DLOWI - 1'b1; dneedm1_r <= DNEEDI - 1'b1;
             committed_r <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
             mac_en <= 0; vb <= 0; va <= 0; hold <= 0; vh <= 0; cnt <= 0; pa <= 0; vm <= 0;
+            pa_inc_r <= PA_INC0;
             v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
             lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0; vp <= 0; lastp <= 0; tlastp <= 0;
             vl <= 0; lastl <= 0; tlastl <= 0; vs <= 0; lasts <= 0; tlasts <= 0;
@@ -345,6 +361,7 @@ module sqf_conv_ctrl #(
             fifo_count <= fifo_count + {{FB{1'b0}}, push} - {{FB{1'b0}}, pop};
             out_en <= v3; last4 <= last3; tlast4 <= tlast3;
             pa <= pa_next;
+            if (vh) pa_inc_r <= (pa_inc_r == QLAST) ? {AB_Q{1'b0}} : pa_inc_r + 1'b1;
             v3 <= vm; last3 <= lastm; tlast3 <= tlastm;
             vm <= vh; lastm <= vh && (cnt == SM1); tlastm <= tlasth;
             if (hold) begin
