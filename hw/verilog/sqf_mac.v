@@ -71,10 +71,11 @@ module sqf_mac #(
     always @(posedge clock) begin
         x_i <= x;
         w_i <= w;
+        // Every other stage of the bias moves only with a MAC cycle (see sqf_mac2).
         bias_i <= bias;
-        bias_p <= bias_i;
+        if (en_i) bias_p <= bias_i;
         bias_l <= bias_p;
-        bias_h <= bias_l;
+        if (en_l) bias_h <= bias_l;
         bias_r <= bias_h;
         ha_r <= ha;
         hb_r <= hb;

@@ -99,10 +99,13 @@ module sqf_mac2 #(
     always @(posedge clock) begin
         x_i <= x;
         x_p <= x_i;
+        // The biases move on every cycle, but every other stage only with a MAC cycle (the
+        // value is used only then): a chain of equal registers becomes a shift register in
+        // LUTs (SRL16E, slow to its output), and merged sign bits gave one of them 264 loads.
         bias0_i <= bias0; bias1_i <= bias1;
-        bias0_p <= bias0_i; bias1_p <= bias1_i;
+        if (en_i) begin bias0_p <= bias0_i; bias1_p <= bias1_i; end
         bias0_l <= bias0_p; bias1_l <= bias1_p;
-        bias0_h <= bias0_l; bias1_h <= bias1_l;
+        if (en_l) begin bias0_h <= bias0_l; bias1_h <= bias1_l; end
         bias0_r <= bias0_h; bias1_r <= bias1_h;
         h0a_r <= h0a; h0b_r <= h0b; h1a_r <= h1a; h1b_r <= h1b;
         sum0_r <= {h0a_r[18], h0a_r} + {h0b_r[18], h0b_r};
