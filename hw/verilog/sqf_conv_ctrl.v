@@ -96,8 +96,7 @@ module sqf_conv_ctrl #(
     localparam integer C_HM1S = H - 1 - STRIDE, C_HI0 = HI0, C_HTOP0 = H - PAD;
     localparam [15:0] S16 = C_S[15:0], HI0_16 = C_HI0[15:0];
     localparam signed [15:0] NP_S = C_NP[15:0], BOT0_S = C_BOT0[15:0], S_S = C_S[15:0];
-    localparam signed [15:0] NS_S = C_NS[15:0], HM1_S = C_HM1[15:0], WM1_S = C_WM1[15:0];
-    localparam signed [15:0] HM1S_S = C_HM1S[15:0];
+    localparam signed [15:0] HM1_S = C_HM1[15:0], WM1_S = C_WM1[15:0];
     // The steps of the clamped window rows low (max(0, top)) and need (min(H - 1, bot)) when
     // oy moves on: within a frame from row 0 (DLOW0, DNEED0), and at the frame's end, to the
     // next frame's row 0 (H rows on), from row HO - 1 (DLOWW, DNEEDW).
@@ -248,8 +247,17 @@ module sqf_conv_ctrl #(
     wire aoy_n = aox_n && oxl_n, aw_n = aoy_n && oyl_n;
     // The steps of a move from the next row (rows top_r + s .. bot_r + s), and the steps less
     // one, each a choice among constants and one add on top_r or bot_r.
-    wire top_in = top_r >= NS_S, top_part = top_r > NS2_S;
-    wire bot_in = bot_r <= HM1S2_S, bot_part = bot_r < HM1S_S;
+    // The four compares are registers (top_in_r: top_r >= -S, top_part_r: top_r > -2S,
+    // bot_in_r: bot_r <= H - 1 - 2S, bot_part_r: bot_r < H - 1 - S), set with top_r and
+    // bot_r from compares of their values before the move (a compare in front of the steps'
+    // selects was conv1's deepest path).
+    reg top_in_r, top_part_r, bot_in_r, bot_part_r;
+    wire top_in = top_in_r, top_part = top_part_r, bot_in = bot_in_r, bot_part = bot_part_r;
+    localparam integer C_NS3 = -3 * STRIDE, C_HM1S3 = H - 1 - 3 * STRIDE;
+    localparam signed [15:0] NS3_S = C_NS3[15:0], HM1S3_S = C_HM1S3[15:0];
+    // Their values at the frame's first row (top_r = -PAD, bot_r = K - 1 - PAD).
+    localparam TI0 = (C_NP >= C_NS), TP0 = (C_NP > C_NS2);
+    localparam BI0 = (C_BOT0 <= C_HM1S2), BP0 = (C_BOT0 < C_HM1S);
     wire [15:0] low_step_n = top_in ? S16 : top_part ? top_r + S2_16 : 16'd0;
     wire [15:0] low_step_m1_n = top_in ? S16 - 1'b1 : top_part ? top_r + S2M1_16 : 16'hffff;
     wire [15:0] need_step_n = bot_in ? S16 : bot_part ? HM1S16 - bot_r : 16'd0;
@@ -338,6 +346,7 @@ module sqf_conv_ctrl #(
             wr_addr <= 0; wr_x <= 0; wr_j <= 0; wjl_r <= (CG == 1); wxl_r <= (W == 1);
             oy <= 0; ox <= 0; g <= 0; ky <= 0; kx <= 0; j <= 0; frame_base <= 0; w_addr <= 0;
             top_r <= NP_S; bot_r <= BOT0_S; left_r <= NP_S;
+            top_in_r <= TI0; top_part_r <= TP0; bot_in_r <= BI0; bot_part_r <= BP0;
             iy_r <= NP_S; ix_r <= NP_S;
             slot_r <= SLOT0; lcg_r <= NPCG;
             fbslot_inc_r <= SLOT_INC0; fbslot_wrap_r <= SLOT_WRAP0; lcg_inc_r <= NPCG + SCG; addr_r <= ADDR0;
@@ -413,6 +422,7 @@ module sqf_conv_ctrl #(
                     frame_base <= frame_base + H_R;
                     top_r <= NP_S;
                     bot_r <= BOT0_S;
+                    top_in_r <= TI0; top_part_r <= TP0; bot_in_r <= BI0; bot_part_r <= BP0;
                     fbtop_r <= frame_base + HTOP0_R;
                     dlow_r <= DLOWI;
                     dneed_r <= DNEEDI;
@@ -422,6 +432,9 @@ module sqf_conv_ctrl #(
                     oy <= oy + 1'b1;
                     top_r <= top_r + S_S;
                     bot_r <= bot_r + S_S;
+                    // The compares of top_r + S and bot_r + S.
+                    top_in_r <= top_r >= NS2_S; top_part_r <= top_r > NS3_S;
+                    bot_in_r <= bot_r <= HM1S3_S; bot_part_r <= bot_r < HM1S2_S;
                     fbtop_r <= fbtop_r + S_R;
                     // The steps of the next move: to the next frame when the new row is the
                     // last, else from the window, whose rows are then top_r + s .. bot_r + s.
