@@ -227,7 +227,11 @@ module sqf_conv_ctrl #(
     localparam [RB-1:0] SLOT0 = C_SLOT0[RB-1:0], SLOT_INC0 = C_SLOT_INC0[RB-1:0];
     localparam [RB-1:0] SLOT_WRAP0 = C_SLOT_WRAP0[RB-1:0];
     reg signed [15:0] iy_r, ix_r;
-    reg [RB-1:0] slot_r;
+    // slot_r + 1 is held too (slot_inc_r): its carry chain sat in front of the row table and
+    // the address add (conv1, 7.31 ns).
+    reg [RB-1:0] slot_r, slot_inc_r;
+    localparam integer C_SLOT1 = C_SLOT0 + 1;
+    localparam [RB-1:0] SLOT1 = C_SLOT1[RB-1:0];
     reg [AB_LB-1:0] lcg_r, lcg_inc_r, addr_r;
     // Which counters move on this issue, and the window registers' next values.
     wire adv_kx = jl_r;
@@ -307,7 +311,7 @@ module sqf_conv_ctrl #(
     wire [AB_LB-1:0] lcg_n = !a_ox ? lcg_r : oxl_a ? NPCG : lcg_inc_r;
     wire signed [15:0] ix_n = !adv_kx ? ix_r : adv_ky ? left_n : ix_r + 16'sd1;
     wire signed [15:0] iy_n = !adv_ky ? iy_r : adv_g ? top_n : iy_r + 16'sd1;
-    wire [RB-1:0] slot_n = !a_ky ? slot_r : a_g ? fbslot_n : slot_r + 1'b1;
+    wire [RB-1:0] slot_n = !a_ky ? slot_r : a_g ? fbslot_n : slot_inc_r;
     // slot * W * CG by a table of the LB_ROWS products: one LUT level (a carry chain per set
     // bit of W * CG as shifts and adds; 11.2 ns with the rest on the XC7A200T, docs/timing.md).
     wire [AB_LB-1:0] row_n;
@@ -348,7 +352,7 @@ module sqf_conv_ctrl #(
             top_r <= NP_S; bot_r <= BOT0_S; left_r <= NP_S;
             top_in_r <= TI0; top_part_r <= TP0; bot_in_r <= BI0; bot_part_r <= BP0;
             iy_r <= NP_S; ix_r <= NP_S;
-            slot_r <= SLOT0; lcg_r <= NPCG;
+            slot_r <= SLOT0; slot_inc_r <= SLOT1; lcg_r <= NPCG;
             fbslot_inc_r <= SLOT_INC0; fbslot_wrap_r <= SLOT_WRAP0; lcg_inc_r <= NPCG + SCG; addr_r <= ADDR0;
             jl_r <= JL0; kxl_r <= KL0; kyl_r <= KL0; gl_r <= GL0; oxl_r <= OXL0;
             oyl_r <= OYL0; gs_r <= 1'b1;
@@ -397,6 +401,7 @@ module sqf_conv_ctrl #(
                 iy_r <= iy_n;
                 ix_r <= ix_n;
                 slot_r <= slot_n;
+                slot_inc_r <= slot_n + 1'b1;
                 fbslot_inc_r <= fbtop_n_inc;
                 fbslot_wrap_r <= fb_wrap_n;
                 lcg_r <= lcg_n;
