@@ -45,17 +45,19 @@ module sqf_max_pool #(
     localparam CB = $clog2(DEPTH) + 1;
 
     // Counters and positions at the bits the geometry needs (32-bit ones were the block's
-    // deepest paths): x < W, y < H, j < CG; hox < WO and voy < HO, or all ones (-1) at x = 0
-    // or y = 0, where nothing is emitted; the vm address hox * CG + j modulo 2^AB_V.
+    // deepest paths): x < W, y < H, j < CG; hox < WO, or all ones (-1) at x = 0, where nothing
+    // is emitted; the vm address hox * CG + j modulo 2^AB_V.
     localparam XB = $clog2(W + 1), YB = $clog2(H + 1), JB = $clog2(CG + 1);
-    localparam OXB = $clog2(WO + 1), OYB = $clog2(HO + 1);
+    localparam OXB = $clog2(WO + 1);
     localparam integer C_WM1 = W - 1, C_HM1 = H - 1, C_CGM1 = CG - 1;
-    localparam integer C_WOM1 = WO - 1, C_HOM1 = HO - 1;
+    localparam integer C_WOM1 = WO - 1;
     localparam [XB-1:0] WM1 = C_WM1[XB-1:0];
     localparam [YB-1:0] HM1 = C_HM1[YB-1:0];
     localparam [JB-1:0] CGM1 = C_CGM1[JB-1:0];
     localparam [OXB-1:0] WOM1 = C_WOM1[OXB-1:0];
-    localparam [OYB-1:0] HOM1 = C_HOM1[OYB-1:0];
+    localparam integer C_X2WO = 2 * WO, C_Y2HO = 2 * HO;
+    localparam [XB-1:0] X2WO = C_X2WO[XB-1:0];
+    localparam [YB-1:0] Y2HO = C_Y2HO[YB-1:0];
     wire [CB-1:0] f_count;
     reg [XB-1:0] x;
     reg [YB-1:0] y;
@@ -77,11 +79,6 @@ module sqf_max_pool #(
     function [OXB-1:0] hox_of(input [XB-1:0] xx);
         /* verilator lint_off WIDTH */
         hox_of = !xx[0] ? (xx >> 1) - 1'b1 : WOM1;
-        /* verilator lint_on WIDTH */
-    endfunction
-    function [OYB-1:0] voy_of(input [YB-1:0] yy);
-        /* verilator lint_off WIDTH */
-        voy_of = !yy[0] ? (yy >> 1) - 1'b1 : HOM1;
         /* verilator lint_on WIDTH */
     endfunction
     function h_emit_of(input [XB-1:0] xx);
@@ -117,7 +114,9 @@ module sqf_max_pool #(
         yeven <= !y_n[0];
         h_emit <= h_emit_of(x_n);
         v_emit <= h_emit_of(x_n) && (y_n != 0) && (!y_n[0] || (y_n == HM1));
-        at_last <= (voy_of(y_n) == HOM1) && (hox_of(x_n) == WOM1);
+        // hox_of(x) == WO - 1 exactly when x is odd or x == 2 * WO (likewise for y), so no
+        // subtract sits in front of at_last (pool3's deepest path, 8.51 ns).
+        at_last <= (y_n[0] || (y_n == Y2HO)) && (x_n[0] || (x_n == X2WO));
         va <= va_n;
     end
     // The vm buffers are written one cycle late from registers (wpend, wa_d, wd), with a
