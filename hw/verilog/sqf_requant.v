@@ -4,12 +4,10 @@
 
 // sqf_requant: y = clamp((acc * mult + 2^(shift-1)) >>> shift, 0, 2^OUT_BITS - 1).
 // mult is unsigned 16-bit, shift 1..47, the product 49-bit signed. Three stages, latency 3, no
-// stalls: (1) two partial products, acc[16:0] * mult plus the rounding constant 2^(shift-1)
-// and acc[31:17] * mult, each within one 18x18 multiplier (ECP5 MULT18X18D; a DSP48 either
-// way, the first with its post-adder and P register); (2) their sum, an add of 32 bits above
-// the low product's 17; (3) the shift and clamp. One 32x17 product in stage 1 (two
-// multipliers and the add joining them) was the engines' slowest path on ECP5; the three-way
-// 49-bit add in stage 2, after a DSP48E1's M register, the XC7A200T engines' (7.13 ns).
+// stalls: (1) two partial products, acc[16:0] * mult and acc[31:17] * mult, each within one
+// 18x18 multiplier (ECP5 MULT18X18D; a DSP48 either way), and the rounding constant
+// 2^(shift-1); (2) their sum plus the constant; (3) the shift and clamp. One 32x17 product
+// in stage 1 (two multipliers and the add joining them) was the engines' slowest path on ECP5.
 module sqf_requant #(
     parameter OUT_BITS = 8                   // 8 for activations, 16 for logits
 ) (
@@ -25,28 +23,28 @@ module sqf_requant #(
             sqf_requant_OUT_BITS_must_be_1_to_32 bad();
         end
     endgenerate
-    // acc[16:0] * mult + 2^(shift-1), below 2^47: 48 bits, the width of a DSP48's P
-    reg signed [47:0] mlo;
+    reg signed [34:0] mlo;                   // acc[16:0] * mult, unsigned (33 bits used)
     reg signed [31:0] mhi;                   // acc[31:17] * mult, signed
-    wire signed [47:0] rnd = 48'sd1 <<< (shift - 6'd1);
+    reg signed [48:0] rnd;                   // 2^(shift-1)
     reg [5:0] shm;
     reg signed [48:0] p;
     reg [5:0] sh;
     wire signed [48:0] q = p >>> sh;
     initial begin
-        mlo = 48'sd0;
+        mlo = 35'sd0;
         mhi = 32'sd0;
+        rnd = 49'sd0;
         shm = 6'd1;
         p = 49'sd0;
         sh = 6'd1;
         y = {OUT_BITS{1'b0}};
     end
     always @(posedge clock) begin
-        mlo <= $signed({1'b0, acc[16:0]}) * $signed({1'b0, mult}) + rnd;
+        mlo <= $signed({1'b0, acc[16:0]}) * $signed({1'b0, mult});
         mhi <= $signed(acc[31:17]) * $signed({1'b0, mult});
+        rnd <= 49'sd1 <<< (shift - 6'd1);
         shm <= shift;
-        // (mhi << 17) + mlo, modulo 2^49: the low 17 bits are mlo's.
-        p  <= {mhi + {1'b0, mlo[47:17]}, mlo[16:0]};
+        p  <= ($signed({{17{mhi[31]}}, mhi}) <<< 17) + $signed({{14{1'b0}}, mlo}) + rnd;
         sh <= shm;
         y  <= q[48] ? {OUT_BITS{1'b0}}
             : (|q[47:OUT_BITS]) ? {OUT_BITS{1'b1}}
