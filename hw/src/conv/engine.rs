@@ -17,8 +17,8 @@ use crate::HwError;
 /// stages b, p and a live inside the MAC leaves, that the Verilog keeps the window's bounds in
 /// registers derived from `oy`, `ox` and `frame_base`, and that every PE of a requantizer chain
 /// keeps its own copy of hold, out_en, push and the FIFO pointers, all equal at every cycle).
-/// One stage of the MAC leaves after the products: the flags, the sums of products per PE and
-/// the PEs' parameters it carries.
+/// One stage of the MAC leaves from the products on: the flags, the sums of products per PE
+/// and the PEs' parameters it carries.
 #[derive(Clone, Debug, Default)]
 struct MacStage {
     v: bool,
@@ -74,23 +74,10 @@ struct State {
     xb: u64,
     wb: Vec<u64>,
     parb: Vec<i32>,
-    // stage p: the MAC leaves' registered products (modelled by their sum)
-    vp: bool,
-    firstp: bool,
-    lastp: bool,
-    tlastp: bool,
-    sump: Vec<i32>,
-    parp: Vec<i32>,
-    // stages l and s: the MAC leaves' lane and half-sum registers, carrying stage p's sums on
-    // (mid[0] the lane stage, mid[1] the half sums)
-    mid: [MacStage; 2],
-    // stage a: the MAC leaves' registered sums of products (and the flags, parameters)
-    va: bool,
-    firsta: bool,
-    lasta: bool,
-    tlasta: bool,
-    suma: Vec<i32>,
-    para: Vec<i32>,
+    // stages p, l, s and a: the MAC leaves' product, lane, half-sum and sum registers, each
+    // modelled by the sums of products it carries (mid[0] the products, mid[1] the lanes,
+    // mid[2] the half sums, mid[3] the sums, which the accumulators take)
+    mid: [MacStage; 4],
     acc: Vec<i32>,
     // stage 2: final accumulators (acc)
     v2: bool,
@@ -154,11 +141,7 @@ impl ConvEngine {
             par1: vec![0; pe],
             wb: vec![0; pe],
             parb: vec![0; pe],
-            sump: vec![0; pe],
-            parp: vec![0; pe],
-            mid: [MacStage::new(pe), MacStage::new(pe)],
-            suma: vec![0; pe],
-            para: vec![0; pe],
+            mid: std::array::from_fn(|_| MacStage::new(pe)),
             acc: vec![0; pe],
             h: vec![0; pe],
             q: vec![Requant::ZERO; geom.requantizers()],
@@ -334,10 +317,9 @@ impl ConvEngine {
             st.w_addr = 0;
             st.inflight = 0;
             st.v1 = false;
-            st.va = false;
-            st.mid[0].v = false;
-            st.mid[1].v = false;
-            st.vp = false;
+            for m in st.mid.iter_mut() {
+                m.v = false;
+            }
             st.vb = false;
             st.v2 = false;
             st.vh = false;
@@ -489,43 +471,29 @@ impl ConvEngine {
                 }
             }
         }
-        if st.va && st.lasta {
-            st.tlast2 = st.tlasta;
+        let a = &st.mid[3];
+        if a.v && a.last {
+            st.tlast2 = a.tlast;
         }
-        st.v2 = st.va && st.lasta;
-        if st.va {
+        st.v2 = a.v && a.last;
+        if a.v {
             for i in 0..pe {
-                let base = if st.firsta { st.para[i] } else { st.acc[i] };
-                st.acc[i] = base.wrapping_add(st.suma[i]);
+                let base = if a.first { a.par[i] } else { st.acc[i] };
+                st.acc[i] = base.wrapping_add(a.sum[i]);
             }
         }
-        // Stage a (inside sqf_mac / sqf_mac2): the sums of products, registered every cycle.
-        let m = &st.mid[1];
-        st.suma.clone_from(&m.sum);
-        st.va = m.v;
-        st.firsta = m.first;
-        st.lasta = m.last;
-        st.tlasta = m.tlast;
-        st.para.clone_from(&m.par);
-        // Stages s and l (inside the MAC leaves): the half sums take the lanes, the lanes take
-        // stage p (the stage the half sums held is written over).
-        st.mid.swap(0, 1);
-        let m = &mut st.mid[0];
-        m.sum.clone_from(&st.sump);
-        m.v = st.vp;
-        m.first = st.firstp;
-        m.last = st.lastp;
-        m.tlast = st.tlastp;
-        m.par.clone_from(&st.parp);
-        // Stage p (inside the MAC leaves): the products, registered every cycle.
+        // Stages a, s, l and p (inside sqf_mac / sqf_mac2), registered every cycle: each takes
+        // the one before, and the products stage b (mid[3], just used, is written over).
+        st.mid.rotate_right(1);
+        let p = &mut st.mid[0];
         for i in 0..pe {
-            st.sump[i] = leaf::mac(0, st.xb, st.wb[i], simd);
+            p.sum[i] = leaf::mac(0, st.xb, st.wb[i], simd);
         }
-        st.vp = st.vb;
-        st.firstp = st.firstb;
-        st.lastp = st.lastb;
-        st.tlastp = st.tlastb;
-        st.parp.clone_from(&st.parb);
+        p.v = st.vb;
+        p.first = st.firstb;
+        p.last = st.lastb;
+        p.tlast = st.tlastb;
+        p.par.clone_from(&st.parb);
         // Stage b (inside the MAC leaves): their inputs, registered every cycle.
         st.xb = if st.pad1 { 0 } else { st.lb_data1 };
         st.wb.clone_from(&st.w_data1);
