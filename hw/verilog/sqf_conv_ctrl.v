@@ -281,21 +281,17 @@ module sqf_conv_ctrl #(
         : (row_written ? ahead_inc : ahead_r);
     wire [15:0] ready_n = issue ? (row_written ? ready_iw : ready_i)
         : (row_written ? ready_inc : ready_r);
-    // The read address's own copies of the "last value" flags (`keep`, in a process of their
-    // own: not merged back): the originals drive the enables of about a hundred window
-    // registers, and a net of 100 loads and more costs about 2.8 ns of routing on Artix-7
-    // (docs/timing.md). Yosys 0.23 merges a copy of equal value back into its original, keep
-    // or not; "oy moves on" and "the frame wraps" are therefore held inverted (na_oy, na_wrap),
-    // which it cannot merge: merged, "oy moves on" drove the window's enables and every LUT
-    // of the slot's row table, 100 loads.
-    (* keep = "true" *) reg oxl_a, a_ky, a_g, a_ox, na_oy, na_wrap;
+    // The read address's copies of "oy moves on" and "the frame wraps", held inverted (na_oy,
+    // na_wrap): Yosys 0.23 merges a copy of equal value back into its original, keep or not,
+    // and merged, "oy moves on" drove the window registers' enables and every LUT of the
+    // slot's row table, 100 loads (a net of 100 loads and more costs about 2.8 ns of routing
+    // on Artix-7, docs/timing.md).
+    (* keep = "true" *) reg na_oy, na_wrap;
     (* keep *) always @(posedge clock) begin
         if (reset) begin
-            oxl_a <= OXL0; a_ky <= AKY0; a_g <= AG0; a_ox <= AOX0; na_oy <= !AOY0;
-            na_wrap <= !AW0;
+            na_oy <= !AOY0; na_wrap <= !AW0;
         end else if (issue) begin
-            oxl_a <= oxl_n; a_ky <= aky_n; a_g <= ag_n; a_ox <= aox_n; na_oy <= !aoy_n;
-            na_wrap <= !aw_n;
+            na_oy <= !aoy_n; na_wrap <= !aw_n;
         end
     end
     wire signed [15:0] left_n = !adv_ox ? left_r : oxl_r ? NP_S : left_r + S_S;
@@ -308,15 +304,15 @@ module sqf_conv_ctrl #(
     wire [RB-1:0] fbtop_n = !adv_oy ? fbtop_r : wrap_frame ? frame_base + HTOP0_R : fbtop_r + S_R;
     wire [RB-1:0] fbtop_n_inc = fbtop_n + S_R;
     wire [RB-1:0] fb_wrap_n = (wrap_frame ? frame_base + H_R : frame_base) + HTOP0_R;
-    wire [AB_LB-1:0] lcg_n = !a_ox ? lcg_r : oxl_a ? NPCG : lcg_inc_r;
+    wire [AB_LB-1:0] lcg_n = !aox_r ? lcg_r : oxl_r ? NPCG : lcg_inc_r;
     wire signed [15:0] ix_n = !adv_kx ? ix_r : adv_ky ? left_n : ix_r + 16'sd1;
     wire signed [15:0] iy_n = !adv_ky ? iy_r : adv_g ? top_n : iy_r + 16'sd1;
-    wire [RB-1:0] slot_n = !a_ky ? slot_r : a_g ? fbslot_n : slot_inc_r;
+    wire [RB-1:0] slot_n = !aky_r ? slot_r : ag_r ? fbslot_n : slot_inc_r;
     // slot * W * CG by a table of the LB_ROWS products: one LUT level (a carry chain per set
     // bit of W * CG as shifts and adds; 11.2 ns with the rest on the XC7A200T, docs/timing.md).
     wire [AB_LB-1:0] row_n;
     sqf_const_mul #(.C(W * CG), .WIDTH(AB_LB), .ABITS(RB)) slot_times_wcg (.a(slot_n), .y(row_n));
-    wire [AB_LB-1:0] addr_n = a_ky ? row_n + lcg_n : addr_r + 1'b1;
+    wire [AB_LB-1:0] addr_n = aky_r ? row_n + lcg_n : addr_r + 1'b1;
     wire pad = iy_r[15] || (iy_r > HM1_S) || ix_r[15] || (ix_r > WM1_S);
     wire [AB_LB-1:0] rd_addr = addr_r;
     wire [SW-1:0] lb_data;
