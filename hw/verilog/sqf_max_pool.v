@@ -6,10 +6,10 @@
 // Output: the HO x WO map, same order; tlast on the frame's last beat (s_tlast is ignored).
 // Holds a partial horizontal maximum per channel group (hp) and a partial vertical maximum per
 // output column and channel group (vm): (WO + 1) * CG * LANES bytes.
-// Parameters: LANES >= 1, H, W >= 2, CG >= 1, HO = ceil((H - 3) / 2) + 1, likewise WO; DEPTH
+// Parameters: LANES >= 1, H, W >= 3, CG >= 1, HO = ceil((H - 3) / 2) + 1, likewise WO; DEPTH
 // (the output FIFO, a power of two >= 2).
-// Throughput one input beat a cycle; an output beat leaves one cycle after the input beat that
-// completes it.
+// Throughput one input beat a cycle; an output beat leaves three cycles after the input beat
+// that completes it (the data path's three stages, below).
 module sqf_max_pool #(
     parameter LANES = 1,
     parameter H = 3,
@@ -33,8 +33,8 @@ module sqf_max_pool #(
     input  wire                 m_tready
 );
     generate
-        if (H < 2 || W < 2 || CG < 1 || LANES < 1) begin : bad_shape
-            sqf_max_pool_H_W_must_be_at_least_2_CG_LANES_at_least_1 bad();
+        if (H < 3 || W < 3 || CG < 1 || LANES < 1) begin : bad_shape
+            sqf_max_pool_H_W_must_be_at_least_3_CG_LANES_at_least_1 bad();
         end
         if (HO != (H - 2) / 2 + 1 || WO != (W - 2) / 2 + 1) begin : bad_output
             sqf_max_pool_HO_WO_must_be_the_ceil_mode_3x3_stride_2_output bad();
@@ -62,12 +62,17 @@ module sqf_max_pool #(
     reg [XB-1:0] x;
     reg [YB-1:0] y;
     reg [JB-1:0] j;
-    assign s_tready = (f_count < DEPTH);
     wire fire = s_tvalid && s_tready;
     // Where the counters go this cycle (reset: 0).
     wire j_wrap = (j == CGM1);
-    wire [XB-1:0] x_adv = (x == WM1) ? {XB{1'b0}} : x + 1'b1;
-    wire [YB-1:0] y_adv = (x == WM1) ? ((y == HM1) ? {YB{1'b0}} : y + 1'b1) : y;
+    // x + 1 and y + 1 are held in x_p1 and y_p1 (an add in front of the next column's flags
+    // was the pools' deepest path once the data path was cut).
+    localparam [XB-1:0] X1 = 1;
+    localparam [YB-1:0] Y1 = 1;
+    reg [XB-1:0] x_p1;
+    reg [YB-1:0] y_p1;
+    wire [XB-1:0] x_adv = (x == WM1) ? {XB{1'b0}} : x_p1;
+    wire [YB-1:0] y_adv = (x == WM1) ? ((y == HM1) ? {YB{1'b0}} : y_p1) : y;
     wire [XB-1:0] x_n = reset ? {XB{1'b0}} : (fire && j_wrap) ? x_adv : x;
     wire [YB-1:0] y_n = reset ? {YB{1'b0}} : (fire && j_wrap) ? y_adv : y;
     wire [JB-1:0] j_n = reset ? {JB{1'b0}} : !fire ? j : j_wrap ? {JB{1'b0}} : j + 1'b1;
@@ -119,15 +124,51 @@ module sqf_max_pool #(
         at_last <= (y_n[0] || (y_n == Y2HO)) && (x_n[0] || (x_n == X2WO));
         va <= va_n;
     end
-    // The vm buffers are written one cycle late from registers (wpend, wa_d, wd), with a
-    // bypass for a read of the word being written: their write address is then a register
-    // apart from the read address, so Yosys maps them as simple dual-port LUT RAM (on
-    // UltraScale+, Yosys 0.23 cannot map asynchronous-read single-port RAMs).
-    reg wpend;
-    reg [AB_V-1:0] wa_d;
+    // The data path in three stages, so that vm's read goes straight into a flip-flop (a block
+    // RAM read without its output register, then the compares, was the network's deepest path
+    // on the XC7A200T and the ECP5, docs/timing.md):
+    // - stage 0, the cycle a beat is taken: hp's read, the horizontal maximum hmax, hp's write,
+    //   and vm's read at va into vq (read-first: a write at the same edge is not seen);
+    // - stage 1: vq into vq2 (a block RAM's output register, or a flip-flop after LUT RAM);
+    // - stage 2: the vertical maximum vmax from vq2 and hmax2, the push into the output FIFO,
+    //   and vm's write (hmax2 on even rows, vmax on the others).
+    // The stages move every cycle; we/push/last/ye/a carry a beat's facts along them.
+    reg we1, we2, push1, push2, last1, last2, ye1, ye2;
+    reg [AB_V-1:0] a1, a2;
     always @(posedge clock) begin
-        wpend <= !reset && fire && h_emit;
-        wa_d <= va;
+        we1 <= !reset && fire && h_emit;
+        push1 <= !reset && fire && v_emit;
+        last1 <= at_last && j_wrap;
+        ye1 <= yeven;
+        a1 <= va;
+        we2 <= !reset && we1;
+        push2 <= !reset && push1;
+        last2 <= last1;
+        ye2 <= ye1;
+        a2 <= a1;
+    end
+    // Room in the output FIFO counts the beats in stages 1 and 2 that will push: a beat taken
+    // now pushes two cycles later. Registers only, so no path from the consumer's ready.
+    // f_count + push1 + push2 < DEPTH as compares with constants (DEPTH is a power of two and
+    // the count at most DEPTH): an adder there was the block's deepest path, into fire.
+    localparam integer C_DM1 = DEPTH - 1, C_DM2 = DEPTH - 2;
+    localparam [CB-1:0] DM1 = C_DM1[CB-1:0], DM2 = C_DM2[CB-1:0];
+    assign s_tready = !f_count[CB-1] && !((push1 || push2) && f_count == DM1)
+        && !(push1 && push2 && f_count == DM2);
+    // vm needs no bypass: a beat's read misses only the write made at the same edge, by the
+    // beat taken two cycles before it, and an address comes back only after a row, W * CG >= 3
+    // beats (the beat taken three cycles before has written at the edge before the read).
+    // hp is written a cycle late, from registers (hw_pend, hw_a, and hw_d from xe1, din1 and
+    // hmax1): its read, the compare and the selects in front of its write were pool3's deepest
+    // path. A channel group's
+    // word is read again CG beats later, so only with CG == 1 can a read meet the pending
+    // write; then the pending word is taken.
+    reg hw_pend, xe1;
+    reg [AB_H-1:0] hw_a;
+    always @(posedge clock) begin
+        hw_pend <= fire;
+        xe1 <= xeven;
+        hw_a <= j[AB_H-1:0];
     end
     wire [8*LANES-1:0] vmax_all;
     genvar l;
@@ -136,35 +177,39 @@ module sqf_max_pool #(
             reg [7:0] hp [0:CG-1];
             reg [7:0] vm [0:WO*CG-1];
             wire [7:0] din = s_tdata[8*l +: 8];
-            wire [7:0] hpo = hp[j[AB_H-1:0]];
+            // hp's pending word from registers: xeven ? din : hmax, a cycle later
+            reg [7:0] din1, hmax1;
+            wire [7:0] hw_d = xe1 ? din1 : hmax1;
+            wire [7:0] hpo = (CG == 1 && hw_pend) ? hw_d : hp[j[AB_H-1:0]];
             wire hp_gt_din = hpo > din;
             wire [7:0] hmax = hp_gt_din ? hpo : din;
-            reg [7:0] wd;
-            // vm's word, or the pending write's when it is the word read (byp).
-            wire [7:0] vmr = vm[va];
-            wire byp = wpend && (wa_d == va);
-            wire [7:0] vmo = byp ? wd : vmr;
-            // max(vmo, hmax) as the maximum of three with the compares side by side, made for
-            // the read word and for the pending one alike and then chosen, so that the read
-            // goes straight into a compare (one compare and a select after it).
-            wire vmr_top = (vmr > hpo) && (vmr > din);
-            wire wd_top = (wd > hpo) && (wd > din);
-            wire vm_top = byp ? wd_top : vmr_top;
-            wire [7:0] vmax = vm_top ? vmo : hp_gt_din ? hpo : din;
-            always @(posedge clock) if (fire) hp[j[AB_H-1:0]] <= xeven ? din : hmax;
+            reg [7:0] hmax2, vq, vq2;
+            wire [7:0] vmax = (vq2 > hmax2) ? vq2 : hmax2;
+            wire [7:0] wdata = ye2 ? hmax2 : vmax;
             always @(posedge clock) begin
-                wd <= yeven ? hmax : vmax;
-                if (wpend) vm[wa_d] <= wd;
+                din1 <= din;
+                if (hw_pend) hp[hw_a] <= hw_d;
+            end
+            always @(posedge clock) begin
+                hmax1 <= hmax;
+                hmax2 <= hmax1;
+                vq <= vm[va];
+                vq2 <= vq;
+                if (we2) vm[a2] <= wdata;
             end
             assign vmax_all[8*l +: 8] = vmax;
         end
     endgenerate
     sqf_out_fifo #(.LANES(LANES), .DEPTH(DEPTH)) f (
-        .clock(clock), .reset(reset), .push(fire && v_emit), .din(vmax_all),
-        .last_in(at_last && j_wrap), .count(f_count),
+        .clock(clock), .reset(reset), .push(push2), .din(vmax_all),
+        .last_in(last2), .count(f_count),
         .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tlast(m_tlast), .m_tready(m_tready));
     always @(posedge clock) begin
         x <= x_n;
+        // x_n + 1 and y_n + 1, with the adds on x_p1 and y_p1 themselves (beside fire, not
+        // after it)
+        x_p1 <= reset ? X1 : (fire && j_wrap) ? ((x == WM1) ? X1 : x_p1 + 1'b1) : x_p1;
+        y_p1 <= reset ? Y1 : (fire && j_wrap && x == WM1) ? ((y == HM1) ? Y1 : y_p1 + 1'b1) : y_p1;
         y <= y_n;
         j <= j_n;
     end

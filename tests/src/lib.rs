@@ -144,11 +144,25 @@ use squeezeflow_sim::stream::VerilatedStreams;
 /// the same cycle as in the block's Rust model under the same stalls.
 pub fn check_block_verilog<B: StreamBlock + MemFiles>(
     tag: &str,
+    make: impl FnMut() -> B,
+    inputs: &[Vec<u8>],
+    frame_bytes: &[usize],
+    want: &[Vec<u8>],
+    out_frame: usize,
+) {
+    let stalls = [Stalls::random(11), Stalls::NONE];
+    check_block_verilog_stalls(tag, make, inputs, frame_bytes, want, out_frame, &stalls);
+}
+
+/// [`check_block_verilog`] under the given stall patterns.
+pub fn check_block_verilog_stalls<B: StreamBlock + MemFiles>(
+    tag: &str,
     mut make: impl FnMut() -> B,
     inputs: &[Vec<u8>],
     frame_bytes: &[usize],
     want: &[Vec<u8>],
     out_frame: usize,
+    stall_patterns: &[Stalls],
 ) {
     let mut block = make();
     let design = write_block(&mut block, &scratch(tag)).expect("write design");
@@ -156,7 +170,7 @@ pub fn check_block_verilog<B: StreamBlock + MemFiles>(
     let model = verilate(&design);
     let names: Vec<&str> = ["s_axis", "s_axis_b"][..inputs.len()].to_vec();
     let refs: Vec<&[u8]> = inputs.iter().map(|v| v.as_slice()).collect();
-    for stalls in [Stalls::random(11), Stalls::NONE] {
+    for &stalls in stall_patterns {
         let mut dut = VerilatedStreams::new(&model, &names, "m_axis").expect("ports");
         let v = drive(
             &mut dut,

@@ -2,20 +2,23 @@
 //! Rust model (same stalls, same cycle of every frame's end), after lint.
 
 use squeezeflow_hw::blocks::{AvgPool, BypassAdd, Concat, Gearbox, MaxPool, StreamFifo};
+use squeezeflow_hw::harness::Stalls;
 use squeezeflow_model::float::SplitMix64;
 use squeezeflow_model::network::{PoolLayer, Shape};
 use squeezeflow_model::quant::{gap_requant, AddParams, Requant};
 use squeezeflow_model::reference::naive;
-use squeezeflow_tests::check_block_verilog;
+use squeezeflow_tests::{check_block_verilog, check_block_verilog_stalls};
 
 #[test]
 fn maxpool_verilog() {
     // The third: WO * CG = 15, not a power of two (so the vm addresses do not wrap back to 0
-    // on their own at a row's end).
+    // on their own at a row's end). The fourth: rows three beats long (W * CG = 3), the
+    // shortest, where a vm word is read at the edge right after its previous value's write.
     for (tag, h, w, c, lanes) in [
         ("pool_odd", 7, 9, 4, 2),
         ("pool_even", 6, 8, 3, 3),
         ("pool_wide", 5, 11, 6, 2),
+        ("pool_row3", 6, 3, 1, 1),
     ] {
         let input = Shape::new(h, w, c);
         let p = PoolLayer::max3x3("pool", input).unwrap();
@@ -23,13 +26,21 @@ fn maxpool_verilog() {
             .map(|i| SplitMix64::new(i).bytes(input.len()))
             .collect();
         let want: Vec<Vec<u8>> = frames.iter().map(|f| naive::maxpool(f, &p)).collect();
-        check_block_verilog(
+        // A consumer that mostly refuses fills the output FIFO, so the beats still in the data
+        // path must be counted in the room for the next one.
+        let choked = Stalls {
+            input: 0.1,
+            output: 0.85,
+            seed: 12,
+        };
+        check_block_verilog_stalls(
             tag,
             || MaxPool::new(&p, lanes).unwrap(),
             &[frames.concat()],
             &[input.len()],
             &want,
             p.output.len(),
+            &[Stalls::random(11), Stalls::NONE, choked],
         );
     }
 }

@@ -9,7 +9,7 @@ use crate::library::Instance;
 use crate::HwError;
 
 /// 3x3 stride-2 ceil-mode max pool, fully streaming: one input beat a cycle, at most one output
-/// beat per input beat. Holds a partial horizontal maximum per channel and a partial vertical
+/// beat per input beat, at the FIFO head three cycles after the beat that completes it. Holds a partial horizontal maximum per channel and a partial vertical
 /// maximum per output column and channel (`wo * c` bytes).
 #[derive(LogicBlock)]
 pub struct MaxPool {
@@ -53,6 +53,9 @@ struct PoolState {
     j: usize,
     hp: Vec<Vec<u8>>,
     vm: Vec<Vec<u8>>,
+    /// Outputs on their way to the FIFO: a beat's output is pushed two cycles after the beat
+    /// is taken (the Verilog's data path stages 1 and 2); `pipe[1]` pushes at the next edge.
+    pipe: [Option<(Vec<u8>, bool)>; 2],
     fifo: OutFifo,
 }
 
@@ -65,6 +68,12 @@ impl MaxPool {
             return Err(HwError::Folding(format!(
                 "{}: only 3x3 stride-2 max pools are supported",
                 layer.name
+            )));
+        }
+        if layer.input.h < 3 || layer.input.w < 3 {
+            return Err(HwError::Folding(format!(
+                "{}: a {}x{} input is smaller than the 3x3 window",
+                layer.name, layer.input.h, layer.input.w
             )));
         }
         if lanes == 0 || !layer.input.c.is_multiple_of(lanes) {
@@ -88,6 +97,7 @@ impl MaxPool {
             j: 0,
             hp: vec![vec![0; lanes]; g.cg()],
             vm: vec![vec![0; lanes]; g.wo * g.cg()],
+            pipe: [None, None],
             fifo: OutFifo::new(FIFO_DEPTH),
         };
         Ok(MaxPool {
@@ -109,10 +119,11 @@ impl MaxPool {
             st.x = 0;
             st.y = 0;
             st.j = 0;
+            st.pipe = [None, None];
             st.fifo.clear();
             return;
         }
-        let ready = st.fifo.len() < FIFO_DEPTH;
+        let ready = st.ready();
         let fire = ready && is(&self.s_axis.tvalid);
         let pop = st.fifo.pops(&self.m_axis);
         let mut push = None;
@@ -157,7 +168,17 @@ impl MaxPool {
                 }
             }
         }
-        st.fifo.edge(push, pop);
+        let out = st.pipe[1].take();
+        st.pipe[1] = st.pipe[0].take();
+        st.pipe[0] = push;
+        st.fifo.edge(out, pop);
+    }
+}
+
+impl PoolState {
+    /// Room in the output FIFO for a beat taken now, counting the outputs still on their way.
+    fn ready(&self) -> bool {
+        self.fifo.len() + self.pipe.iter().flatten().count() < FIFO_DEPTH
     }
 }
 
@@ -166,8 +187,7 @@ impl Logic for MaxPool {
         if self.clock.pos_edge() {
             self.edge();
         }
-        let ready = self._st.fifo.len() < FIFO_DEPTH;
-        self.s_axis.tready.next = ready;
+        self.s_axis.tready.next = self._st.ready();
         self._st.fifo.drive(&mut self.m_axis);
     }
     fn connect(&mut self) {
