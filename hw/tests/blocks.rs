@@ -72,6 +72,15 @@ fn maxpool_matches_reference_odd_and_even_maps() {
 }
 
 #[test]
+fn maxpool_refuses_an_input_smaller_than_its_window() {
+    // A layer built by hand (PoolLayer::max3x3 refuses it): 2 columns for a 3x3 window.
+    let mut p = PoolLayer::max3x3("tiny", Shape::new(3, 3, 2)).unwrap();
+    p.input = Shape::new(3, 2, 2);
+    let e = MaxPool::new(&p, 1).err().expect("a 3x2 input is refused");
+    assert!(e.to_string().contains("smaller than the 3x3 window"), "{e}");
+}
+
+#[test]
 fn avgpool_matches_reference() {
     for (h, w, c, lanes) in [(3, 3, 10, 2), (4, 5, 6, 3), (1, 1, 4, 1), (13, 13, 8, 8)] {
         let shape = Shape::new(h, w, c);
