@@ -308,10 +308,28 @@ module sqf_conv_ctrl #(
     wire signed [15:0] ix_n = !adv_kx ? ix_r : adv_ky ? left_n : ix_r + 16'sd1;
     wire signed [15:0] iy_n = !adv_ky ? iy_r : adv_g ? top_n : iy_r + 16'sd1;
     wire [RB-1:0] slot_n = !aky_r ? slot_r : ag_r ? fbslot_n : slot_inc_r;
-    // slot * W * CG by a table of the LB_ROWS products: one LUT level (a carry chain per set
-    // bit of W * CG as shifts and adds; 11.2 ns with the rest on the XC7A200T, docs/timing.md).
-    wire [AB_LB-1:0] row_n;
-    sqf_const_mul #(.C(W * CG), .WIDTH(AB_LB), .ABITS(RB)) slot_times_wcg (.a(slot_n), .y(row_n));
+    // slot_n * W * CG, the row's first address, where it is used (aky_r): a choice among
+    // products held in registers beside the slots they are of (rtop_r = fbtop_r * W * CG and
+    // so on), each from a table of the LB_ROWS products (sqf_const_mul). The table between
+    // slot_n and the add was the read address's deepest path (7.22 ns on the XC7A200T).
+    localparam integer C_WCG = W * CG;
+    function [AB_LB-1:0] row_of(input [RB-1:0] sl);
+        /* verilator lint_off UNUSEDSIGNAL */
+        integer pr;                          // sl * W * CG; its low AB_LB bits are used
+        /* verilator lint_on UNUSEDSIGNAL */
+        begin
+            pr = sl * C_WCG;
+            row_of = pr[AB_LB-1:0];
+        end
+    endfunction
+    reg [AB_LB-1:0] rtop_r, rwrap_r, rfinc_r, rinc_r;
+    wire [AB_LB-1:0] rtop_n, rwrap_n, rfinc_n, rinc_n;
+    wire [RB-1:0] slot_n_inc = slot_n + 1'b1;
+    sqf_const_mul #(.C(C_WCG), .WIDTH(AB_LB), .ABITS(RB)) m_top (.a(fbtop_n), .y(rtop_n));
+    sqf_const_mul #(.C(C_WCG), .WIDTH(AB_LB), .ABITS(RB)) m_wrap (.a(fb_wrap_n), .y(rwrap_n));
+    sqf_const_mul #(.C(C_WCG), .WIDTH(AB_LB), .ABITS(RB)) m_finc (.a(fbtop_n_inc), .y(rfinc_n));
+    sqf_const_mul #(.C(C_WCG), .WIDTH(AB_LB), .ABITS(RB)) m_inc (.a(slot_n_inc), .y(rinc_n));
+    wire [AB_LB-1:0] row_n = !ag_r ? rinc_r : na_oy ? rtop_r : !na_wrap ? rwrap_r : rfinc_r;
     wire [AB_LB-1:0] addr_n = aky_r ? row_n + lcg_n : addr_r + 1'b1;
     wire pad = iy_r[15] || (iy_r > HM1_S) || ix_r[15] || (ix_r > WM1_S);
     wire [AB_LB-1:0] rd_addr = addr_r;
@@ -350,6 +368,8 @@ module sqf_conv_ctrl #(
             iy_r <= NP_S; ix_r <= NP_S;
             slot_r <= SLOT0; slot_inc_r <= SLOT1; lcg_r <= NPCG;
             fbslot_inc_r <= SLOT_INC0; fbslot_wrap_r <= SLOT_WRAP0; lcg_inc_r <= NPCG + SCG; addr_r <= ADDR0;
+            rtop_r <= row_of(NP_R); rwrap_r <= row_of(SLOT_WRAP0); rfinc_r <= row_of(SLOT_INC0);
+            rinc_r <= row_of(SLOT1);
             jl_r <= JL0; kxl_r <= KL0; kyl_r <= KL0; gl_r <= GL0; oxl_r <= OXL0;
             oyl_r <= OYL0; gs_r <= 1'b1;
             aky_r <= AKY0; ag_r <= AG0; aox_r <= AOX0; aoy_r <= AOY0; aw_r <= AW0;
@@ -397,9 +417,10 @@ module sqf_conv_ctrl #(
                 iy_r <= iy_n;
                 ix_r <= ix_n;
                 slot_r <= slot_n;
-                slot_inc_r <= slot_n + 1'b1;
+                slot_inc_r <= slot_n_inc;
                 fbslot_inc_r <= fbtop_n_inc;
                 fbslot_wrap_r <= fb_wrap_n;
+                rtop_r <= rtop_n; rwrap_r <= rwrap_n; rfinc_r <= rfinc_n; rinc_r <= rinc_n;
                 lcg_r <= lcg_n;
                 lcg_inc_r <= lcg_n + SCG;
                 addr_r <= addr_n;
