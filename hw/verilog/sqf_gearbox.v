@@ -4,9 +4,9 @@
 // sqf_gearbox: a stream width converter: WI bytes a beat in, WO bytes a beat out, bytes in
 // order, tlast on the beat that completes a frame of FRAME bytes (s_tlast is ignored). There is
 // no output FIFO: the buffer is the output, and it behaves as a byte FIFO of CAP bytes.
-// BANKED = 1 (one width a multiple K >= 2 of the other): with G = min(WI, WO), 2K slots of G
-// bytes (two banks of the wider width, CAP = 2 max(WI, WO)); the wide side reads or writes a
-// whole bank, the narrow side one slot, so each output byte is a 2K:1 or 2:1 multiplexer.
+// BANKED = 1 (one width a multiple K >= 2 of the other): two banks of the wider width, CAP =
+// 2 max(WI, WO). Widening, 2K slots of WI bytes, written one a push and read a bank a pop;
+// narrowing, a bank read at its front and shifted WO bytes a pop, and a bank for the next beat.
 // BANKED = 0 (any widths): a shift register of CAP = 2 (WI + WO) bytes, each byte loadable from
 // any input lane (measured with Yosys: 5,965 LUTs for 32 -> 4, far more than banked).
 // Parameters: WI, WO >= 1; FRAME a multiple of both; BANKED.
@@ -75,53 +75,91 @@ module sqf_gearbox #(
 
     genvar j, i;
     generate
-        if (BANKED) begin : banked
-            localparam K = MX / G;
+        if (BANKED && WI > WO) begin : down
+            // Narrowing: two banks of WI bytes. A is read at its front and shifts by WO bytes a
+            // pop; B holds the next beat while A still holds bytes. Held: A's first a_n slots
+            // of WO bytes, then all of B when b_full (count = a_n * WO + WI * b_full). A empty
+            // means B empty: A takes B's bytes as its last slot leaves. The output comes from
+            // A's first slot, a register, where a 2K:1 multiplexer on a read pointer with 1,000
+            // loads was the XC7A200T network's deepest path (the 125 -> 1 converter in front
+            // of the average pool, 8.18 ns, docs/timing.md).
+            localparam integer K = WI / WO;
+            localparam KB = $clog2(K + 1);
+            localparam [KB-1:0] KS = K[KB-1:0], K2 = 2;
+            reg [8*WI-1:0] a, bk;
+            reg [KB-1:0] a_n;
+            reg b_full, a_last, a_mt;            // a_last: a_n == 1; a_mt: a_n == 0
+            // A moves whenever it is empty or the consumer takes a slot (a_mt || m_tready,
+            // the only select with the consumer's ready in it); what it takes depends on the
+            // registers alone: B's bytes when its last slot leaves and B is full, the input when
+            // it is empty or its last slot leaves with B empty, else its own bytes shifted. B
+            // takes the input whenever it is empty, valid beat or not (its bytes count only
+            // once b_full is set, by a push while A holds bytes). The selects with the
+            // consumer's ready and the pointers in front of their 1,000 loads were the
+            // block's deepest paths.
+            wire sel_b = a_last && b_full;
+            wire sel_in = a_mt || (a_last && !b_full);
+            assign m_tdata = a[0 +: 8*WO];
+            always @(posedge clock) begin
+                if (a_mt || m_tready)
+                    a <= sel_b ? bk : sel_in ? s_tdata : {{8*WO{1'b0}}, a[8*WI-1:8*WO]};
+                if (!b_full) bk <= s_tdata;
+            end
+            always @(posedge clock) begin
+                if (reset) begin
+                    a_n <= 0; a_last <= 1'b0; b_full <= 1'b0; a_mt <= 1'b1;
+                end else if (pop && a_last) begin
+                    // A's last slot leaves: B's bytes or the pushed beat take its place.
+                    a_n <= (b_full || push) ? KS : {KB{1'b0}};
+                    a_last <= (b_full || push) && (K == 1);
+                    a_mt <= !(b_full || push);
+                    b_full <= 1'b0;
+                end else if (a_mt) begin
+                    if (push) begin
+                        a_n <= KS;
+                        a_last <= (K == 1);
+                        a_mt <= 1'b0;
+                    end
+                end else begin
+                    if (pop) begin
+                        a_n <= a_n - 1'b1;
+                        a_last <= (a_n == K2);
+                    end
+                    if (push) b_full <= 1'b1;
+                end
+            end
+        end else if (BANKED) begin : up
+            // Widening: 2K slots of WI bytes (two banks of WO); a push writes slot `tail`, a
+            // pop reads bank `head`, so each output byte is a 2:1 multiplexer.
+            localparam K = WO / WI;
             localparam N = 2 * K;            // slots
             localparam SB = $clog2(N);
-            localparam DOWN = WI > WO;       // a bank in, a slot out
             localparam N_POW2 = (N & (N - 1)) == 0;
-            // Pointers: the slot side counts slots (0 .. N-1), the bank side one bit.
-            reg [(DOWN ? SB : 1)-1:0] head;
-            reg [(DOWN ? 1 : SB)-1:0] tail;
-            wire [8*G*N-1:0] slots;          // slot j in bits [8Gj +: 8G]
+            reg head;
+            reg [SB-1:0] tail;
+            wire [8*WI*N-1:0] slots;         // slot j in bits [8 WI j +: 8 WI]
             for (j = 0; j < N; j = j + 1) begin : slot
-                reg [8*G-1:0] b;
-                // Going down a push writes bank `tail` (slots K*tail ..), going up slot `tail`.
-                localparam integer AT_I = DOWN ? j / K : j;
-                localparam [(DOWN ? 1 : SB)-1:0] AT = AT_I[(DOWN ? 1 : SB)-1:0];
+                reg [8*WI-1:0] b;
+                localparam [SB-1:0] AT = j;
                 // Written whenever the slot is the free one at the tail, valid beat or not: a
                 // slot with no valid byte is not read, and a push writes it again. The enable
-                // (8 G loads a slot, 1,000 in the 125 -> 1 converter before the average
-                // pool) then comes from registers alone, not from the producer's valid.
+                // then comes from registers alone, not from the producer's valid.
                 wire hit = (tail == AT);
                 always @(posedge clock)
-                    if (room && hit) b <= s_tdata[8*G*(DOWN ? j % K : 0) +: 8*G];
-                assign slots[8*G*j +: 8*G] = b;
+                    if (room && hit) b <= s_tdata;
+                assign slots[8*WI*j +: 8*WI] = b;
             end
-            // Going down a pop reads slot `head`, going up bank `head`.
             assign m_tdata = slots[8*WO*head +: 8*WO];
             // The slot pointer counts 0 .. N-1 (wrapping by itself when N is a power of two),
             // the bank pointer toggles.
             localparam integer LAST_I = N - 1;
             localparam [SB-1:0] LAST_SLOT = LAST_I[SB-1:0];
-            if (DOWN) begin : down
-                always @(posedge clock) begin
-                    if (reset) begin
-                        head <= 0; tail <= 0;
-                    end else begin
-                        if (pop) head <= (N_POW2 || head != LAST_SLOT) ? head + 1'b1 : {SB{1'b0}};
-                        if (push) tail <= tail + 1'b1;
-                    end
-                end
-            end else begin : up
-                always @(posedge clock) begin
-                    if (reset) begin
-                        head <= 0; tail <= 0;
-                    end else begin
-                        if (pop) head <= head + 1'b1;
-                        if (push) tail <= (N_POW2 || tail != LAST_SLOT) ? tail + 1'b1 : {SB{1'b0}};
-                    end
+            always @(posedge clock) begin
+                if (reset) begin
+                    head <= 0; tail <= 0;
+                end else begin
+                    if (pop) head <= head + 1'b1;
+                    if (push) tail <= (N_POW2 || tail != LAST_SLOT) ? tail + 1'b1 : {SB{1'b0}};
                 end
             end
         end else begin : shift

@@ -127,9 +127,15 @@ fn add_concat_gearbox_fifo_verilog() {
         24,
     );
     // Whole-number width ratios use the banked buffer: down (a bank in, a slot out) and up
-    // (a slot in, a bank out), with slots of one and of several bytes.
+    // (a slot in, a bank out), with slots of one and of several bytes. A starved input as
+    // well: going down, a beat then arrives as the last slot of the one before leaves.
+    let starved = Stalls {
+        input: 0.6,
+        output: 0.1,
+        seed: 13,
+    };
     for (wi, wo, fb) in [(32, 4, 64), (6, 2, 24), (4, 12, 48), (2, 8, 32)] {
-        let frames: Vec<Vec<u8>> = (0..3).map(|i| SplitMix64::new(80 + i).bytes(fb)).collect();
+        let frames: Vec<Vec<u8>> = (0..6).map(|i| SplitMix64::new(80 + i).bytes(fb)).collect();
         let mut g = Gearbox::new(wi, wo, fb).unwrap();
         let body = squeezeflow_hw::bundle::write_block(
             &mut g,
@@ -141,13 +147,14 @@ fn add_concat_gearbox_fifo_verilog() {
             text.contains("sqf_gearbox #(") && text.contains(".BANKED(1)"),
             "{wi} -> {wo}: not banked"
         );
-        check_block_verilog(
+        check_block_verilog_stalls(
             &format!("gearbox_{wi}_{wo}"),
             || Gearbox::new(wi, wo, fb).unwrap(),
             &[frames.concat()],
             &[fb],
             &frames,
             fb,
+            &[Stalls::random(11), Stalls::NONE, starved],
         );
     }
     check_block_verilog(
