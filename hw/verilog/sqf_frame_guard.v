@@ -53,18 +53,20 @@ module sqf_frame_guard #(
     endgenerate
     localparam FB = $clog2(FLAGS);
     localparam PASS = 2'd0, PAD = 2'd1, DROP = 2'd2;
-    localparam integer LAST_I = PIXELS - 1;
-    localparam [CB-1:0] LAST = LAST_I[CB-1:0];
+    localparam integer LASTM1_I = PIXELS - 2;
+    localparam [CB-1:0] LASTM1 = LASTM1_I[CB-1:0];
 
     reg [1:0]    state;
     reg [CB-1:0] cnt;
     reg [FLAGS-1:0] flags;
     reg [FB-1:0] rd, wr;
     reg [FB:0]   used;
-
-    wire start   = (cnt == {CB{1'b0}});
-    wire at_last = (cnt == LAST);
-    wire full    = (used == FLAGS);
+    // cnt == 0 and cnt == PIXELS - 1 as registers set with cnt, and "full" as used's top bit
+    // (used <= FLAGS, a power of two): their compares, carry chains of the counter's width,
+    // were the guard's deepest path into the flag queue (8.56 ns on the XC7A200T).
+    reg start, at_last;
+    wire next_last = (cnt == LASTM1);         // cnt + 1 is the frame's last pixel
+    wire full    = used[FB];
     // A frame's first beat waits for room for its flag; without `enable` it is refused.
     wire refuse  = (state == PASS) && start && !enable;
     wire hold    = (state == PASS) && start && enable && full;
@@ -87,20 +89,30 @@ module sqf_frame_guard #(
     wire pop = done && (used != 0);
     wire count_bad = (push && push_bad) || (refuse && s_fire);
 
+    // The flag queue written a flag at a time, each from its own compare of wr (flags[wr] <=
+    // made a 32-bit shifter and a carry chain in front of the queue, the guard's deepest path).
+    genvar fi;
+    generate
+        for (fi = 0; fi < FLAGS; fi = fi + 1) begin : flag
+            localparam [FB-1:0] AT = fi;
+            always @(posedge clock)
+                if (!reset && push && wr == AT) flags[fi] <= push_bad;
+        end
+    endgenerate
     always @(posedge clock) begin
         if (reset) begin
             state  <= PASS;
             cnt    <= {CB{1'b0}};
+            start  <= 1'b1;
+            at_last <= 1'b0;
             rd     <= {FB{1'b0}};
             wr     <= {FB{1'b0}};
             used   <= {(FB+1){1'b0}};
             error  <= 1'b0;
             errors <= 16'd0;
         end else begin
-            if (push) begin
-                flags[wr] <= push_bad;
+            if (push)
                 wr <= wr + 1'b1;
-            end
             if (pop)
                 rd <= rd + 1'b1;
             used <= used + {{FB{1'b0}}, push} - {{FB{1'b0}}, pop};
@@ -117,18 +129,25 @@ module sqf_frame_guard #(
                     end else if (m_fire) begin
                         if (at_last) begin
                             cnt <= {CB{1'b0}};
+                            start <= 1'b1;
+                            at_last <= 1'b0;
                             if (!s_tlast)
                                 state <= DROP;
                         end else begin
                             cnt <= cnt + 1'b1;
+                            start <= 1'b0;
+                            at_last <= next_last;
                             if (s_tlast)
                                 state <= PAD;
                         end
                     end
                 end
                 PAD: begin
-                    if (m_fire)
+                    if (m_fire) begin
                         cnt <= at_last ? {CB{1'b0}} : cnt + 1'b1;
+                        start <= at_last;
+                        at_last <= !at_last && next_last;
+                    end
                     if (m_fire && at_last)
                         state <= PASS;
                 end
