@@ -341,14 +341,19 @@ module sqf_conv_ctrl #(
     reg vl, lastl, tlastl, vs, lasts, tlasts;  // the MACs' lane and half-sum stages
     reg vh, tlasth, vm, lastm, tlastm, v3, last3, tlast3, last4, tlast4;
     reg [CB-1:0] cnt;                        // position in the requantizers' chains
-    // pa_next addresses the parameter ROMs, which are in LUTs in the large fits: the step
-    // after pa is held in a register (pa_inc_r), so only a choice sits in front of the ROMs'
-    // multiplexers (an increment and a compare there were the XC7A200T network's deepest
-    // path, docs/timing.md).
-    reg [AB_Q-1:0] pa, pa_inc_r;
+    // pa_next addresses the parameter ROMs, which are in LUTs in the large fits. It is a
+    // register (qa_r), set a cycle ahead from the next values of vh, pa and the step after pa
+    // (pa_inc_r), so nothing sits between a register and the ROMs' multiplexers: an
+    // increment and a compare there, then vh's choice (its net has over 100 loads), were the
+    // XC7A200T network's deepest paths (docs/timing.md).
+    reg [AB_Q-1:0] pa, pa_inc_r, qa_r;
     localparam integer C_PA_INC0 = (C_QLAST == 0) ? 0 : 1;
     localparam [AB_Q-1:0] PA_INC0 = C_PA_INC0[AB_Q-1:0];
-    assign pa_next = vh ? pa_inc_r : pa;
+    wire [AB_Q-1:0] pa_n = vh ? pa_inc_r : pa;                  // pa after this cycle
+    wire [AB_Q-1:0] pa_inc_step = (pa_inc_r == QLAST) ? {AB_Q{1'b0}} : pa_inc_r + 1'b1;
+    wire [AB_Q-1:0] pa_inc_n = vh ? pa_inc_step : pa_inc_r;     // pa_inc_r after it
+    wire vh_n = hold || (vh && cnt != SM1);                       // vh after it
+    assign pa_next = qa_r;
     assign push = out_en && last4;
     // (no reset in it: the chains reset their copies)
     assign chain_next = {va && lasta, v3, v3 && last3, pop ? fifo_head + 1'b1 : fifo_head,
@@ -378,7 +383,7 @@ module sqf_conv_ctrl #(
             dlow_r <= DLOWI; dneed_r <= DNEEDI; dlowm1_r <= DLOWI - 1'b1; dneedm1_r <= DNEEDI - 1'b1;
             committed_r <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
             mac_en <= 0; vb <= 0; va <= 0; hold <= 0; vh <= 0; cnt <= 0; pa <= 0; vm <= 0;
-            pa_inc_r <= PA_INC0;
+            pa_inc_r <= PA_INC0; qa_r <= 0;
             v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
             lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0; vp <= 0; lastp <= 0; tlastp <= 0;
             vl <= 0; lastl <= 0; tlastl <= 0; vs <= 0; lasts <= 0; tlasts <= 0;
@@ -389,8 +394,9 @@ module sqf_conv_ctrl #(
             if (pop) fifo_head <= fifo_head + 1'b1;
             fifo_count <= fifo_count + {{FB{1'b0}}, push} - {{FB{1'b0}}, pop};
             out_en <= v3; last4 <= last3; tlast4 <= tlast3;
-            pa <= pa_next;
-            if (vh) pa_inc_r <= (pa_inc_r == QLAST) ? {AB_Q{1'b0}} : pa_inc_r + 1'b1;
+            pa <= pa_n;
+            pa_inc_r <= pa_inc_n;
+            qa_r <= vh_n ? pa_inc_n : pa_n;
             v3 <= vm; last3 <= lastm; tlast3 <= tlastm;
             vm <= vh; lastm <= vh && (cnt == SM1); tlastm <= tlasth;
             if (hold) begin
