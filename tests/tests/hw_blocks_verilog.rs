@@ -83,6 +83,40 @@ fn avgpool_verilog() {
 }
 
 #[test]
+fn avgpool_verilog_more_logits_than_its_fifo() {
+    // 20 logits a frame, more than the output FIFO holds, and a consumer that mostly refuses:
+    // the sums in the requantizer's pipeline must be counted in the room for the next one.
+    let shape = Shape::new(2, 3, 20);
+    let r = gap_requant(shape.pixels());
+    let frames: Vec<Vec<u8>> = (0..3)
+        .map(|i| SplitMix64::new(9 + i).bytes(shape.len()))
+        .collect();
+    let want: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|f| {
+            naive::avgpool(f, shape, &r)
+                .iter()
+                .flat_map(|l| l.to_le_bytes())
+                .collect()
+        })
+        .collect();
+    let choked = Stalls {
+        input: 0.1,
+        output: 0.85,
+        seed: 14,
+    };
+    check_block_verilog_stalls(
+        "gap_wide",
+        || AvgPool::new("avgpool", shape.pixels(), 20, 2, r).unwrap(),
+        &[frames.concat()],
+        &[shape.len()],
+        &want,
+        40,
+        &[Stalls::random(11), choked],
+    );
+}
+
+#[test]
 fn add_concat_gearbox_fifo_verilog() {
     let p = AddParams::from_scales(0.05, 0.11, 0.09);
     let a: Vec<Vec<u8>> = (0..2).map(|i| SplitMix64::new(30 + i).bytes(24)).collect();
