@@ -56,10 +56,11 @@ module sqf_gearbox #(
     reg [DB-1:0] done;                       // bytes of the frame sent
     localparam integer C_ROOM = CAP - WI;
     localparam [CB-1:0] ROOM_MAX = C_ROOM[CB-1:0];
-    wire room = (count <= ROOM_MAX);         // WI bytes free: the count register alone
+    // room: WI bytes free; valid: WO bytes held. From the count register alone, or (going
+    // down, banked) from the banks' state registers, one flip-flop each.
+    wire room, valid;
     assign s_tready = room;
     wire push = s_tready && s_tvalid;
-    wire valid = (count >= WO);
     wire pop = valid && m_tready;
     assign m_tvalid = valid;
     assign m_tlast = valid && (done == LASTB);
@@ -97,6 +98,8 @@ module sqf_gearbox #(
             // once b_full is set, by a push while A holds bytes). The selects with the
             // consumer's ready and the pointers in front of their 1,000 loads were the
             // block's deepest paths.
+            assign room = !b_full;
+            assign valid = !a_mt;
             wire sel_b = a_last && b_full;
             wire sel_in = a_mt || (a_last && !b_full);
             assign m_tdata = a[0 +: 8*WO];
@@ -129,6 +132,8 @@ module sqf_gearbox #(
                 end
             end
         end else if (BANKED) begin : up
+            assign room = (count <= ROOM_MAX);
+            assign valid = (count >= WO);
             // Widening: 2K slots of WI bytes (two banks of WO); a push writes slot `tail`, a
             // pop reads bank `head`, so each output byte is a 2:1 multiplexer.
             localparam K = WO / WI;
@@ -163,6 +168,8 @@ module sqf_gearbox #(
                 end
             end
         end else begin : shift
+            assign room = (count <= ROOM_MAX);
+            assign valid = (count >= WO);
             wire [8*CAP+8*WO-1:0] bytes;     // the buffer, then WO zero bytes (shifted in)
             assign bytes[8*CAP +: 8*WO] = {8*WO{1'b0}};
             assign m_tdata = bytes[0 +: 8*WO];

@@ -63,7 +63,9 @@ module sqf_max_pool #(
     reg [YB-1:0] y;
     reg [JB-1:0] j;
     wire fire = s_tvalid && s_tready;
-    // Where the counters go this cycle (reset: 0).
+    // Where the counters go this cycle out of reset. The reset sets the counters and the
+    // registers computed from their next values in a branch of its own (to their values at
+    // 0): inside the next values, the reset port's thousands of loads led the flags' paths.
     wire j_wrap = (j == CGM1);
     // x + 1 and y + 1 are held in x_p1 and y_p1 (an add in front of the next column's flags
     // was the pools' deepest path once the data path was cut).
@@ -73,9 +75,9 @@ module sqf_max_pool #(
     reg [YB-1:0] y_p1;
     wire [XB-1:0] x_adv = (x == WM1) ? {XB{1'b0}} : x_p1;
     wire [YB-1:0] y_adv = (x == WM1) ? ((y == HM1) ? {YB{1'b0}} : y_p1) : y;
-    wire [XB-1:0] x_n = reset ? {XB{1'b0}} : (fire && j_wrap) ? x_adv : x;
-    wire [YB-1:0] y_n = reset ? {YB{1'b0}} : (fire && j_wrap) ? y_adv : y;
-    wire [JB-1:0] j_n = reset ? {JB{1'b0}} : !fire ? j : j_wrap ? {JB{1'b0}} : j + 1'b1;
+    wire [XB-1:0] x_n = (fire && j_wrap) ? x_adv : x;
+    wire [YB-1:0] y_n = (fire && j_wrap) ? y_adv : y;
+    wire [JB-1:0] j_n = !fire ? j : j_wrap ? {JB{1'b0}} : j + 1'b1;
     // What follows from the counters, held in registers computed from their next values (from
     // the counters themselves, the vm address and the emit decisions were the block's deepest
     // paths): the column and row are even (xeven, yeven), the beat completes a horizontal
@@ -110,19 +112,24 @@ module sqf_max_pool #(
     localparam [AB_V-1:0] CG_V = C_CG[AB_V-1:0];
     reg [AB_V-1:0] ev_next_r;
     wire [AB_V-1:0] va_col = (x == WM1) ? VA_COL0 : !x[0] ? VA_ODD : ev_next_r;
-    wire [AB_V-1:0] va_n = reset ? VA_COL0 : !fire ? va : j_wrap ? va_col : va + 1'b1;
+    wire [AB_V-1:0] va_n = !fire ? va : j_wrap ? va_col : va + 1'b1;
     always @(posedge clock)
         if (reset || (fire && j_wrap && x == WM1)) ev_next_r <= {AB_V{1'b0}};
         else if (fire && j_wrap && x[0]) ev_next_r <= ev_next_r + CG_V;
     always @(posedge clock) begin
-        xeven <= !x_n[0];
-        yeven <= !y_n[0];
-        h_emit <= h_emit_of(x_n);
-        v_emit <= h_emit_of(x_n) && (y_n != 0) && (!y_n[0] || (y_n == HM1));
-        // hox_of(x) == WO - 1 exactly when x is odd or x == 2 * WO (likewise for y), so no
-        // subtract sits in front of at_last (pool3's deepest path, 8.51 ns).
-        at_last <= (y_n[0] || (y_n == Y2HO)) && (x_n[0] || (x_n == X2WO));
-        va <= va_n;
+        if (reset) begin
+            xeven <= 1'b1; yeven <= 1'b1; h_emit <= 1'b0; v_emit <= 1'b0; at_last <= 1'b0;
+            va <= VA_COL0;
+        end else begin
+            xeven <= !x_n[0];
+            yeven <= !y_n[0];
+            h_emit <= h_emit_of(x_n);
+            v_emit <= h_emit_of(x_n) && (y_n != 0) && (!y_n[0] || (y_n == HM1));
+            // hox_of(x) == WO - 1 exactly when x is odd or x == 2 * WO (likewise for y), so
+            // no subtract sits in front of at_last (pool3's deepest path, 8.51 ns).
+            at_last <= (y_n[0] || (y_n == Y2HO)) && (x_n[0] || (x_n == X2WO));
+            va <= va_n;
+        end
     end
     // The data path in three stages, so that vm's read goes straight into a flip-flop (a block
     // RAM read without its output register, then the compares, was the network's deepest path
@@ -205,13 +212,17 @@ module sqf_max_pool #(
         .last_in(last2), .count(f_count),
         .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tlast(m_tlast), .m_tready(m_tready));
     always @(posedge clock) begin
-        x <= x_n;
-        // x_n + 1 and y_n + 1, with the adds on x_p1 and y_p1 themselves (beside fire, not
-        // after it)
-        x_p1 <= reset ? X1 : (fire && j_wrap) ? ((x == WM1) ? X1 : x_p1 + 1'b1) : x_p1;
-        y_p1 <= reset ? Y1 : (fire && j_wrap && x == WM1) ? ((y == HM1) ? Y1 : y_p1 + 1'b1) : y_p1;
-        y <= y_n;
-        j <= j_n;
+        if (reset) begin
+            x <= {XB{1'b0}}; y <= {YB{1'b0}}; j <= {JB{1'b0}}; x_p1 <= X1; y_p1 <= Y1;
+        end else begin
+            x <= x_n;
+            // x_n + 1 and y_n + 1, with the adds on x_p1 and y_p1 themselves (beside fire,
+            // not after it)
+            x_p1 <= (fire && j_wrap) ? ((x == WM1) ? X1 : x_p1 + 1'b1) : x_p1;
+            y_p1 <= (fire && j_wrap && x == WM1) ? ((y == HM1) ? Y1 : y_p1 + 1'b1) : y_p1;
+            y <= y_n;
+            j <= j_n;
+        end
     end
 endmodule
 
