@@ -98,7 +98,12 @@ module sqf_gearbox #(
             // once b_full is set, by a push while A holds bytes). The selects with the
             // consumer's ready and the pointers in front of their 1,000 loads were the
             // block's deepest paths.
-            assign room = !b_full;
+            // room is b_room, a copy of !b_full of its own: b_full also enables B's 1,000
+            // flip-flops, and its net in front of the producer's pop was the XC7A200T
+            // network's deepest path (8.12 ns, conv10's FIFO pointers). Held inverted, so
+            // that synthesis does not merge it back into b_full.
+            reg b_room;
+            assign room = b_room;
             assign valid = !a_mt;
             wire sel_b = a_last && b_full;
             wire sel_in = a_mt || (a_last && !b_full);
@@ -110,13 +115,14 @@ module sqf_gearbox #(
             end
             always @(posedge clock) begin
                 if (reset) begin
-                    a_n <= 0; a_last <= 1'b0; b_full <= 1'b0; a_mt <= 1'b1;
+                    a_n <= 0; a_last <= 1'b0; b_full <= 1'b0; a_mt <= 1'b1; b_room <= 1'b1;
                 end else if (pop && a_last) begin
                     // A's last slot leaves: B's bytes or the pushed beat take its place.
                     a_n <= (b_full || push) ? KS : {KB{1'b0}};
                     a_last <= (b_full || push) && (K == 1);
                     a_mt <= !(b_full || push);
                     b_full <= 1'b0;
+                    b_room <= 1'b1;
                 end else if (a_mt) begin
                     if (push) begin
                         a_n <= KS;
@@ -128,7 +134,10 @@ module sqf_gearbox #(
                         a_n <= a_n - 1'b1;
                         a_last <= (a_n == K2);
                     end
-                    if (push) b_full <= 1'b1;
+                    if (push) begin
+                        b_full <= 1'b1;
+                        b_room <= 1'b0;
+                    end
                 end
             end
         end else if (BANKED) begin : up
