@@ -45,6 +45,24 @@ fn maxpool_verilog() {
     }
 }
 
+/// `n` random frames of `shape` from `seed` on, and their logits by the integer reference as
+/// the average pool sends them (16-bit, low byte first).
+fn gap_frames(shape: Shape, r: &Requant, seed: u64, n: u64) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let frames: Vec<Vec<u8>> = (0..n)
+        .map(|i| SplitMix64::new(seed + i).bytes(shape.len()))
+        .collect();
+    let want = frames
+        .iter()
+        .map(|f| {
+            naive::avgpool(f, shape, r)
+                .iter()
+                .flat_map(|l| l.to_le_bytes())
+                .collect()
+        })
+        .collect();
+    (frames, want)
+}
+
 #[test]
 fn avgpool_verilog() {
     let shape = Shape::new(3, 4, 6);
@@ -59,18 +77,7 @@ fn avgpool_verilog() {
             },
         ),
     ] {
-        let frames: Vec<Vec<u8>> = (0..2)
-            .map(|i| SplitMix64::new(5 + i).bytes(shape.len()))
-            .collect();
-        let want: Vec<Vec<u8>> = frames
-            .iter()
-            .map(|f| {
-                naive::avgpool(f, shape, &r)
-                    .iter()
-                    .flat_map(|l| l.to_le_bytes())
-                    .collect()
-            })
-            .collect();
+        let (frames, want) = gap_frames(shape, &r, 5, 2);
         check_block_verilog(
             tag,
             || AvgPool::new("avgpool", shape.pixels(), 6, 2, r).unwrap(),
@@ -88,18 +95,7 @@ fn avgpool_verilog_more_logits_than_its_fifo() {
     // the sums in the requantizer's pipeline must be counted in the room for the next one.
     let shape = Shape::new(2, 3, 20);
     let r = gap_requant(shape.pixels());
-    let frames: Vec<Vec<u8>> = (0..3)
-        .map(|i| SplitMix64::new(9 + i).bytes(shape.len()))
-        .collect();
-    let want: Vec<Vec<u8>> = frames
-        .iter()
-        .map(|f| {
-            naive::avgpool(f, shape, &r)
-                .iter()
-                .flat_map(|l| l.to_le_bytes())
-                .collect()
-        })
-        .collect();
+    let (frames, want) = gap_frames(shape, &r, 9, 3);
     let choked = Stalls {
         input: 0.1,
         output: 0.85,
