@@ -134,8 +134,9 @@ module sqf_max_pool #(
     // The data path in three stages, so that vm's read goes straight into a flip-flop (a block
     // RAM read without its output register, then the compares, was the network's deepest path
     // on the XC7A200T and the ECP5, docs/timing.md):
-    // - stage 0, the cycle a beat is taken: hp's read, the horizontal maximum hmax, hp's write,
-    //   and vm's read at va into vq (read-first: a write at the same edge is not seen);
+    // - stage 0, the cycle a beat is taken: hp's read, the horizontal maximum hmax, and vm's
+    //   read at va into vq (read-first: a write at the same edge is not seen); hp's write
+    //   follows a cycle later (below);
     // - stage 1: vq into vq2 (a block RAM's output register, or a flip-flop after LUT RAM);
     // - stage 2: the vertical maximum vmax from vq2 and hmax2, the push into the output FIFO,
     //   and vm's write (hmax2 on even rows, vmax on the others).
@@ -167,9 +168,8 @@ module sqf_max_pool #(
     // beats (the beat taken three cycles before has written at the edge before the read).
     // hp is written a cycle late, from registers (hw_pend, hw_a, and hw_d from xe1, din1 and
     // hmax1): its read, the compare and the selects in front of its write were pool3's deepest
-    // path. A channel group's
-    // word is read again CG beats later, so only with CG == 1 can a read meet the pending
-    // write; then the pending word is taken.
+    // path. A channel group's word is read again CG beats later, so only with CG == 1 can a
+    // read meet the pending write; then the pending word is taken.
     reg hw_pend, xe1;
     reg [AB_H-1:0] hw_a;
     always @(posedge clock) begin
