@@ -44,6 +44,15 @@ impl Stalls {
             seed,
         }
     }
+    /// A consumer that mostly refuses (85 % of cycles) behind an eager producer: the output
+    /// FIFO fills, so a block must count the beats still in its pipeline in its room.
+    pub fn choked(seed: u64) -> Self {
+        Stalls {
+            input: 0.1,
+            output: 0.85,
+            seed,
+        }
+    }
 }
 
 /// What a run produced.

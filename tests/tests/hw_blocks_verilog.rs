@@ -28,11 +28,7 @@ fn maxpool_verilog() {
         let want: Vec<Vec<u8>> = frames.iter().map(|f| naive::maxpool(f, &p)).collect();
         // A consumer that mostly refuses fills the output FIFO, so the beats still in the data
         // path must be counted in the room for the next one.
-        let choked = Stalls {
-            input: 0.1,
-            output: 0.85,
-            seed: 12,
-        };
+        let choked = Stalls::choked(12);
         check_block_verilog_stalls(
             tag,
             || MaxPool::new(&p, lanes).unwrap(),
@@ -96,11 +92,7 @@ fn avgpool_verilog_more_logits_than_its_fifo() {
     let shape = Shape::new(2, 3, 20);
     let r = gap_requant(shape.pixels());
     let (frames, want) = gap_frames(shape, &r, 9, 3);
-    let choked = Stalls {
-        input: 0.1,
-        output: 0.85,
-        seed: 14,
-    };
+    let choked = Stalls::choked(14);
     check_block_verilog_stalls(
         "gap_wide",
         || AvgPool::new("avgpool", shape.pixels(), 20, 2, r).unwrap(),

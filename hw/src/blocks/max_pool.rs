@@ -9,8 +9,9 @@ use crate::library::Instance;
 use crate::HwError;
 
 /// 3x3 stride-2 ceil-mode max pool, fully streaming: one input beat a cycle, at most one output
-/// beat per input beat, at the FIFO head three cycles after the beat that completes it. Holds a partial horizontal maximum per channel and a partial vertical
-/// maximum per output column and channel (`wo * c` bytes).
+/// beat per input beat, at the FIFO head three cycles after the beat that completes it. Holds
+/// a partial horizontal maximum per channel and a partial vertical maximum per output column
+/// and channel (`wo * c` bytes).
 #[derive(LogicBlock)]
 pub struct MaxPool {
     pub clock: Signal<In, Clock>,
