@@ -10,11 +10,15 @@
 // y[8t +: 8] is PE t's byte at fifo_head. sqf_conv_ctrl drives the controls: `ctl` holds the
 // values its hold, out_en, push, fifo_head and fifo_tail registers take at the next edge, and
 // every PE of the chain keeps its own copy of those registers (kept apart by `keep`), so no
-// control register drives more than one PE's hold register, o register and FIFO slots. Reset
-// clears the copies one cycle late, through a register of the chain's own (rst_q): `ctl` is
-// all zeros in the cycle after a reset, so the copies hold the same values at every cycle as
-// with reset itself, and no LUT holding the reset drives every chain (a reset through `ctl`
-// was two high-fan-out hops).
+// control register drives more than one PE's hold register, o register and FIFO slots. The
+// copies have no reset: `ctl` follows the controller's registers, which reset clears (the
+// consumer's ready enters only through a nonzero count), so from a reset's second edge on the
+// copies hold what they hold after it. Only after a one-cycle reset may they, for one cycle,
+// hold what `ctl` was in the reset cycle: then a push writes a slot no count covers, a hold or
+// a shift loads registers the next group's steps fill again before its push, and y is not
+// valid (the count is zero). A reset in the copies' D logic cost two LUT levels of 125 loads
+// each in conv10 (7.50 ns on Artix-7: Yosys shared one "reset or push" LUT among the PEs, even
+// with a reset copy per PE).
 // Parameters: SHARE >= 1, FIFO_DEPTH (a power of two), FB = log2(FIFO_DEPTH).
 // Latency: the requantizer's 3 stages plus SHARE steps (the engine's 11 + SHARE in all).
 module sqf_conv_chain #(
@@ -23,7 +27,6 @@ module sqf_conv_chain #(
     parameter FB = 4
 ) (
     input  wire                 clock,
-    input  wire                 reset,
     input  wire [2*FB+2:0]      ctl,         // next {hold, out_en, push, fifo_head, fifo_tail}
     input  wire [32*SHARE-1:0]  acc,         // PE t's accumulator in bits [32t +: 32]
     input  wire [21:0]          q,           // {mult[15:0], shift[5:0]} of the next step
@@ -44,9 +47,6 @@ module sqf_conv_chain #(
     sqf_requant #(.OUT_BITS(8)) rq (.clock(clock), .acc(hv[31:0]), .mult(q[21:6]),
         .shift(q[5:0]), .y(yq));
     genvar t;
-    (* keep = "true" *) reg rst_q;
-    initial rst_q = 1'b0;
-    (* keep *) always @(posedge clock) rst_q <= reset;
     generate
         for (t = 0; t < SHARE; t = t + 1) begin : pe
             // This PE's copy of the controls (`keep`: not merged with the other PEs').
@@ -59,9 +59,7 @@ module sqf_conv_chain #(
                 hold = 1'b0; out_en = 1'b0; push = 1'b0;
                 fifo_head = {FB{1'b0}}; fifo_tail = {FB{1'b0}};
             end
-            (* keep *) always @(posedge clock)
-                if (rst_q) {hold, out_en, push, fifo_head, fifo_tail} <= {(2*FB+3){1'b0}};
-                else {hold, out_en, push, fifo_head, fifo_tail} <= ctl;
+            (* keep *) always @(posedge clock) {hold, out_en, push, fifo_head, fifo_tail} <= ctl;
             reg signed [31:0] h;
             if (t == SHARE - 1) begin : last
                 always @(posedge clock) if (hold) h <= acc[32*t +: 32];

@@ -3,7 +3,7 @@
 
 use squeezeflow_hw::bundle::write_block;
 use squeezeflow_hw::conv::ConvEngine;
-use squeezeflow_hw::harness::{drive, run_stream, Stalls};
+use squeezeflow_hw::harness::{drive, run_stream, Stalls, StreamDut};
 use squeezeflow_model::float::SplitMix64;
 use squeezeflow_model::network::{ConvLayer, Shape};
 use squeezeflow_model::qmodel::QConv;
@@ -233,7 +233,8 @@ fn check_engine(
         let design = write_block(&mut block, &scratch(&format!("conv_{tag}"))).unwrap();
         lint_all(&design);
         let model = verilate(&design);
-        for stalls in [Stalls::random(21), Stalls::NONE] {
+        let mut fresh = Vec::new();
+        for stalls in [Stalls::random(21), Stalls::NONE, Stalls::choked(7)] {
             let mut dut = VerilatedStreams::new(&model, &["s_axis"], "m_axis").unwrap();
             let v = drive(
                 &mut dut,
@@ -267,7 +268,38 @@ fn check_engine(
                 v.frame_done, h.frame_done,
                 "{tag}: Verilog and Rust model differ in timing"
             );
+            fresh.push(v.frame_done);
         }
+        // A reset in the middle of a frame (its second, half streamed in, with the output FIFO
+        // filled by a consumer that mostly refuses; `drive` resets first): afterwards the engine streams as it does from power-up, byte and cycle.
+        let mut dut = VerilatedStreams::new(&model, &["s_axis"], "m_axis").unwrap();
+        let n = layer.input.len();
+        let lanes = dut.input_lanes()[0];
+        drive(
+            &mut dut,
+            &[&flat[..n + n / 2 / lanes * lanes]],
+            &[n],
+            1,
+            layer.output.len(),
+            Stalls::choked(3),
+            50_000,
+        )
+        .unwrap();
+        let v = drive(
+            &mut dut,
+            &[&flat],
+            &[n],
+            n_frames,
+            layer.output.len(),
+            Stalls::random(21),
+            50_000,
+        )
+        .unwrap();
+        assert_eq!(v.frames, want, "{tag}: output after a reset mid-frame");
+        assert_eq!(
+            v.frame_done, fresh[0],
+            "{tag}: timing after a reset mid-frame"
+        );
     }
 }
 

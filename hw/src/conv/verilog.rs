@@ -226,6 +226,7 @@ impl ConvEngine {
                 .port("addr", "pa_next")
                 .port("data", &format!("q{r}"));
             let chain = Instance::new("sqf_conv_chain", &format!("chain{r}"))
+                .no_reset()
                 .param("SHARE", share)
                 .param("FIFO_DEPTH", OUT_FIFO_DEPTH)
                 .param("FB", fb)
