@@ -288,10 +288,35 @@ module sqf_conv_ctrl #(
         : (row_written ? ahead_inc : ahead_r);
     wire [15:0] ready_n = issue ? (row_written ? ready_iw : ready_i)
         : (row_written ? ready_inc : ready_r);
-    wire gs_n = issue ? adv_g : gs_r;
-    wire [FB+1:0] committed_n = committed_r + {{(FB+1){1'b0}}, issue && group_start}
-        - {{(FB+1){1'b0}}, pop};
-    wire issue_n = !gs_n || (!ready_n[15] && (committed_n[FB+1:FB] == 2'b00));
+    // The decision's own inputs take it from an inverted copy (nissue_r, whose few loads are
+    // these; inverted so that Yosys does not merge it with issue_r): after issue_r's 174
+    // loads, four LUTs to issue_n were fire2.expand1x1's deepest path (7.39 ns).
+    (* keep = "true" *) reg nissue_r;
+    wire issue_c = !nissue_r;
+    // committed_r's next value, a choice among its values one up, one down and unchanged
+    // (cinc_r and cdec_r hold the first two), and credit_ok after it from compares of
+    // committed_r with constants (one down always leaves credit: committed_r <= FIFO_DEPTH).
+    // One add of the issue and the pop after the issue register's 158 loads was conv1's
+    // deepest path (8.72 ns on the XC7A200T); Yosys shares the +1 and the -1 of one register
+    // as one add again.
+    wire c_up = issue_c && group_start && !pop, c_down = pop && !(issue_c && group_start);
+    reg [FB+1:0] cinc_r, cdec_r;
+    wire [FB+1:0] committed_n = c_up ? cinc_r : c_down ? cdec_r : committed_r;
+    localparam integer C_FDM1 = FIFO_DEPTH - 1;
+    wire credit_now = (committed_r[FB+1:FB] == 2'b00);             // committed_r < FIFO_DEPTH
+    wire credit_inc = credit_now && (committed_r[FB-1:0] != C_FDM1[FB-1:0]);
+    // issue_n for each value of the decision now, which chooses last: with no issue, gs_r is
+    // 1 (mid-group every cycle issues), so gs_r stays 1 and only a pop moves committed_r; with
+    // one, gs_r becomes adv_g.
+    // ready_inc's sign from an AND of ready_r's bits, not from the end of its carry chain.
+    wire rinc15 = ready_r[15] ^ (&ready_r[14:0]);
+    wire rdy0 = row_written ? rinc15 : ready_r[15];                 // ready_n[15], no issue
+    wire rdy1 = row_written ? (aoy_r ? ready_m1[15] : rinc15)       // ready_n[15], an issue
+        : ready_i[15];
+    wire credit1 = (group_start && !pop) ? credit_inc : (pop && !group_start) || credit_now;
+    wire issue_n0 = !rdy0 && (pop || credit_now);
+    wire issue_n1 = !adv_g || (!rdy1 && credit1);
+    wire issue_n = issue_c ? issue_n1 : issue_n0;
     // The read address's copies of "oy moves on" and "the frame wraps", held inverted (na_oy,
     // na_wrap): Yosys 0.23 merges a copy of equal value back into its original, keep or not,
     // and merged, "oy moves on" drove the window registers' enables and every LUT of the
@@ -322,7 +347,9 @@ module sqf_conv_ctrl #(
     // slot_n * W * CG, the row's first address, where it is used (aky_r): a choice among
     // products held in registers beside the slots they are of (rtop_r = fbtop_r * W * CG and
     // so on), each from a table of the LB_ROWS products (sqf_const_mul). The table between
-    // slot_n and the add was the read address's deepest path (7.22 ns on the XC7A200T).
+    // slot_n and the add was the read address's deepest path (7.22 ns on the XC7A200T). The
+    // next row's (rinc) is a table on slot_inc_r itself, one LUT after a register: held in a
+    // register, its table came after slot_n and its increment (7.75 ns, conv1).
     localparam integer C_WCG = W * CG;
     function [AB_LB-1:0] row_of(input [RB-1:0] sl);
         /* verilator lint_off UNUSEDSIGNAL */
@@ -333,14 +360,14 @@ module sqf_conv_ctrl #(
             row_of = pr[AB_LB-1:0];
         end
     endfunction
-    reg [AB_LB-1:0] rtop_r, rwrap_r, rfinc_r, rinc_r;
-    wire [AB_LB-1:0] rtop_n, rwrap_n, rfinc_n, rinc_n;
+    reg [AB_LB-1:0] rtop_r, rwrap_r, rfinc_r;
+    wire [AB_LB-1:0] rtop_n, rwrap_n, rfinc_n, rinc;
     wire [RB-1:0] slot_n_inc = slot_n + 1'b1;
     sqf_const_mul #(.C(C_WCG), .WIDTH(AB_LB), .ABITS(RB)) m_top (.a(fbtop_n), .y(rtop_n));
     sqf_const_mul #(.C(C_WCG), .WIDTH(AB_LB), .ABITS(RB)) m_wrap (.a(fb_wrap_n), .y(rwrap_n));
     sqf_const_mul #(.C(C_WCG), .WIDTH(AB_LB), .ABITS(RB)) m_finc (.a(fbtop_n_inc), .y(rfinc_n));
-    sqf_const_mul #(.C(C_WCG), .WIDTH(AB_LB), .ABITS(RB)) m_inc (.a(slot_n_inc), .y(rinc_n));
-    wire [AB_LB-1:0] row_n = !ag_r ? rinc_r : na_oy ? rtop_r : !na_wrap ? rwrap_r : rfinc_r;
+    sqf_const_mul #(.C(C_WCG), .WIDTH(AB_LB), .ABITS(RB)) m_inc (.a(slot_inc_r), .y(rinc));
+    wire [AB_LB-1:0] row_n = !ag_r ? rinc : na_oy ? rtop_r : !na_wrap ? rwrap_r : rfinc_r;
     wire [AB_LB-1:0] addr_n = aky_r ? row_n + lcg_n : addr_r + 1'b1;
     wire pad = iy_r[15] || (iy_r > HM1_S) || ix_r[15] || (ix_r > WM1_S);
     wire [AB_LB-1:0] rd_addr = addr_r;
@@ -385,14 +412,14 @@ module sqf_conv_ctrl #(
             slot_r <= SLOT0; slot_inc_r <= SLOT1; lcg_r <= NPCG;
             fbslot_inc_r <= SLOT_INC0; fbslot_wrap_r <= SLOT_WRAP0; lcg_inc_r <= NPCG + SCG; addr_r <= ADDR0;
             rtop_r <= row_of(NP_R); rwrap_r <= row_of(SLOT_WRAP0); rfinc_r <= row_of(SLOT_INC0);
-            rinc_r <= row_of(SLOT1);
             jl_r <= JL0; kxl_r <= KL0; kyl_r <= KL0; gl_r <= GL0; oxl_r <= OXL0;
             oyl_r <= OYL0; gs_r <= 1'b1;
             aky_r <= AKY0; ag_r <= AG0; aox_r <= AOX0; aoy_r <= AOY0; aw_r <= AW0;
             fbtop_r <= NP_R;
             ahead_r <= 16'd0; ready_r <= READY0; issue_r <= ISSUE0;
+            nissue_r <= !ISSUE0;
             dlow_r <= DLOWI; dneed_r <= DNEEDI; dlowm1_r <= DLOWI - 1'b1; dneedm1_r <= DNEEDI - 1'b1;
-            committed_r <= 0; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
+            committed_r <= 0; cinc_r <= 1; cdec_r <= {(FB+2){1'b1}}; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
             mac_en <= 0; vb <= 0; va <= 0; hold <= 0; vh <= 0; cnt <= 0; pa <= 0; vm <= 0;
             pa_inc_r <= PA_INC0; qa_r <= 0;
             v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
@@ -429,7 +456,10 @@ module sqf_conv_ctrl #(
             pad1 <= pad;
             tlast1 <= issue && frame_end;
             committed_r <= committed_n;
+            cinc_r <= c_up ? cinc_r + 1'b1 : c_down ? committed_r : cinc_r;
+            cdec_r <= c_up ? committed_r : c_down ? cdec_r - 1'b1 : cdec_r;
             issue_r <= issue_n;
+            nissue_r <= !issue_n;
             if (issue) begin
                 iy_r <= iy_n;
                 ix_r <= ix_n;
@@ -437,7 +467,7 @@ module sqf_conv_ctrl #(
                 slot_inc_r <= slot_n_inc;
                 fbslot_inc_r <= fbtop_n_inc;
                 fbslot_wrap_r <= fb_wrap_n;
-                rtop_r <= rtop_n; rwrap_r <= rwrap_n; rfinc_r <= rfinc_n; rinc_r <= rinc_n;
+                rtop_r <= rtop_n; rwrap_r <= rwrap_n; rfinc_r <= rfinc_n;
                 lcg_r <= lcg_n;
                 lcg_inc_r <= lcg_n + SCG;
                 addr_r <= addr_n;
