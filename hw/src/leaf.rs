@@ -64,18 +64,13 @@ pub(crate) fn requant_product(acc: i32, mult: u16) -> i64 {
     sext49((acc as i64).wrapping_mul(mult as i64))
 }
 
-/// `sqf_requant` second stage: `p = m + (1 <<< (shift - 1))` in 49 signed bits.
-#[inline]
-pub(crate) fn requant_round(m: i64, shift: u8) -> i64 {
-    let sh1 = (shift as u32).wrapping_sub(1) & 0x3f;
-    let rnd = if sh1 < 49 { sext49(1i64 << sh1) } else { 0 };
-    sext49(m.wrapping_add(rnd))
-}
-
-/// `sqf_requant` third stage: arithmetic shift, then clamp to `0..2^out_bits - 1`.
+/// `sqf_requant` third stage (the second only sums the two partial products, `p = m`): `{u, r}
+/// = {p, 0} >>> shift`, so `u = p >> shift` and `r` is bit `shift - 1` of `p` (0 for shift 0),
+/// then `u + r` clamped to `0..2^out_bits - 1`; `u + r` is `(p + 2^(shift-1)) >> shift`.
 #[inline]
 pub(crate) fn requant_stage2(p: i64, shift: u8, out_bits: u32) -> i32 {
-    let q = p >> (shift.min(63) as u32);
+    let t = (p << 1) >> (shift.min(63) as u32);
+    let q = (t >> 1) + (t & 1);
     let max = (1i64 << out_bits) - 1;
     q.clamp(0, max) as i32
 }
@@ -368,7 +363,7 @@ impl Logic for Requantizer {
                 shift: self.shift.val().to_u64() as u8,
             };
             self._y = requant_stage2(self._p, self._sh, self._out_bits);
-            self._p = requant_round(self._m, self._shm);
+            self._p = self._m;
             self._sh = self._shm;
             self._m = requant_product(self.acc.val().to_u64() as u32 as i32, r.mult);
             self._shm = r.shift;

@@ -164,7 +164,7 @@ impl AvgPool {
         st.y3 = leaf::requant_stage2(st.p2, g.requant.shift, 16);
         st.v3 = st.v2;
         st.last3 = st.last2;
-        st.p2 = leaf::requant_round(st.m2, g.requant.shift);
+        st.p2 = st.m2;
         st.v2 = st.vm;
         st.last2 = st.lastm;
         st.m2 = leaf::requant_product(st.r2, g.requant.mult);

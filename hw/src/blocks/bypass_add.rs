@@ -97,7 +97,7 @@ impl BypassAdd {
         st.fifo.edge(pushed.then(|| (st.y3.clone(), st.last3)), pop);
         for l in 0..st.y3.len() {
             st.y3[l] = leaf::requant_stage2(st.p2[l], p.requant.shift, 8) as u8;
-            st.p2[l] = leaf::requant_round(st.m2[l], p.requant.shift);
+            st.p2[l] = st.m2[l];
             st.m2[l] = leaf::requant_product(st.acc1[l], p.requant.mult);
         }
         st.v3 = st.v2;

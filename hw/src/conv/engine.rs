@@ -422,7 +422,7 @@ impl ConvEngine {
         st.last4 = st.last3;
         st.tlast4 = st.tlast3;
         for r in 0..nrq {
-            st.p3[r] = leaf::requant_round(st.m3[r], st.shm3[r]);
+            st.p3[r] = st.m3[r];
             st.sh3[r] = st.shm3[r];
         }
         st.v3 = st.vm;
