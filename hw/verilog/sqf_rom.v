@@ -21,10 +21,10 @@ module sqf_rom #(
         end
     endgenerate
     reg [WIDTH-1:0] mem [0:DEPTH-1];
-    initial begin
-        $readmemh(FILE, mem);
-        data = {WIDTH{1'b0}};
-    end
+    // data has no initial value: a bit that is the same in every word is then a constant, not
+    // a register of it. Registers of equal constants with an initial value were merged by
+    // Yosys across engines (the requantizers' shift: one register, 319 loads).
+    initial $readmemh(FILE, mem);
     always @(posedge clock)
         data <= mem[addr];
 endmodule
