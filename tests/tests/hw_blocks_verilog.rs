@@ -156,7 +156,7 @@ fn add_concat_gearbox_fifo_verilog() {
         output: 0.1,
         seed: 13,
     };
-    for (wi, wo, fb) in [(32, 4, 64), (6, 2, 24), (4, 12, 48), (2, 8, 32)] {
+    for (wi, wo, fb) in [(32, 4, 64), (6, 2, 24), (4, 2, 24), (4, 12, 48), (2, 8, 32)] {
         let frames: Vec<Vec<u8>> = (0..6).map(|i| SplitMix64::new(80 + i).bytes(fb)).collect();
         let mut g = Gearbox::new(wi, wo, fb).unwrap();
         let body = squeezeflow_hw::bundle::write_block(
