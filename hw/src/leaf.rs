@@ -75,9 +75,10 @@ pub(crate) fn requant_stage2(p: i64, shift: u8, out_bits: u32) -> i32 {
     q.clamp(0, max) as i32
 }
 
-/// A requantizer parameter word: the multiplier above the 6-bit shift.
-pub(crate) fn requant_word(r: Requant) -> u64 {
-    ((r.mult as u64) << 6) | (r.shift as u64 & 0x3f)
+/// A requantizer parameter word: the multiplier above the 6-bit shift less `base` (the
+/// requantizer's `SHIFT_BASE`, at most the shift).
+pub(crate) fn requant_word(r: Requant, base: u8) -> u64 {
+    ((r.mult as u64) << 6) | ((r.shift - base) as u64 & 0x3f)
 }
 
 /// `sqf_codebook`: `simd` lanes of `bits`-bit indices (lane l in bits `bits * l ..`) decoded

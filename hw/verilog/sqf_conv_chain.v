@@ -19,10 +19,12 @@
 // valid (the count is zero). A reset in the copies' D logic cost two LUT levels of 125 loads
 // each in conv10 (7.50 ns on Artix-7: Yosys shared one "reset or push" LUT among the PEs, even
 // with a reset copy per PE).
-// Parameters: SHARE >= 1, FIFO_DEPTH (a power of two), FB = log2(FIFO_DEPTH).
+// Parameters: SHARE >= 1, SHIFT_BASE (0..47), FIFO_DEPTH (a power of two), FB =
+// log2(FIFO_DEPTH).
 // Latency: the requantizer's 3 stages plus SHARE steps (the engine's 11 + SHARE in all).
 module sqf_conv_chain #(
     parameter SHARE = 1,
+    parameter SHIFT_BASE = 0,                // added to each word's shift (sqf_requant)
     parameter FIFO_DEPTH = 16,
     parameter FB = 4
 ) (
@@ -44,7 +46,7 @@ module sqf_conv_chain #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire [7:0] yq;
     assign ov[7:0] = 8'd0;
-    sqf_requant #(.OUT_BITS(8)) rq (.clock(clock), .acc(hv[31:0]), .mult(q[21:6]),
+    sqf_requant #(.OUT_BITS(8), .SHIFT_BASE(SHIFT_BASE)) rq (.clock(clock), .acc(hv[31:0]), .mult(q[21:6]),
         .shift(q[5:0]), .y(yq));
     genvar t;
     generate

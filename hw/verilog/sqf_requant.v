@@ -2,19 +2,19 @@
 // model/src/quant.rs; hw/src/leaf.rs holds an independent Rust model tested against it.
 `default_nettype none
 
-// sqf_requant: y = clamp((acc * mult + 2^(shift-1)) >>> shift, 0, 2^OUT_BITS - 1).
-// mult is unsigned 16-bit, shift 1..47, the product 49-bit signed. Three stages, latency 3, no
-// stalls: (1) two partial products, acc[16:0] * mult and acc[31:17] * mult, each within one
-// 18x18 multiplier (ECP5 MULT18X18D; a DSP48 either way); (2) their sum p; (3) the shift, the
-// rounding and the clamp. The rounding is done after the shift: with u = p >>> shift and r
-// bit shift-1 of p, (p + 2^(shift-1)) >>> shift = u + r (p = u * 2^shift + v, 0 <= v <
-// 2^shift, and v + 2^(shift-1) carries into u exactly when bit shift-1 of v is set). So no
-// rounding constant joins the products: added in stage 2 it was the engines' deepest path on
-// the XC7A200T (7.01 ns), and the clamp needs only an OUT_BITS-bit increment. One 32x17
-// product in stage 1 (two multipliers and the add joining them) was the engines' slowest
-// path on ECP5.
+// sqf_requant: y = clamp((acc * mult + 2^(s-1)) >>> s, 0, 2^OUT_BITS - 1), where the shift s
+// is SHIFT_BASE + shift. mult is unsigned 16-bit, s 1..47, the product 49-bit signed. Three
+// stages, latency 3, no stalls: (1) two partial products, acc[16:0] * mult and acc[31:17] *
+// mult, each within one 18x18 multiplier (ECP5 MULT18X18D; a DSP48 either way); (2) their sum
+// p; (3) the shift, the rounding and the clamp. The rounding is done after the shift: with u =
+// p >>> s and r bit s-1 of p, (p + 2^(s-1)) >>> s = u + r (p = u * 2^s + v, 0 <= v < 2^s, and
+// v + 2^(s-1) carries into u exactly when bit s-1 of v is set). So no rounding constant joins
+// the products: added in stage 2 it was the engines' deepest path on the XC7A200T (7.01 ns),
+// and the clamp needs only an OUT_BITS-bit increment. One 32x17 product in stage 1 (two
+// multipliers and the add joining them) was the engines' slowest path on ECP5.
 module sqf_requant #(
-    parameter OUT_BITS = 8                   // 8 for activations, 16 for logits
+    parameter OUT_BITS = 8,                  // 8 for activations, 16 for logits
+    parameter SHIFT_BASE = 0                 // the shift is SHIFT_BASE + `shift`
 ) (
     input  wire                 clock,
     input  wire signed [31:0]   acc,
@@ -26,6 +26,9 @@ module sqf_requant #(
     generate
         if (OUT_BITS < 1 || OUT_BITS > 32) begin : bad_out_bits
             sqf_requant_OUT_BITS_must_be_1_to_32 bad();
+        end
+        if (SHIFT_BASE < 0 || SHIFT_BASE > 63) begin : bad_shift_base
+            sqf_requant_SHIFT_BASE_must_be_0_to_63 bad();
         end
     endgenerate
     reg signed [34:0] mlo;                   // acc[16:0] * mult, unsigned (33 bits used)
@@ -40,9 +43,13 @@ module sqf_requant #(
     reg [5:0] shm;
     reg signed [48:0] p;
     reg [5:0] sh;
-    // {uq, r} = {p, 0} >>> sh: uq = p >>> sh (u above) and r = bit sh-1 of p (0 for sh = 0;
-    // for sh >= 50 both are p's sign, and y is 0 as with the constant, which is then 0).
-    wire signed [49:0] t = $signed({p, 1'b0}) >>> sh;
+    // {uq, r} = {p, 0} >>> s with s = SHIFT_BASE + sh: uq = p >>> s (u above) and r = bit s-1
+    // of p (0 for s = 0; for s >= 50 both are p's sign, and y is 0 as with the constant, which
+    // is then 0). The base is wiring; sh, a word's shift less the base of its layer (whose
+    // shifts span a few values), leaves a small multiplexer: a full 6-bit shifter followed by
+    // the rounding was 8.03 ns on the XC7A200T (fire5.expand1x1).
+    wire signed [49:0] tb = $signed({p, 1'b0}) >>> SHIFT_BASE;
+    wire signed [49:0] t = tb >>> sh;
     wire signed [48:0] uq = t[49:1];
     wire r = t[0];
     initial begin

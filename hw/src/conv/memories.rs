@@ -62,4 +62,16 @@ impl ConvMemories {
             codebook: book.map(|b| b.entries.clone()),
         }
     }
+
+    /// The smallest requantizer shift of PEs `pes` (one requantizer's chain): its parameter
+    /// words hold each shift less this base, a `sqf_requant` parameter, so that the shifter's
+    /// variable part spans only the shifts the layer uses (0 for no PE).
+    pub fn shift_base(&self, pes: std::ops::Range<usize>) -> u8 {
+        self.params[pes]
+            .iter()
+            .flatten()
+            .map(|(_, r)| r.shift)
+            .min()
+            .unwrap_or(0)
+    }
 }

@@ -228,6 +228,10 @@ impl ConvEngine {
             let chain = Instance::new("sqf_conv_chain", &format!("chain{r}"))
                 .no_reset()
                 .param("SHARE", share)
+                .param(
+                    "SHIFT_BASE",
+                    self.memories().shift_base(r * share..(r + 1) * share),
+                )
                 .param("FIFO_DEPTH", OUT_FIFO_DEPTH)
                 .param("FB", fb)
                 .port("ctl", "chain_next")
@@ -277,9 +281,10 @@ impl ConvEngine {
         // Requantizer r's parameters: word og_index * share + t is PE r * share + t's.
         let share = g.rq_share();
         for r in 0..g.requantizers() {
+            let base = mem.shift_base(r * share..(r + 1) * share);
             let words: Vec<u64> = (0..g.og())
                 .flat_map(|gi| (0..share).map(move |t| (gi, t)))
-                .map(|(gi, t)| leaf::requant_word(mem.params[r * share + t][gi].1))
+                .map(|(gi, t)| leaf::requant_word(mem.params[r * share + t][gi].1, base))
                 .collect();
             files.push((
                 format!("{id}_q{r}.mem"),
