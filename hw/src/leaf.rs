@@ -9,7 +9,8 @@
 use rust_hdl::prelude::*;
 use squeezeflow_model::quant::Requant;
 
-/// Bits of a requantizer parameter word: `{mult[15:0], shift[5:0]}`.
+/// Bits of a requantizer parameter word: `{mult[15:0], shift[5:0]}`, the shift less the
+/// requantizer's `SHIFT_BASE` ([`requant_word`]).
 pub(crate) const REQUANT_BITS: usize = 22;
 
 /// Address bits for a memory of `depth` words (at least 1).
