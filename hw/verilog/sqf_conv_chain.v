@@ -46,8 +46,8 @@ module sqf_conv_chain #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire [7:0] yq;
     assign ov[7:0] = 8'd0;
-    sqf_requant #(.OUT_BITS(8), .SHIFT_BASE(SHIFT_BASE)) rq (.clock(clock), .acc(hv[31:0]), .mult(q[21:6]),
-        .shift(q[5:0]), .y(yq));
+    sqf_requant #(.OUT_BITS(8), .SHIFT_BASE(SHIFT_BASE)) rq (.clock(clock), .acc(hv[31:0]),
+        .mult(q[21:6]), .shift(q[5:0]), .y(yq));
     genvar t;
     generate
         for (t = 0; t < SHARE; t = t + 1) begin : pe

@@ -305,11 +305,11 @@ module sqf_conv_ctrl #(
     localparam integer C_FDM1 = FIFO_DEPTH - 1;
     wire credit_now = (committed_r[FB+1:FB] == 2'b00);             // committed_r < FIFO_DEPTH
     wire credit_inc = credit_now && (committed_r[FB-1:0] != C_FDM1[FB-1:0]);
+    // ready_inc's sign from an AND of ready_r's bits, not from the end of its carry chain.
+    wire rinc15 = ready_r[15] ^ (&ready_r[14:0]);
     // issue_n for each value of the decision now, which chooses last: with no issue, gs_r is
     // 1 (mid-group every cycle issues), so gs_r stays 1 and only a pop moves committed_r; with
     // one, gs_r becomes adv_g.
-    // ready_inc's sign from an AND of ready_r's bits, not from the end of its carry chain.
-    wire rinc15 = ready_r[15] ^ (&ready_r[14:0]);
     wire rdy0 = row_written ? rinc15 : ready_r[15];                 // ready_n[15], no issue
     wire rdy1 = row_written ? (aoy_r ? ready_m1[15] : rinc15)       // ready_n[15], an issue
         : ready_i[15];
@@ -419,7 +419,8 @@ module sqf_conv_ctrl #(
             ahead_r <= 16'd0; ready_r <= READY0; issue_r <= ISSUE0;
             nissue_r <= !ISSUE0;
             dlow_r <= DLOWI; dneed_r <= DNEEDI; dlowm1_r <= DLOWI - 1'b1; dneedm1_r <= DNEEDI - 1'b1;
-            committed_r <= 0; cinc_r <= 1; cdec_r <= {(FB+2){1'b1}}; fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
+            committed_r <= 0; cinc_r <= 1; cdec_r <= {(FB+2){1'b1}};
+            fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
             mac_en <= 0; vb <= 0; va <= 0; hold <= 0; vh <= 0; cnt <= 0; pa <= 0; vm <= 0;
             pa_inc_r <= PA_INC0; qa_r <= 0;
             v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
