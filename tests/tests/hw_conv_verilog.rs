@@ -271,7 +271,8 @@ fn check_engine(
             fresh.push(v.frame_done);
         }
         // A reset in the middle of a frame (its second, half streamed in, with the output FIFO
-        // filled by a consumer that mostly refuses; `drive` resets first): afterwards the engine streams as it does from power-up, byte and cycle.
+        // filled by a consumer that mostly refuses; `drive` resets first): afterwards the
+        // engine streams as it does from power-up, byte and cycle.
         let mut dut = VerilatedStreams::new(&model, &["s_axis"], "m_axis").unwrap();
         let n = layer.input.len();
         let lanes = dut.input_lanes()[0];
