@@ -115,9 +115,10 @@ module sqf_conv_ctrl #(
     localparam integer C_S2M1 = 2 * STRIDE - 1, C_HM1SM1 = H - 2 - STRIDE;
     localparam [15:0] S2M1_16 = C_S2M1[15:0], HM1SM1_16 = C_HM1SM1[15:0];
     localparam signed [15:0] HM1S2_S = C_HM1S2[15:0], NS2_S = C_NS2[15:0];
-    localparam integer C_DM1 = ROM_DEPTH - 1, C_LBM1 = LB_DEPTH - 1, C_SM1 = SHARE - 1;
+    localparam integer C_LBM1 = LB_DEPTH - 1, C_SM1 = SHARE - 1;
     localparam integer C_QLAST = OG * SHARE - 1;
-    localparam [AB_W-1:0] DM1 = C_DM1[AB_W-1:0];
+    localparam integer C_DM2 = ROM_DEPTH - 2;
+    localparam [AB_W-1:0] DM2 = C_DM2[AB_W-1:0];
     localparam [AB_LB-1:0] LBM1 = C_LBM1[AB_LB-1:0];
     localparam [CB-1:0] SM1 = C_SM1[CB-1:0];
     localparam [AB_Q-1:0] QLAST = C_QLAST[AB_Q-1:0];
@@ -131,6 +132,9 @@ module sqf_conv_ctrl #(
     localparam JW = (CG > 1) ? $clog2(CG) : 1, KW = (K > 1) ? $clog2(K) : 1;
     reg [JW-1:0] wr_j;
     reg wjl_r, wxl_r;                        // wr_j == CG - 1, wr_x == W - 1
+    // w_addr == ROM_DEPTH - 1, a register: the compare on w_addr (the weight ROMs' address, over
+    // 250 loads) in front of its own next value was 6.53 ns on the XC7A200T (fire3.squeeze).
+    reg wl_r;
     localparam OXW = (WO > 1) ? $clog2(WO) : 1, OYW = (HO > 1) ? $clog2(HO) : 1;
     reg [OYW-1:0] oy;
     reg [OXW-1:0] ox;
@@ -205,6 +209,11 @@ module sqf_conv_ctrl #(
     localparam AKY0 = JL0 && KL0, AG0 = AKY0 && KL0, AOX0 = AG0 && GL0, AOY0 = MO0;
     localparam AW0 = AOY0 && OYL0;
     reg aky_r, ag_r, aox_r, aoy_r, aw_r;
+    // A copy of aoy_r for the flags' next values alone: aoy_r enables the window registers,
+    // over 100 loads, and its routing in front of the flags' chain was 6.74 ns in the
+    // XC7A200T network. Both are kept, each in its own always block: Yosys merges a copy of
+    // equal value into a kept one.
+    reg aoy_f;
     wire group_start = gs_r;
     wire group_end = ag_r;
     // The issue decision, !group_start || (rows_ok && credit_ok), is a register (issue_r)
@@ -252,10 +261,18 @@ module sqf_conv_ctrl #(
     wire kxl_n = !adv_kx ? kxl_r : adv_ky ? KL0 : (kx == KM2_K);
     wire kyl_n = !adv_ky ? kyl_r : adv_g ? KL0 : (ky == KM2_K);
     wire gl_n = !adv_g ? gl_r : adv_ox ? GL0 : (g == OGM2_G);
-    wire oxl_n = !adv_ox ? oxl_r : adv_oy ? OXL0 : (ox == WOM2_X);
-    wire oyl_n = !adv_oy ? oyl_r : wrap_frame ? OYL0 : (oy == HOM2_Y);
+    wire oxl_n = !adv_ox ? oxl_r : aoy_f ? OXL0 : (ox == WOM2_X);
+    wire oyl_n = !aoy_f ? oyl_r : wrap_frame ? OYL0 : (oy == HOM2_Y);
     wire aky_n = jl_n && kxl_n, ag_n = aky_n && kyl_n, aox_n = ag_n && gl_n;
     wire aoy_n = aox_n && oxl_n, aw_n = aoy_n && oyl_n;
+    (* keep *) always @(posedge clock) begin
+        if (reset) aoy_r <= AOY0;
+        else if (issue) aoy_r <= aoy_n;
+    end
+    (* keep *) always @(posedge clock) begin
+        if (reset) aoy_f <= AOY0;
+        else if (issue) aoy_f <= aoy_n;
+    end
     // The steps of a move from the next row (rows top_r + s .. bot_r + s), and the steps less
     // one, each a choice among constants and one add on top_r or bot_r.
     // The four compares are registers (top_in_r: top_r >= -S, top_part_r: top_r > -2S,
@@ -406,6 +423,7 @@ module sqf_conv_ctrl #(
         if (reset) begin
             wr_addr <= 0; wr_x <= 0; wr_j <= 0; wjl_r <= (CG == 1); wxl_r <= (W == 1);
             oy <= 0; ox <= 0; g <= 0; ky <= 0; kx <= 0; j <= 0; frame_base <= 0; w_addr <= 0;
+            wl_r <= (ROM_DEPTH == 1);
             top_r <= NP_S; bot_r <= BOT0_S; left_r <= NP_S;
             top_in_r <= TI0; top_part_r <= TP0; bot_in_r <= BI0; bot_part_r <= BP0;
             iy_r <= NP_S; ix_r <= NP_S;
@@ -414,7 +432,7 @@ module sqf_conv_ctrl #(
             rtop_r <= row_of(NP_R); rwrap_r <= row_of(SLOT_WRAP0); rfinc_r <= row_of(SLOT_INC0);
             jl_r <= JL0; kxl_r <= KL0; kyl_r <= KL0; gl_r <= GL0; oxl_r <= OXL0;
             oyl_r <= OYL0; gs_r <= 1'b1;
-            aky_r <= AKY0; ag_r <= AG0; aox_r <= AOX0; aoy_r <= AOY0; aw_r <= AW0;
+            aky_r <= AKY0; ag_r <= AG0; aox_r <= AOX0; aw_r <= AW0;
             fbtop_r <= NP_R;
             ahead_r <= 16'd0; ready_r <= READY0; issue_r <= ISSUE0;
             nissue_r <= !ISSUE0;
@@ -475,8 +493,9 @@ module sqf_conv_ctrl #(
                 gs_r <= adv_g;
                 jl_r <= jl_n; kxl_r <= kxl_n; kyl_r <= kyl_n; gl_r <= gl_n; oxl_r <= oxl_n;
                 oyl_r <= oyl_n;
-                aky_r <= aky_n; ag_r <= ag_n; aox_r <= aox_n; aoy_r <= aoy_n; aw_r <= aw_n;
-                w_addr <= (w_addr == DM1) ? {AB_W{1'b0}} : w_addr + 1'b1;
+                aky_r <= aky_n; ag_r <= ag_n; aox_r <= aox_n; aw_r <= aw_n;
+                w_addr <= wl_r ? {AB_W{1'b0}} : w_addr + 1'b1;
+                wl_r <= wl_r ? (ROM_DEPTH == 1) : (w_addr == DM2);
                 // Each counter moves on when the flags below it are all at their last values
                 // (one register each, not a chain), to 0 when its own is too.
                 j <= adv_kx ? {JW{1'b0}} : j + 1'b1;
