@@ -25,6 +25,7 @@
 module sqf_conv_chain #(
     parameter SHARE = 1,
     parameter SHIFT_BASE = 0,                // added to each word's shift (sqf_requant)
+    parameter MULT_REG = 0,                  // 1: q comes a cycle early (sqf_requant)
     parameter FIFO_DEPTH = 16,
     parameter FB = 4
 ) (
@@ -32,6 +33,7 @@ module sqf_conv_chain #(
     input  wire [2*FB+2:0]      ctl,         // next {hold, out_en, push, fifo_head, fifo_tail}
     input  wire [32*SHARE-1:0]  acc,         // PE t's accumulator in bits [32t +: 32]
     input  wire [21:0]          q,           // {mult[15:0], shift[5:0]} of the next step
+                                             // (with MULT_REG, of the step after it)
     output wire [8*SHARE-1:0]   y
 );
     generate
@@ -46,7 +48,8 @@ module sqf_conv_chain #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire [7:0] yq;
     assign ov[7:0] = 8'd0;
-    sqf_requant #(.OUT_BITS(8), .SHIFT_BASE(SHIFT_BASE)) rq (.clock(clock), .acc(hv[31:0]),
+    sqf_requant #(.OUT_BITS(8), .SHIFT_BASE(SHIFT_BASE), .MULT_REG(MULT_REG)) rq (
+        .clock(clock), .acc(hv[31:0]),
         .mult(q[21:6]), .shift(q[5:0]), .y(yq));
     genvar t;
     generate

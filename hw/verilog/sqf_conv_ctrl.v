@@ -57,6 +57,7 @@ module sqf_conv_ctrl #(
     output reg                  mac_en,
     output reg                  mac_first,
     output wire [AB_Q-1:0]      pa_next,     // requantizer parameter word of the next step
+    output wire [AB_Q-1:0]      pa_early,    // pa_next's next value (block-RAM ROMs, MULT_REG)
     // The values the chains' controls take at the next clock edge: {hold (accumulators into
     // the hold registers), out_en (a requantized byte moves along), push (the bytes into the
     // FIFO slots), fifo_head, fifo_tail}. Every PE of every requantizer chain registers its
@@ -409,6 +410,11 @@ module sqf_conv_ctrl #(
     wire [AB_Q-1:0] pa_inc_n = vh ? pa_inc_step : pa_inc_r;     // pa_inc_r after it
     wire vh_n = hold || (vh && cnt != SM1);                       // vh after it
     assign pa_next = qa_r;
+    // A parameter ROM in block RAM reads the word a cycle before the requantizer takes it,
+    // into the multipliers' input registers (sqf_requant MULT_REG): its address is qa_r's
+    // next value, whose logic has no wide multiplexer behind it there.
+    wire [AB_Q-1:0] qa_n = vh_n ? pa_inc_n : pa_n;
+    assign pa_early = qa_n;
     assign push = out_en && last4;
     // (no reset in it: the chains reset their copies)
     assign chain_next = {va && lasta, v3, v3 && last3, pop ? fifo_head + 1'b1 : fifo_head,
@@ -453,7 +459,7 @@ module sqf_conv_ctrl #(
             out_en <= v3; last4 <= last3; tlast4 <= tlast3;
             pa <= pa_n;
             pa_inc_r <= pa_inc_n;
-            qa_r <= vh_n ? pa_inc_n : pa_n;
+            qa_r <= qa_n;
             v3 <= vm; last3 <= lastm; tlast3 <= tlastm;
             vm <= vh; lastm <= vh && (cnt == SM1); tlastm <= tlasth;
             if (hold) begin

@@ -14,7 +14,11 @@
 // multipliers and the add joining them) was the engines' slowest path on ECP5.
 module sqf_requant #(
     parameter OUT_BITS = 8,                  // 8 for activations, 16 for logits
-    parameter SHIFT_BASE = 0                 // the shift is SHIFT_BASE + `shift`
+    parameter SHIFT_BASE = 0,                // the shift is SHIFT_BASE + `shift`
+    // 1: mult and shift come a cycle early and wait in registers (the multipliers' input
+    // registers): for a parameter word read from block RAM, whose clock to out (2.46 ns on
+    // Artix-7) in front of the multipliers was 6.57 ns (conv10, the XC7A200T network).
+    parameter MULT_REG = 0
 ) (
     input  wire                 clock,
     input  wire signed [31:0]   acc,
@@ -29,6 +33,27 @@ module sqf_requant #(
         end
         if (SHIFT_BASE < 0 || SHIFT_BASE > 63) begin : bad_shift_base
             sqf_requant_SHIFT_BASE_must_be_0_to_63 bad();
+        end
+        if (MULT_REG != 0 && MULT_REG != 1) begin : bad_mult_reg
+            sqf_requant_MULT_REG_must_be_0_or_1 bad();
+        end
+    endgenerate
+    // The word stage 1 takes: mult and shift, or (MULT_REG) their registers.
+    wire [15:0] mult_s;
+    wire [5:0] shift_s;
+    generate
+        if (MULT_REG == 1) begin : early
+            reg [15:0] mult_r;
+            reg [5:0] shift_r;
+            always @(posedge clock) begin
+                mult_r <= mult;
+                shift_r <= shift;
+            end
+            assign mult_s = mult_r;
+            assign shift_s = shift_r;
+        end else begin : now
+            assign mult_s = mult;
+            assign shift_s = shift;
         end
     endgenerate
     reg signed [34:0] mlo;                   // acc[16:0] * mult, unsigned (33 bits used)
@@ -59,9 +84,9 @@ module sqf_requant #(
         y = {OUT_BITS{1'b0}};
     end
     always @(posedge clock) begin
-        mlo <= $signed({1'b0, acc[16:0]}) * $signed({1'b0, mult});
-        mhi <= $signed(acc[31:17]) * $signed({1'b0, mult});
-        shm <= ~shift;
+        mlo <= $signed({1'b0, acc[16:0]}) * $signed({1'b0, mult_s});
+        mhi <= $signed(acc[31:17]) * $signed({1'b0, mult_s});
+        shm <= ~shift_s;
         p  <= $signed({mhi, 17'd0}) + $signed({14'd0, mlo});
         sh <= ~shm;
         // uq < 0: uq + r <= 0. uq above the range, or at its top with r: the top.

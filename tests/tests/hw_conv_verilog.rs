@@ -83,6 +83,15 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             false,
         ),
         (
+            // A parameter ROM of 520 words, in block RAM: it reads each word a cycle early,
+            // into the requantizer's input registers (MULT_REG).
+            "qbram",
+            ConvLayer::new("conv10".into(), Shape::new(2, 3, 4), 520, 1, 1, 0).unwrap(),
+            1,
+            4,
+            false,
+        ),
+        (
             // One output row a frame: every row's move is the frame's end.
             "ho1",
             ConvLayer::new("fire2.expand3x3".into(), Shape::new(3, 5, 2), 2, 3, 1, 0).unwrap(),
@@ -229,6 +238,11 @@ fn check_engine(
                 0
             },
             "{tag}: sqf_rom_lut instances"
+        );
+        assert_eq!(
+            design_text_count(&block, ".MULT_REG(1)"),
+            usize::from(tag == "qbram"),
+            "{tag}: requantizers taking their word a cycle early"
         );
         let design = write_block(&mut block, &scratch(&format!("conv_{tag}"))).unwrap();
         lint_all(&design);

@@ -39,7 +39,7 @@ impl ConvEngine {
         }
         let _ = writeln!(
             v,
-            "wire [{abw}:0] w_addr;\nwire [{abp}:0] grp;\nwire [{swm}:0] x1;\nwire mac_en, mac_first;\nwire [{abq}:0] pa_next;\nwire [{cnm}:0] chain_next;",
+            "wire [{abw}:0] w_addr;\nwire [{abp}:0] grp;\nwire [{swm}:0] x1;\nwire mac_en, mac_first;\n/* verilator lint_off UNUSEDSIGNAL */\nwire [{abq}:0] pa_next, pa_early; // the parameter ROMs read one or the other\n/* verilator lint_on UNUSEDSIGNAL */\nwire [{cnm}:0] chain_next;",
             abw = ab_w - 1, abp = ab_p - 1, swm = sw - 1, abq = ab_q - 1, cnm = 2 * fb + 2
         );
         let ctrl = Instance::new("sqf_conv_ctrl", "ctrl")
@@ -71,6 +71,7 @@ impl ConvEngine {
             "mac_en",
             "mac_first",
             "pa_next",
+            "pa_early",
             "chain_next",
         ]
         .iter()
@@ -207,6 +208,11 @@ impl ConvEngine {
                 v.push_str(&m.verilog());
             }
         }
+        // A parameter ROM in block RAM reads its word a cycle early (pa_early) into the
+        // requantizer's input registers (MULT_REG): the block RAM's clock to out then ends in a
+        // register, not in the multipliers (sqf_requant).
+        let q_depth = g.og() * share;
+        let q_early = !crate::device::rom_in_logic(leaf::REQUANT_BITS, q_depth);
         for r in 0..g.requantizers() {
             let pes: Vec<usize> = (r * share..(r + 1) * share).collect();
             let accs: Vec<String> = pes.iter().rev().map(|i| format!("acc{i}")).collect();
@@ -220,10 +226,10 @@ impl ConvEngine {
             let qrom = Instance::new("sqf_rom", &format!("qrom{r}"))
                 .no_reset()
                 .param("WIDTH", leaf::REQUANT_BITS)
-                .param("DEPTH", g.og() * share)
+                .param("DEPTH", q_depth)
                 .param("ABITS", ab_q)
                 .param("FILE", format!("\"{id}_q{r}.mem\""))
-                .port("addr", "pa_next")
+                .port("addr", if q_early { "pa_early" } else { "pa_next" })
                 .port("data", &format!("q{r}"));
             let chain = Instance::new("sqf_conv_chain", &format!("chain{r}"))
                 .no_reset()
@@ -232,6 +238,7 @@ impl ConvEngine {
                     "SHIFT_BASE",
                     self.memories().shift_base(r * share..(r + 1) * share),
                 )
+                .param("MULT_REG", usize::from(q_early))
                 .param("FIFO_DEPTH", OUT_FIFO_DEPTH)
                 .param("FB", fb)
                 .port("ctl", "chain_next")
