@@ -80,12 +80,30 @@ module sqf_avg_pool #(
     wire [15:0] y3;
     sqf_requant #(.OUT_BITS(16)) rq (.clock(clock), .acc(r2), .mult(MULT16), .shift(SHIFT6), .y(y3));
     wire [32*LANES-1:0] sums_at_dj;          // every lane's sum of channel group dj
+    // The running sums are read a cycle ahead (rd), at j's next value, rd_addr: written as a
+    // read of sum[j] in the cycle of the add, Yosys moved j into the read port and emulated a
+    // read of the word being written in that cycle, an address compare behind the input's
+    // valid and the reset (7.24 ns in the XC7A200T network). With CG >= 2 the word read ahead
+    // is never the one written at the same edge (a write moves j on); with CG = 1 the sum is
+    // one register, read as it is.
+    wire [JB-1:0] j_inc = (j == CGM1) ? {JB{1'b0}} : j + 1'b1;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [JB-1:0] rd_addr = fire ? j_inc : j;  // unused when CG = 1
+    /* verilator lint_on UNUSEDSIGNAL */
     genvar l;
     generate
         for (l = 0; l < LANES; l = l + 1) begin : lane
             reg signed [31:0] sum [0:CG-1];
+            wire signed [31:0] old;
+            if (CG == 1) begin : one
+                assign old = sum[0];
+            end else begin : ahead
+                reg signed [31:0] rd;
+                always @(posedge clock) rd <= sum[rd_addr[AB-1:0]];
+                assign old = rd;
+            end
             always @(posedge clock)
-                if (fire) sum[j[AB-1:0]] <= ((p == {PB{1'b0}}) ? 32'sd0 : sum[j[AB-1:0]])
+                if (fire) sum[j[AB-1:0]] <= ((p == {PB{1'b0}}) ? 32'sd0 : old)
                     + $signed({24'd0, s_tdata[8*l +: 8]});
             assign sums_at_dj[32*l +: 32] = sum[dj[AB-1:0]];
         end
@@ -121,10 +139,10 @@ module sqf_avg_pool #(
                 else dl <= dl + 1'b1;
             end
             if (fire) begin
+                j <= j_inc;
                 if (j == CGM1) begin
-                    j <= 0;
                     if (p == PM1) begin p <= 0; drain <= 1; end else p <= p + 1'b1;
-                end else j <= j + 1'b1;
+                end
             end
         end
     end

@@ -86,6 +86,25 @@ fn avgpool_verilog() {
 }
 
 #[test]
+fn avgpool_verilog_one_and_two_channel_groups() {
+    // One channel group (CG = 1: the sum is read as written, every beat adds to the same
+    // word) and two (a sum read a cycle ahead is the other group's, written at that edge).
+    for (tag, c) in [("gap_cg1", 2), ("gap_cg2", 4)] {
+        let shape = Shape::new(3, 2, c);
+        let r = gap_requant(shape.pixels());
+        let (frames, want) = gap_frames(shape, &r, 7, 2);
+        check_block_verilog(
+            tag,
+            || AvgPool::new("avgpool", shape.pixels(), c, 2, r).unwrap(),
+            &[frames.concat()],
+            &[shape.len()],
+            &want,
+            2 * c,
+        );
+    }
+}
+
+#[test]
 fn avgpool_verilog_more_logits_than_its_fifo() {
     // 20 logits a frame, more than the output FIFO holds, and a consumer that mostly refuses:
     // the sums in the requantizer's pipeline must be counted in the room for the next one.
