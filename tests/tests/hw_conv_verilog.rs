@@ -7,6 +7,7 @@ use squeezeflow_hw::harness::{drive, run_stream, Stalls, StreamDut};
 use squeezeflow_model::float::SplitMix64;
 use squeezeflow_model::network::{ConvLayer, Shape};
 use squeezeflow_model::qmodel::QConv;
+use squeezeflow_model::quant::Requant;
 use squeezeflow_model::reference::naive;
 use squeezeflow_sim::stream::VerilatedStreams;
 use squeezeflow_tests::{lint_all, lint_iverilog, lint_verilator, scratch, verilate};
@@ -92,6 +93,15 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             false,
         ),
         (
+            // Requantizer shifts 19..24 (see below), a few in each chain, with multipliers that
+            // often saturate.
+            "spans",
+            ConvLayer::new("fire3.squeeze".into(), Shape::new(4, 5, 8), 12, 1, 1, 0).unwrap(),
+            6,
+            4,
+            false,
+        ),
+        (
             // One output row a frame: every row's move is the frame's end.
             "ho1",
             ConvLayer::new("fire2.expand3x3".into(), Shape::new(3, 5, 2), 2, 3, 1, 0).unwrap(),
@@ -101,7 +111,15 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
         ),
     ];
     for (tag, layer, pe, simd, pairs) in cases {
-        let q = QConv::random(&layer, 5);
+        let mut q = QConv::random(&layer, 5);
+        if tag == "spans" {
+            for (c, r) in q.requant.iter_mut().enumerate() {
+                *r = Requant {
+                    mult: (40_000 + 4_001 * c) as u16,
+                    shift: 19 + (c % 6) as u8,
+                };
+            }
+        }
         // One case with its weight ROMs in LUTs (sqf_rom_lut): the same contents and timing.
         // The last two run 8 frames: a wrong step of the rows held at a frame's end only
         // throttles the writer (and shows in the timing) after a few frames.
