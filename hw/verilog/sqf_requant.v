@@ -77,12 +77,6 @@ module sqf_requant #(
     wire signed [49:0] t = tb >>> sh;
     wire signed [48:0] uq = t[49:1];
     wire r = t[0];
-    // y: uq < 0: uq + r <= 0, so 0. uq above the range, or at its top with r (the increment's
-    // carry out): the top. Else uq + r. One LUT a bit after the increment's carry chain: as
-    // a choice among 0, the top and the sum, with the top's test inside it, it was two wide
-    // multiplexers (6.53 ns in the XC7A200T network, fire2.expand1x1).
-    wire [OUT_BITS:0] inc = {1'b0, uq[OUT_BITS-1:0]} + {{OUT_BITS{1'b0}}, r};
-    wire above = |uq[47:OUT_BITS] || inc[OUT_BITS];
     initial begin
         mlo = 35'sd0;
         mhi = 32'sd0;
@@ -95,7 +89,10 @@ module sqf_requant #(
         shm <= ~shift_s;
         p  <= $signed({mhi, 17'd0}) + $signed({14'd0, mlo});
         sh <= ~shm;
-        y  <= {OUT_BITS{!uq[48]}} & (inc[OUT_BITS-1:0] | {OUT_BITS{above}});
+        // uq < 0: uq + r <= 0. uq above the range, or at its top with r: the top.
+        y  <= uq[48] ? {OUT_BITS{1'b0}}
+            : (|uq[47:OUT_BITS] || (&uq[OUT_BITS-1:0] && r)) ? {OUT_BITS{1'b1}}
+            : uq[OUT_BITS-1:0] + {{(OUT_BITS-1){1'b0}}, r};
     end
 endmodule
 
