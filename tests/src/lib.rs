@@ -171,19 +171,15 @@ pub fn check_block_verilog_stalls<B: StreamBlock + MemFiles>(
     let model = verilate(&design);
     let names: Vec<&str> = ["s_axis", "s_axis_b"][..inputs.len()].to_vec();
     let refs: Vec<&[u8]> = inputs.iter().map(|v| v.as_slice()).collect();
+    // The Verilog model fed `inputs` until `frames` frames are out.
+    let run_v = |dut: &mut VerilatedStreams<'_>, inputs: &[&[u8]], frames, stalls| {
+        drive(dut, inputs, frame_bytes, frames, out_frame, stalls, 50_000)
+    };
     let mut fresh = Vec::new();
     for &stalls in stall_patterns {
         let mut dut = VerilatedStreams::new(&model, &names, "m_axis").expect("ports");
-        let v = drive(
-            &mut dut,
-            &refs,
-            frame_bytes,
-            want.len(),
-            out_frame,
-            stalls,
-            50_000,
-        )
-        .unwrap_or_else(|e| panic!("{tag}: Verilog run: {e}"));
+        let v = run_v(&mut dut, &refs, want.len(), stalls)
+            .unwrap_or_else(|e| panic!("{tag}: Verilog run: {e}"));
         assert_eq!(
             v.frames, want,
             "{tag}: Verilog output differs from the reference ({stalls:?})"
@@ -221,26 +217,10 @@ pub fn check_block_verilog_stalls<B: StreamBlock + MemFiles>(
             .zip(&lanes)
             .map(|((r, &n), &l)| &r[..n + n / 2 / l * l])
             .collect();
-        drive(
-            &mut dut,
-            &part,
-            frame_bytes,
-            1,
-            out_frame,
-            Stalls::choked(3),
-            50_000,
-        )
-        .unwrap_or_else(|e| panic!("{tag}: Verilog run before the reset: {e}"));
-        let v = drive(
-            &mut dut,
-            &refs,
-            frame_bytes,
-            want.len(),
-            out_frame,
-            stall_patterns[0],
-            50_000,
-        )
-        .unwrap_or_else(|e| panic!("{tag}: Verilog run after a reset: {e}"));
+        run_v(&mut dut, &part, 1, Stalls::choked(3))
+            .unwrap_or_else(|e| panic!("{tag}: Verilog run before the reset: {e}"));
+        let v = run_v(&mut dut, &refs, want.len(), stall_patterns[0])
+            .unwrap_or_else(|e| panic!("{tag}: Verilog run after a reset: {e}"));
         assert_eq!(v.frames, want, "{tag}: output after a reset mid-frame");
         assert_eq!(
             v.frame_done, fresh[0],
