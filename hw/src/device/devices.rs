@@ -122,8 +122,8 @@ pub const DEVICES: &[Device] = &[
         urams: 0,
         clock_mhz: 150.0,
         clock_evidence: "a target, not a timing result: no place and route for 7-series has shown it (docs/timing.md)",
-        modelled_mhz: Some(134.5),
-        modelled_evidence: "the delay model on the Yosys netlist of the whole 586-lane int8 folding: 7.42 ns, the reset port into a FIFO read port near fire9's concatenation, whose address register Yosys merged into it (every other path 6.75 ns or less); Artix-7 -1 cell delays, routing of Vivado-routed nets by fan-out, 2026-12-03 (docs/timing.md)",
+        modelled_mhz: Some(153.0),
+        modelled_evidence: "the delay model on the Yosys netlist of the whole 586-lane int8 folding: 6.53 ns, fire5.expand1x1's requantizer (its shift's multiplexer, the rounding's increment, the clamp); Artix-7 -1 cell delays, routing of Vivado-routed nets by fan-out, 2026-12-03 (docs/timing.md)",
         nextpnr: None,
     },
     Device {
