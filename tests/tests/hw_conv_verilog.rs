@@ -121,7 +121,7 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             }
         }
         // One case with its weight ROMs in LUTs (sqf_rom_lut): the same contents and timing.
-        // The last two run 8 frames: a wrong step of the rows held at a frame's end only
+        // c1s2 and ho1 run 8 frames: a wrong step of the rows held at a frame's end only
         // throttles the writer (and shows in the timing) after a few frames.
         let frames = if matches!(tag, "c1s2" | "ho1") { 8 } else { 3 };
         check_engine(tag, &layer, &q, (pe, simd), pairs, tag == "c1x1r2", frames);
