@@ -210,23 +210,33 @@ module sqf_gearbox #(
             wire [8*CAP+8*WO-1:0] bytes;     // the buffer, then WO zero bytes (shifted in)
             assign bytes[8*CAP +: 8*WO] = {8*WO{1'b0}};
             assign m_tdata = bytes[0 +: 8*WO];
+            // The count once more, one-hot (oh[c]: count == c), moved by the same push and pop
+            // as a shift. The byte selects below read one bit of it each: compared with
+            // constants, count's bits had 126 loads and two LUTs behind them, the 6-bit fit's
+            // deepest path (7.55 ns on the XC7A200T, fire6.expand1x1's 3 -> 4 converter).
+            // ohx is oh with WI zeros below and WO above, so that every select reads a bit.
+            reg [CAP:0] oh;
+            wire [CAP+WI+WO:0] ohx = {{WO{1'b0}}, oh, {WI{1'b0}}};
+            wire [CAP:0] oh_pu = (WI >= WO) ? oh << (WI - WO) : oh >> (WO - WI);
+            always @(posedge clock) begin
+                if (reset) oh <= {{CAP{1'b0}}, 1'b1};
+                else oh <= pop ? (push ? oh_pu : oh >> WO) : (push ? oh << WI : oh);
+            end
             for (i = 0; i < CAP; i = i + 1) begin : byte_
-                localparam [CB-1:0] IC = i;
                 reg [7:0] b;
                 reg [7:0] nb;
                 integer l;
                 // Byte i comes from input lane (i - keep) when i >= keep, else from byte i + WO
                 // when popping. The lane is found for both values of keep (count and count -
-                // WO) from the count register, and pop only chooses between them: pop comes
-                // from the consumer's ready, which was the end of the XC7A200T network's
-                // deepest path (docs/timing.md). A byte at or above keep is free, so it takes
-                // its lane whether a beat is pushed or not (no push, no valid, in its path).
+                // WO), and pop only chooses between them: pop comes from the consumer's ready,
+                // which was the end of the XC7A200T network's deepest path (docs/timing.md). A
+                // byte at or above keep is free, so it takes its lane whether a beat is pushed
+                // or not (no push, no valid, in its path).
                 reg [WI-1:0] at_keep, at_popped;
                 always @(*) begin
                     for (l = 0; l < WI; l = l + 1) begin
-                        // count compared with constants (modulo 2^CB, as the sums were)
-                        at_keep[l] = (count == IC - l[CB-1:0]);
-                        at_popped[l] = (count == IC + WO[CB-1:0] - l[CB-1:0]);
+                        at_keep[l] = ohx[i - l + WI];             // count == i - l
+                        at_popped[l] = ohx[i + WO - l + WI];      // count == i + WO - l
                     end
                 end
                 wire [WI-1:0] at_lane = pop ? at_popped : at_keep;

@@ -167,6 +167,29 @@ fn add_concat_gearbox_fifo_verilog() {
         &frames,
         24,
     );
+    // Widths with no whole-number ratio use the shift register, whose byte selects read a
+    // one-hot copy of the count: widening (3 -> 4, fire6.expand1x1's converter in the 6-bit
+    // fit) and narrowing, under random, no and starved-input stalls.
+    for (wi, wo, fb) in [(3, 4, 48), (5, 3, 30)] {
+        let frames: Vec<Vec<u8>> = (0..4).map(|i| SplitMix64::new(90 + i).bytes(fb)).collect();
+        check_block_verilog_stalls(
+            &format!("gearbox_shift_{wi}_{wo}"),
+            || Gearbox::new(wi, wo, fb).unwrap(),
+            &[frames.concat()],
+            &[fb],
+            &frames,
+            fb,
+            &[
+                Stalls::random(11),
+                Stalls::NONE,
+                Stalls {
+                    input: 0.6,
+                    output: 0.1,
+                    seed: 17,
+                },
+            ],
+        );
+    }
     // Whole-number width ratios use the banked buffer: down (a bank in, a slot out) and up
     // (a slot in, a bank out), with slots of one and of several bytes. A starved input as
     // well: going down, a beat then arrives as the last slot of the one before leaves.
