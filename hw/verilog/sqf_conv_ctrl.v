@@ -52,6 +52,7 @@ module sqf_conv_ctrl #(
     output wire                 m_tlast,
     input  wire                 m_tready,
     output reg  [AB_W-1:0]      w_addr,      // weight word of this MAC cycle
+    output wire [AB_W-1:0]      w_addr_next, // w_addr's next value (ROMs in logic, SPLIT)
     output wire [AB_P-1:0]      grp,         // output group (bias ROM address)
     output wire [8*SIMD-1:0]    x1,          // activations of the MAC cycle (zero when padded)
     output reg                  mac_en,
@@ -421,6 +422,10 @@ module sqf_conv_ctrl #(
     // next value, whose logic has no wide multiplexer behind it there.
     wire [AB_Q-1:0] qa_n = vh_n ? pa_inc_n : pa_n;
     assign pa_early = qa_n;
+    // w_addr's next value, as the always block below sets it: weight ROMs in logic register
+    // copies of it (sqf_rom SPLIT), so that no one address register drives all their LUTs.
+    assign w_addr_next = reset ? {AB_W{1'b0}} : !issue ? w_addr
+        : wl_r ? {AB_W{1'b0}} : w_addr + 1'b1;
     assign push = out_en && last4;
     // (no reset in it: the chains reset their copies)
     assign chain_next = {va && lasta, v3, v3 && last3, pop ? fifo_head + 1'b1 : fifo_head,

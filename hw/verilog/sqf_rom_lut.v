@@ -8,16 +8,19 @@ module sqf_rom_lut #(
     parameter WIDTH = 8,
     parameter DEPTH = 1,
     parameter ABITS = 1,
-    parameter FILE  = "rom.mem"
+    parameter FILE  = "rom.mem",             // one hexadecimal word per line
+    // Data bits read at each address: part c (bits c*SPLIT ..) reads at addr[c*ABITS +: ABITS],
+    // so that register copies of one address each drive a share of a ROM in logic's LUTs.
+    parameter SPLIT = WIDTH
 ) (
     input  wire              clock,
-    input  wire [ABITS-1:0]  addr,
-    output reg  [WIDTH-1:0]  data
+    input  wire [ABITS*((WIDTH+SPLIT-1)/SPLIT)-1:0] addr,
+    output wire [WIDTH-1:0]  data
 );
     // Parameter checks at elaboration (see sqf_out_fifo.v).
     generate
-        if (WIDTH < 1 || DEPTH < 1 || DEPTH > (1 << ABITS)) begin : bad_shape
-            sqf_rom_lut_WIDTH_DEPTH_at_least_1_and_DEPTH_within_ABITS bad();
+        if (WIDTH < 1 || DEPTH < 1 || DEPTH > (1 << ABITS) || SPLIT < 1) begin : bad_shape
+            sqf_rom_lut_WIDTH_DEPTH_SPLIT_at_least_1_and_DEPTH_within_ABITS bad();
         end
     endgenerate
     // Logic, not block RAM: `rom_style` for Yosys (Vivado reads the same attribute and takes
@@ -27,8 +30,18 @@ module sqf_rom_lut #(
     // a register of it. Registers of equal constants with an initial value were merged by
     // Yosys across engines (the requantizers' shift: one register, 319 loads).
     initial $readmemh(FILE, mem);
-    always @(posedge clock)
-        data <= mem[addr];
+    localparam NP = (WIDTH + SPLIT - 1) / SPLIT;
+    genvar c;
+    generate
+        for (c = 0; c < NP; c = c + 1) begin : part
+            localparam LO = c * SPLIT;
+            localparam HI = (LO + SPLIT < WIDTH) ? LO + SPLIT : WIDTH;
+            reg [HI-LO-1:0] d;
+            always @(posedge clock)
+                d <= mem[addr[c*ABITS +: ABITS]][HI-1:LO];
+            assign data[HI-1:LO] = d;
+        end
+    endgenerate
 endmodule
 
 `default_nettype wire

@@ -102,6 +102,15 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             false,
         ),
         (
+            // Weight ROMs in logic of 72 words of 64 bits: each reads its two halves at
+            // register copies of the address of their own (SPLIT 32).
+            "split",
+            ConvLayer::new("fire2.expand3x3".into(), Shape::new(4, 4, 16), 8, 3, 1, 1).unwrap(),
+            2,
+            8,
+            false,
+        ),
+        (
             // One output row a frame: every row's move is the frame's end.
             "ho1",
             ConvLayer::new("fire2.expand3x3".into(), Shape::new(3, 5, 2), 2, 3, 1, 0).unwrap(),
@@ -262,6 +271,15 @@ fn check_engine(
             usize::from(tag == "qbram"),
             "{tag}: requantizers taking their word a cycle early"
         );
+        if tag == "split" {
+            assert_eq!(block.geom().rom_depth(), 72, "{tag}");
+            assert_eq!(design_text_count(&block, ".SPLIT(32)"), pe, "{tag}");
+            assert_eq!(
+                design_text_count(&block, "<= w_addr_next;"),
+                2 * pe,
+                "{tag}: address copies"
+            );
+        }
         let design = write_block(&mut block, &scratch(&format!("conv_{tag}"))).unwrap();
         lint_all(&design);
         let model = verilate(&design);

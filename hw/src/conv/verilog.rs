@@ -39,7 +39,7 @@ impl ConvEngine {
         }
         let _ = writeln!(
             v,
-            "wire [{abw}:0] w_addr;\nwire [{abp}:0] grp;\nwire [{swm}:0] x1;\nwire mac_en, mac_first;\n/* verilator lint_off UNUSEDSIGNAL */\nwire [{abq}:0] pa_next, pa_early; // the parameter ROMs read one or the other\n/* verilator lint_on UNUSEDSIGNAL */\nwire [{cnm}:0] chain_next;",
+            "/* verilator lint_off UNUSEDSIGNAL */\nwire [{abw}:0] w_addr, w_addr_next; // ROMs in logic read copies of the next value\n/* verilator lint_on UNUSEDSIGNAL */\nwire [{abp}:0] grp;\nwire [{swm}:0] x1;\nwire mac_en, mac_first;\n/* verilator lint_off UNUSEDSIGNAL */\nwire [{abq}:0] pa_next, pa_early; // the parameter ROMs read one or the other\n/* verilator lint_on UNUSEDSIGNAL */\nwire [{cnm}:0] chain_next;",
             abw = ab_w - 1, abp = ab_p - 1, swm = sw - 1, abq = ab_q - 1, cnm = 2 * fb + 2
         );
         let ctrl = Instance::new("sqf_conv_ctrl", "ctrl")
@@ -66,6 +66,7 @@ impl ConvEngine {
             .port("m_tready", "m_axis$tready");
         let ctrl = [
             "w_addr",
+            "w_addr_next",
             "grp",
             "x1",
             "mac_en",
@@ -82,6 +83,29 @@ impl ConvEngine {
             "wire ctrl_m_tvalid, ctrl_m_tlast;\nalways @(*) m_axis$tvalid = ctrl_m_tvalid;\nalways @(*) m_axis$tlast = ctrl_m_tlast;\n{}",
             ctrl.verilog()
         );
+        // The weight ROMs in instance order (a group's or each PE's) and the address each reads.
+        let group = g.rom_group();
+        let rom_width = if g.load_base.is_some() {
+            None
+        } else if group > 1 {
+            Some(group * mw)
+        } else {
+            Some(mw)
+        };
+        let roms = rom_width.map_or(0, |_| pe.div_ceil(group));
+        let logic =
+            rom_width.is_some_and(|w| g.rom_logic || crate::device::rom_in_logic(w, g.rom_depth()));
+        let (split, addrs, copies) = match rom_width {
+            Some(w) if logic => address_copies(roms, w, g.rom_depth()),
+            _ => (None, vec!["w_addr".to_string(); roms], 0),
+        };
+        for c in 0..copies {
+            let _ = writeln!(
+                v,
+                "(* keep = \"true\" *) reg [{abw}:0] wa{c};\nalways @(posedge clock) wa{c} <= w_addr_next;",
+                abw = ab_w - 1
+            );
+        }
         for i in 0..pe {
             let _ = writeln!(v, "// PE {i}: output channels {i}, {i}+{pe}, ...\nwire [{}:0] w{i};\nwire [31:0] par{i};\nwire [31:0] acc{i}; // signed (the chain reads it as such)", sw - 1);
             let wdata = if g.codebook() {
@@ -96,10 +120,9 @@ impl ConvEngine {
             } else {
                 format!("w{i}")
             };
-            let group = g.rom_group();
-            // A weight ROM (in LUTs when the plan says so) of `width`-bit words.
-            let rom = |name: String, width: usize, file: String, data: &str| {
-                Instance::new(
+            // Weight ROM `r` (in LUTs when the plan says so) of `width`-bit words.
+            let rom = |name: String, r: usize, width: usize, file: String, data: &str| {
+                let i = Instance::new(
                     if g.rom_logic {
                         "sqf_rom_lut"
                     } else {
@@ -110,10 +133,14 @@ impl ConvEngine {
                 .no_reset()
                 .param("WIDTH", width)
                 .param("DEPTH", g.rom_depth())
-                .param("ABITS", ab_w)
-                .param("FILE", format!("\"{id}_{file}.mem\""))
-                .port("addr", "w_addr")
-                .port("data", data)
+                .param("ABITS", ab_w);
+                let i = match split {
+                    Some(sp) => i.param("SPLIT", sp),
+                    None => i,
+                };
+                i.param("FILE", format!("\"{id}_{file}.mem\""))
+                    .port("addr", &addrs[r])
+                    .port("data", data)
             };
             let wmem = match g.load_base {
                 // PEs i - i % m .. of a group read one ROM m words wide (see rom_group).
@@ -122,7 +149,7 @@ impl ConvEngine {
                     if i % group == 0 {
                         let _ = writeln!(v, "wire [{}:0] wg{gi};", group * mw - 1);
                         let wg = format!("wg{gi}");
-                        let r = rom(format!("wromg{gi}"), group * mw, format!("wg{gi}"), &wg);
+                        let r = rom(format!("wromg{gi}"), gi, group * mw, format!("wg{gi}"), &wg);
                         v.push_str(&r.verilog());
                     }
                     let _ = writeln!(
@@ -133,7 +160,7 @@ impl ConvEngine {
                     );
                     None
                 }
-                None => Some(rom(format!("wrom{i}"), mw, format!("w{i}"), &wdata)),
+                None => Some(rom(format!("wrom{i}"), i, mw, format!("w{i}"), &wdata)),
                 // Filled through the load port as memory `base + i`.
                 Some(b) => Some(
                     Instance::new("sqf_wmem_loaded", &format!("wram{i}"))
@@ -299,5 +326,63 @@ impl ConvEngine {
             ));
         }
         files
+    }
+}
+
+/// LUT inputs one copy of the weight address drives at most: under 100, where the XC7A200T
+/// model's route delay steps from 1.15 to 2.81 ns (scripts/delay_model.py). One address
+/// register in front of fire3.expand3x3's ROMs in logic had 1,439 loads (6.92 to 7.03 ns).
+const COPY_LOADS: usize = 64;
+
+/// The address copies of `roms` weight ROMs in logic of `width`-bit words and `depth` words:
+/// the data bits each copy serves (`SPLIT`: a LUT6 holds 64 words of one bit), each ROM's
+/// address port (its parts' copies, the last part first) and the number of copies. A copy
+/// serves parts of several ROMs while it stays within [`COPY_LOADS`].
+fn address_copies(roms: usize, width: usize, depth: usize) -> (Option<usize>, Vec<String>, usize) {
+    let per_bit = depth.div_ceil(64);
+    let split = (COPY_LOADS / per_bit).clamp(1, width);
+    let (mut n, mut used) = (0, COPY_LOADS);
+    let addrs = (0..roms)
+        .map(|_| {
+            let mut parts: Vec<String> = (0..width.div_ceil(split))
+                .map(|p| {
+                    let loads = per_bit * split.min(width - p * split);
+                    if used + loads > COPY_LOADS {
+                        n += 1;
+                        used = 0;
+                    }
+                    used += loads;
+                    format!("wa{}", n - 1)
+                })
+                .collect();
+            parts.reverse();
+            format!("{{{}}}", parts.join(", "))
+        })
+        .collect();
+    (Some(split), addrs, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_copies;
+
+    #[test]
+    fn address_copies_keep_each_copy_under_its_loads() {
+        // fire3.expand3x3 of the 6-bit fit: 8 ROMs of 72 words of 96 bits, two LUTs a bit.
+        let (split, addrs, n) = address_copies(8, 96, 72);
+        assert_eq!((split, n), (Some(32), 24));
+        assert_eq!(addrs[0], "{wa2, wa1, wa0}");
+        assert_eq!(addrs[7], "{wa23, wa22, wa21}");
+        // conv1: 8-bit ROMs of 27 words; eight share a copy.
+        let (split, addrs, n) = address_copies(16, 8, 27);
+        assert_eq!((split, n), (Some(8), 2));
+        assert_eq!(addrs[7], "{wa0}");
+        assert_eq!(addrs[8], "{wa1}");
+        // Deep ROMs: 20 bits of 5 LUTs in parts of 12 and 8 bits; a part of 79 LUTs alone.
+        let (split, addrs, n) = address_copies(1, 20, 300);
+        assert_eq!((split, n), (Some(12), 2));
+        assert_eq!(addrs[0], "{wa1, wa0}");
+        let (split, _, n) = address_copies(2, 3, 5000);
+        assert_eq!((split, n), (Some(1), 6));
     }
 }
