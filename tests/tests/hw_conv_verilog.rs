@@ -182,17 +182,47 @@ fn conv_engine_with_codebook_weights_equals_reference_and_rust_model() {
             false,
             false,
         ),
+        (
+            // 576 words: an index ROM in block RAM, read a cycle early into registers in
+            // front of the decoders.
+            "b4bram",
+            coded("fire2.expand3x3", Shape::new(3, 3, 64), 4, (3, 1, 1), 4),
+            2,
+            2,
+            false,
+            false,
+        ),
     ];
-    let groups = [2, 4, 2, 5];
+    let groups = [2, 4, 2, 5, 2];
     for ((tag, layer, pe, simd, pairs, lut), group) in cases.into_iter().zip(groups) {
         let bits = layer.weight_bits;
-        let q = QConv::random_for(&layer, 7);
+        let mut q = QConv::random_for(&layer, 7);
+        if tag == "b4bram" {
+            // Sums of 576 products: biases that take off a mid-grey input's sum and a small
+            // factor keep the bytes off the clamp, so that a weight a cycle late shows.
+            let per = q.weights.len() / q.bias.len();
+            for (c, b) in q.bias.iter_mut().enumerate() {
+                *b = -127
+                    * q.weights[c * per..(c + 1) * per]
+                        .iter()
+                        .map(|&w| i32::from(w))
+                        .sum::<i32>();
+            }
+            for r in q.requant.iter_mut() {
+                *r = Requant::from_real(1.0 / 1500.0);
+            }
+        }
         let book = q.codebook.as_ref().unwrap();
         assert_eq!(book.entries.len(), 1 << bits, "{tag}: every index used");
         assert!(book.entries.contains(&-128) && book.entries.contains(&127));
         let e = ConvEngine::from_layer(&layer, &q, pe, simd, 0).unwrap();
         assert_eq!(design_text_count(&e, "sqf_codebook #"), pe, "{tag}");
         assert_eq!(e.geom().rom_group(), group, "{tag}");
+        assert_eq!(
+            design_text_count(&e, "wq0 <= wi0;"),
+            usize::from(tag == "b4bram"),
+            "{tag}: indices registered in front of the decoder"
+        );
         let files = e.mem_files();
         let roms: Vec<_> = files.iter().filter(|f| f.0.contains("_wg")).collect();
         assert_eq!(roms.len(), pe / group, "{tag}: one index ROM a group");

@@ -95,8 +95,13 @@ impl ConvEngine {
         let roms = rom_width.map_or(0, |_| pe.div_ceil(group));
         let logic =
             rom_width.is_some_and(|w| g.rom_logic || crate::device::rom_in_logic(w, g.rom_depth()));
+        // Codebook indices from block RAM are read a cycle early (at w_addr_next) into
+        // registers in front of the decoders: the block RAM's clock to out, then the decoder,
+        // into the MAC was 6.67 ns in the 6-bit fit on the XC7A200T.
+        let early_idx = rom_width.is_some() && !logic && g.codebook();
         let (split, addrs, copies) = match rom_width {
             Some(w) if logic => address_copies(roms, w, g.rom_depth()),
+            _ if early_idx => (None, vec!["w_addr_next".to_string(); roms], 0),
             _ => (None, vec!["w_addr".to_string(); roms], 0),
         };
         for c in 0..copies {
@@ -181,12 +186,22 @@ impl ConvEngine {
                 v.push_str(&m.verilog());
             }
             if g.codebook() {
+                let idx = if early_idx {
+                    let _ = writeln!(
+                        v,
+                        "reg [{m}:0] wq{i}; // the indices a cycle later\nalways @(posedge clock) wq{i} <= {wdata};",
+                        m = mw - 1
+                    );
+                    format!("wq{i}")
+                } else {
+                    wdata.clone()
+                };
                 let dec = Instance::new("sqf_codebook", &format!("book{i}"))
                     .no_clock()
                     .param("SIMD", simd)
                     .param("K", g.wbits)
                     .param("FILE", format!("\"{id}_cb.mem\""))
-                    .port("idx", &wdata)
+                    .port("idx", &idx)
                     .port("w", &format!("w{i}"));
                 v.push_str(&dec.verilog());
             }
