@@ -321,7 +321,9 @@ impl Logic for MacPair {
     }
 }
 
-/// One `sqf_requant`: product, rounding add, shift and clamp, one stage each. Latency 3.
+/// One `sqf_requant`: product, rounding add, shift and clamp, one stage each. Latency 3, or 4
+/// with [`Requantizer::with_round_reg`] (`ROUND_REG`: the shifted value's facts in registers,
+/// the round and the clamp a stage later).
 #[derive(LogicBlock)]
 pub struct Requantizer {
     pub clock: Signal<In, Clock>,
@@ -334,6 +336,8 @@ pub struct Requantizer {
     _shm: u8,
     _p: i64,
     _sh: u8,
+    _round_reg: bool,
+    _yq: i32,
     _y: i32,
 }
 
@@ -352,8 +356,15 @@ impl Requantizer {
             _shm: 1,
             _p: 0,
             _sh: 1,
+            _round_reg: false,
+            _yq: 0,
             _y: 0,
         }
+    }
+    /// The fourth stage (`ROUND_REG`, as in the convolution engines' chains).
+    pub fn with_round_reg(mut self, on: bool) -> Self {
+        self._round_reg = on;
+        self
     }
 }
 
@@ -364,7 +375,13 @@ impl Logic for Requantizer {
                 mult: self.mult.val().to_u64() as u16,
                 shift: self.shift.val().to_u64() as u8,
             };
-            self._y = requant_stage2(self._p, self._sh, self._out_bits);
+            let y = requant_stage2(self._p, self._sh, self._out_bits);
+            if self._round_reg {
+                self._y = self._yq;
+                self._yq = y;
+            } else {
+                self._y = y;
+            }
             self._p = self._m;
             self._sh = self._shm;
             self._m = requant_product(self.acc.val().to_u64() as u32 as i32, r.mult);
@@ -383,8 +400,9 @@ impl Logic for Requantizer {
             "y_w".to_string()
         };
         Verilog::Custom(format!(
-            "wire [{obm}:0] y_w;\nsqf_requant #(.OUT_BITS({ob})) u (.clock(clock), .acc(acc), .mult(mult), .shift(shift), .y(y_w));\nalways @(*) y = {pad};",
-            obm = ob - 1
+            "wire [{obm}:0] y_w;\nsqf_requant #(.OUT_BITS({ob}), .ROUND_REG({rr})) u (.clock(clock), .acc(acc), .mult(mult), .shift(shift), .y(y_w));\nalways @(*) y = {pad};",
+            obm = ob - 1,
+            rr = u8::from(self._round_reg)
         ))
     }
 }

@@ -21,7 +21,8 @@
 // with a reset copy per PE).
 // Parameters: SHARE >= 1, SHIFT_BASE (0..47), FIFO_DEPTH (a power of two), FB =
 // log2(FIFO_DEPTH).
-// Latency: the requantizer's 3 stages plus SHARE steps (the engine's 11 + SHARE in all).
+// Latency: the requantizer's 4 stages (ROUND_REG) plus SHARE steps (the engine's 12 + SHARE in
+// all).
 module sqf_conv_chain #(
     parameter SHARE = 1,
     parameter SHIFT_BASE = 0,                // added to each word's shift (sqf_requant)
@@ -48,7 +49,7 @@ module sqf_conv_chain #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire [7:0] yq;
     assign ov[7:0] = 8'd0;
-    sqf_requant #(.OUT_BITS(8), .SHIFT_BASE(SHIFT_BASE), .MULT_REG(MULT_REG)) rq (
+    sqf_requant #(.OUT_BITS(8), .SHIFT_BASE(SHIFT_BASE), .MULT_REG(MULT_REG), .ROUND_REG(1)) rq (
         .clock(clock), .acc(hv[31:0]),
         .mult(q[21:6]), .shift(q[5:0]), .y(yq));
     genvar t;

@@ -19,7 +19,7 @@
 // Parameters: K, STRIDE, PAD (PAD < K), H, W, HO, WO, CG, OG, SIMD (1..8), SHARE (PEs per
 // requantizer), LB_ROWS (a power of two >= 2), FIFO_DEPTH (a power of two).
 // Throughput: one MAC cycle a cycle; the latency from a group's last MAC cycle to its beat at
-// the FIFO head is 11 + SHARE cycles (hw/src/conv/geom.rs models it for the cycle estimate).
+// the FIFO head is 12 + SHARE cycles (hw/src/conv/geom.rs models it for the cycle estimate).
 module sqf_conv_ctrl #(
     parameter K = 1,
     parameter STRIDE = 1,
@@ -403,6 +403,7 @@ module sqf_conv_ctrl #(
     reg last1, pad1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, tlast2;
     reg vl, lastl, tlastl, vs, lasts, tlasts;  // the MACs' lane and half-sum stages
     reg vh, tlasth, vm, lastm, tlastm, v3, last3, tlast3, last4, tlast4;
+    reg vq, lastq, tlastq;                   // the requantizers' fourth stage (ROUND_REG)
     reg [CB-1:0] cnt;                        // position in the requantizers' chains
     // pa_next addresses the parameter ROMs, which are in LUTs in the large fits. It is a
     // register (qa_r), set a cycle ahead from the next values of vh, pa and the step after pa
@@ -422,13 +423,16 @@ module sqf_conv_ctrl #(
     // next value, whose logic has no wide multiplexer behind it there.
     wire [AB_Q-1:0] qa_n = vh_n ? pa_inc_n : pa_n;
     assign pa_early = qa_n;
-    // w_addr's next value, as the always block below sets it: weight ROMs in logic register
-    // copies of it (sqf_rom SPLIT), so that no one address register drives all their LUTs.
+    // w_addr's next value: weight ROMs in logic register copies of it (sqf_rom SPLIT), so that
+    // no one address register drives all their LUTs. w_addr and every copy are kept, each in
+    // an always block of its own: Yosys merges equal registers unless all of them are kept
+    // (the copies went back into w_addr, 507 loads in conv1).
     assign w_addr_next = reset ? {AB_W{1'b0}} : !issue ? w_addr
         : wl_r ? {AB_W{1'b0}} : w_addr + 1'b1;
+    (* keep *) always @(posedge clock) w_addr <= w_addr_next;
     assign push = out_en && last4;
     // (no reset in it: the chains reset their copies)
-    assign chain_next = {va && lasta, v3, v3 && last3, pop ? fifo_head + 1'b1 : fifo_head,
+    assign chain_next = {va && lasta, vq, vq && lastq, pop ? fifo_head + 1'b1 : fifo_head,
          push ? fifo_tail + 1'b1 : fifo_tail};
     assign x1 = pad1 ? {SW{1'b0}} : lb_data;
     assign grp = g;
@@ -439,7 +443,7 @@ module sqf_conv_ctrl #(
     always @(posedge clock) begin
         if (reset) begin
             wr_addr <= 0; wr_x <= 0; wr_j <= 0; wjl_r <= (CG == 1); wxl_r <= (W == 1);
-            oy <= 0; ox <= 0; g <= 0; ky <= 0; kx <= 0; j <= 0; frame_base <= 0; w_addr <= 0;
+            oy <= 0; ox <= 0; g <= 0; ky <= 0; kx <= 0; j <= 0; frame_base <= 0;
             wl_r <= (ROM_DEPTH == 1);
             top_r <= NP_S; bot_r <= BOT0_S; left_r <= NP_S;
             top_in_r <= TI0; top_part_r <= TP0; bot_in_r <= BI0; bot_part_r <= BP0;
@@ -459,6 +463,7 @@ module sqf_conv_ctrl #(
             mac_en <= 0; vb <= 0; va <= 0; hold <= 0; vh <= 0; cnt <= 0; pa <= 0; vm <= 0;
             pa_inc_r <= PA_INC0; qa_r <= 0;
             v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
+            vq <= 0; lastq <= 0; tlastq <= 0;
             lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0; vp <= 0; lastp <= 0; tlastp <= 0;
             vl <= 0; lastl <= 0; tlastl <= 0; vs <= 0; lasts <= 0; tlasts <= 0;
             mac_first <= 0; last1 <= 0; pad1 <= 0; tlast1 <= 0; tlast2 <= 0; tlast3 <= 0;
@@ -467,7 +472,8 @@ module sqf_conv_ctrl #(
             if (push) fifo_tail <= fifo_tail + 1'b1;
             if (pop) fifo_head <= fifo_head + 1'b1;
             fifo_count <= fifo_count + {{FB{1'b0}}, push} - {{FB{1'b0}}, pop};
-            out_en <= v3; last4 <= last3; tlast4 <= tlast3;
+            out_en <= vq; last4 <= lastq; tlast4 <= tlastq;
+            vq <= v3; lastq <= last3; tlastq <= tlast3;
             pa <= pa_n;
             pa_inc_r <= pa_inc_n;
             qa_r <= qa_n;
@@ -511,7 +517,6 @@ module sqf_conv_ctrl #(
                 jl_r <= jl_n; kxl_r <= kxl_n; kyl_r <= kyl_n; gl_r <= gl_n; oxl_r <= oxl_n;
                 oyl_r <= oyl_n;
                 aky_r <= aky_n; ag_r <= ag_n; aox_r <= aox_n; aw_r <= aw_n;
-                w_addr <= wl_r ? {AB_W{1'b0}} : w_addr + 1'b1;
                 wl_r <= wl_r ? (ROM_DEPTH == 1) : (w_addr == DM2);
                 // Each counter moves on when the flags below it are all at their last values
                 // (one register each, not a chain), to 0 when its own is too.

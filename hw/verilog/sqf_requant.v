@@ -4,7 +4,7 @@
 
 // sqf_requant: y = clamp((acc * mult + 2^(s-1)) >>> s, 0, 2^OUT_BITS - 1), where the shift s
 // is SHIFT_BASE + shift. mult is unsigned 16-bit, s 1..47, the product 49-bit signed. Three
-// stages, latency 3, no stalls: (1) two partial products, acc[16:0] * mult and acc[31:17] *
+// stages, latency 3 (4 with ROUND_REG, below), no stalls: (1) two partial products, acc[16:0] * mult and acc[31:17] *
 // mult, each within one 18x18 multiplier (ECP5 MULT18X18D; a DSP48 either way); (2) their sum
 // p; (3) the shift, the rounding and the clamp. The rounding is done after the shift: with u =
 // p >>> s and r bit s-1 of p, (p + 2^(s-1)) >>> s = u + r (p = u * 2^s + v, 0 <= v < 2^s, and
@@ -18,7 +18,12 @@ module sqf_requant #(
     // 1: mult and shift come a cycle early and wait in registers (the multipliers' input
     // registers): for a parameter word read from block RAM, whose clock to out (2.46 ns on
     // Artix-7) in front of the multipliers was 6.57 ns (conv10, the XC7A200T network).
-    parameter MULT_REG = 0
+    parameter MULT_REG = 0,
+    // 1: a fourth stage. Stage 3 keeps the shifted value's facts in registers (below zero,
+    // above the top, its low OUT_BITS bits, r) and stage 4 rounds and clamps: the shift's
+    // multiplexer, the increment and the clamp in one stage were the XC7A200T foldings'
+    // deepest path (6.53 ns, fire5.expand1x1 and, in the 6-bit fit, fire2.expand1x1).
+    parameter ROUND_REG = 0
 ) (
     input  wire                 clock,
     input  wire signed [31:0]   acc,
@@ -36,6 +41,9 @@ module sqf_requant #(
         end
         if (MULT_REG != 0 && MULT_REG != 1) begin : bad_mult_reg
             sqf_requant_MULT_REG_must_be_0_or_1 bad();
+        end
+        if (ROUND_REG != 0 && ROUND_REG != 1) begin : bad_round_reg
+            sqf_requant_ROUND_REG_must_be_0_or_1 bad();
         end
     endgenerate
     // The word stage 1 takes: mult and shift, or (MULT_REG) their registers.
@@ -89,11 +97,30 @@ module sqf_requant #(
         shm <= ~shift_s;
         p  <= $signed({mhi, 17'd0}) + $signed({14'd0, mlo});
         sh <= ~shm;
-        // uq < 0: uq + r <= 0. uq above the range, or at its top with r: the top.
-        y  <= uq[48] ? {OUT_BITS{1'b0}}
-            : (|uq[47:OUT_BITS] || (&uq[OUT_BITS-1:0] && r)) ? {OUT_BITS{1'b1}}
-            : uq[OUT_BITS-1:0] + {{(OUT_BITS-1){1'b0}}, r};
     end
+    // The round and the clamp: uq < 0: uq + r <= 0. uq above the range, or at its top with r:
+    // the top. From uq and r themselves, or (ROUND_REG) from their registers a stage later.
+    wire neg_s, big_s, r_s;
+    wire [OUT_BITS-1:0] low_s;
+    generate
+        if (ROUND_REG == 1) begin : round_late
+            reg neg_r, big_r, r_r;
+            reg [OUT_BITS-1:0] low_r;
+            always @(posedge clock) begin
+                neg_r <= uq[48];
+                big_r <= |uq[47:OUT_BITS];
+                low_r <= uq[OUT_BITS-1:0];
+                r_r <= r;
+            end
+            assign {neg_s, big_s, low_s, r_s} = {neg_r, big_r, low_r, r_r};
+        end else begin : round_now
+            assign {neg_s, big_s, low_s, r_s} = {uq[48], |uq[47:OUT_BITS], uq[OUT_BITS-1:0], r};
+        end
+    endgenerate
+    always @(posedge clock)
+        y <= neg_s ? {OUT_BITS{1'b0}}
+            : (big_s || (&low_s && r_s)) ? {OUT_BITS{1'b1}}
+            : low_s + {{(OUT_BITS-1){1'b0}}, r_s};
 endmodule
 
 `default_nettype wire

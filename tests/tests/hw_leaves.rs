@@ -48,9 +48,14 @@ fn requantizer_verilog_equals_model_and_contract() {
             MIN_SHIFT + (r.next_u64() % 47) as u8,
         ));
     }
-    for out_bits in [8u32, 16] {
-        let mut hdl = Requantizer::new(out_bits);
-        let d = design_of(&mut hdl, &format!("leaf_requant{out_bits}"), &[]);
+    // The engines' chains use the fourth stage (ROUND_REG): one more cycle.
+    for (out_bits, round_reg) in [(8u32, false), (16, false), (8, true)] {
+        let mut hdl = Requantizer::new(out_bits).with_round_reg(round_reg);
+        let d = design_of(
+            &mut hdl,
+            &format!("leaf_requant{out_bits}_{}", u8::from(round_reg)),
+            &[],
+        );
         let model = verilate(&d);
         let mut v = model.instance();
         let (clock, acc, mult, shift, y) = (
@@ -60,8 +65,9 @@ fn requantizer_verilog_equals_model_and_contract() {
             model.port("shift").unwrap(),
             model.port("y").unwrap(),
         );
-        let mut hdl = Requantizer::new(out_bits);
+        let mut hdl = Requantizer::new(out_bits).with_round_reg(round_reg);
         hdl.connect_all();
+        let lag = 2 + usize::from(round_reg);
         for (i, &(a, m, s)) in vectors.iter().enumerate() {
             v.set(acc, a as u32 as u64);
             v.set(mult, m as u64);
@@ -72,21 +78,21 @@ fn requantizer_verilog_equals_model_and_contract() {
             hdl.shift.next = (s as u64).into();
             settle(&mut hdl);
             hdl_tick(&mut hdl, |b| &mut b.clock);
-            // Latency 3: after this edge, y holds the result of vector i - 2.
+            // Latency 3 (4): after this edge, y holds the result of vector i - 2 (i - 3).
             let got_v = v.get(y);
             let got_h = hdl.y.val().to_u64();
             assert_eq!(
                 got_v, got_h,
                 "vector {i}: Verilog {got_v} vs Rust model {got_h}"
             );
-            if i >= 2 {
-                let (a, m, s) = vectors[i - 2];
+            if i >= lag {
+                let (a, m, s) = vectors[i - lag];
                 let want = Requant { mult: m, shift: s }.apply(a, (1 << out_bits) - 1) as u64;
                 assert_eq!(
                     got_h,
                     want,
                     "vector {}: model vs contract for {:?}",
-                    i - 2,
+                    i - lag,
                     (a, m, s)
                 );
             }

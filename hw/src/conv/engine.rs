@@ -92,8 +92,8 @@ struct State {
     vh: bool,
     cnt: u32,
     tlasth: bool,
-    // requantizer internals (stage m: product; stage 3: rounded) and outputs (stage 4), one
-    // per requantizer
+    // requantizer internals (stage m: product; stage 3: shifted; stage q: rounded) and outputs
+    // (stage 4), one per requantizer
     m3: Vec<i64>,
     shm3: Vec<u8>,
     vm: bool,
@@ -104,6 +104,10 @@ struct State {
     v3: bool,
     last3: bool,
     tlast3: bool,
+    yq: Vec<u8>,
+    vq: bool,
+    lastq: bool,
+    tlastq: bool,
     y4: Vec<u8>,
     v4: bool,
     last4: bool,
@@ -149,6 +153,7 @@ impl ConvEngine {
             shm3: vec![1; geom.requantizers()],
             p3: vec![0; geom.requantizers()],
             sh3: vec![1; geom.requantizers()],
+            yq: vec![0; geom.requantizers()],
             y4: vec![0; geom.requantizers()],
             o: vec![0; pe],
             ..Default::default()
@@ -328,8 +333,10 @@ impl ConvEngine {
             st.vm = false;
             st.lastm = false;
             st.v3 = false;
+            st.vq = false;
             st.v4 = false;
             st.last3 = false;
+            st.lastq = false;
             st.last4 = false;
             st.fifo.clear();
             return;
@@ -415,12 +422,17 @@ impl ConvEngine {
                 }
             }
         }
+        // sqf_requant's ROUND_REG: the byte a stage after the shift.
+        st.y4.clone_from(&st.yq);
+        st.v4 = st.vq;
+        st.last4 = st.lastq;
+        st.tlast4 = st.tlastq;
         for r in 0..nrq {
-            st.y4[r] = leaf::requant_stage2(st.p3[r], st.sh3[r], 8) as u8;
+            st.yq[r] = leaf::requant_stage2(st.p3[r], st.sh3[r], 8) as u8;
         }
-        st.v4 = st.v3;
-        st.last4 = st.last3;
-        st.tlast4 = st.tlast3;
+        st.vq = st.v3;
+        st.lastq = st.last3;
+        st.tlastq = st.tlast3;
         for r in 0..nrq {
             st.p3[r] = st.m3[r];
             st.sh3[r] = st.shm3[r];

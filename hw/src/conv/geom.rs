@@ -6,9 +6,9 @@ use squeezeflow_model::network::ConvLayer;
 use crate::leaf;
 use crate::HwError;
 
-/// Depth of the output FIFO (beats): above the latency from issue to the FIFO (12 cycles when
+/// Depth of the output FIFO (beats): above the latency from issue to the FIFO (13 cycles when
 /// a group takes one MAC cycle, and the chains are one long), so such an engine still issues
-/// every cycle; longer groups have fewer in flight (at most `(11 + rq_share) / dg + 1 <= 13`).
+/// every cycle; longer groups have fewer in flight (at most `(12 + rq_share) / dg + 1 <= 14`).
 pub const OUT_FIFO_DEPTH: usize = 16;
 /// Largest `simd`: one line-buffer word and one weight word are at most 64 bits.
 pub const MAX_SIMD: usize = 8;
@@ -175,9 +175,9 @@ impl ConvGeom {
         self.pe / self.rq_share()
     }
     /// Cycles from the last MAC cycle of an output group (issued) to its beat at the FIFO
-    /// head: 11 plus the requantizer's share.
+    /// head: 12 plus the requantizer's share.
     pub fn latency(&self) -> usize {
-        11 + self.rq_share()
+        12 + self.rq_share()
     }
     /// Verilog-safe name prefix (`fire2_expand3x3`).
     pub fn ident(&self) -> String {

@@ -19,7 +19,7 @@
 //!   into one beat of `pe` channels for a 16-deep output FIFO that drives `m_axis`.
 //!
 //! Throughput: one output group every `k * k * cin / simd` cycles (a chain is never longer
-//! than that, so the requantizers keep up); latency `11 + rq_share` cycles from the last MAC
+//! than that, so the requantizers keep up); latency `12 + rq_share` cycles from the last MAC
 //! cycle of a group to its beat at the FIFO head.
 //!
 //! The Rust model in [`ConvEngine`]'s `update()` and the Verilog of [`ConvEngine::verilog_body`]

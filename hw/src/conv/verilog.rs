@@ -107,7 +107,7 @@ impl ConvEngine {
         for c in 0..copies {
             let _ = writeln!(
                 v,
-                "(* keep = \"true\" *) reg [{abw}:0] wa{c};\nalways @(posedge clock) wa{c} <= w_addr_next;",
+                "(* keep = \"true\" *) reg [{abw}:0] wa{c};\n(* keep *) always @(posedge clock) wa{c} <= w_addr_next;",
                 abw = ab_w - 1
             );
         }
