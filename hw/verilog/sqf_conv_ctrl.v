@@ -423,13 +423,23 @@ module sqf_conv_ctrl #(
     // next value, whose logic has no wide multiplexer behind it there.
     wire [AB_Q-1:0] qa_n = vh_n ? pa_inc_n : pa_n;
     assign pa_early = qa_n;
-    // w_addr's next value: weight ROMs in logic register copies of it (sqf_rom SPLIT), so that
-    // no one address register drives all their LUTs. w_addr and every copy are kept, each in
-    // an always block of its own: Yosys merges equal registers unless all of them are kept
-    // (the copies went back into w_addr, 507 loads in conv1).
-    assign w_addr_next = reset ? {AB_W{1'b0}} : !issue ? w_addr
-        : wl_r ? {AB_W{1'b0}} : w_addr + 1'b1;
-    (* keep *) always @(posedge clock) w_addr <= w_addr_next;
+    // w_addr's next value out of reset (in a reset cycle it may be anything: the cycle after a
+    // reset issues nothing, and from then on it is w_addr's next value). Weight ROMs in logic
+    // register copies of it (sqf_rom SPLIT), and index ROMs in block RAM read at it. One LUT a
+    // bit from registers of few loads: issue's inverted copy, wl_r, w_inc (w_addr + 1) and
+    // w_hold (a copy of w_addr). With the reset in it, the reset port's fan-out came before
+    // conv10's 176 block-RAM address pins (7.48 ns in the 6-bit fit on the XC7A200T); with
+    // w_addr + 1 from w_addr, a carry chain behind w_addr's 386 loads (6.45 ns). w_addr,
+    // w_hold and every copy are kept, each in an always block of its own: Yosys merges equal
+    // registers unless all of them are kept (the copies went back into w_addr, 507 loads).
+    localparam [AB_W-1:0] W_ONE = 1;
+    reg [AB_W-1:0] w_inc, w_hold;
+    assign w_addr_next = !issue_c ? w_hold : wl_r ? {AB_W{1'b0}} : w_inc;
+    (* keep *) always @(posedge clock) w_addr <= reset ? {AB_W{1'b0}} : w_addr_next;
+    (* keep *) always @(posedge clock) w_hold <= reset ? {AB_W{1'b0}} : w_addr_next;
+    always @(posedge clock)
+        if (reset) w_inc <= W_ONE;
+        else if (issue_c) w_inc <= wl_r ? W_ONE : w_inc + 1'b1;
     assign push = out_en && last4;
     // (no reset in it: the chains reset their copies)
     assign chain_next = {va && lasta, vq, vq && lastq, pop ? fifo_head + 1'b1 : fifo_head,
