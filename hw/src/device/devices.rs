@@ -122,8 +122,8 @@ pub const DEVICES: &[Device] = &[
         urams: 0,
         clock_mhz: 150.0,
         clock_evidence: "a target, not a timing result: no place and route for 7-series has shown it (docs/timing.md)",
-        modelled_mhz: Some(153.0),
-        modelled_evidence: "the delay model on the Yosys netlist of the whole 586-lane int8 folding: 6.53 ns, fire5.expand1x1's requantizer (its shift's multiplexer, the rounding's increment, the clamp); the 1,172-lane 6-bit fit's own netlist models at 7.55 ns, 132 MHz (a widening converter's byte select); Artix-7 -1 cell delays, routing of Vivado-routed nets by fan-out, 2026-12-03 (docs/timing.md)",
+        modelled_mhz: Some(156.0),
+        modelled_evidence: "the delay model on the Yosys netlists of the whole SqueezeNet v1.1 foldings, the lower of the two: the 586-lane int8 folding at 6.40 ns (pool2's emit flag) and the 1,172-lane 6-bit fit at 6.29 ns (the reset port into fire6.expand1x1's line-buffer write enable); Artix-7 -1 cell delays, routing of Vivado-routed nets by fan-out, 2026-12-03 (docs/timing.md)",
         nextpnr: None,
     },
     Device {
