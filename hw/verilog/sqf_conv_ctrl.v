@@ -52,7 +52,7 @@ module sqf_conv_ctrl #(
     output wire                 m_tlast,
     input  wire                 m_tready,
     output reg  [AB_W-1:0]      w_addr,      // weight word of this MAC cycle
-    output wire [AB_W-1:0]      w_addr_next, // w_addr's next value (ROMs in logic, SPLIT)
+    output wire [AB_W-1:0]      w_addr_next, // w_addr's next value out of reset (early ROM reads)
     output wire [AB_P-1:0]      grp,         // output group (bias ROM address)
     output wire [8*SIMD-1:0]    x1,          // activations of the MAC cycle (zero when padded)
     output reg                  mac_en,

@@ -39,7 +39,7 @@ impl ConvEngine {
         }
         let _ = writeln!(
             v,
-            "/* verilator lint_off UNUSEDSIGNAL */\nwire [{abw}:0] w_addr, w_addr_next; // ROMs in logic read copies of the next value\n/* verilator lint_on UNUSEDSIGNAL */\nwire [{abp}:0] grp;\nwire [{swm}:0] x1;\nwire mac_en, mac_first;\n/* verilator lint_off UNUSEDSIGNAL */\nwire [{abq}:0] pa_next, pa_early; // the parameter ROMs read one or the other\n/* verilator lint_on UNUSEDSIGNAL */\nwire [{cnm}:0] chain_next;",
+            "/* verilator lint_off UNUSEDSIGNAL */\nwire [{abw}:0] w_addr, w_addr_next; // ROMs in logic read copies of the next value, index ROMs in block RAM the value\n/* verilator lint_on UNUSEDSIGNAL */\nwire [{abp}:0] grp;\nwire [{swm}:0] x1;\nwire mac_en, mac_first;\n/* verilator lint_off UNUSEDSIGNAL */\nwire [{abq}:0] pa_next, pa_early; // the parameter ROMs read one or the other\n/* verilator lint_on UNUSEDSIGNAL */\nwire [{cnm}:0] chain_next;",
             abw = ab_w - 1, abp = ab_p - 1, swm = sw - 1, abq = ab_q - 1, cnm = 2 * fb + 2
         );
         let ctrl = Instance::new("sqf_conv_ctrl", "ctrl")
