@@ -4,9 +4,10 @@
 
 // sqf_requant: y = clamp((acc * mult + 2^(s-1)) >>> s, 0, 2^OUT_BITS - 1), where the shift s
 // is SHIFT_BASE + shift. mult is unsigned 16-bit, s 1..47, the product 49-bit signed. Three
-// stages, latency 3 (4 with ROUND_REG, below), no stalls: (1) two partial products, acc[16:0] * mult and acc[31:17] *
+// stages, latency 3, no stalls: (1) two partial products, acc[16:0] * mult and acc[31:17] *
 // mult, each within one 18x18 multiplier (ECP5 MULT18X18D; a DSP48 either way); (2) their sum
-// p; (3) the shift, the rounding and the clamp. The rounding is done after the shift: with u =
+// p; (3) the shift, the rounding and the clamp (with ROUND_REG, below, the rounding and the
+// clamp are a fourth stage: latency 4). The rounding is done after the shift: with u =
 // p >>> s and r bit s-1 of p, (p + 2^(s-1)) >>> s = u + r (p = u * 2^s + v, 0 <= v < 2^s, and
 // v + 2^(s-1) carries into u exactly when bit s-1 of v is set). So no rounding constant joins
 // the products: added in stage 2 it was the engines' deepest path on the XC7A200T (7.01 ns),
