@@ -156,6 +156,8 @@ pub struct MacLane {
     pub bias: Signal<In, Bits<32>>,
     pub acc: Signal<Out, Bits<32>>,
     _simd: usize,
+    /// `ECP5_MUL = 1`: the products in `sqf_mul_ecp5` (the same stages).
+    _ecp5: bool,
     _acc: i32,
     /// The registered inputs: (en, first, bias, x, w).
     _input: (bool, bool, i32, u64, u64),
@@ -176,10 +178,19 @@ impl MacLane {
             bias: Default::default(),
             acc: Default::default(),
             _simd: simd,
+            _ecp5: false,
             _acc: 0,
             _input: (false, false, 0, 0, 0),
             _pipe: [(false, false, 0, 0); 4],
         }
+    }
+}
+
+impl MacLane {
+    /// The Verilog with `ECP5_MUL = 1` (each lane in `sqf_mul_ecp5`); the behaviour is the same.
+    pub fn with_ecp5(mut self) -> Self {
+        self._ecp5 = true;
+        self
     }
 }
 
@@ -217,8 +228,9 @@ impl Logic for MacLane {
             String::new()
         };
         Verilog::Custom(format!(
-            "{unused}wire signed [31:0] acc_w;\nsqf_mac #(.SIMD({s})) u (.clock(clock), .en(en), .first(first), .x(x[{bm}:0]), .w(w[{bm}:0]), .bias(bias), .acc(acc_w));\nalways @(*) acc = acc_w;",
+            "{unused}wire signed [31:0] acc_w;\nsqf_mac #(.SIMD({s}){mul}) u (.clock(clock), .en(en), .first(first), .x(x[{bm}:0]), .w(w[{bm}:0]), .bias(bias), .acc(acc_w));\nalways @(*) acc = acc_w;",
             s = self._simd,
+            mul = if self._ecp5 { ", .ECP5_MUL(1)" } else { "" },
             bm = b - 1
         ))
     }

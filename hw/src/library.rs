@@ -23,6 +23,7 @@ macro_rules! modules {
 
 /// Every library module, leaves first (a module only instantiates modules listed before it).
 pub const MODULES: &[Module] = modules!(
+    "sqf_mul_ecp5",
     "sqf_mac",
     "sqf_mac2",
     "sqf_requant",

@@ -7,9 +7,11 @@
 // multipliers directly), then the products, then again (sqf_mac2 splits its two products
 // there; the same latency keeps one controller for both), then two sums of at most four lanes,
 // then their sum, then acc <= (first ? bias : acc) + sum when that cycle's `en` was set.
-// Latency 6.
+// Latency 6. With ECP5_MUL = 1 each lane's input registers and product register are an ECP5
+// MULT18X18D's own (sqf_mul_ecp5); the stages and the arithmetic are the same.
 module sqf_mac #(
-    parameter SIMD = 1                       // products per cycle (input channels in parallel)
+    parameter SIMD = 1,                      // products per cycle (input channels in parallel)
+    parameter ECP5_MUL = 0                   // 1: the products in MULT18X18D registers
 ) (
     input  wire                 clock,
     input  wire                 en,          // a MAC cycle
@@ -24,20 +26,44 @@ module sqf_mac #(
         if (SIMD < 1 || SIMD > 8) begin : bad_simd
             sqf_mac_SIMD_must_be_1_to_8 bad();
         end
+        if (ECP5_MUL != 0 && ECP5_MUL != 1) begin : bad_mul
+            sqf_mac_ECP5_MUL_must_be_0_or_1 bad();
+        end
     endgenerate
-    reg [8*SIMD-1:0] x_i, w_i;
     // The control pipeline of every MAC is its own (`keep`): merged, one register would
     // drive the accumulators of every PE of the engine.
     (* keep = "true" *) reg en_i, first_i, en_p, first_p, en_l, first_l, en_h, first_h;
     (* keep = "true" *) reg en_r, first_r;
     reg signed [31:0] bias_i, bias_p, bias_l, bias_h, bias_r;
-    reg [17*SIMD-1:0] prod_r, lane_r;        // x*w per lane, 17 bits signed
-    integer m;
-    always @(posedge clock) begin
-        for (m = 0; m < SIMD; m = m + 1)
-            prod_r[17*m +: 17] <= $signed({1'b0, x_i[8*m +: 8]}) * $signed(w_i[8*m +: 8]);
-        lane_r <= prod_r;
-    end
+    wire [17*SIMD-1:0] prod;                 // x*w per lane, 17 bits signed, two cycles on
+    reg [17*SIMD-1:0] lane_r;
+    genvar g;
+    generate
+        if (ECP5_MUL == 1) begin : ecp5
+            for (g = 0; g < SIMD; g = g + 1) begin : lane
+                sqf_mul_ecp5 #(.AW(8), .BW(8)) mul (
+                    .clock(clock), .a(x[8*g +: 8]), .b(w[8*g +: 8]), .p(prod[17*g +: 17])
+                );
+            end
+        end else begin : fabric
+            reg [8*SIMD-1:0] x_i, w_i;
+            reg [17*SIMD-1:0] prod_r;
+            integer m;
+            initial begin
+                x_i = {8*SIMD{1'b0}};
+                w_i = {8*SIMD{1'b0}};
+                prod_r = {17*SIMD{1'b0}};
+            end
+            always @(posedge clock) begin
+                x_i <= x;
+                w_i <= w;
+                for (m = 0; m < SIMD; m = m + 1)
+                    prod_r[17*m +: 17] <= $signed({1'b0, x_i[8*m +: 8]}) * $signed(w_i[8*m +: 8]);
+            end
+            assign prod = prod_r;
+        end
+    endgenerate
+    always @(posedge clock) lane_r <= prod;
     localparam HALF = (SIMD + 1) / 2;
     integer k;
     reg signed [18:0] ha, hb;
@@ -50,9 +76,6 @@ module sqf_mac #(
     reg signed [18:0] ha_r, hb_r;
     reg signed [19:0] sum_r;
     initial begin
-        x_i = {8*SIMD{1'b0}};
-        w_i = {8*SIMD{1'b0}};
-        prod_r = {17*SIMD{1'b0}};
         lane_r = {17*SIMD{1'b0}};
         {en_i, first_i, en_p, first_p, en_l, first_l, en_h, first_h, en_r, first_r} = 10'd0;
         {bias_i, bias_p, bias_l, bias_h, bias_r} = {5{32'sd0}};
@@ -69,8 +92,6 @@ module sqf_mac #(
         en_r <= en_h; first_r <= first_h;
     end
     always @(posedge clock) begin
-        x_i <= x;
-        w_i <= w;
         // Every other stage of the bias moves only with a MAC cycle (see sqf_mac2).
         bias_i <= bias;
         if (en_i) bias_p <= bias_i;

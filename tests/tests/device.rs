@@ -1,6 +1,7 @@
 //! Device targets: the resource estimate against Yosys' memory mapping, and the fit/refuse logic
 //! for every device.
 
+use squeezeflow_hw::bundle::write_bundle;
 use squeezeflow_hw::device::{
     find_device, fit, place_loaded_weights, place_roms, resources, FitError, DEVICES,
 };
@@ -183,6 +184,25 @@ fn a_small_network_fits_the_ecp5() {
     assert!(f.resources.overflows(d).is_empty());
     assert!(f.resources.dsp <= d.dsps);
     let _ = Network::new(&cfg).unwrap();
+    // On ECP5 every MAC lane's multiplier is a MULT18X18D with its registers (sqf_mul_ecp5),
+    // and no PEs are paired; a Xilinx fit of the same network keeps the fabric multiply.
+    assert!(f.plan.mul_ecp5 && !f.plan.dsp_pairs);
+    let x = fit(
+        &m,
+        find_device("xc7a200t").unwrap(),
+        &HardwareConfig::default(),
+    )
+    .unwrap();
+    assert!(!x.plan.mul_ecp5);
+    for (plan, tag) in [(&f.plan, "ecp5"), (&x.plan, "xc7")] {
+        let dir = squeezeflow_tests::scratch(&format!("device_mul_{tag}"));
+        let man = write_bundle(&m, plan, &Default::default(), &dir).unwrap();
+        let core = std::fs::read_to_string(dir.join(&man.rtl[1])).unwrap();
+        let macs = core.matches("sqf_mac #(").count();
+        let ecp5 = core.matches(".ECP5_MUL(1)").count();
+        assert!(macs > 0, "{tag}");
+        assert_eq!(ecp5, if tag == "ecp5" { macs } else { 0 }, "{tag}");
+    }
 }
 
 #[test]

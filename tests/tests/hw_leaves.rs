@@ -102,9 +102,20 @@ fn requantizer_verilog_equals_model_and_contract() {
 
 #[test]
 fn mac_lane_verilog_equals_model_and_contract() {
-    for simd in [1usize, 3, 8] {
+    // The fabric multipliers, and the ECP5 ones (sqf_mul_ecp5's simulation branch; its
+    // MULT18X18D branch is checked in hw_synth.rs).
+    for (simd, ecp5) in [
+        (1usize, false),
+        (3, false),
+        (8, false),
+        (1, true),
+        (3, true),
+    ] {
         let mut hdl = MacLane::new(simd);
-        let d = design_of(&mut hdl, &format!("leaf_mac{simd}"), &[]);
+        if ecp5 {
+            hdl = hdl.with_ecp5();
+        }
+        let d = design_of(&mut hdl, &format!("leaf_mac{simd}_{ecp5}"), &[]);
         let model = verilate(&d);
         let mut v = model.instance();
         let p = |n: &str| model.port(n).unwrap();

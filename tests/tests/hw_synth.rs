@@ -121,3 +121,82 @@ fn a_register_with_two_drivers_is_refused_by_name() {
         assert!(c.ffs() >= 1, "{fam:?}: {:?}", c.cells);
     }
 }
+
+/// On ECP5 a MAC lane's operands and product are the MULT18X18D's own registers
+/// (`sqf_mac` with `ECP5_MUL = 1`): Yosys keeps the primitive with its three registers on the
+/// clock, and the fabric flip-flops they replace are gone. The primitive's hookup (operand
+/// bits, extension, which product bits) is simulated in Icarus against a model of the
+/// MULT18X18D written from Lattice's description (tests/verilog/), with products worked out by
+/// the testbench.
+#[test]
+fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
+    let lib = squeezeflow_hw::library::MODULES
+        .iter()
+        .filter(|m| m.name == "sqf_mul_ecp5" || m.name == "sqf_mac")
+        .map(|m| m.text)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut ffs = Vec::new();
+    for mul in [0, 1] {
+        let dir = scratch(&format!("synth_mac_{mul}"));
+        std::fs::write(dir.join("sqf_lib.v"), &lib).unwrap();
+        let top = format!(
+            "module top(input wire clock, input wire en, input wire first, input wire [15:0] x,\n\
+             input wire [15:0] w, input wire signed [31:0] bias, output wire signed [31:0] acc);\n\
+             sqf_mac #(.SIMD(2), .ECP5_MUL({mul})) u (.clock(clock), .en(en), .first(first),\n\
+             .x(x), .w(w), .bias(bias), .acc(acc));\nendmodule\n"
+        );
+        std::fs::write(dir.join("top.v"), &top).unwrap();
+        let c = run_yosys(&dir, Family::Ecp5).unwrap();
+        assert_eq!(c.get("MULT18X18D"), 2, "{mul}: {:?}", c.cells);
+        ffs.push(c.ffs());
+        // The registers as parameters of the primitive: every multiplier, only with ECP5_MUL.
+        let regs = "t:MULT18X18D r:REG_INPUTA_CLK=CLK0 %i r:REG_INPUTB_CLK=CLK0 %i \
+                    r:REG_OUTPUT_CLK=CLK0 %i";
+        let want = 2 * mul;
+        let out = std::process::Command::new("yosys")
+            .current_dir(&dir)
+            .args(["-q", "-p"])
+            .arg(format!(
+                "read_verilog sqf_lib.v top.v; synth_ecp5 -top top; select -assert-count {want} {regs}"
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{mul}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Two lanes of 8-bit x, 8-bit w and a 17-bit product each: 66 flip-flops fewer.
+    assert_eq!(ffs[0] - ffs[1], 2 * (8 + 8 + 17), "fabric, ECP5: {ffs:?}");
+
+    let v = squeezeflow_tests::repo_root().join("tests/verilog");
+    let dir = scratch("sim_mul_ecp5");
+    let lib_file = dir.join("sqf_mul_ecp5.v");
+    std::fs::write(&lib_file, &lib).unwrap();
+    let build = std::process::Command::new("iverilog")
+        .args(["-g2005", "-DSYNTHESIS", "-s", "tb_mul_ecp5", "-o"])
+        .arg(dir.join("tb.vvp"))
+        .arg(v.join("tb_mul_ecp5.v"))
+        .arg(v.join("MULT18X18D.v"))
+        .arg(&lib_file)
+        .output()
+        .expect("iverilog is installed (scripts/setup.sh)");
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let run = std::process::Command::new("vvp")
+        .arg("-n")
+        .arg(dir.join("tb.vvp"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        text.contains("checked 2999 mismatches 0"),
+        "the MULT18X18D branch in simulation:\n{text}"
+    );
+}

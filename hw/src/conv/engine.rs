@@ -201,6 +201,13 @@ impl ConvEngine {
         self
     }
 
+    /// Each lane's multiplier an ECP5 MULT18X18D with its registers (see
+    /// [`ConvGeom::mul_ecp5`]); changes only the Verilog.
+    pub fn with_mul_ecp5(mut self, on: bool) -> Self {
+        self._geom.mul_ecp5 = on;
+        self
+    }
+
     /// Puts the weight ROMs in LUTs (see [`ConvGeom::rom_logic`]); changes only the Verilog.
     pub fn with_rom_logic(mut self, on: bool) -> Self {
         self._geom.rom_logic = on;

@@ -234,11 +234,17 @@ impl ConvEngine {
             } else if g.pairs && i + 1 < pe {
                 None // in the sqf_mac2 of PE i + 1
             } else {
+                let m = Instance::new("sqf_mac", &format!("mac{i}"))
+                    .no_reset()
+                    .param("SIMD", simd);
+                // Only ECP5 bundles name the multiplier: the others' Verilog is unchanged.
+                let m = if g.mul_ecp5 {
+                    m.param("ECP5_MUL", 1)
+                } else {
+                    m
+                };
                 Some(
-                    Instance::new("sqf_mac", &format!("mac{i}"))
-                        .no_reset()
-                        .param("SIMD", simd)
-                        .port("en", "mac_en")
+                    m.port("en", "mac_en")
                         .port("first", "mac_first")
                         .port("x", "x1")
                         .port("w", &format!("w{i}"))

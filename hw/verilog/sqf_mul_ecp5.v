@@ -1,0 +1,74 @@
+// squeezeflow library module (hw/verilog/sqf_mul_ecp5.v). The arithmetic is the int8 contract of
+// model/src/quant.rs; hw/src/leaf.rs holds an independent Rust model tested against it.
+`default_nettype none
+
+// sqf_mul_ecp5: one MAC lane's product on an ECP5 multiplier, with the multiplier's own input
+// and output registers: p = a * b two cycles after a and b (a unsigned, b signed). Yosys 0.23
+// maps a multiply to an MULT18X18D without registers and packs no flip-flop into it, so the
+// fabric registers around it were placed apart from it and the routes to and from it set the
+// ULX3S network's clock (docs/timing.md). In synthesis (`SYNTHESIS`, which Yosys defines) the
+// MULT18X18D is instantiated with REG_INPUTA/B and REG_OUTPUT on CLK0; in simulation the same
+// two registers are written out. Latency 2.
+module sqf_mul_ecp5 #(
+    parameter AW = 8,                        // bits of a (unsigned)
+    parameter BW = 8                         // bits of b (signed)
+) (
+    input  wire                 clock,
+    input  wire [AW-1:0]        a,
+    input  wire [BW-1:0]        b,
+    output wire [AW+BW:0]       p            // a * b, signed
+);
+    // Parameter checks at elaboration (see sqf_out_fifo.v): a is zero-extended to 18 signed
+    // bits, b sign-extended.
+    generate
+        if (AW < 1 || AW > 17 || BW < 2 || BW > 18) begin : bad_width
+            sqf_mul_ecp5_AW_1_to_17_and_BW_2_to_18 bad();
+        end
+    endgenerate
+`ifdef SYNTHESIS
+    wire [17:0] ax = {{(18 - AW){1'b0}}, a};
+    wire [17:0] bx = {{(18 - BW){b[BW-1]}}, b};
+    wire [35:0] px;
+    MULT18X18D #(
+        .REG_INPUTA_CLK("CLK0"),
+        .REG_INPUTB_CLK("CLK0"),
+        .REG_OUTPUT_CLK("CLK0")
+    ) m (
+        .A0(ax[0]), .A1(ax[1]), .A2(ax[2]), .A3(ax[3]), .A4(ax[4]), .A5(ax[5]),
+        .A6(ax[6]), .A7(ax[7]), .A8(ax[8]), .A9(ax[9]), .A10(ax[10]), .A11(ax[11]),
+        .A12(ax[12]), .A13(ax[13]), .A14(ax[14]), .A15(ax[15]), .A16(ax[16]), .A17(ax[17]),
+        .B0(bx[0]), .B1(bx[1]), .B2(bx[2]), .B3(bx[3]), .B4(bx[4]), .B5(bx[5]),
+        .B6(bx[6]), .B7(bx[7]), .B8(bx[8]), .B9(bx[9]), .B10(bx[10]), .B11(bx[11]),
+        .B12(bx[12]), .B13(bx[13]), .B14(bx[14]), .B15(bx[15]), .B16(bx[16]), .B17(bx[17]),
+        .C0(1'b0), .C1(1'b0), .C2(1'b0), .C3(1'b0), .C4(1'b0), .C5(1'b0),
+        .C6(1'b0), .C7(1'b0), .C8(1'b0), .C9(1'b0), .C10(1'b0), .C11(1'b0),
+        .C12(1'b0), .C13(1'b0), .C14(1'b0), .C15(1'b0), .C16(1'b0), .C17(1'b0),
+        .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+        .CLK0(clock), .CE0(1'b1), .RST0(1'b0),
+        .P0(px[0]), .P1(px[1]), .P2(px[2]), .P3(px[3]), .P4(px[4]), .P5(px[5]),
+        .P6(px[6]), .P7(px[7]), .P8(px[8]), .P9(px[9]), .P10(px[10]), .P11(px[11]),
+        .P12(px[12]), .P13(px[13]), .P14(px[14]), .P15(px[15]), .P16(px[16]), .P17(px[17]),
+        .P18(px[18]), .P19(px[19]), .P20(px[20]), .P21(px[21]), .P22(px[22]), .P23(px[23]),
+        .P24(px[24]), .P25(px[25]), .P26(px[26]), .P27(px[27]), .P28(px[28]), .P29(px[29]),
+        .P30(px[30]), .P31(px[31]), .P32(px[32]), .P33(px[33]), .P34(px[34]), .P35(px[35])
+    );
+    assign p = px[AW+BW:0];
+`else
+    reg [AW-1:0] a_r;
+    reg [BW-1:0] b_r;
+    reg [AW+BW:0] p_r;
+    initial begin
+        a_r = {AW{1'b0}};
+        b_r = {BW{1'b0}};
+        p_r = {(AW+BW+1){1'b0}};
+    end
+    always @(posedge clock) begin
+        a_r <= a;
+        b_r <= b;
+        p_r <= $signed({1'b0, a_r}) * $signed(b_r);
+    end
+    assign p = p_r;
+`endif
+endmodule
+
+`default_nettype wire
