@@ -8,9 +8,10 @@
 // the sums drain. s_tlast is ignored.
 // Parameters: LANES >= 1, CG >= 1, PIXELS >= 1, MULT (16 bits), SHIFT (1..47), DEPTH (the
 // output FIFO, a power of two >= 2, at least 5 so the pipeline never waits).
-// Pipeline: the sum read (r1), a register (r2: the block RAM's output goes straight into a
-// flip-flop, never into the multiplier; on ECP5 that path alone took 13 ns), the requantizer's
-// three stages: latency, not cycles a frame (the input waits only for the last sum's read).
+// Pipeline: the sum read (row1, every lane's sum of the group), the lane picked into a register
+// (r2: the block RAM's output goes straight into a flip-flop, never into the multiplier; on
+// ECP5 that path alone took 13 ns), the requantizer's three stages: latency, not cycles a frame
+// (the input waits only for the last sum's read).
 // Cycles a frame: PIXELS * CG + C + 4 at full rate.
 module sqf_avg_pool #(
     parameter LANES = 1,
@@ -74,11 +75,12 @@ module sqf_avg_pool #(
     reg drain;                               // draining the sums: the input waits
     assign s_tready = !drain;
     wire fire = s_tvalid && s_tready;
-    // Used only out of reset (the reset takes priority in the process below).
+    // Used only out of reset (the reset takes priority in the process below; the drain's read
+    // registers may load in a reset cycle, see row1).
     wire issue = drain && !committed_r[CB-1];
     wire f_pop = m_tvalid && m_tready;
     wire dc_last = (dj == CGM1) && (dl == LM1);
-    reg signed [31:0] r1, r2;
+    reg signed [31:0] r2;
     reg v1, last1, vr, lastr, vm, lastm, v2, last2, v3, last3;
     wire [15:0] y3;
     sqf_requant #(.OUT_BITS(16)) rq (.clock(clock), .acc(r2), .mult(MULT16), .shift(SHIFT6), .y(y3));
@@ -111,12 +113,27 @@ module sqf_avg_pool #(
             assign sums_at_dj[32*l +: 32] = sum[dj[AB-1:0]];
         end
     endgenerate
-    reg signed [31:0] picked;                // the sum of channel dc
+    // The drain reads every lane's sum of group dj into row1 (a block RAM's own read register
+    // when the sums are in block RAM), and the lane dl1 is picked between row1 and r2. Picked
+    // in front of r1, Yosys moved dj into the read port as its next value, the reset and the
+    // issue decision included, and the pick after it (5.83 ns, the XCZU7EV's average pool).
+    // row1, dl1 and r2 take no reset: their words count only with v1 and the flags after it,
+    // which the reset clears.
+    reg [32*LANES-1:0] row1;
+    reg [LB-1:0] dl1;
+    reg signed [31:0] picked;                // the sum of channel dc, from row1
     integer k;
     always @(*) begin
         picked = 32'sd0;
         for (k = 0; k < LANES; k = k + 1)
-            if ({{(32-LB){1'b0}}, dl} == k) picked = sums_at_dj[32*k +: 32];
+            if ({{(32-LB){1'b0}}, dl1} == k) picked = row1[32*k +: 32];
+    end
+    always @(posedge clock) begin
+        if (issue) begin
+            row1 <= sums_at_dj;
+            dl1 <= dl;
+        end
+        r2 <= picked;
     end
     sqf_out_fifo #(.LANES(2), .DEPTH(DEPTH)) f (
         .clock(clock), .reset(reset), .push(v3), .din(y3), .last_in(last3), .count(f_count),
@@ -131,11 +148,9 @@ module sqf_avg_pool #(
             v2 <= vm; last2 <= lastm;
             vm <= vr; lastm <= lastr;
             vr <= v1; lastr <= last1;
-            r2 <= r1;
             v1 <= issue;
             committed_r <= committed_r + {{(CB-1){1'b0}}, issue} - {{(CB-1){1'b0}}, f_pop};
             if (issue) begin
-                r1 <= picked;
                 last1 <= dc_last;
                 if (dc_last) begin dl <= 0; dj <= 0; drain <= 0; end
                 else if (dl == LM1) begin dl <= 0; dj <= dj + 1'b1; end
