@@ -2,13 +2,16 @@
 // model/src/quant.rs; hw/src/leaf.rs holds an independent Rust model tested against it.
 `default_nettype none
 
-// sqf_mul_ecp5: one MAC lane's product on an ECP5 multiplier, with the multiplier's own input
-// and output registers: p = a * b two cycles after a and b (a unsigned, b signed). Yosys 0.23
-// maps a multiply to an MULT18X18D without registers and packs no flip-flop into it, so the
-// fabric registers around it were placed apart from it and the routes to and from it set the
-// ULX3S network's clock (docs/timing.md). In synthesis (`SYNTHESIS`, which Yosys defines) the
-// MULT18X18D is instantiated with REG_INPUTA/B and REG_OUTPUT on CLK0; in simulation the same
-// two registers are written out. Latency 2.
+// sqf_mul_ecp5: one MAC lane's product on an ECP5 multiplier, with the multiplier's own output
+// register: p = a * b two cycles after a and b (a unsigned, b signed), through input
+// registers in the fabric and the product register in the MULT18X18D. Yosys 0.23 maps a
+// multiply to an MULT18X18D without registers and packs no flip-flop into it, so the product
+// register was placed apart from it and the routes to and from it set the ULX3S network's
+// clock (66.6 MHz). The operands stay in fabric registers: with the MULT18X18D's input
+// registers as well, the weight ROM's block RAM (no output register) fed the multiplier
+// across the chip, and the network routed at 63.8 MHz (docs/timing.md). In synthesis
+// (`SYNTHESIS`, which Yosys defines) the MULT18X18D is instantiated with REG_OUTPUT on CLK0;
+// in simulation the product register is written out. Latency 2.
 module sqf_mul_ecp5 #(
     parameter AW = 8,                        // bits of a (unsigned)
     parameter BW = 8                         // bits of b (signed)
@@ -25,13 +28,21 @@ module sqf_mul_ecp5 #(
             sqf_mul_ecp5_AW_1_to_17_and_BW_2_to_18 bad();
         end
     endgenerate
+    reg [AW-1:0] a_r;
+    reg [BW-1:0] b_r;
+    initial begin
+        a_r = {AW{1'b0}};
+        b_r = {BW{1'b0}};
+    end
+    always @(posedge clock) begin
+        a_r <= a;
+        b_r <= b;
+    end
 `ifdef SYNTHESIS
-    wire [17:0] ax = {{(18 - AW){1'b0}}, a};
-    wire [17:0] bx = {{(18 - BW){b[BW-1]}}, b};
+    wire [17:0] ax = {{(18 - AW){1'b0}}, a_r};
+    wire [17:0] bx = {{(18 - BW){b_r[BW-1]}}, b_r};
     wire [35:0] px;
     MULT18X18D #(
-        .REG_INPUTA_CLK("CLK0"),
-        .REG_INPUTB_CLK("CLK0"),
         .REG_OUTPUT_CLK("CLK0")
     ) m (
         .A0(ax[0]), .A1(ax[1]), .A2(ax[2]), .A3(ax[3]), .A4(ax[4]), .A5(ax[5]),
@@ -54,19 +65,9 @@ module sqf_mul_ecp5 #(
     );
     assign p = px[AW+BW:0];
 `else
-    reg [AW-1:0] a_r;
-    reg [BW-1:0] b_r;
     reg [AW+BW:0] p_r;
-    initial begin
-        a_r = {AW{1'b0}};
-        b_r = {BW{1'b0}};
-        p_r = {(AW+BW+1){1'b0}};
-    end
-    always @(posedge clock) begin
-        a_r <= a;
-        b_r <= b;
-        p_r <= $signed({1'b0, a_r}) * $signed(b_r);
-    end
+    initial p_r = {(AW+BW+1){1'b0}};
+    always @(posedge clock) p_r <= $signed({1'b0, a_r}) * $signed(b_r);
     assign p = p_r;
 `endif
 endmodule

@@ -122,9 +122,10 @@ fn a_register_with_two_drivers_is_refused_by_name() {
     }
 }
 
-/// On ECP5 a MAC lane's operands and product are the MULT18X18D's own registers
-/// (`sqf_mac` with `ECP5_MUL = 1`): Yosys keeps the primitive with its three registers on the
-/// clock, and the fabric flip-flops they replace are gone. The primitive's hookup (operand
+/// On ECP5 a MAC lane's product register is the MULT18X18D's own (`sqf_mac` with
+/// `ECP5_MUL = 1`): Yosys keeps the primitive with its output register on the clock and its
+/// inputs unregistered (the operands' registers stay in the fabric), and the fabric
+/// flip-flops of the product are gone. The primitive's hookup (operand
 /// bits, extension, which product bits) is simulated in Icarus against a model of the
 /// MULT18X18D written from Lattice's description (tests/verilog/), with products worked out by
 /// the testbench.
@@ -150,9 +151,10 @@ fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
         let c = run_yosys(&dir, Family::Ecp5).unwrap();
         assert_eq!(c.get("MULT18X18D"), 2, "{mul}: {:?}", c.cells);
         ffs.push(c.ffs());
-        // The registers as parameters of the primitive: every multiplier, only with ECP5_MUL.
-        let regs = "t:MULT18X18D r:REG_INPUTA_CLK=CLK0 %i r:REG_INPUTB_CLK=CLK0 %i \
-                    r:REG_OUTPUT_CLK=CLK0 %i";
+        // The output register as a parameter of the primitive: every multiplier, only with
+        // ECP5_MUL; no input register.
+        let regs = "t:MULT18X18D r:REG_OUTPUT_CLK=CLK0 %i r:REG_INPUTA_CLK=CLK0 %d \
+                    r:REG_INPUTB_CLK=CLK0 %d";
         let want = 2 * mul;
         let out = std::process::Command::new("yosys")
             .current_dir(&dir)
@@ -169,8 +171,8 @@ fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    // Two lanes of 8-bit x, 8-bit w and a 17-bit product each: 66 flip-flops fewer.
-    assert_eq!(ffs[0] - ffs[1], 2 * (8 + 8 + 17), "fabric, ECP5: {ffs:?}");
+    // Two lanes of a 17-bit product each: 34 flip-flops fewer.
+    assert_eq!(ffs[0] - ffs[1], 2 * 17, "fabric, ECP5: {ffs:?}");
 
     let v = squeezeflow_tests::repo_root().join("tests/verilog");
     let dir = scratch("sim_mul_ecp5");
