@@ -39,9 +39,10 @@ pub struct HardwareConfig {
     /// DSP48E1/DSP48E2 per lane pair). Default: on; `gen --device` with an ECP5 part turns it
     /// off (its 18x18 multipliers would take two per pair, and the pairs cost LUTs).
     pub dsp_pairs: Option<bool>,
-    /// Each MAC lane's multiplier an ECP5 MULT18X18D with its own input and output registers
-    /// (`sqf_mul_ecp5`), not a multiply Yosys maps without them. Default: off; `gen --device`
-    /// with an ECP5 part turns it on. Engines without pairs only (`sqf_mac`).
+    /// Each MAC lane's product register the output register of an ECP5 MULT18X18D
+    /// (`sqf_mul_ecp5`), not a fabric register after a multiply Yosys maps without it.
+    /// Default: off; `gen --device` with an ECP5 part turns it on. Engines without pairs only
+    /// (`sqf_mac`).
     pub mul_ecp5: Option<bool>,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`) instead of block RAM:
     /// `rom_logic = ["conv10"]`. `gen --device` adds layers here when block RAM runs out.
@@ -95,7 +96,7 @@ pub struct Plan {
     /// they use one `sqf_mac` per PE).
     #[serde(default)]
     pub dsp_pairs: bool,
-    /// The MAC lanes' multipliers are ECP5 MULT18X18Ds with their registers (`sqf_mul_ecp5`;
+    /// The MAC lanes' products are in ECP5 MULT18X18Ds' output registers (`sqf_mul_ecp5`;
     /// absent in older bundles: off). The arithmetic and timing are the same either way.
     #[serde(default)]
     pub mul_ecp5: bool,

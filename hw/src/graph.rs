@@ -160,7 +160,7 @@ pub struct Graph {
 pub struct GraphBuilder {
     /// Convolution engines pair their PEs in `sqf_mac2` (two products per DSP).
     pub dsp_pairs: bool,
-    /// The MAC lanes' multipliers are ECP5 MULT18X18Ds with their registers.
+    /// The MAC lanes' products are in ECP5 MULT18X18Ds' output registers.
     pub mul_ecp5: bool,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`).
     pub rom_logic: std::collections::BTreeSet<String>,

@@ -146,8 +146,9 @@ module sqf_avg_pool #(
     endgenerate
     // The drain reads every lane's sum of group dj into row1 (a block RAM's own read register
     // when the sums are in block RAM), and the lane dl1 is picked between row1 and r2. Picked
-    // in front of r1, Yosys moved dj into the read port as its next value, the reset and the
-    // issue decision included, and the pick after it (5.83 ns, the XCZU7EV's average pool).
+    // in front of the read's register, Yosys moved dj into the read port as its next value,
+    // the reset and the issue decision included, and the pick after it (5.83 ns, the
+    // XCZU7EV's average pool).
     // row1, dl1 and r2 take no reset: their words count only with v1 and the flags after it,
     // which the reset clears.
     reg [32*LANES-1:0] row1;

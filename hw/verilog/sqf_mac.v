@@ -7,11 +7,11 @@
 // multipliers directly), then the products, then again (sqf_mac2 splits its two products
 // there; the same latency keeps one controller for both), then two sums of at most four lanes,
 // then their sum, then acc <= (first ? bias : acc) + sum when that cycle's `en` was set.
-// Latency 6. With ECP5_MUL = 1 each lane's input registers and product register are an ECP5
-// MULT18X18D's own (sqf_mul_ecp5); the stages and the arithmetic are the same.
+// Latency 6. With ECP5_MUL = 1 each lane's product register is an ECP5 MULT18X18D's output
+// register (sqf_mul_ecp5); the stages and the arithmetic are the same.
 module sqf_mac #(
     parameter SIMD = 1,                      // products per cycle (input channels in parallel)
-    parameter ECP5_MUL = 0                   // 1: the products in MULT18X18D registers
+    parameter ECP5_MUL = 0                   // 1: the products in MULT18X18D output registers
 ) (
     input  wire                 clock,
     input  wire                 en,          // a MAC cycle

@@ -184,7 +184,7 @@ fn a_small_network_fits_the_ecp5() {
     assert!(f.resources.overflows(d).is_empty());
     assert!(f.resources.dsp <= d.dsps);
     let _ = Network::new(&cfg).unwrap();
-    // On ECP5 every MAC lane's multiplier is a MULT18X18D with its registers (sqf_mul_ecp5),
+    // On ECP5 every MAC lane's product is in a MULT18X18D's output register (sqf_mul_ecp5),
     // and no PEs are paired; a Xilinx fit of the same network keeps the fabric multiply.
     assert!(f.plan.mul_ecp5 && !f.plan.dsp_pairs);
     let x = fit(

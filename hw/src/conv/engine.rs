@@ -201,7 +201,7 @@ impl ConvEngine {
         self
     }
 
-    /// Each lane's multiplier an ECP5 MULT18X18D with its registers (see
+    /// Each lane's product in an ECP5 MULT18X18D's output register (see
     /// [`ConvGeom::mul_ecp5`]); changes only the Verilog.
     pub fn with_mul_ecp5(mut self, on: bool) -> Self {
         self._geom.mul_ecp5 = on;

@@ -188,7 +188,7 @@ pub fn fit_network(
         h.mac_budget = Some(b);
         // Pairs gain nothing on ECP5's 18x18 multipliers (and cost LUTs).
         h.dsp_pairs = h.dsp_pairs.or(Some(dev.family != Family::Ecp5));
-        // On ECP5 the multipliers' own registers, which Yosys does not pack (docs/timing.md).
+        // On ECP5 the multipliers' output registers, which Yosys does not pack (docs/timing.md).
         h.mul_ecp5 = h.mul_ecp5.or(Some(dev.family == Family::Ecp5));
         // Weight ROMs stay where Yosys puts them by default ([`place_roms`] is not used here:
         // an XC7A200T bundle with one layer's ROMs moved to LUTs came out of Yosys at 515,396
