@@ -184,9 +184,6 @@ impl MacLane {
             _pipe: [(false, false, 0, 0); 4],
         }
     }
-}
-
-impl MacLane {
     /// The Verilog with `ECP5_MUL = 1` (each lane in `sqf_mul_ecp5`); the behaviour is the same.
     pub fn with_ecp5(mut self) -> Self {
         self._ecp5 = true;

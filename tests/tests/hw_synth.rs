@@ -125,10 +125,9 @@ fn a_register_with_two_drivers_is_refused_by_name() {
 /// On ECP5 a MAC lane's product register is the MULT18X18D's own (`sqf_mac` with
 /// `ECP5_MUL = 1`): Yosys keeps the primitive with its output register on the clock and its
 /// inputs unregistered (the operands' registers stay in the fabric), and the fabric
-/// flip-flops of the product are gone. The primitive's hookup (operand
-/// bits, extension, which product bits) is simulated in Icarus against a model of the
-/// MULT18X18D written from Lattice's description (tests/verilog/), with products worked out by
-/// the testbench.
+/// flip-flops of the product are gone. The primitive's hookup (operand bits, extension, which
+/// product bits) is simulated in Icarus against a model of the MULT18X18D written from
+/// Lattice's description (tests/verilog/), with products worked out by the testbench.
 #[test]
 fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
     let lib = squeezeflow_hw::library::MODULES
