@@ -159,10 +159,14 @@ module sqf_shell_core #(
     // reply sequencer
     // The reply byte is registered (r_byte_q) before the transmitter and the CRC take it: from
     // r_i through the byte's multiplexers and the CRC in one cycle was the shell's slowest path
-    // on ECP5. A byte is sent two cycles after r_i moves (r_rdy0, then r_rdy): one for the
-    // logit RAM's read, one for r_byte_q.
-    reg r_act, r_rdy0, r_rdy;
+    // on ECP5. The logit RAM's read is registered on its own (lg_q) before the byte's
+    // multiplexers: an ECP5 block RAM's read without its output register takes 5.83 ns clock to
+    // out, and with the multiplexers behind it that was the ULX3S build's critical path
+    // (70.9 MHz). A byte is sent three cycles after r_i moves (r_rdy0, r_rdy1, then r_rdy): the
+    // logit RAM's read, lg_q, r_byte_q.
+    reg r_act, r_rdy0, r_rdy1, r_rdy;
     reg [7:0] r_byte_q;
+    reg [15:0] lg_q;
     reg [7:0] r_kind, r_code, r_cmd;
     reg [15:0] r_i, r_crc;
     // weights (see the Rust model)
@@ -244,7 +248,7 @@ module sqf_shell_core #(
                     16'd2: r_byte = wm_adr[7:0];
                     default: r_byte = wm_adr[15:8];
                 endcase
-                CMD_READ_LOGITS: r_byte = r_j[0] ? lg_rdata[15:8] : lg_rdata[7:0];
+                CMD_READ_LOGITS: r_byte = r_j[0] ? lg_q[15:8] : lg_q[7:0];
                 default: r_byte = (r_j == 16'd0) ? r_code : r_cmd;
             endcase
         end
@@ -310,7 +314,8 @@ module sqf_shell_core #(
         pix = {PB{1'b0}}; phase = 2'd0;
         busy = 1'b0; feeding = 1'b0; primed = 1'b0; logits_valid = 1'b0; lidx = {LB{1'b0}};
         cyc = 32'd0; last_cyc = 32'd0; frames_done = 32'd0; errs = 8'd0;
-        r_act = 1'b0; r_rdy0 = 1'b0; r_rdy = 1'b0; r_byte_q = 8'd0; r_kind = 8'd0; r_code = 8'd0;
+        r_act = 1'b0; r_rdy0 = 1'b0; r_rdy1 = 1'b0; r_rdy = 1'b0; r_byte_q = 8'd0; lg_q = 16'd0;
+        r_kind = 8'd0; r_code = 8'd0;
         r_cmd = 8'd0;
         r_i = 16'd0; r_crc = 16'd0;
         w_sel = 16'd0; w_adr = 16'd0; wm_sel = 16'd0; wm_adr = 16'd0; w_ph = 3'd0; w_buf = 56'd0;
@@ -318,6 +323,7 @@ module sqf_shell_core #(
     end
 
     always @(posedge clock) r_byte_q <= r_byte;
+    always @(posedge clock) lg_q <= lg_rdata;
     always @(posedge clock) begin
         if (reset) begin
             rx_s1 <= 1'b1; rx_s2 <= 1'b1; rx_valid <= 1'b0; rx_st <= 2'd0; rx_cnt <= 16'd0;
@@ -328,7 +334,7 @@ module sqf_shell_core #(
             pix <= {PB{1'b0}}; phase <= 2'd0;
             busy <= 1'b0; feeding <= 1'b0; primed <= 1'b0; logits_valid <= 1'b0; lidx <= {LB{1'b0}};
             cyc <= 32'd0; last_cyc <= 32'd0; frames_done <= 32'd0; errs <= 8'd0;
-            r_act <= 1'b0; r_rdy0 <= 1'b0; r_rdy <= 1'b0; r_kind <= 8'd0; r_code <= 8'd0;
+            r_act <= 1'b0; r_rdy0 <= 1'b0; r_rdy1 <= 1'b0; r_rdy <= 1'b0; r_kind <= 8'd0; r_code <= 8'd0;
             r_cmd <= 8'd0;
             r_i <= 16'd0; r_crc <= 16'd0;
             w_sel <= 16'd0; w_adr <= 16'd0; wm_sel <= 16'd0; wm_adr <= 16'd0; w_ph <= 3'd0;
@@ -443,18 +449,20 @@ module sqf_shell_core #(
             end else if (tmo == TMO_M1) tmo <= 32'd0;
             else tmo <= tmo + 32'd1;
             if (do_reply) begin
-                r_act <= 1'b1; r_rdy0 <= 1'b0; r_rdy <= 1'b0; r_kind <= rep_kind; r_code <= rep_code; r_cmd <= cmd;
+                r_act <= 1'b1; r_rdy0 <= 1'b0; r_rdy1 <= 1'b0; r_rdy <= 1'b0; r_kind <= rep_kind; r_code <= rep_code; r_cmd <= cmd;
                 r_i <= 16'd0; r_crc <= 16'hffff; p_st <= 4'd8;
             end
 
             // reply sequencer and UART transmitter
             if (r_act) begin
                 if (!r_rdy0) r_rdy0 <= 1'b1;
+                else if (!r_rdy1) r_rdy1 <= 1'b1;
                 else if (!r_rdy) r_rdy <= 1'b1;
                 else if (!tx_busy) begin
                     if (r_i >= 16'd1 && r_i < 16'd4 + rlen) r_crc <= crc_byte(r_crc, r_byte_q);
                     r_i <= r_i + 16'd1;
                     r_rdy0 <= 1'b0;
+                    r_rdy1 <= 1'b0;
                     r_rdy <= 1'b0;
                     if (r_i == 16'd5 + rlen) r_act <= 1'b0;
                 end

@@ -201,3 +201,56 @@ fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
         "the MULT18X18D branch in simulation:\n{text}"
     );
 }
+
+/// On ECP5 the board shell's block RAM reads (the logits, the frame) leave the DP16KD into a
+/// register or a port, through no logic but Yosys's one LUT for a read meeting a write: the
+/// DP16KD's 5.83 ns clock to out followed by the reply byte's multiplexers was the ULX3S
+/// build's critical path (70.9 MHz, 2026-12-03).
+#[test]
+fn the_shell_registers_its_block_ram_reads_on_ecp5() {
+    let lib = squeezeflow_hw::library::MODULES
+        .iter()
+        .filter(|m| m.name == "sqf_ram" || m.name == "sqf_shell_core")
+        .map(|m| m.text)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let dir = scratch("synth_shell_ecp5");
+    std::fs::write(dir.join("sqf_lib.v"), &lib).unwrap();
+    let ports = [
+        "uart_rx", "uart_tx", "m_tdata", "m_tvalid", "m_tlast", "m_tready",
+    ]
+    .into_iter()
+    .chain(["s_tdata", "s_tvalid", "s_tlast", "s_tready", "wl_valid"])
+    .chain(["wl_sel", "wl_addr", "wl_data"])
+    .map(|p| format!(", .{p}({p})"))
+    .collect::<String>();
+    let top = format!(
+        "module top(input wire clock, input wire reset, input wire uart_rx, output wire uart_tx,\n\
+         output wire [23:0] m_tdata, output wire m_tvalid, output wire m_tlast,\n\
+         input wire m_tready, input wire [15:0] s_tdata, input wire s_tvalid, input wire s_tlast,\n\
+         output wire s_tready, output wire wl_valid, output wire [15:0] wl_sel,\n\
+         output wire [15:0] wl_addr, output wire [63:0] wl_data);\n\
+         sqf_shell_core #(.PIXELS(1024), .CLASSES(1000)) u (.clock(clock), .reset(reset){ports});\n\
+         endmodule\n"
+    );
+    std::fs::write(dir.join("top.v"), &top).unwrap();
+    // l1: the LUTs a DP16KD drives (the read-write collision's); then any logic cell two cells
+    // on from a DP16KD other than those.
+    let logic = "t:LUT4 t:PFUMX t:L6MUX21 t:CCU2C %u %u %u";
+    let out = std::process::Command::new("yosys")
+        .current_dir(&dir)
+        .args(["-q", "-p"])
+        .arg(format!(
+            "read_verilog sqf_lib.v top.v; synth_ecp5 -top top; select -assert-min 2 t:DP16KD; \
+             select -set l1 t:DP16KD %co2 t:LUT4 %i; \
+             select -assert-none t:DP16KD %co4 @l1 %d {logic} %i"
+        ))
+        .output()
+        .expect("yosys is installed (scripts/setup.sh)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -67,6 +67,7 @@ struct CoreState {
     // reply sequencer
     r_act: bool,
     r_rdy0: bool,
+    r_rdy1: bool,
     r_rdy: bool,
     /// The reply byte at `r_i`, registered (the Verilog's `r_byte_q`).
     r_byte_q: u8,
@@ -78,6 +79,9 @@ struct CoreState {
     // memories' read registers
     fr_rdata: u32,
     lg_rdata: u16,
+    /// The logit RAM's read registered again (the Verilog's `lg_q`): the reply byte's
+    /// multiplexers take it, not the block RAM's output.
+    lg_q: u16,
     // weights: the message's memory and next word, the word being assembled (byte w_ph), the
     // watermark (every word before (wm_sel, wm_adr) in load order was written by a message
     // whose CRC checked), and the load port's registered outputs
@@ -143,10 +147,11 @@ impl ShellCore {
     }
 
     fn reset_state(&mut self) {
-        let (frd, lrd) = (self._st.fr_rdata, self._st.lg_rdata);
+        let (frd, lrd, lq) = (self._st.fr_rdata, self._st.lg_rdata, self._st.lg_q);
         *self._st = CoreState {
             fr_rdata: frd,
             lg_rdata: lrd,
+            lg_q: lq,
             rx_s1: true,
             rx_s2: true,
             tx_out: true,
@@ -238,9 +243,9 @@ impl ShellCore {
             }
             cmd::READ_LOGITS => {
                 if j & 1 == 0 {
-                    o.lg_rdata as u8
+                    o.lg_q as u8
                 } else {
-                    (o.lg_rdata >> 8) as u8
+                    (o.lg_q >> 8) as u8
                 }
             }
             _ => {
@@ -544,6 +549,7 @@ impl ShellCore {
         if let Some((kind, code)) = reply {
             s.r_act = true;
             s.r_rdy0 = false;
+            s.r_rdy1 = false;
             s.r_rdy = false;
             s.r_kind = kind;
             s.r_code = code;
@@ -563,6 +569,8 @@ impl ShellCore {
         if o.r_act {
             if !o.r_rdy0 {
                 s.r_rdy0 = true;
+            } else if !o.r_rdy1 {
+                s.r_rdy1 = true;
             } else if !o.r_rdy {
                 s.r_rdy = true;
             } else if !o.tx_busy {
@@ -573,6 +581,7 @@ impl ShellCore {
                 }
                 s.r_i = o.r_i + 1;
                 s.r_rdy0 = false;
+                s.r_rdy1 = false;
                 s.r_rdy = false;
                 if o.r_i == 5 + rlen {
                     s.r_act = false;
@@ -611,6 +620,7 @@ impl ShellCore {
             0
         };
         s.lg_rdata = self._lg[lg_raddr];
+        s.lg_q = o.lg_rdata;
         if let Some((a, d)) = fr_write {
             self._fr[a as usize] = d;
         }
