@@ -93,7 +93,9 @@ pub(crate) fn add_conv(
         .with_mul_ecp5(b.mul_ecp5)
         .with_rom_logic(b.rom_logic.contains(&layer.name))
         .with_decoded_weights(b.decoded_weights.contains(&layer.name))
-        .with_load(base)?;
+        .with_load(base)?
+        // Last: the bank follows the ROM's word, which the decoded weights change.
+        .with_rom_banks(b.rom_banks);
     let cycles = e.geom().cycles_per_frame();
     let n = b.add(&layer.name, Node::Conv(e), cycles);
     b.connect(src, End::Node { node: n, port: 0 });

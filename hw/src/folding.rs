@@ -44,6 +44,11 @@ pub struct HardwareConfig {
     /// Default: off; `gen --device` with an ECP5 part turns it on. Engines without pairs only
     /// (`sqf_mac`).
     pub mul_ecp5: Option<bool>,
+    /// Each block RAM weight ROM deeper than one ECP5 block RAM split into banks of one, the
+    /// banks' words registered as they leave the block RAMs (`sqf_bank_pick`): Yosys's own
+    /// split puts a multiplexer behind the block RAMs' unregistered reads. Default: off;
+    /// `gen --device` with an ECP5 part turns it on.
+    pub rom_banks: Option<bool>,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`) instead of block RAM:
     /// `rom_logic = ["conv10"]`. `gen --device` adds layers here when block RAM runs out.
     #[serde(default)]
@@ -100,6 +105,10 @@ pub struct Plan {
     /// absent in older bundles: off). The arithmetic and timing are the same either way.
     #[serde(default)]
     pub mul_ecp5: bool,
+    /// Block RAM weight ROMs split into banks of one ECP5 block RAM (`sqf_bank_pick`; absent
+    /// in older bundles: off). The contents and timing are the same either way.
+    #[serde(default)]
+    pub rom_banks: bool,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`, `rom_style = "logic"`) rather
     /// than block RAM (absent in older bundles: none).
     #[serde(default)]
@@ -221,6 +230,7 @@ fn plan_for(net: &Network, t: u64, hw: &HardwareConfig) -> Plan {
         lanes,
         dsp_pairs: hw.dsp_pairs.unwrap_or(true),
         mul_ecp5: hw.mul_ecp5.unwrap_or(false),
+        rom_banks: hw.rom_banks.unwrap_or(false),
         rom_logic: hw.rom_logic.clone(),
         load_weights: hw.load_weights.clone(),
         decoded_weights: hw.decoded_weights.clone(),

@@ -162,6 +162,8 @@ pub struct GraphBuilder {
     pub dsp_pairs: bool,
     /// The MAC lanes' products are in ECP5 MULT18X18Ds' output registers.
     pub mul_ecp5: bool,
+    /// Block RAM weight ROMs split into banks of one ECP5 block RAM (`sqf_bank_pick`).
+    pub rom_banks: bool,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`).
     pub rom_logic: std::collections::BTreeSet<String>,
     /// Codebook layers stored as decoded int8 weights ([`crate::folding::Plan::decoded_weights`]).

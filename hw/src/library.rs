@@ -29,6 +29,7 @@ pub const MODULES: &[Module] = modules!(
     "sqf_requant",
     "sqf_rom",
     "sqf_rom_lut",
+    "sqf_bank_pick",
     "sqf_codebook",
     "sqf_ram",
     "sqf_const_mul",

@@ -186,14 +186,16 @@ fn a_small_network_fits_the_ecp5() {
     let _ = Network::new(&cfg).unwrap();
     // On ECP5 every MAC lane's product is in a MULT18X18D's output register (sqf_mul_ecp5),
     // and no PEs are paired; a Xilinx fit of the same network keeps the fabric multiply.
-    assert!(f.plan.mul_ecp5 && !f.plan.dsp_pairs);
+    // The weight ROMs deeper than one block RAM are split into banks of one (sqf_bank_pick)
+    // there too, not on Xilinx.
+    assert!(f.plan.mul_ecp5 && !f.plan.dsp_pairs && f.plan.rom_banks);
     let x = fit(
         &m,
         find_device("xc7a200t").unwrap(),
         &HardwareConfig::default(),
     )
     .unwrap();
-    assert!(!x.plan.mul_ecp5);
+    assert!(!x.plan.mul_ecp5 && !x.plan.rom_banks);
     for (plan, tag) in [(&f.plan, "ecp5"), (&x.plan, "xc7")] {
         let dir = squeezeflow_tests::scratch(&format!("device_mul_{tag}"));
         let man = write_bundle(&m, plan, &Default::default(), &dir).unwrap();
@@ -202,6 +204,9 @@ fn a_small_network_fits_the_ecp5() {
         let ecp5 = core.matches(".ECP5_MUL(1)").count();
         assert!(macs > 0, "{tag}");
         assert_eq!(ecp5, if tag == "ecp5" { macs } else { 0 }, "{tag}");
+        if tag == "xc7" {
+            assert_eq!(core.matches("sqf_bank_pick #(").count(), 0, "{tag}");
+        }
     }
 }
 

@@ -93,6 +93,16 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             false,
         ),
         (
+            // The 520-word weight ROM in block RAM split into banks of 128 words (the last of
+            // 8): each bank read at the next address, its word registered, then picked
+            // (sqf_bank_pick), as on ECP5.
+            "banks",
+            ConvLayer::new("conv10".into(), Shape::new(2, 3, 4), 520, 1, 1, 0).unwrap(),
+            1,
+            4,
+            false,
+        ),
+        (
             // Requantizer shifts 19..24 (see below), a few in each chain, with multipliers that
             // often saturate.
             "spans",
@@ -280,7 +290,8 @@ fn check_engine(
         let mut block = ConvEngine::from_layer(layer, q, pe, simd, 0)
             .unwrap()
             .with_pairs(pairs)
-            .with_rom_logic(lut_roms);
+            .with_rom_logic(lut_roms)
+            .with_rom_bank_words(if tag == "banks" { 128 } else { 0 });
         let n_mac2 = design_text_count(&block, "sqf_mac2 #");
         assert_eq!(
             n_mac2,
@@ -298,9 +309,17 @@ fn check_engine(
         );
         assert_eq!(
             design_text_count(&block, ".MULT_REG(1)"),
-            usize::from(tag == "qbram"),
+            usize::from(matches!(tag, "qbram" | "banks")),
             "{tag}: requantizers taking their word a cycle early"
         );
+        assert_eq!(
+            design_text_count(&block, "sqf_bank_pick #"),
+            if tag == "banks" { pe } else { 0 },
+            "{tag}: weight ROMs in banks"
+        );
+        if tag == "banks" {
+            assert_eq!(block.geom().rom_banks(), Some((128, 5)), "{tag}");
+        }
         if tag == "split" {
             assert_eq!(block.geom().rom_depth(), 72, "{tag}");
             assert_eq!(design_text_count(&block, ".SPLIT(32)"), pe, "{tag}");

@@ -208,6 +208,25 @@ impl ConvEngine {
         self
     }
 
+    /// Splits each block RAM weight ROM into banks of one ECP5 block RAM
+    /// ([`ConvGeom::ecp5_bank_words`] at the ROM's width; see [`ConvGeom::rom_banks`]); changes
+    /// only the Verilog.
+    pub fn with_rom_banks(self, on: bool) -> Self {
+        let words = ConvGeom::ecp5_bank_words(self._geom.rom_width());
+        self.with_rom_bank_words(if on { words } else { 0 })
+    }
+
+    /// Banks of `words` words (a power of two; 0: one memory) for each block RAM weight ROM
+    /// deeper than that ([`ConvGeom::rom_bank_words`]); changes only the Verilog.
+    pub fn with_rom_bank_words(mut self, words: usize) -> Self {
+        assert!(
+            words == 0 || words.is_power_of_two(),
+            "a bank of {words} words"
+        );
+        self._geom.rom_bank_words = words;
+        self
+    }
+
     /// Puts the weight ROMs in LUTs (see [`ConvGeom::rom_logic`]); changes only the Verilog.
     pub fn with_rom_logic(mut self, on: bool) -> Self {
         self._geom.rom_logic = on;

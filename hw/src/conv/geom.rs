@@ -39,6 +39,10 @@ pub struct ConvGeom {
     /// Each `sqf_mac` lane's product register is an ECP5 MULT18X18D's output register
     /// (`ECP5_MUL = 1`, `sqf_mul_ecp5`). The arithmetic and timing are the same.
     pub mul_ecp5: bool,
+    /// Words of each bank a block RAM weight ROM deeper than it is split into (0: one memory),
+    /// the banks' words registered as they leave the block RAMs and picked after
+    /// (`sqf_bank_pick`, see [`ConvGeom::rom_banks`]). The contents and timing are the same.
+    pub rom_bank_words: usize,
     /// The weight ROMs are LUTs (`sqf_rom_lut`, `rom_style = "logic"`) rather than block RAM.
     /// The contents and timing are the same.
     pub rom_logic: bool,
@@ -102,6 +106,7 @@ impl ConvGeom {
             lb_rows,
             pairs: false,
             mul_ecp5: false,
+            rom_bank_words: 0,
             rom_logic: false,
             load_base: None,
             wbits: layer.weight_bits as usize,
@@ -145,6 +150,35 @@ impl ConvGeom {
             .filter(|m| self.pe.is_multiple_of(*m) && m * w <= 288)
             .min_by(|a, b| cost(*a).total_cmp(&cost(*b)).then(a.cmp(b)))
             .unwrap_or(1)
+    }
+    /// Bits of a weight ROM's word: a group's words side by side ([`ConvGeom::rom_group`]).
+    pub fn rom_width(&self) -> usize {
+        self.rom_group() * self.weight_word_bits()
+    }
+    /// The banks of each weight ROM, (words a bank, banks), when `rom_bank_words` splits it:
+    /// a ROM of int8 words in block RAM deeper than a bank. None for one memory: banks off, the
+    /// ROM in LUTs, weights loaded through the port, or codebook indices (read a cycle early
+    /// already, into registers in front of the decoders).
+    pub fn rom_banks(&self) -> Option<(usize, usize)> {
+        let (b, depth) = (self.rom_bank_words, self.rom_depth());
+        let in_logic = self.rom_logic || crate::device::rom_in_logic(self.rom_width(), depth);
+        if b == 0 || depth <= b || in_logic || self.load_base.is_some() || self.codebook() {
+            return None;
+        }
+        Some((b, depth.div_ceil(b)))
+    }
+    /// Words of one ECP5 block RAM (DP16KD) at `width` bits a word, the bank a weight ROM is
+    /// split into on ECP5: 16,384 x 1 to 1,024 x 18, and 512 words of up to 36 bits (wider words
+    /// take DP16KDs side by side, which need no multiplexer).
+    pub fn ecp5_bank_words(width: usize) -> usize {
+        match width {
+            0..=1 => 16384,
+            2 => 8192,
+            3..=4 => 4096,
+            5..=9 => 2048,
+            10..=18 => 1024,
+            _ => 512,
+        }
     }
     /// Words in each PE's weight ROM.
     pub fn rom_depth(&self) -> usize {

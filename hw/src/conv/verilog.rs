@@ -125,27 +125,68 @@ impl ConvEngine {
             } else {
                 format!("w{i}")
             };
-            // Weight ROM `r` (in LUTs when the plan says so) of `width`-bit words.
+            // Weight ROM `r` (in LUTs when the plan says so) of `width`-bit words, or its banks
+            // (`<file>_b<k>.mem`) read at the next address and `sqf_bank_pick`.
             let rom = |name: String, r: usize, width: usize, file: String, data: &str| {
-                let i = Instance::new(
-                    if g.rom_logic {
-                        "sqf_rom_lut"
-                    } else {
-                        "sqf_rom"
-                    },
-                    &name,
-                )
-                .no_reset()
-                .param("WIDTH", width)
-                .param("DEPTH", g.rom_depth())
-                .param("ABITS", ab_w);
-                let i = match split {
-                    Some(sp) => i.param("SPLIT", sp),
-                    None => i,
+                let one =
+                    |name: &str, depth: usize, ab: usize, file: &str, addr: &str, data: &str| {
+                        let i = Instance::new(
+                            if g.rom_logic {
+                                "sqf_rom_lut"
+                            } else {
+                                "sqf_rom"
+                            },
+                            name,
+                        )
+                        .no_reset()
+                        .param("WIDTH", width)
+                        .param("DEPTH", depth)
+                        .param("ABITS", ab);
+                        let i = match split {
+                            Some(sp) => i.param("SPLIT", sp),
+                            None => i,
+                        };
+                        i.param("FILE", format!("\"{id}_{file}.mem\""))
+                            .port("addr", addr)
+                            .port("data", data)
+                            .verilog()
+                    };
+                let Some((words, nb)) = g.rom_banks() else {
+                    return one(&name, g.rom_depth(), ab_w, &file, &addrs[r], data);
                 };
-                i.param("FILE", format!("\"{id}_{file}.mem\""))
-                    .port("addr", &addrs[r])
-                    .port("data", data)
+                let bb = words.trailing_zeros() as usize;
+                let mut t = String::new();
+                let _ = writeln!(
+                    t,
+                    "wire [{}:0] {name}_d; // the banks' words",
+                    nb * width - 1
+                );
+                for k in 0..nb {
+                    // The last bank may be shorter, its address narrower.
+                    let depth = words.min(g.rom_depth() - k * words);
+                    let ab = leaf::abits(depth);
+                    let part = format!("{name}_d[{}:{}]", (k + 1) * width - 1, k * width);
+                    let addr = format!("w_addr_next[{}:0]", ab - 1);
+                    let file = format!("{file}_b{k}");
+                    t.push_str(&one(
+                        &format!("{name}_b{k}"),
+                        depth,
+                        ab,
+                        &file,
+                        &addr,
+                        &part,
+                    ));
+                }
+                let pick = Instance::new("sqf_bank_pick", &name)
+                    .no_reset()
+                    .param("WIDTH", width)
+                    .param("NB", nb)
+                    .param("SB", ab_w - bb)
+                    .port("sel", &format!("w_addr_next[{}:{bb}]", ab_w - 1))
+                    .port("d", &format!("{name}_d"))
+                    .port("q", data);
+                t.push_str(&pick.verilog());
+                t
             };
             let wmem = match g.load_base {
                 // PEs i - i % m .. of a group read one ROM m words wide (see rom_group).
@@ -155,7 +196,7 @@ impl ConvEngine {
                         let _ = writeln!(v, "wire [{}:0] wg{gi};", group * mw - 1);
                         let wg = format!("wg{gi}");
                         let r = rom(format!("wromg{gi}"), gi, group * mw, format!("wg{gi}"), &wg);
-                        v.push_str(&r.verilog());
+                        v.push_str(&r);
                     }
                     let _ = writeln!(
                         v,
@@ -165,7 +206,10 @@ impl ConvEngine {
                     );
                     None
                 }
-                None => Some(rom(format!("wrom{i}"), i, mw, format!("w{i}"), &wdata)),
+                None => {
+                    v.push_str(&rom(format!("wrom{i}"), i, mw, format!("w{i}"), &wdata));
+                    None
+                }
                 // Filled through the load port as memory `base + i`.
                 Some(b) => Some(
                     Instance::new("sqf_wmem_loaded", &format!("wram{i}"))
@@ -314,18 +358,31 @@ impl ConvEngine {
         let id = g.ident();
         let mut files = Vec::new();
         let group = g.rom_group();
+        // A weight ROM's file, or its banks' (`<name>_b<k>.mem`, see `verilog_body`).
+        let depth = g.rom_depth();
+        let ranges: Vec<(String, std::ops::Range<usize>)> = match g.rom_banks() {
+            None => vec![(String::new(), 0..depth)],
+            Some((b, nb)) => (0..nb)
+                .map(|k| (format!("_b{k}"), k * b..depth.min((k + 1) * b)))
+                .collect(),
+        };
         for (i, (w, p)) in mem.weights.iter().zip(&mem.params).enumerate() {
-            if group == 1 {
-                files.push((
-                    format!("{id}_w{i}.mem"),
-                    leaf::mem_text(w, g.weight_word_bits()),
-                ));
-            } else if i % group == 0 {
-                let parts: Vec<&[u64]> = mem.weights[i..i + group].iter().map(|w| &w[..]).collect();
-                files.push((
-                    format!("{id}_wg{}.mem", i / group),
-                    leaf::mem_text_joined(&parts, g.weight_word_bits()),
-                ));
+            for (suffix, r) in &ranges {
+                if group == 1 {
+                    files.push((
+                        format!("{id}_w{i}{suffix}.mem"),
+                        leaf::mem_text(&w[r.clone()], g.weight_word_bits()),
+                    ));
+                } else if i % group == 0 {
+                    let parts: Vec<&[u64]> = mem.weights[i..i + group]
+                        .iter()
+                        .map(|w| &w[r.clone()])
+                        .collect();
+                    files.push((
+                        format!("{id}_wg{}{suffix}.mem", i / group),
+                        leaf::mem_text_joined(&parts, g.weight_word_bits()),
+                    ));
+                }
             }
             let biases: Vec<u64> = p.iter().map(|&(b, _)| b as u32 as u64).collect();
             files.push((format!("{id}_p{i}.mem"), leaf::mem_text(&biases, 32)));

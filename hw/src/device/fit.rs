@@ -190,6 +190,8 @@ pub fn fit_network(
         h.dsp_pairs = h.dsp_pairs.or(Some(dev.family != Family::Ecp5));
         // On ECP5 the multipliers' output registers, which Yosys does not pack (docs/timing.md).
         h.mul_ecp5 = h.mul_ecp5.or(Some(dev.family == Family::Ecp5));
+        // And the weight ROMs' block RAM reads registered before the banks' multiplexer.
+        h.rom_banks = h.rom_banks.or(Some(dev.family == Family::Ecp5));
         // Weight ROMs stay where Yosys puts them by default ([`place_roms`] is not used here:
         // an XC7A200T bundle with one layer's ROMs moved to LUTs came out of Yosys at 515,396
         // LUTs, four times the estimate, most likely through the shift-register width
