@@ -164,7 +164,7 @@ module sqf_conv_ctrl #(
     reg [RB-1:0] fbtop_r;
     // The row conditions, from two differences held in registers: ahead_r = rows written -
     // the window's first row (clamped to the map), ready_r = rows written - its last row.
-    // rows_ok (!ready_r[15]): the window's last row is in the buffer; s_ok: the buffer has
+    // rows_ok (!ready_r[15]): the window's last row is in the buffer; s_ok_r: the buffer has
     // room for a row.
     // Each difference moves by +1 when a row has been written and by the window's step when
     // oy moves on (dlow_r, dneed_r: the step of the next move, from the window; at the frame's
@@ -177,12 +177,21 @@ module sqf_conv_ctrl #(
     reg [15:0] ahead_r, ready_r, dlow_r, dneed_r, dlowm1_r, dneedm1_r;
     // ready_r is kept one less (rows written - the last row - 1), so that "the last row is in"
     // is its sign bit, not a 16-bit compare in front of the issue decision.
-    wire s_ok = ahead_r[15] || (ahead_r[14:RB] == 0);  // ahead_r < LB_ROWS, signed
+    // s_ok is a register (s_ok_r), loaded with the room for a row after this cycle's moves:
+    // from ahead_r, its compare (2 to 3 cells on ECP5) sat in front of the input's handshake,
+    // and through it of the issue decision (8.28 ns in the ECP5 model, every engine). Its next
+    // value is computed for each of ahead_r's next values and chosen by the late signals.
     // The ready leaves the reset out (the reset takes priority in the process below; during
     // it nothing upstream is valid): the reset port's thousands of loads in front of the
     // differences' next values, and through the upstream's pop into its count, were deepest
     // paths (docs/timing.md).
-    assign s_tready = s_ok;
+    reg s_ok_r;
+    /* verilator lint_off UNUSEDSIGNAL */
+    function room(input [15:0] a);           // a < LB_ROWS, signed (a's low RB bits unused)
+        room = a[15] || (a[14:RB] == 0);
+    endfunction
+    /* verilator lint_on UNUSEDSIGNAL */
+    assign s_tready = s_ok_r;
     wire wr_fire = s_tvalid && s_tready;
     wire row_written = wr_fire && wjl_r && wxl_r;
     wire pop = (fifo_count != 0) && m_tready;
@@ -307,6 +316,13 @@ module sqf_conv_ctrl #(
         : (row_written ? ahead_inc : ahead_r);
     wire [15:0] ready_n = issue ? (row_written ? ready_iw : ready_i)
         : (row_written ? ready_inc : ready_r);
+    // Each candidate's room in a form of its own: with room() of ahead_iw, ahead_i and
+    // ahead_inc, Yosys shared one compare after ahead_n's multiplexers (10.10 ns in the ECP5
+    // model). ahead_r + 1 < LB_ROWS is ahead_r < LB_ROWS - 1, a compare of the register alone.
+    localparam integer C_LBM1 = LB_ROWS - 1;
+    wire ok_inc = ahead_r[15] || (ahead_r[14:0] < C_LBM1[14:0]);
+    wire ok_iw = aoy_r ? room(ahead_m1) : ok_inc, ok_i = aoy_r ? room(ahead_m) : s_ok_r;
+    wire s_ok_n = issue ? (row_written ? ok_iw : ok_i) : (row_written ? ok_inc : s_ok_r);
     // The decision's own inputs take it from an inverted copy (nissue_r, whose few loads are
     // these; inverted so that Yosys does not merge it with issue_r): after issue_r's 174
     // loads, four LUTs to issue_n were fire2.expand1x1's deepest path (7.39 ns).
@@ -465,7 +481,7 @@ module sqf_conv_ctrl #(
             oyl_r <= OYL0; gs_r <= 1'b1;
             aky_r <= AKY0; ag_r <= AG0; aox_r <= AOX0; aw_r <= AW0;
             fbtop_r <= NP_R;
-            ahead_r <= 16'd0; ready_r <= READY0; issue_r <= ISSUE0;
+            ahead_r <= 16'd0; s_ok_r <= 1'b1; ready_r <= READY0; issue_r <= ISSUE0;
             nissue_r <= !ISSUE0;
             dlow_r <= DLOWI; dneed_r <= DNEEDI; dlowm1_r <= DLOWI - 1'b1; dneedm1_r <= DNEEDI - 1'b1;
             committed_r <= 0; cinc_r <= 1; cdec_r <= {(FB+2){1'b1}};
@@ -571,6 +587,7 @@ module sqf_conv_ctrl #(
                 end
             end
             ahead_r <= ahead_n;
+            s_ok_r <= s_ok_n;
             ready_r <= ready_n;
             if (wr_fire) begin
                 wr_addr <= (wr_addr == LBM1) ? {AB_LB{1'b0}} : wr_addr + 1'b1;
