@@ -10,7 +10,8 @@ impl ConvEngine {
     /// The module body (rust-hdl writes the port list): a netlist of library modules, no
     /// behaviour of its own. `sqf_conv_ctrl` holds the counters, the line buffer and the
     /// pipeline; per PE a weight memory (`sqf_rom`, `sqf_rom_lut`, or `sqf_wmem_loaded` behind
-    /// the load port) reading `<layer>_w<i>.mem`, a bias ROM (`<layer>_p<i>.mem`) and a MAC
+    /// the load port) reading `<layer>_w<i>.mem` (or banks of `sqf_rom` reading
+    /// `<layer>_w<i>_b<k>.mem` and an `sqf_bank_pick`, [`super::ConvGeom::rom_banks`]), a bias ROM (`<layer>_p<i>.mem`) and a MAC
     /// (`sqf_mac`, or `sqf_mac2` for a pair), and for a layer of codebook indices an
     /// `sqf_codebook` between the memory and the MAC (`<layer>_cb.mem`); per requantizer chain of `rq_share` PEs an
     /// `sqf_conv_chain` and its parameter ROM (`<layer>_q<r>.mem`).
