@@ -342,19 +342,20 @@ module sqf_conv_ctrl #(
     wire credit_inc = credit_now && (committed_r[FB-1:0] != C_FDM1[FB-1:0]);
     // ready_inc's sign from an AND of ready_r's bits, not from the end of its carry chain.
     wire rinc15 = ready_r[15] ^ (&ready_r[14:0]);
-    // issue_n for each value of the decision now: with no issue, gs_r is 1 (mid-group every
-    // cycle issues), so gs_r stays 1 and only a pop moves committed_r; with one, gs_r becomes
-    // adv_g. ready_n's sign is rdy0 unless an issue moves oy on (aoy_r), when it is the sign
-    // of a subtract (ready_m1 or ready_m, a carry chain from registers). Those two signs enter
-    // last, into one LUT with iq and ia (everything else): written as a choice of rdy0 or
-    // rdy1 by the issue, the chains' outputs led four wide LUT levels into issue_n on ECP5
-    // (8.31 to 8.83 ns in the model); written so, 7.81 to 7.96.
+    // issue_n for each value of the decision now, which chooses last: with no issue, gs_r is
+    // 1 (mid-group every cycle issues), so gs_r stays 1 and only a pop moves committed_r; with
+    // one, gs_r becomes adv_g. rdy1, ready_n's sign after an issue, chooses by aoy_r first:
+    // the signs of the subtracts (ready_m1, ready_m: carry chains from registers) when oy
+    // moves on, rdy0 otherwise. Chosen by the row written first, the chains led four wide LUT
+    // levels into issue_n on ECP5 (8.31 to 8.83 ns in the model; 7.81 to 7.94 so, where it is
+    // still the deepest path). One LUT of both signs and all the rest did as well on ECP5 but
+    // cost UltraScale+ 0.6 to 1 ns (4.05 ns so).
     wire rdy0 = row_written ? rinc15 : ready_r[15];                 // ready_n[15], no issue
     wire credit1 = (group_start && !pop) ? credit_inc : (pop && !group_start) || credit_now;
-    wire iq = (issue_c && !adv_g)
-        || (!rdy0 && (issue_c ? !aoy_r && credit1 : pop || credit_now));
-    wire ia = issue_c && adv_g && aoy_r && credit1;
-    wire issue_n = iq || (ia && !(row_written ? ready_m1[15] : ready_m[15]));
+    wire rdy1 = aoy_r ? (row_written ? ready_m1[15] : ready_m[15]) : rdy0;  // an issue
+    wire issue_n0 = !rdy0 && (pop || credit_now);
+    wire issue_n1 = !adv_g || (!rdy1 && credit1);
+    wire issue_n = issue_c ? issue_n1 : issue_n0;
     // The read address's copies of "oy moves on" and "the frame wraps", held inverted (na_oy,
     // na_wrap): Yosys 0.23 merges a copy of equal value back into its original, keep or not,
     // and merged, "oy moves on" drove the window registers' enables and every LUT of the
