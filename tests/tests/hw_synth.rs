@@ -130,12 +130,7 @@ fn a_register_with_two_drivers_is_refused_by_name() {
 /// Lattice's description (tests/verilog/), with products worked out by the testbench.
 #[test]
 fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
-    let lib = squeezeflow_hw::library::MODULES
-        .iter()
-        .filter(|m| m.name == "sqf_mul_ecp5" || m.name == "sqf_mac")
-        .map(|m| m.text)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let lib = library_text(&["sqf_mul_ecp5", "sqf_mac"]);
     let mut ffs = Vec::new();
     for mul in [0, 1] {
         let dir = scratch(&format!("synth_mac_{mul}"));
@@ -208,12 +203,7 @@ fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
 /// build's critical path (70.9 MHz, 2026-12-03).
 #[test]
 fn the_shell_registers_its_block_ram_reads_on_ecp5() {
-    let lib = squeezeflow_hw::library::MODULES
-        .iter()
-        .filter(|m| m.name == "sqf_ram" || m.name == "sqf_shell_core")
-        .map(|m| m.text)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let lib = library_text(&["sqf_ram", "sqf_shell_core"]);
     let dir = scratch("synth_shell_ecp5");
     std::fs::write(dir.join("sqf_lib.v"), &lib).unwrap();
     let ports = [
@@ -253,4 +243,14 @@ fn the_shell_registers_its_block_ram_reads_on_ecp5() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The text of the library modules `names`, in the library's order.
+fn library_text(names: &[&str]) -> String {
+    squeezeflow_hw::library::MODULES
+        .iter()
+        .filter(|m| names.contains(&m.name))
+        .map(|m| m.text)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
