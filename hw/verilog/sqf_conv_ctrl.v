@@ -347,9 +347,10 @@ module sqf_conv_ctrl #(
     // one, gs_r becomes adv_g. rdy1, ready_n's sign after an issue, chooses by aoy_r first:
     // the signs of the subtracts (ready_m1, ready_m: carry chains from registers) when oy
     // moves on, rdy0 otherwise. Chosen by the row written first, the chains led four wide LUT
-    // levels into issue_n on ECP5 (8.31 to 8.83 ns in the model; 7.81 to 7.94 so, where it is
-    // still the deepest path). One LUT of both signs and all the rest did as well on ECP5 but
-    // cost UltraScale+ 0.6 to 1 ns (4.05 ns so).
+    // levels into issue_n on ECP5 (8.31 to 8.83 ns in the model on three engines; 7.81 to 7.94
+    // so, and 7.81 to 9.09 over the ULX3S network's 26, ABC's mapping varying). One LUT of
+    // both signs and all the rest did as well on ECP5 but cost UltraScale+ 0.6 to 1 ns (4.05
+    // ns so).
     wire rdy0 = row_written ? rinc15 : ready_r[15];                 // ready_n[15], no issue
     wire credit1 = (group_start && !pop) ? credit_inc : (pop && !group_start) || credit_now;
     wire rdy1 = aoy_r ? (row_written ? ready_m1[15] : ready_m[15]) : rdy0;  // an issue
