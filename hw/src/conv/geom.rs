@@ -167,6 +167,13 @@ impl ConvGeom {
         }
         Some((b, depth.div_ceil(b)))
     }
+    /// The words each bank of a weight ROM holds, in order ([`ConvGeom::rom_banks`]; the last
+    /// may be shorter), or None for one memory.
+    pub fn rom_bank_ranges(&self) -> Option<Vec<std::ops::Range<usize>>> {
+        let (b, nb) = self.rom_banks()?;
+        let depth = self.rom_depth();
+        Some((0..nb).map(|k| k * b..depth.min((k + 1) * b)).collect())
+    }
     /// Words of one ECP5 block RAM (DP16KD) at `width` bits a word, the bank a weight ROM is
     /// split into on ECP5: 16,384 x 1 to 1,024 x 18, and 512 words of up to 36 bits (wider words
     /// take DP16KDs side by side, which need no multiplexer).

@@ -11,8 +11,8 @@ impl ConvEngine {
     /// behaviour of its own. `sqf_conv_ctrl` holds the counters, the line buffer and the
     /// pipeline; per PE a weight memory (`sqf_rom`, `sqf_rom_lut`, or `sqf_wmem_loaded` behind
     /// the load port) reading `<layer>_w<i>.mem` (or banks of `sqf_rom` reading
-    /// `<layer>_w<i>_b<k>.mem` and an `sqf_bank_pick`, [`super::ConvGeom::rom_banks`]), a bias ROM (`<layer>_p<i>.mem`) and a MAC
-    /// (`sqf_mac`, or `sqf_mac2` for a pair), and for a layer of codebook indices an
+    /// `<layer>_w<i>_b<k>.mem` and an `sqf_bank_pick`, [`super::ConvGeom::rom_banks`]), a bias
+    /// ROM (`<layer>_p<i>.mem`) and a MAC (`sqf_mac`, or `sqf_mac2` for a pair), and for a layer of codebook indices an
     /// `sqf_codebook` between the memory and the MAC (`<layer>_cb.mem`); per requantizer chain of `rq_share` PEs an
     /// `sqf_conv_chain` and its parameter ROM (`<layer>_q<r>.mem`).
     pub fn verilog_body(&self) -> String {
@@ -152,7 +152,7 @@ impl ConvEngine {
                             .port("data", data)
                             .verilog()
                     };
-                let Some((words, nb)) = g.rom_banks() else {
+                let (Some((words, nb)), Some(ranges)) = (g.rom_banks(), g.rom_bank_ranges()) else {
                     return one(&name, g.rom_depth(), ab_w, &file, &addrs[r], data);
                 };
                 let bb = words.trailing_zeros() as usize;
@@ -162,9 +162,9 @@ impl ConvEngine {
                     "wire [{}:0] {name}_d; // the banks' words",
                     nb * width - 1
                 );
-                for k in 0..nb {
+                for (k, words_k) in ranges.iter().enumerate() {
                     // The last bank may be shorter, its address narrower.
-                    let depth = words.min(g.rom_depth() - k * words);
+                    let depth = words_k.len();
                     let ab = leaf::abits(depth);
                     let part = format!("{name}_d[{}:{}]", (k + 1) * width - 1, k * width);
                     let addr = format!("w_addr_next[{}:0]", ab - 1);
@@ -360,11 +360,12 @@ impl ConvEngine {
         let mut files = Vec::new();
         let group = g.rom_group();
         // A weight ROM's file, or its banks' (`<name>_b<k>.mem`, see `verilog_body`).
-        let depth = g.rom_depth();
-        let ranges: Vec<(String, std::ops::Range<usize>)> = match g.rom_banks() {
-            None => vec![(String::new(), 0..depth)],
-            Some((b, nb)) => (0..nb)
-                .map(|k| (format!("_b{k}"), k * b..depth.min((k + 1) * b)))
+        let ranges: Vec<(String, std::ops::Range<usize>)> = match g.rom_bank_ranges() {
+            None => vec![(String::new(), 0..g.rom_depth())],
+            Some(banks) => banks
+                .into_iter()
+                .enumerate()
+                .map(|(k, r)| (format!("_b{k}"), r))
                 .collect(),
         };
         for (i, (w, p)) in mem.weights.iter().zip(&mem.params).enumerate() {
