@@ -346,6 +346,8 @@ pub struct Requantizer {
     _p: i64,
     _sh: u8,
     _round_reg: bool,
+    /// `ECP5_MUL = 1`: the products in `sqf_mul_ecp5` (the same stages).
+    _ecp5: bool,
     _yq: i32,
     _y: i32,
 }
@@ -366,6 +368,7 @@ impl Requantizer {
             _p: 0,
             _sh: 1,
             _round_reg: false,
+            _ecp5: false,
             _yq: 0,
             _y: 0,
         }
@@ -373,6 +376,12 @@ impl Requantizer {
     /// The fourth stage (`ROUND_REG`, as in the convolution engines' chains).
     pub fn with_round_reg(mut self, on: bool) -> Self {
         self._round_reg = on;
+        self
+    }
+    /// The Verilog with `ECP5_MUL = 1` (the products in `sqf_mul_ecp5`); the behaviour is the
+    /// same.
+    pub fn with_ecp5(mut self, on: bool) -> Self {
+        self._ecp5 = on;
         self
     }
 }
@@ -409,9 +418,10 @@ impl Logic for Requantizer {
             "y_w".to_string()
         };
         Verilog::Custom(format!(
-            "wire [{obm}:0] y_w;\nsqf_requant #(.OUT_BITS({ob}), .ROUND_REG({rr})) u (.clock(clock), .acc(acc), .mult(mult), .shift(shift), .y(y_w));\nalways @(*) y = {pad};",
+            "wire [{obm}:0] y_w;\nsqf_requant #(.OUT_BITS({ob}), .ROUND_REG({rr}){mul}) u (.clock(clock), .acc(acc), .mult(mult), .shift(shift), .y(y_w));\nalways @(*) y = {pad};",
             obm = ob - 1,
-            rr = u8::from(self._round_reg)
+            rr = u8::from(self._round_reg),
+            mul = if self._ecp5 { ", .ECP5_MUL(1)" } else { "" }
         ))
     }
 }

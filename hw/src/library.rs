@@ -236,7 +236,13 @@ mod tests {
         let names = |v: &str| -> Vec<&str> { used_by(v).iter().map(|m| m.name).collect() };
         assert_eq!(
             names("sqf_avg_pool #(.LANES(2)) u (...);"),
-            ["sqf_requant", "sqf_out_fifo", "sqf_avg_pool"]
+            // sqf_requant's ECP5 multipliers come with it (unused unless ECP5_MUL = 1).
+            [
+                "sqf_mul_ecp5",
+                "sqf_requant",
+                "sqf_out_fifo",
+                "sqf_avg_pool"
+            ]
         );
         assert_eq!(
             names("sqf_rom_lut #(.WIDTH(8)) a (); sqf_mac #(.SIMD(2)) b ();"),

@@ -27,6 +27,7 @@ module sqf_conv_chain #(
     parameter SHARE = 1,
     parameter SHIFT_BASE = 0,                // added to each word's shift (sqf_requant)
     parameter MULT_REG = 0,                  // 1: q comes a cycle early (sqf_requant)
+    parameter ECP5_MUL = 0,                  // 1: the products in MULT18X18Ds (sqf_requant)
     parameter FIFO_DEPTH = 16,
     parameter FB = 4
 ) (
@@ -49,7 +50,8 @@ module sqf_conv_chain #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire [7:0] yq;
     assign ov[7:0] = 8'd0;
-    sqf_requant #(.OUT_BITS(8), .SHIFT_BASE(SHIFT_BASE), .MULT_REG(MULT_REG), .ROUND_REG(1)) rq (
+    sqf_requant #(.OUT_BITS(8), .SHIFT_BASE(SHIFT_BASE), .MULT_REG(MULT_REG), .ROUND_REG(1),
+        .ECP5_MUL(ECP5_MUL)) rq (
         .clock(clock), .acc(hv[31:0]),
         .mult(q[21:6]), .shift(q[5:0]), .y(yq));
     genvar t;

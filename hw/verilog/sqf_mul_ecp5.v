@@ -11,10 +11,12 @@
 // registers as well, the weight ROM's block RAM (no output register) fed the multiplier
 // across the chip, and the network routed at 63.8 MHz (docs/timing.md). In synthesis
 // (`SYNTHESIS`, which Yosys defines) the MULT18X18D is instantiated with REG_OUTPUT on CLK0;
-// in simulation the product register is written out. Latency 2.
+// in simulation the product register is written out. Latency 2, or 1 with IN_REG = 0 (for
+// operands that are registers already, as a requantizer's: sqf_requant).
 module sqf_mul_ecp5 #(
     parameter AW = 8,                        // bits of a (unsigned)
-    parameter BW = 8                         // bits of b (signed)
+    parameter BW = 8,                        // bits of b (signed)
+    parameter IN_REG = 1                     // 1: a and b enter fabric registers first
 ) (
     input  wire                 clock,
     input  wire [AW-1:0]        a,
@@ -27,17 +29,32 @@ module sqf_mul_ecp5 #(
         if (AW < 1 || AW > 17 || BW < 2 || BW > 18) begin : bad_width
             sqf_mul_ecp5_AW_1_to_17_and_BW_2_to_18 bad();
         end
+        if (IN_REG != 0 && IN_REG != 1) begin : bad_in_reg
+            sqf_mul_ecp5_IN_REG_must_be_0_or_1 bad();
+        end
     endgenerate
-    reg [AW-1:0] a_r;
-    reg [BW-1:0] b_r;
-    initial begin
-        a_r = {AW{1'b0}};
-        b_r = {BW{1'b0}};
-    end
-    always @(posedge clock) begin
-        a_r <= a;
-        b_r <= b;
-    end
+    // The operands the multiplier takes: a and b, or (IN_REG) their registers.
+    wire [AW-1:0] a_r;
+    wire [BW-1:0] b_r;
+    generate
+        if (IN_REG == 1) begin : in_reg
+            reg [AW-1:0] a_q;
+            reg [BW-1:0] b_q;
+            initial begin
+                a_q = {AW{1'b0}};
+                b_q = {BW{1'b0}};
+            end
+            always @(posedge clock) begin
+                a_q <= a;
+                b_q <= b;
+            end
+            assign a_r = a_q;
+            assign b_r = b_q;
+        end else begin : in_wire
+            assign a_r = a;
+            assign b_r = b;
+        end
+    endgenerate
 `ifdef SYNTHESIS
     wire [17:0] ax = {{(18 - AW){1'b0}}, a_r};
     wire [17:0] bx = {{(18 - BW){b_r[BW-1]}}, b_r};

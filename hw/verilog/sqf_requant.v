@@ -24,7 +24,12 @@ module sqf_requant #(
     // above the top, its low OUT_BITS bits, r) and stage 4 rounds and clamps: the shift's
     // multiplexer, the increment and the clamp in one stage were the XC7A200T foldings'
     // deepest path (6.53 ns, fire5.expand1x1 and, in the 6-bit fit, fire2.expand1x1).
-    parameter ROUND_REG = 0
+    parameter ROUND_REG = 0,
+    // 1: the two products in ECP5 MULT18X18Ds' output registers (sqf_mul_ecp5 without input
+    // registers: acc and mult are registers already). Yosys 0.23 packs no register into an
+    // MULT18X18D, so the multipliers sat between a fabric register on each side, both far
+    // away: the ULX3S network's critical path (75.7 MHz; 8.77 of its 13.2 ns in routing).
+    parameter ECP5_MUL = 0
 ) (
     input  wire                 clock,
     input  wire signed [31:0]   acc,
@@ -46,6 +51,9 @@ module sqf_requant #(
         if (ROUND_REG != 0 && ROUND_REG != 1) begin : bad_round_reg
             sqf_requant_ROUND_REG_must_be_0_or_1 bad();
         end
+        if (ECP5_MUL != 0 && ECP5_MUL != 1) begin : bad_ecp5_mul
+            sqf_requant_ECP5_MUL_must_be_0_or_1 bad();
+        end
     endgenerate
     // The word stage 1 takes: mult and shift, or (MULT_REG) their registers.
     wire [15:0] mult_s;
@@ -65,8 +73,31 @@ module sqf_requant #(
             assign shift_s = shift;
         end
     endgenerate
-    reg signed [34:0] mlo;                   // acc[16:0] * mult, unsigned (33 bits used)
-    reg signed [31:0] mhi;                   // acc[31:17] * mult, signed
+    wire signed [34:0] mlo;                  // acc[16:0] * mult, unsigned (33 bits used)
+    wire signed [31:0] mhi;                  // acc[31:17] * mult, signed
+    generate
+        if (ECP5_MUL == 1) begin : ecp5
+            sqf_mul_ecp5 #(.AW(17), .BW(17), .IN_REG(0)) ml (
+                .clock(clock), .a(acc[16:0]), .b({1'b0, mult_s}), .p(mlo)
+            );
+            sqf_mul_ecp5 #(.AW(16), .BW(15), .IN_REG(0)) mh (
+                .clock(clock), .a(mult_s), .b(acc[31:17]), .p(mhi)
+            );
+        end else begin : fabric
+            reg signed [34:0] mlo_r;
+            reg signed [31:0] mhi_r;
+            initial begin
+                mlo_r = 35'sd0;
+                mhi_r = 32'sd0;
+            end
+            always @(posedge clock) begin
+                mlo_r <= $signed({1'b0, acc[16:0]}) * $signed({1'b0, mult_s});
+                mhi_r <= $signed(acc[31:17]) * $signed({1'b0, mult_s});
+            end
+            assign mlo = mlo_r;
+            assign mhi = mhi_r;
+        end
+    endgenerate
     // shm and sh have no initial value: where a layer's shift is one constant (its parameter
     // ROM's shift bits are), Yosys then makes them constants and the shifter wiring. With an
     // initial value they stayed registers, and Yosys merged the equal ones of different
@@ -87,14 +118,10 @@ module sqf_requant #(
     wire signed [48:0] uq = t[49:1];
     wire r = t[0];
     initial begin
-        mlo = 35'sd0;
-        mhi = 32'sd0;
         p = 49'sd0;
         y = {OUT_BITS{1'b0}};
     end
     always @(posedge clock) begin
-        mlo <= $signed({1'b0, acc[16:0]}) * $signed({1'b0, mult_s});
-        mhi <= $signed(acc[31:17]) * $signed({1'b0, mult_s});
         shm <= ~shift_s;
         p  <= $signed({mhi, 17'd0}) + $signed({14'd0, mlo});
         sh <= ~shm;

@@ -92,7 +92,8 @@ pub fn lint_iverilog(d: &WrittenDesign) {
 }
 
 /// Yosys elaborates the design (`hierarchy -check`: every module found, every parameter
-/// check passed, every port connection accepted by its front end).
+/// check passed, every port connection accepted by its front end). The ECP5 primitives are
+/// known (as black boxes): an engine on ECP5 multipliers instantiates MULT18X18Ds.
 pub fn lint_yosys(d: &WrittenDesign) {
     let files: Vec<String> = d
         .sources
@@ -105,7 +106,7 @@ pub fn lint_yosys(d: &WrittenDesign) {
         })
         .collect();
     let script = format!(
-        "read_verilog -defer {}; hierarchy -check -top {}",
+        "read_verilog -lib +/ecp5/cells_bb.v; read_verilog -defer {}; hierarchy -check -top {}",
         files.join(" "),
         d.top_module
     );

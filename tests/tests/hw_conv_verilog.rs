@@ -95,7 +95,8 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
         (
             // The 520-word weight ROM in block RAM split into banks of 128 words (the last of
             // 8): each bank read at the next address, its word registered, then picked
-            // (sqf_bank_pick), as on ECP5.
+            // (sqf_bank_pick), as on ECP5; the MAC lane's and the requantizer's products in
+            // ECP5 multipliers (sqf_mul_ecp5, its simulation branch here).
             "banks",
             ConvLayer::new("conv10".into(), Shape::new(2, 3, 4), 520, 1, 1, 0).unwrap(),
             1,
@@ -291,7 +292,8 @@ fn check_engine(
             .unwrap()
             .with_pairs(pairs)
             .with_rom_logic(lut_roms)
-            .with_rom_bank_words(if tag == "banks" { 128 } else { 0 });
+            .with_rom_bank_words(if tag == "banks" { 128 } else { 0 })
+            .with_mul_ecp5(tag == "banks");
         let n_mac2 = design_text_count(&block, "sqf_mac2 #");
         assert_eq!(
             n_mac2,
@@ -319,6 +321,8 @@ fn check_engine(
         );
         if tag == "banks" {
             assert_eq!(block.geom().rom_banks(), Some((128, 5)), "{tag}");
+            // One MAC lane and one requantizer chain on ECP5 multipliers.
+            assert_eq!(design_text_count(&block, ".ECP5_MUL(1)"), 2, "{tag}");
         }
         if tag == "split" {
             assert_eq!(block.geom().rom_depth(), 72, "{tag}");

@@ -48,12 +48,25 @@ fn requantizer_verilog_equals_model_and_contract() {
             MIN_SHIFT + (r.next_u64() % 47) as u8,
         ));
     }
-    // The engines' chains use the fourth stage (ROUND_REG): one more cycle.
-    for (out_bits, round_reg) in [(8u32, false), (16, false), (8, true)] {
-        let mut hdl = Requantizer::new(out_bits).with_round_reg(round_reg);
+    // The engines' chains use the fourth stage (ROUND_REG): one more cycle; on ECP5 their
+    // products are in sqf_mul_ecp5 (its simulation branch here; the MULT18X18D one is checked
+    // in hw_synth.rs).
+    for (out_bits, round_reg, ecp5) in [
+        (8u32, false, false),
+        (16, false, false),
+        (8, true, false),
+        (8, true, true),
+    ] {
+        let mut hdl = Requantizer::new(out_bits)
+            .with_round_reg(round_reg)
+            .with_ecp5(ecp5);
         let d = design_of(
             &mut hdl,
-            &format!("leaf_requant{out_bits}_{}", u8::from(round_reg)),
+            &format!(
+                "leaf_requant{out_bits}_{}_{}",
+                u8::from(round_reg),
+                u8::from(ecp5)
+            ),
             &[],
         );
         let model = verilate(&d);

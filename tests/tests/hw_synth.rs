@@ -168,13 +168,24 @@ fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
     // Two lanes of a 17-bit product each: 34 flip-flops fewer.
     assert_eq!(ffs[0] - ffs[1], 2 * 17, "fabric, ECP5: {ffs:?}");
 
+    // The lanes' shape: operands registered in the fabric, then the product register.
+    simulate_mul_ecp5(&lib, 8, 8, 1);
+}
+
+/// sqf_mul_ecp5's MULT18X18D branch (operand bits, extension, which product bits) simulated in
+/// Icarus against a model of the MULT18X18D written from Lattice's description
+/// (tests/verilog/), with products worked out by the testbench: AW x BW bits, IN_REG as given.
+fn simulate_mul_ecp5(lib: &str, aw: u32, bw: u32, in_reg: u32) {
     let v = squeezeflow_tests::repo_root().join("tests/verilog");
-    let dir = scratch("sim_mul_ecp5");
+    let dir = scratch(&format!("sim_mul_ecp5_{aw}_{bw}_{in_reg}"));
     let lib_file = dir.join("sqf_mul_ecp5.v");
-    std::fs::write(&lib_file, &lib).unwrap();
+    std::fs::write(&lib_file, lib).unwrap();
     let build = std::process::Command::new("iverilog")
         .args(["-g2005", "-DSYNTHESIS", "-s", "tb_mul_ecp5", "-o"])
         .arg(dir.join("tb.vvp"))
+        .args(["-P", &format!("tb_mul_ecp5.AW={aw}")])
+        .args(["-P", &format!("tb_mul_ecp5.BW={bw}")])
+        .args(["-P", &format!("tb_mul_ecp5.IN_REG={in_reg}")])
         .arg(v.join("tb_mul_ecp5.v"))
         .arg(v.join("MULT18X18D.v"))
         .arg(&lib_file)
@@ -191,10 +202,60 @@ fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&run.stdout);
+    // 3,000 cycles, less the first with input registers (no product yet).
+    let want = format!("checked {} mismatches 0", 3000 - in_reg);
     assert!(
-        text.contains("checked 2999 mismatches 0"),
-        "the MULT18X18D branch in simulation:\n{text}"
+        text.contains(&want),
+        "the MULT18X18D branch ({aw} x {bw}, IN_REG {in_reg}) in simulation:\n{text}"
     );
+}
+
+/// On ECP5 a requantizer's two products (`sqf_requant` with `ECP5_MUL = 1`, as in the
+/// engines' chains) are in its MULT18X18Ds' output registers, with no input register (acc and
+/// mult are registers already, in the fabric): with a multiplier between two fabric
+/// registers, each far from it, the ULX3S network routed at 75.7 MHz (2026-12-03). The
+/// primitives' hookup at the requantizer's two shapes (17 x 17 and 16 x 15 bits, no input
+/// registers) is simulated as the MAC lanes' is.
+#[test]
+fn ecp5_requantizers_keep_their_products_in_the_multipliers() {
+    let lib = library_text(&["sqf_mul_ecp5", "sqf_requant"]);
+    let mut ffs = Vec::new();
+    for mul in [0, 1] {
+        let dir = scratch(&format!("synth_requant_{mul}"));
+        std::fs::write(dir.join("sqf_lib.v"), &lib).unwrap();
+        let top = format!(
+            "module top(input wire clock, input wire signed [31:0] acc, input wire [15:0] mult,\n\
+             input wire [5:0] shift, output wire [7:0] y);\n\
+             sqf_requant #(.OUT_BITS(8), .MULT_REG(1), .ROUND_REG(1), .ECP5_MUL({mul})) u (\n\
+             .clock(clock), .acc(acc), .mult(mult), .shift(shift), .y(y));\nendmodule\n"
+        );
+        std::fs::write(dir.join("top.v"), &top).unwrap();
+        let c = run_yosys(&dir, Family::Ecp5).unwrap();
+        assert_eq!(c.get("MULT18X18D"), 2, "{mul}: {:?}", c.cells);
+        ffs.push(c.ffs());
+        let regs = "t:MULT18X18D r:REG_OUTPUT_CLK=CLK0 %i r:REG_INPUTA_CLK=CLK0 %d \
+                    r:REG_INPUTB_CLK=CLK0 %d";
+        let want = 2 * mul;
+        let out = std::process::Command::new("yosys")
+            .current_dir(&dir)
+            .args(["-q", "-p"])
+            .arg(format!(
+                "read_verilog sqf_lib.v top.v; synth_ecp5 -top top; select -assert-count {want} {regs}"
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{mul}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The products' fabric registers gone: the low product's 33 bits (17 by 16 unsigned; the
+    // fabric register's two top bits are constant zero and trimmed) and the high one's 32.
+    assert_eq!(ffs[0] - ffs[1], 33 + 32, "fabric, ECP5: {ffs:?}");
+    simulate_mul_ecp5(&lib, 17, 17, 0);
+    simulate_mul_ecp5(&lib, 16, 15, 0);
 }
 
 /// On ECP5 the board shell's block RAM reads (the logits, the frame) leave the DP16KD into a

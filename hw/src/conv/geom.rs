@@ -36,8 +36,9 @@ pub struct ConvGeom {
     /// PEs 2i and 2i+1 share one `sqf_mac2` (two products per multiplier); an odd last PE
     /// keeps an `sqf_mac`. The arithmetic is the same either way.
     pub pairs: bool,
-    /// Each `sqf_mac` lane's product register is an ECP5 MULT18X18D's output register
-    /// (`ECP5_MUL = 1`, `sqf_mul_ecp5`). The arithmetic and timing are the same.
+    /// Each `sqf_mac` lane's product register, and each requantizer's two, are ECP5
+    /// MULT18X18Ds' output registers (`ECP5_MUL = 1`, `sqf_mul_ecp5`). The arithmetic and
+    /// timing are the same.
     pub mul_ecp5: bool,
     /// Words of each bank a block RAM weight ROM deeper than it is split into (0: one memory),
     /// the banks' words registered as they leave the block RAMs and picked after

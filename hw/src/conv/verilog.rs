@@ -331,7 +331,14 @@ impl ConvEngine {
                     "SHIFT_BASE",
                     self.memories().shift_base(r * share..(r + 1) * share),
                 )
-                .param("MULT_REG", usize::from(q_early))
+                .param("MULT_REG", usize::from(q_early));
+            // As the MAC lanes': only ECP5 bundles name the requantizer's multipliers.
+            let chain = if g.mul_ecp5 {
+                chain.param("ECP5_MUL", 1)
+            } else {
+                chain
+            };
+            let chain = chain
                 .param("FIFO_DEPTH", OUT_FIFO_DEPTH)
                 .param("FB", fb)
                 .port("ctl", "chain_next")
