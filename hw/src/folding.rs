@@ -44,6 +44,10 @@ pub struct HardwareConfig {
     /// Default: off; `gen --device` with an ECP5 part turns it on. Engines without pairs only
     /// (`sqf_mac`).
     pub mul_ecp5: Option<bool>,
+    /// The paired MAC lanes' packed weights, activations and products in the registers of
+    /// UltraScale+ DSP48E2s (`sqf_mul_dsp48e2`), which Yosys maps without them. Default: off;
+    /// `gen --device` with an UltraScale+ part turns it on. Paired engines only (`sqf_mac2`).
+    pub dsp48e2: Option<bool>,
     /// Each block RAM weight ROM deeper than one ECP5 block RAM split into banks of one, the
     /// banks' words registered as they leave the block RAMs (`sqf_bank_pick`): Yosys's own
     /// split puts a multiplexer behind the block RAMs' unregistered reads. Default: off;
@@ -105,6 +109,10 @@ pub struct Plan {
     /// absent in older bundles: off). The arithmetic and timing are the same either way.
     #[serde(default)]
     pub mul_ecp5: bool,
+    /// The paired MAC lanes' registers are UltraScale+ DSP48E2s' own (`sqf_mul_dsp48e2`;
+    /// absent in older bundles: off). The arithmetic and timing are the same either way.
+    #[serde(default)]
+    pub dsp48e2: bool,
     /// Block RAM weight ROMs split into banks of one ECP5 block RAM (`sqf_bank_pick`; absent
     /// in older bundles: off). The contents and timing are the same either way.
     #[serde(default)]
@@ -230,6 +238,7 @@ fn plan_for(net: &Network, t: u64, hw: &HardwareConfig) -> Plan {
         lanes,
         dsp_pairs: hw.dsp_pairs.unwrap_or(true),
         mul_ecp5: hw.mul_ecp5.unwrap_or(false),
+        dsp48e2: hw.dsp48e2.unwrap_or(false),
         rom_banks: hw.rom_banks.unwrap_or(false),
         rom_logic: hw.rom_logic.clone(),
         load_weights: hw.load_weights.clone(),

@@ -162,6 +162,8 @@ pub struct GraphBuilder {
     pub dsp_pairs: bool,
     /// The MAC lanes' products are in ECP5 MULT18X18Ds' output registers.
     pub mul_ecp5: bool,
+    /// The paired MAC lanes' registers are UltraScale+ DSP48E2s' own.
+    pub dsp48e2: bool,
     /// Block RAM weight ROMs split into banks of one ECP5 block RAM (`sqf_bank_pick`).
     pub rom_banks: bool,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`).

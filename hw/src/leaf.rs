@@ -248,6 +248,8 @@ pub struct MacPair {
     pub acc0: Signal<Out, Bits<32>>,
     pub acc1: Signal<Out, Bits<32>>,
     _simd: usize,
+    /// `DSP48E2 = 1`: the lanes' registers in `sqf_mul_dsp48e2` (the same stages).
+    _dsp48e2: bool,
     _acc: (i32, i32),
     /// The registered inputs: (en, first, biases, x, w0, w1).
     _input: PairInput,
@@ -275,10 +277,17 @@ impl MacPair {
             acc0: Default::default(),
             acc1: Default::default(),
             _simd: simd,
+            _dsp48e2: false,
             _acc: (0, 0),
             _input: (false, false, (0, 0), 0, 0, 0),
             _pipe: [(false, false, (0, 0), (0, 0)); 4],
         }
+    }
+    /// The Verilog with `DSP48E2 = 1` (each lane in `sqf_mul_dsp48e2`); the behaviour is the
+    /// same.
+    pub fn with_dsp48e2(mut self, on: bool) -> Self {
+        self._dsp48e2 = on;
+        self
     }
 }
 
@@ -323,8 +332,9 @@ impl Logic for MacPair {
             String::new()
         };
         Verilog::Custom(format!(
-            "{unused}wire signed [31:0] acc0_w, acc1_w;\nsqf_mac2 #(.SIMD({s})) u (.clock(clock), .en(en), .first(first), .x(x[{bm}:0]), .w0(w0[{bm}:0]), .w1(w1[{bm}:0]), .bias0(bias0), .bias1(bias1), .acc0(acc0_w), .acc1(acc1_w));\nalways @(*) begin acc0 = acc0_w; acc1 = acc1_w; end",
+            "{unused}wire signed [31:0] acc0_w, acc1_w;\nsqf_mac2 #(.SIMD({s}){dsp}) u (.clock(clock), .en(en), .first(first), .x(x[{bm}:0]), .w0(w0[{bm}:0]), .w1(w1[{bm}:0]), .bias0(bias0), .bias1(bias1), .acc0(acc0_w), .acc1(acc1_w));\nalways @(*) begin acc0 = acc0_w; acc1 = acc1_w; end",
             s = self._simd,
+            dsp = if self._dsp48e2 { ", .DSP48E2(1)" } else { "" },
             bm = b - 1
         ))
     }

@@ -24,6 +24,7 @@ macro_rules! modules {
 /// Every library module, leaves first (a module only instantiates modules listed before it).
 pub const MODULES: &[Module] = modules!(
     "sqf_mul_ecp5",
+    "sqf_mul_dsp48e2",
     "sqf_mac",
     "sqf_mac2",
     "sqf_requant",
@@ -128,6 +129,15 @@ impl Instance {
     pub fn param(mut self, name: &str, value: impl std::fmt::Display) -> Self {
         self.params.push((name.into(), value.to_string()));
         self
+    }
+    /// A parameter set only when `on`: otherwise the module's default holds and the Verilog
+    /// is as it was without the option.
+    pub fn param_if(self, on: bool, name: &str, value: impl std::fmt::Display) -> Self {
+        if on {
+            self.param(name, value)
+        } else {
+            self
+        }
     }
     /// A port connected to a Verilog expression.
     pub fn port(mut self, port: &str, expr: &str) -> Self {

@@ -20,6 +20,7 @@ pub fn network_graph(model: &QuantModel, plan: &Plan) -> Result<Graph, HwError> 
     let mut b = GraphBuilder::default();
     b.dsp_pairs = plan.dsp_pairs;
     b.mul_ecp5 = plan.mul_ecp5;
+    b.dsp48e2 = plan.dsp48e2;
     b.rom_banks = plan.rom_banks;
     b.rom_logic = plan.rom_logic.clone();
     b.load_weights = plan.load_weights.clone();

@@ -13,8 +13,12 @@
 // the DSP's A port), and x is (its B register); the product is registered as it leaves (the
 // DSP's P register), and w1*x is split off in the lane stage, so no carry chain follows the
 // multiplier in its stage (that was the engines' deepest path, docs/timing.md).
+// With DSP48E2 = 1 (UltraScale+ bundles) the packed a, x and the product are the registers of a
+// DSP48E2 (sqf_mul_dsp48e2): the same stages, written as a primitive because Yosys packs no
+// register into a DSP48E2.
 module sqf_mac2 #(
-    parameter SIMD = 1
+    parameter SIMD = 1,
+    parameter DSP48E2 = 0
 ) (
     input  wire                 clock,
     input  wire                 en,
@@ -32,10 +36,12 @@ module sqf_mac2 #(
         if (SIMD < 1 || SIMD > 8) begin : bad_simd
             sqf_mac2_SIMD_must_be_1_to_8 bad();
         end
+        if (DSP48E2 != 0 && DSP48E2 != 1) begin : bad_dsp
+            sqf_mac2_DSP48E2_must_be_0_or_1 bad();
+        end
     endgenerate
     reg [8*SIMD-1:0] x_i, x_p;
-    reg [25*SIMD-1:0] a_i;                   // the packed weights per lane (A port)
-    reg [34*SIMD-1:0] p_r;                   // a * x per lane (P register)
+    wire [34*SIMD-1:0] p_r;                  // a * x per lane (P register)
     reg [17*SIMD-1:0] hi_r, lo_r;            // w0*x and w1*x per lane, 17 bits signed
     // The control pipeline of every MAC is its own (`keep`): merged, one register would
     // drive the accumulators of every PE of the engine.
@@ -46,9 +52,26 @@ module sqf_mac2 #(
     genvar l;
     generate
         for (l = 0; l < SIMD; l = l + 1) begin : lane
+            // The packed weights (A port), registered with x (B port), and their product.
+            wire [24:0] a = {w0[8*l +: 8], 9'd0, ~w1[8*l+7], w1[8*l +: 7]};
+            if (DSP48E2 == 1) begin : dsp
+                sqf_mul_dsp48e2 #(.AW(25), .BW(9)) mul (
+                    .clock(clock), .a(a), .b({1'b0, x[8*l +: 8]}), .p(p_r[34*l +: 34])
+                );
+            end else begin : fabric
+                reg [24:0] a_i;
+                reg [33:0] p_q;
+                initial begin
+                    a_i = 25'd0;
+                    p_q = 34'd0;
+                end
+                always @(posedge clock) begin
+                    a_i <= a;
+                    p_q <= $signed(a_i) * $signed({1'b0, x_i[8*l +: 8]});
+                end
+                assign p_r[34*l +: 34] = p_q;
+            end
             always @(posedge clock) begin
-                a_i[25*l +: 25] <= {w0[8*l +: 8], 9'd0, ~w1[8*l+7], w1[8*l +: 7]};
-                p_r[34*l +: 34] <= $signed(a_i[25*l +: 25]) * $signed({1'b0, x_i[8*l +: 8]});
                 hi_r[17*l +: 17] <= p_r[34*l+17 +: 17];
                 // (w1 + 128)*x - 128*x = w1*x, 17 bits signed
                 lo_r[17*l +: 17] <= p_r[34*l +: 17] - {2'd0, x_p[8*l +: 8], 7'd0};
@@ -76,8 +99,6 @@ module sqf_mac2 #(
     initial begin
         x_i = {8*SIMD{1'b0}};
         x_p = {8*SIMD{1'b0}};
-        a_i = {25*SIMD{1'b0}};
-        p_r = {34*SIMD{1'b0}};
         hi_r = {17*SIMD{1'b0}};
         lo_r = {17*SIMD{1'b0}};
         {en_i, first_i, en_p, first_p, en_l, first_l, en_h, first_h, en_r, first_r} = 10'd0;

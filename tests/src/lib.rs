@@ -92,8 +92,9 @@ pub fn lint_iverilog(d: &WrittenDesign) {
 }
 
 /// Yosys elaborates the design (`hierarchy -check`: every module found, every parameter
-/// check passed, every port connection accepted by its front end). The ECP5 primitives are
-/// known (as black boxes): an engine on ECP5 multipliers instantiates MULT18X18Ds.
+/// check passed, every port connection accepted by its front end). The ECP5 and Xilinx
+/// primitives are known (as Yosys's black boxes, with their ports): an engine on ECP5
+/// multipliers instantiates MULT18X18Ds, a paired one on UltraScale+ DSP48E2s.
 pub fn lint_yosys(d: &WrittenDesign) {
     let files: Vec<String> = d
         .sources
@@ -106,7 +107,8 @@ pub fn lint_yosys(d: &WrittenDesign) {
         })
         .collect();
     let script = format!(
-        "read_verilog -lib +/ecp5/cells_bb.v; read_verilog -defer {}; hierarchy -check -top {}",
+        "read_verilog -lib +/ecp5/cells_bb.v; read_verilog -lib +/xilinx/cells_xtra.v; \
+         read_verilog -defer {}; hierarchy -check -top {}",
         files.join(" "),
         d.top_module
     );

@@ -184,27 +184,48 @@ fn a_small_network_fits_the_ecp5() {
     assert!(f.resources.overflows(d).is_empty());
     assert!(f.resources.dsp <= d.dsps);
     let _ = Network::new(&cfg).unwrap();
-    // On ECP5 every MAC lane's product is in a MULT18X18D's output register (sqf_mul_ecp5),
-    // and no PEs are paired; a Xilinx fit of the same network keeps the fabric multiply.
-    // The weight ROMs deeper than one block RAM are split into banks of one (sqf_bank_pick)
-    // there too, not on Xilinx.
-    assert!(f.plan.mul_ecp5 && !f.plan.dsp_pairs && f.plan.rom_banks);
+    // On ECP5 every MAC lane's product and every requantizer's are in MULT18X18Ds' output
+    // registers (sqf_mul_ecp5), and no PEs are paired; a Xilinx fit of the same network keeps
+    // the fabric multiply. The weight ROMs deeper than one block RAM are split into banks of
+    // one (sqf_bank_pick) there too, not on Xilinx. On UltraScale+ alone the paired lanes'
+    // registers are their DSP48E2s' (sqf_mul_dsp48e2).
+    assert!(f.plan.mul_ecp5 && !f.plan.dsp_pairs && f.plan.rom_banks && !f.plan.dsp48e2);
     let x = fit(
         &m,
         find_device("xc7a200t").unwrap(),
         &HardwareConfig::default(),
     )
     .unwrap();
-    assert!(!x.plan.mul_ecp5 && !x.plan.rom_banks);
-    for (plan, tag) in [(&f.plan, "ecp5"), (&x.plan, "xc7")] {
+    assert!(!x.plan.mul_ecp5 && !x.plan.rom_banks && !x.plan.dsp48e2 && x.plan.dsp_pairs);
+    let u = fit(
+        &m,
+        find_device("xczu7ev").unwrap(),
+        &HardwareConfig::default(),
+    )
+    .unwrap();
+    assert!(!u.plan.mul_ecp5 && !u.plan.rom_banks && u.plan.dsp48e2 && u.plan.dsp_pairs);
+    for (plan, tag) in [(&f.plan, "ecp5"), (&x.plan, "xc7"), (&u.plan, "xcup")] {
         let dir = squeezeflow_tests::scratch(&format!("device_mul_{tag}"));
         let man = write_bundle(&m, plan, &Default::default(), &dir).unwrap();
         let core = std::fs::read_to_string(dir.join(&man.rtl[1])).unwrap();
-        let macs = core.matches("sqf_mac #(").count();
-        let ecp5 = core.matches(".ECP5_MUL(1)").count();
-        assert!(macs > 0, "{tag}");
-        assert_eq!(ecp5, if tag == "ecp5" { macs } else { 0 }, "{tag}");
-        if tag == "xc7" {
+        // The instance lines of a module, and those of them with a parameter.
+        let count = |module: &str, param: &str| {
+            let lines = core.lines().filter(|l| l.contains(&format!("{module} #(")));
+            let all: Vec<&str> = lines.collect();
+            let with = all.iter().filter(|l| l.contains(param)).count();
+            (all.len(), with)
+        };
+        let (macs, macs_ecp5) = count("sqf_mac", ".ECP5_MUL(1)");
+        let (chains, chains_ecp5) = count("sqf_conv_chain", ".ECP5_MUL(1)");
+        let (pairs, pairs_dsp) = count("sqf_mac2", ".DSP48E2(1)");
+        assert!(chains > 0, "{tag}");
+        if tag == "ecp5" {
+            assert!(macs > 0 && pairs == 0, "{tag}");
+            assert_eq!((macs_ecp5, chains_ecp5), (macs, chains), "{tag}");
+        } else {
+            assert!(pairs > 0, "{tag}");
+            assert_eq!((macs_ecp5, chains_ecp5), (0, 0), "{tag}");
+            assert_eq!(pairs_dsp, if tag == "xcup" { pairs } else { 0 }, "{tag}");
             assert_eq!(core.matches("sqf_bank_pick #(").count(), 0, "{tag}");
         }
     }

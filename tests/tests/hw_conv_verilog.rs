@@ -68,6 +68,8 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             true,
         ),
         (
+            // An odd PE count (one pair and one sqf_mac), the pair's lanes on UltraScale+
+            // DSP48E2s (sqf_mul_dsp48e2, its simulation branch here).
             "c1x1p3",
             ConvLayer::new("fire3.squeeze".into(), Shape::new(5, 6, 8), 9, 1, 1, 0).unwrap(),
             3,
@@ -293,7 +295,8 @@ fn check_engine(
             .with_pairs(pairs)
             .with_rom_logic(lut_roms)
             .with_rom_bank_words(if tag == "banks" { 128 } else { 0 })
-            .with_mul_ecp5(tag == "banks");
+            .with_mul_ecp5(tag == "banks")
+            .with_dsp48e2(tag == "c1x1p3");
         let n_mac2 = design_text_count(&block, "sqf_mac2 #");
         assert_eq!(
             n_mac2,
@@ -318,6 +321,11 @@ fn check_engine(
             design_text_count(&block, "sqf_bank_pick #"),
             if tag == "banks" { pe } else { 0 },
             "{tag}: weight ROMs in banks"
+        );
+        assert_eq!(
+            design_text_count(&block, ".DSP48E2(1)"),
+            if tag == "c1x1p3" { 1 } else { 0 },
+            "{tag}: pairs on DSP48E2s"
         );
         if tag == "banks" {
             assert_eq!(block.geom().rom_banks(), Some((128, 5)), "{tag}");

@@ -212,9 +212,11 @@ type PairStage = (bool, bool, (i32, i32), (i32, i32));
 /// agree cycle by cycle, with the extremes (255 x -128 and 255 x 127 in either PE, i32 limits).
 #[test]
 fn mac_pair_verilog_equals_model_and_two_macs() {
-    for simd in [1usize, 3, 8] {
-        let mut hdl = MacPair::new(simd);
-        let d = design_of(&mut hdl, &format!("leaf_mac2_{simd}"), &[]);
+    // The fabric registers, and the DSP48E2 ones (sqf_mul_dsp48e2's simulation branch; its
+    // DSP48E2 branch is checked in hw_synth.rs).
+    for (simd, dsp) in [(1usize, false), (3, false), (8, false), (3, true)] {
+        let mut hdl = MacPair::new(simd).with_dsp48e2(dsp);
+        let d = design_of(&mut hdl, &format!("leaf_mac2_{simd}_{dsp}"), &[]);
         let model = verilate(&d);
         let mut v = model.instance();
         let p = |n: &str| model.port(n).unwrap();

@@ -258,6 +258,85 @@ fn ecp5_requantizers_keep_their_products_in_the_multipliers() {
     simulate_mul_ecp5(&lib, 16, 15, 0);
 }
 
+/// On UltraScale+ a paired MAC lane's packed weights, activation and product are its DSP48E2's
+/// A2, B2 and P registers (`sqf_mac2` with `DSP48E2 = 1`): Yosys keeps the primitive with
+/// those registers on (and no M register: the latency is the fabric form's), and no fabric
+/// flip-flop drives the primitive's inputs any more. Yosys packs none of them
+/// itself: the DSP48E2 between fabric registers, 2.44 ns through its multiplier unregistered,
+/// was the XCZU7EV engines' deepest path (4.05 ns, 2026-12-03). The primitive's hookup
+/// (operand extension, OPMODE, which product bits) is simulated in Icarus against a model of
+/// the DSP48E2 written from Xilinx's description (tests/verilog/), with products worked out by
+/// the testbench.
+#[test]
+fn xcup_paired_macs_keep_their_registers_in_the_dsps() {
+    let lib = library_text(&["sqf_mul_dsp48e2", "sqf_mac2"]);
+    for dsp in [0, 1] {
+        let dir = scratch(&format!("synth_mac2_{dsp}"));
+        std::fs::write(dir.join("sqf_lib.v"), &lib).unwrap();
+        let top = format!(
+            "module top(input wire clock, input wire en, input wire first, input wire [15:0] x,\n\
+             input wire [15:0] w0, input wire [15:0] w1, input wire signed [31:0] bias0,\n\
+             input wire signed [31:0] bias1, output wire signed [31:0] acc0,\n\
+             output wire signed [31:0] acc1);\n\
+             sqf_mac2 #(.SIMD(2), .DSP48E2({dsp})) u (.clock(clock), .en(en), .first(first),\n\
+             .x(x), .w0(w0), .w1(w1), .bias0(bias0), .bias1(bias1), .acc0(acc0), .acc1(acc1));\n\
+             endmodule\n"
+        );
+        std::fs::write(dir.join("top.v"), &top).unwrap();
+        let c = run_yosys(&dir, Family::XilinxUltraScalePlus).unwrap();
+        assert_eq!(c.get("DSP48E2"), 2, "{dsp}: {:?}", c.cells);
+        // Every DSP48E2 with its registers; the fabric flip-flops that drive the DSP48E2s'
+        // inputs: per lane the packed weights' 16 (25 bits, nine constant zero) and x's 8 in
+        // the fabric form, none with the registers in the DSP48E2.
+        let regs = "t:DSP48E2 r:AREG=1 %i r:BREG=1 %i r:PREG=1 %i r:MREG=0 %i";
+        let (want, feeding) = (2 * dsp, 2 * (16 + 8) * (1 - dsp));
+        let out = std::process::Command::new("yosys")
+            .current_dir(&dir)
+            .args(["-q", "-p"])
+            .arg(format!(
+                "read_verilog sqf_lib.v top.v; synth_xilinx -family xcup -flatten -top top; \
+                 select -assert-count {want} {regs}; \
+                 select -assert-count {feeding} t:DSP48E2 %ci2 t:FDRE %i"
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{dsp}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let v = squeezeflow_tests::repo_root().join("tests/verilog");
+    let dir = scratch("sim_mul_dsp48e2");
+    let lib_file = dir.join("sqf_mul_dsp48e2.v");
+    std::fs::write(&lib_file, &lib).unwrap();
+    let build = std::process::Command::new("iverilog")
+        .args(["-g2005", "-DSYNTHESIS", "-s", "tb_mul_dsp48e2", "-o"])
+        .arg(dir.join("tb.vvp"))
+        .arg(v.join("tb_mul_dsp48e2.v"))
+        .arg(v.join("DSP48E2.v"))
+        .arg(&lib_file)
+        .output()
+        .expect("iverilog is installed (scripts/setup.sh)");
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let run = std::process::Command::new("vvp")
+        .arg("-n")
+        .arg(dir.join("tb.vvp"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        text.contains("checked 2999 mismatches 0"),
+        "the DSP48E2 branch in simulation:\n{text}"
+    );
+}
+
 /// On ECP5 the board shell's block RAM reads (the logits, the frame) leave the DP16KD into a
 /// register or a port, through no logic but Yosys's one LUT for a read meeting a write: the
 /// DP16KD's 5.83 ns clock to out followed by the reply byte's multiplexers was the ULX3S

@@ -208,6 +208,13 @@ impl ConvEngine {
         self
     }
 
+    /// Each paired lane's registers in an UltraScale+ DSP48E2 (see [`ConvGeom::dsp48e2`]);
+    /// changes only the Verilog.
+    pub fn with_dsp48e2(mut self, on: bool) -> Self {
+        self._geom.dsp48e2 = on;
+        self
+    }
+
     /// Splits each block RAM weight ROM into banks of one ECP5 block RAM
     /// ([`ConvGeom::ecp5_bank_words`] at the ROM's width; see [`ConvGeom::rom_banks`]); changes
     /// only the Verilog.

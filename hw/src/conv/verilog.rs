@@ -266,6 +266,9 @@ impl ConvEngine {
                     Instance::new("sqf_mac2", &format!("mac{i}"))
                         .no_reset()
                         .param("SIMD", simd)
+                        // Only UltraScale+ bundles name the DSP48E2: the others' Verilog is
+                        // unchanged.
+                        .param_if(g.dsp48e2, "DSP48E2", 1)
                         .port("en", "mac_en")
                         .port("first", "mac_first")
                         .port("x", "x1")
@@ -279,15 +282,11 @@ impl ConvEngine {
             } else if g.pairs && i + 1 < pe {
                 None // in the sqf_mac2 of PE i + 1
             } else {
+                // Only ECP5 bundles name the multiplier: the others' Verilog is unchanged.
                 let m = Instance::new("sqf_mac", &format!("mac{i}"))
                     .no_reset()
-                    .param("SIMD", simd);
-                // Only ECP5 bundles name the multiplier: the others' Verilog is unchanged.
-                let m = if g.mul_ecp5 {
-                    m.param("ECP5_MUL", 1)
-                } else {
-                    m
-                };
+                    .param("SIMD", simd)
+                    .param_if(g.mul_ecp5, "ECP5_MUL", 1);
                 Some(
                     m.port("en", "mac_en")
                         .port("first", "mac_first")
@@ -331,14 +330,9 @@ impl ConvEngine {
                     "SHIFT_BASE",
                     self.memories().shift_base(r * share..(r + 1) * share),
                 )
-                .param("MULT_REG", usize::from(q_early));
-            // As the MAC lanes': only ECP5 bundles name the requantizer's multipliers.
-            let chain = if g.mul_ecp5 {
-                chain.param("ECP5_MUL", 1)
-            } else {
-                chain
-            };
-            let chain = chain
+                .param("MULT_REG", usize::from(q_early))
+                // As the MAC lanes': only ECP5 bundles name the requantizer's multipliers.
+                .param_if(g.mul_ecp5, "ECP5_MUL", 1)
                 .param("FIFO_DEPTH", OUT_FIFO_DEPTH)
                 .param("FB", fb)
                 .port("ctl", "chain_next")

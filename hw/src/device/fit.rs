@@ -190,6 +190,10 @@ pub fn fit_network(
         h.dsp_pairs = h.dsp_pairs.or(Some(dev.family != Family::Ecp5));
         // On ECP5 the multipliers' output registers, which Yosys does not pack (docs/timing.md).
         h.mul_ecp5 = h.mul_ecp5.or(Some(dev.family == Family::Ecp5));
+        // On UltraScale+ the paired MACs' DSP48E2 registers, which Yosys does not pack either.
+        h.dsp48e2 = h
+            .dsp48e2
+            .or(Some(dev.family == Family::XilinxUltraScalePlus));
         // And the weight ROMs' block RAM reads registered before the banks' multiplexer.
         h.rom_banks = h.rom_banks.or(Some(dev.family == Family::Ecp5));
         // Weight ROMs stay where Yosys puts them by default ([`place_roms`] is not used here:
