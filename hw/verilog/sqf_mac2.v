@@ -13,9 +13,9 @@
 // the DSP's A port), and x is (its B register); the product is registered as it leaves (the
 // DSP's P register), and w1*x is split off in the lane stage, so no carry chain follows the
 // multiplier in its stage (that was the engines' deepest path, docs/timing.md).
-// With DSP48E2 = 1 (UltraScale+ bundles) the packed a, x and the product are the registers of a
-// DSP48E2 (sqf_mul_dsp48e2): the same stages, written as a primitive because Yosys packs no
-// register into a DSP48E2.
+// With DSP48E2 = 1 (UltraScale+ bundles) the product register is a DSP48E2's P register
+// (sqf_mul_dsp48e2): the same stages, written as a primitive because Yosys packs no register
+// into a DSP48E2.
 module sqf_mac2 #(
     parameter SIMD = 1,
     parameter DSP48E2 = 0
@@ -52,23 +52,19 @@ module sqf_mac2 #(
     genvar l;
     generate
         for (l = 0; l < SIMD; l = l + 1) begin : lane
-            // The packed weights (A port), registered with x (B port), and their product.
-            wire [24:0] a = {w0[8*l +: 8], 9'd0, ~w1[8*l+7], w1[8*l +: 7]};
+            // The packed weights (A port), registered as x is (B port), and their product.
+            reg [24:0] a_i;
+            initial a_i = 25'd0;
+            always @(posedge clock) a_i <= {w0[8*l +: 8], 9'd0, ~w1[8*l+7], w1[8*l +: 7]};
+            wire [8:0] b = {1'b0, x_i[8*l +: 8]};
             if (DSP48E2 == 1) begin : dsp
                 sqf_mul_dsp48e2 #(.AW(25), .BW(9)) mul (
-                    .clock(clock), .a(a), .b({1'b0, x[8*l +: 8]}), .p(p_r[34*l +: 34])
+                    .clock(clock), .a(a_i), .b(b), .p(p_r[34*l +: 34])
                 );
             end else begin : fabric
-                reg [24:0] a_i;
                 reg [33:0] p_q;
-                initial begin
-                    a_i = 25'd0;
-                    p_q = 34'd0;
-                end
-                always @(posedge clock) begin
-                    a_i <= a;
-                    p_q <= $signed(a_i) * $signed({1'b0, x_i[8*l +: 8]});
-                end
+                initial p_q = 34'd0;
+                always @(posedge clock) p_q <= $signed(a_i) * $signed(b);
                 assign p_r[34*l +: 34] = p_q;
             end
             always @(posedge clock) begin

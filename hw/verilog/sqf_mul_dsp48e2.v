@@ -2,15 +2,16 @@
 // of model/src/quant.rs; hw/src/leaf.rs holds an independent Rust model tested against it.
 `default_nettype none
 
-// sqf_mul_dsp48e2: p = a * b (both signed) two cycles after a and b, on an UltraScale+
-// DSP48E2 with its own registers: a and b in its A2 and B2 input registers (AREG = BREG = 1),
-// the product in its P register (PREG = 1), no M register (so the latency is the fabric
-// form's). Yosys 0.23 maps a multiply to a DSP48E2 but packs none of its registers (it does
-// for the 7-series DSP48E1), so the registers stayed in the fabric and the DSP48E2 between
-// them, 2.44 ns through its multiplier unregistered, was the XCZU7EV engines' deepest path
-// (4.05 ns). Vivado infers these registers from the fabric form as well; the primitive makes
-// the netlist say so. In synthesis (`SYNTHESIS`, which Yosys and Vivado define) the DSP48E2 is
-// instantiated; in simulation the same two registers are written out. Latency 2.
+// sqf_mul_dsp48e2: p = a * b (both signed) a cycle after a and b, on an UltraScale+ DSP48E2
+// with its own product register (PREG = 1; no A, B or M register). Yosys 0.23 maps a
+// multiply to a DSP48E2 but packs none of its registers (it does for the 7-series DSP48E1),
+// so the product register stayed in the fabric and the DSP48E2 between two fabric registers,
+// 2.44 ns through its multiplier unregistered, was the XCZU7EV engines' deepest path (4.05
+// ns). The operands stay in fabric registers (the caller's): with the A and B registers in
+// the DSP48E2 as well, the line buffer's URAM read (no output register) and a LUT were in
+// front of the B register's setup (4.15 ns). In synthesis (`SYNTHESIS`, which Yosys and
+// Vivado define) the DSP48E2 is instantiated; in simulation the product register is written
+// out. Latency 1.
 module sqf_mul_dsp48e2 #(
     parameter AW = 25,                       // bits of a (signed), the A port's multiplier
     parameter BW = 9                         // bits of b (signed), the B port
@@ -32,10 +33,10 @@ module sqf_mul_dsp48e2 #(
     wire [17:0] bx = {{(18 - BW){b[BW-1]}}, b};
     wire [47:0] px;
     // OPMODE: W = 0, Z = 0, Y = M, X = M (P = the product); ALUMODE 0 (Z + W + X + Y); INMODE
-    // 0 (the A2 and B2 registers, no pre-adder). Every other register off, every unused input
-    // tied.
+    // 0 (A and B straight to the multiplier, no pre-adder). Every other register off, every
+    // unused input tied.
     DSP48E2 #(
-        .AREG(1), .ACASCREG(1), .BREG(1), .BCASCREG(1), .MREG(0), .PREG(1),
+        .AREG(0), .ACASCREG(0), .BREG(0), .BCASCREG(0), .MREG(0), .PREG(1),
         .CREG(0), .DREG(0), .ADREG(0), .INMODEREG(0), .OPMODEREG(0), .ALUMODEREG(0),
         .CARRYINREG(0), .CARRYINSELREG(0),
         .A_INPUT("DIRECT"), .B_INPUT("DIRECT"), .AMULTSEL("A"), .BMULTSEL("B"),
@@ -45,7 +46,7 @@ module sqf_mul_dsp48e2 #(
         .A(ax), .B(bx), .C(48'd0), .D(27'd0), .CARRYIN(1'b0),
         .ACIN(30'd0), .BCIN(18'd0), .PCIN(48'd0), .CARRYCASCIN(1'b0), .MULTSIGNIN(1'b0),
         .OPMODE(9'b00_000_01_01), .ALUMODE(4'b0000), .INMODE(5'b00000), .CARRYINSEL(3'b000),
-        .CEA1(1'b0), .CEA2(1'b1), .CEB1(1'b0), .CEB2(1'b1), .CEP(1'b1), .CEM(1'b0),
+        .CEA1(1'b0), .CEA2(1'b0), .CEB1(1'b0), .CEB2(1'b0), .CEP(1'b1), .CEM(1'b0),
         .CEC(1'b0), .CED(1'b0), .CEAD(1'b0), .CECTRL(1'b0), .CEINMODE(1'b0),
         .CEALUMODE(1'b0), .CECARRYIN(1'b0),
         .RSTA(1'b0), .RSTB(1'b0), .RSTC(1'b0), .RSTD(1'b0), .RSTM(1'b0), .RSTP(1'b0),
@@ -54,19 +55,9 @@ module sqf_mul_dsp48e2 #(
     );
     assign p = px[AW+BW-1:0];
 `else
-    reg [AW-1:0] a_r;
-    reg [BW-1:0] b_r;
     reg [AW+BW-1:0] p_r;
-    initial begin
-        a_r = {AW{1'b0}};
-        b_r = {BW{1'b0}};
-        p_r = {(AW+BW){1'b0}};
-    end
-    always @(posedge clock) begin
-        a_r <= a;
-        b_r <= b;
-        p_r <= $signed(a_r) * $signed(b_r);
-    end
+    initial p_r = {(AW+BW){1'b0}};
+    always @(posedge clock) p_r <= $signed(a) * $signed(b);
     assign p = p_r;
 `endif
 endmodule

@@ -258,15 +258,15 @@ fn ecp5_requantizers_keep_their_products_in_the_multipliers() {
     simulate_mul_ecp5(&lib, 16, 15, 0);
 }
 
-/// On UltraScale+ a paired MAC lane's packed weights, activation and product are its DSP48E2's
-/// A2, B2 and P registers (`sqf_mac2` with `DSP48E2 = 1`): Yosys keeps the primitive with
-/// those registers on (and no M register: the latency is the fabric form's), and no fabric
-/// flip-flop drives the primitive's inputs any more. Yosys packs none of them
-/// itself: the DSP48E2 between fabric registers, 2.44 ns through its multiplier unregistered,
-/// was the XCZU7EV engines' deepest path (4.05 ns, 2026-12-03). The primitive's hookup
-/// (operand extension, OPMODE, which product bits) is simulated in Icarus against a model of
-/// the DSP48E2 written from Xilinx's description (tests/verilog/), with products worked out by
-/// the testbench.
+/// On UltraScale+ a paired MAC lane's product register is its DSP48E2's P register
+/// (`sqf_mac2` with `DSP48E2 = 1`): Yosys keeps the primitive with that register on (and no
+/// A, B or M register: the operands stay in fabric registers and the latency is the fabric
+/// form's), and the product's fabric flip-flops are gone. Yosys packs no DSP48E2 register
+/// itself: the DSP48E2 between fabric registers, 2.44 ns through its multiplier
+/// unregistered, was the XCZU7EV engines' deepest path (4.05 ns, 2026-12-03). The primitive's
+/// hookup (operand extension, OPMODE, which product bits) is simulated in Icarus against a
+/// model of the DSP48E2 written from Xilinx's description (tests/verilog/), with products
+/// worked out by the testbench.
 #[test]
 fn xcup_paired_macs_keep_their_registers_in_the_dsps() {
     let lib = library_text(&["sqf_mul_dsp48e2", "sqf_mac2"]);
@@ -285,18 +285,19 @@ fn xcup_paired_macs_keep_their_registers_in_the_dsps() {
         std::fs::write(dir.join("top.v"), &top).unwrap();
         let c = run_yosys(&dir, Family::XilinxUltraScalePlus).unwrap();
         assert_eq!(c.get("DSP48E2"), 2, "{dsp}: {:?}", c.cells);
-        // Every DSP48E2 with its registers; the fabric flip-flops that drive the DSP48E2s'
-        // inputs: per lane the packed weights' 16 (25 bits, nine constant zero) and x's 8 in
-        // the fabric form, none with the registers in the DSP48E2.
-        let regs = "t:DSP48E2 r:AREG=1 %i r:BREG=1 %i r:PREG=1 %i r:MREG=0 %i";
-        let (want, feeding) = (2 * dsp, 2 * (16 + 8) * (1 - dsp));
+        // Every DSP48E2 with its P register and no other; the fabric flip-flops (or shift
+        // registers) its P bits drive: per lane the product's 34 in the fabric form; with the
+        // P register only the lane stage's, w0*x (17 bits) and the low 7 of w1*x (x*128 is
+        // subtracted from the bits above them).
+        let regs = "t:DSP48E2 r:AREG=0 %i r:BREG=0 %i r:PREG=1 %i r:MREG=0 %i";
+        let (want, fed) = (2 * dsp, 2 * if dsp == 1 { 17 + 7 } else { 34 });
         let out = std::process::Command::new("yosys")
             .current_dir(&dir)
             .args(["-q", "-p"])
             .arg(format!(
                 "read_verilog sqf_lib.v top.v; synth_xilinx -family xcup -flatten -top top; \
                  select -assert-count {want} {regs}; \
-                 select -assert-count {feeding} t:DSP48E2 %ci2 t:FDRE %i"
+                 select -assert-count {fed} t:DSP48E2 %co2 t:FDRE t:SRL16E %u %i"
             ))
             .output()
             .unwrap();
@@ -332,7 +333,7 @@ fn xcup_paired_macs_keep_their_registers_in_the_dsps() {
         .unwrap();
     let text = String::from_utf8_lossy(&run.stdout);
     assert!(
-        text.contains("checked 2999 mismatches 0"),
+        text.contains("checked 3000 mismatches 0"),
         "the DSP48E2 branch in simulation:\n{text}"
     );
 }
