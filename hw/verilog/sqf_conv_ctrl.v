@@ -324,7 +324,8 @@ module sqf_conv_ctrl #(
     wire ok_iw = aoy_r ? room(ahead_m1) : ok_inc, ok_i = aoy_r ? room(ahead_m) : s_ok_r;
     wire s_ok_n = issue ? (row_written ? ok_iw : ok_i) : (row_written ? ok_inc : s_ok_r);
     // The decision's own inputs take it from an inverted copy (nissue_r, whose few loads are
-    // these; inverted so that Yosys does not merge it with issue_r): after issue_r's 174
+    // these and the window registers' enables, below; inverted so that Yosys does not merge
+    // it with issue_r): after issue_r's 174
     // loads, four LUTs to issue_n were fire2.expand1x1's deepest path (7.39 ns).
     (* keep = "true" *) reg nissue_r;
     wire issue_c = !nissue_r;
@@ -559,6 +560,12 @@ module sqf_conv_ctrl #(
                     ox <= adv_oy ? {OXW{1'b0}} : ox + 1'b1;
                     left_r <= adv_oy ? NP_S : left_r + S_S;
                 end
+            end
+            // The window's registers move with oy, enabled by the decision's inverted copy
+            // (issue_c: a few loads) rather than issue_r (174): issue_r's routing and two LUTs
+            // in front of their enables, over 100 of them, were conv1's deepest path on
+            // UltraScale+ (4.05 ns).
+            if (issue_c) begin
                 if (wrap_frame) begin
                     oy <= 0;
                     frame_base <= frame_base + H_R;
