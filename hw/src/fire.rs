@@ -262,7 +262,7 @@ pub(crate) fn add_fire_sized(
     let add = model.adds[&f.name].params;
     let na = b.add(
         &f.add_name(),
-        Node::Add(BypassAdd::new(&f.add_name(), cat, add)),
+        Node::Add(BypassAdd::new(&f.add_name(), cat, add).with_mul_ecp5(b.mul_ecp5)),
         (f.output.len() / cat) as u64,
     );
     b.connect(cat_out, End::Node { node: na, port: 0 });

@@ -39,10 +39,10 @@ pub struct HardwareConfig {
     /// DSP48E1/DSP48E2 per lane pair). Default: on; `gen --device` with an ECP5 part turns it
     /// off (its 18x18 multipliers would take two per pair, and the pairs cost LUTs).
     pub dsp_pairs: Option<bool>,
-    /// Each MAC lane's product register the output register of an ECP5 MULT18X18D
-    /// (`sqf_mul_ecp5`), not a fabric register after a multiply Yosys maps without it.
-    /// Default: off; `gen --device` with an ECP5 part turns it on. Engines without pairs only
-    /// (`sqf_mac`).
+    /// Each MAC lane's product register, and each requantizer's (engines, average pool,
+    /// bypass adds), the output register of an ECP5 MULT18X18D (`sqf_mul_ecp5`), not a fabric
+    /// register after a multiply Yosys maps without it. Default: off; `gen --device` with an
+    /// ECP5 part turns it on. The MAC lanes of engines without pairs only (`sqf_mac`).
     pub mul_ecp5: Option<bool>,
     /// The paired MAC lanes' packed weights, activations and products in the registers of
     /// UltraScale+ DSP48E2s (`sqf_mul_dsp48e2`), which Yosys maps without them. Default: off;
@@ -105,8 +105,9 @@ pub struct Plan {
     /// they use one `sqf_mac` per PE).
     #[serde(default)]
     pub dsp_pairs: bool,
-    /// The MAC lanes' products are in ECP5 MULT18X18Ds' output registers (`sqf_mul_ecp5`;
-    /// absent in older bundles: off). The arithmetic and timing are the same either way.
+    /// The MAC lanes' and the requantizers' products are in ECP5 MULT18X18Ds' output
+    /// registers (`sqf_mul_ecp5`; absent in older bundles: off). The arithmetic and timing are
+    /// the same either way.
     #[serde(default)]
     pub mul_ecp5: bool,
     /// The paired MAC lanes' registers are UltraScale+ DSP48E2s' own (`sqf_mul_dsp48e2`;

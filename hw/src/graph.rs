@@ -160,7 +160,8 @@ pub struct Graph {
 pub struct GraphBuilder {
     /// Convolution engines pair their PEs in `sqf_mac2` (two products per DSP).
     pub dsp_pairs: bool,
-    /// The MAC lanes' products are in ECP5 MULT18X18Ds' output registers.
+    /// The MAC lanes' and the requantizers' products are in ECP5 MULT18X18Ds' output
+    /// registers.
     pub mul_ecp5: bool,
     /// The paired MAC lanes' registers are UltraScale+ DSP48E2s' own.
     pub dsp48e2: bool,

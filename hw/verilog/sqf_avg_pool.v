@@ -19,7 +19,8 @@ module sqf_avg_pool #(
     parameter PIXELS = 1,
     parameter MULT = 1,
     parameter SHIFT = 1,
-    parameter DEPTH = 8
+    parameter DEPTH = 8,
+    parameter ECP5_MUL = 0                   // 1: the requantizer's products in MULT18X18Ds
 ) (
     input  wire                 clock,
     input  wire                 reset,
@@ -43,6 +44,9 @@ module sqf_avg_pool #(
         end
         if (DEPTH < 5) begin : bad_depth
             sqf_avg_pool_DEPTH_must_be_at_least_5 bad();
+        end
+        if (ECP5_MUL != 0 && ECP5_MUL != 1) begin : bad_ecp5_mul
+            sqf_avg_pool_ECP5_MUL_must_be_0_or_1 bad();
         end
     endgenerate
     localparam AB = (CG > 1) ? $clog2(CG) : 1;
@@ -83,7 +87,8 @@ module sqf_avg_pool #(
     reg signed [31:0] r2;
     reg v1, last1, vr, lastr, vm, lastm, v2, last2, v3, last3;
     wire [15:0] y3;
-    sqf_requant #(.OUT_BITS(16)) rq (.clock(clock), .acc(r2), .mult(MULT16), .shift(SHIFT6), .y(y3));
+    sqf_requant #(.OUT_BITS(16), .ECP5_MUL(ECP5_MUL)) rq (
+        .clock(clock), .acc(r2), .mult(MULT16), .shift(SHIFT6), .y(y3));
     wire [32*LANES-1:0] sums_at_dj;          // every lane's sum of channel group dj
     // The running sums are read a cycle ahead (rd), at j's next value, rd_addr: written as a
     // read of sum[j] in the cycle of the add, Yosys moved j into the read port and emulated a

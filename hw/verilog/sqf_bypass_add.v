@@ -14,7 +14,8 @@ module sqf_bypass_add #(
     parameter KB = 1,
     parameter MULT = 1,
     parameter SHIFT = 1,
-    parameter DEPTH = 8
+    parameter DEPTH = 8,
+    parameter ECP5_MUL = 0                   // 1: the requantizer's products in MULT18X18Ds
 ) (
     input  wire                 clock,
     input  wire                 reset,
@@ -46,6 +47,9 @@ module sqf_bypass_add #(
         if (DEPTH < 4) begin : bad_depth
             sqf_bypass_add_DEPTH_must_be_at_least_4 bad();
         end
+        if (ECP5_MUL != 0 && ECP5_MUL != 1) begin : bad_ecp5_mul
+            sqf_bypass_add_ECP5_MUL_must_be_0_or_1 bad();
+        end
     endgenerate
     localparam CB = $clog2(DEPTH) + 1;
     localparam signed [31:0] KA32 = KA;
@@ -67,7 +71,7 @@ module sqf_bypass_add #(
             always @(posedge clock)
                 if (ready) acc <= $signed({14'd0, s_tdata[8*l +: 8]}) * KA32
                                 + $signed({14'd0, sb_tdata[8*l +: 8]}) * KB32;
-            sqf_requant #(.OUT_BITS(8)) rq (.clock(clock), .acc(acc), .mult(MULT16),
+            sqf_requant #(.OUT_BITS(8), .ECP5_MUL(ECP5_MUL)) rq (.clock(clock), .acc(acc), .mult(MULT16),
                 .shift(SHIFT6), .y(y_all[8*l +: 8]));
         end
     endgenerate

@@ -184,8 +184,8 @@ fn a_small_network_fits_the_ecp5() {
     assert!(f.resources.overflows(d).is_empty());
     assert!(f.resources.dsp <= d.dsps);
     let _ = Network::new(&cfg).unwrap();
-    // On ECP5 every MAC lane's product and every requantizer's are in MULT18X18Ds' output
-    // registers (sqf_mul_ecp5), and no PEs are paired; a Xilinx fit of the same network keeps
+    // On ECP5 every MAC lane's product and every requantizer's (the engines', the average
+    // pool's) are in MULT18X18Ds' output registers (sqf_mul_ecp5), and no PEs are paired; a Xilinx fit of the same network keeps
     // the fabric multiply. The weight ROMs deeper than one block RAM are split into banks of
     // one (sqf_bank_pick) there too, not on Xilinx. On UltraScale+ alone the paired lanes'
     // registers are their DSP48E2s' (sqf_mul_dsp48e2).
@@ -218,13 +218,18 @@ fn a_small_network_fits_the_ecp5() {
         let (macs, macs_ecp5) = count("sqf_mac", ".ECP5_MUL(1)");
         let (chains, chains_ecp5) = count("sqf_conv_chain", ".ECP5_MUL(1)");
         let (pairs, pairs_dsp) = count("sqf_mac2", ".DSP48E2(1)");
-        assert!(chains > 0, "{tag}");
+        let (gaps, gaps_ecp5) = count("sqf_avg_pool", ".ECP5_MUL(1)");
+        assert!(chains > 0 && gaps == 1, "{tag}");
         if tag == "ecp5" {
             assert!(macs > 0 && pairs == 0, "{tag}");
-            assert_eq!((macs_ecp5, chains_ecp5), (macs, chains), "{tag}");
+            assert_eq!(
+                (macs_ecp5, chains_ecp5, gaps_ecp5),
+                (macs, chains, 1),
+                "{tag}"
+            );
         } else {
             assert!(pairs > 0, "{tag}");
-            assert_eq!((macs_ecp5, chains_ecp5), (0, 0), "{tag}");
+            assert_eq!((macs_ecp5, chains_ecp5, gaps_ecp5), (0, 0, 0), "{tag}");
             assert_eq!(pairs_dsp, if tag == "xcup" { pairs } else { 0 }, "{tag}");
             assert_eq!(core.matches("sqf_bank_pick #(").count(), 0, "{tag}");
         }

@@ -1,6 +1,7 @@
 //! Every streaming block's Verilog in Verilator against the integer reference and against its
 //! Rust model (same stalls, same cycle of every frame's end), after lint.
 
+use rust_hdl::prelude::{Logic, Verilog};
 use squeezeflow_hw::blocks::{AvgPool, BypassAdd, Concat, Gearbox, MaxPool, StreamFifo};
 use squeezeflow_hw::harness::Stalls;
 use squeezeflow_model::float::SplitMix64;
@@ -62,7 +63,8 @@ fn gap_frames(shape: Shape, r: &Requant, seed: u64, n: u64) -> (Vec<Vec<u8>>, Ve
 #[test]
 fn avgpool_verilog() {
     let shape = Shape::new(3, 4, 6);
-    // The model's logit requantizer, and a saturating one (extremes of the 16-bit clamp).
+    // The model's logit requantizer, and a saturating one (extremes of the 16-bit clamp); the
+    // model's again on ECP5 multipliers (sqf_mul_ecp5's simulation branch).
     for (tag, r) in [
         ("gap", gap_requant(shape.pixels())),
         (
@@ -72,11 +74,22 @@ fn avgpool_verilog() {
                 shift: 1,
             },
         ),
+        ("gap_ecp5", gap_requant(shape.pixels())),
     ] {
+        let gap = AvgPool::new("avgpool", shape.pixels(), 6, 2, r).unwrap();
+        assert_eq!(
+            ecp5_muls(&gap.with_mul_ecp5(tag == "gap_ecp5")),
+            usize::from(tag == "gap_ecp5"),
+            "{tag}"
+        );
         let (frames, want) = gap_frames(shape, &r, 5, 2);
         check_block_verilog(
             tag,
-            || AvgPool::new("avgpool", shape.pixels(), 6, 2, r).unwrap(),
+            || {
+                AvgPool::new("avgpool", shape.pixels(), 6, 2, r)
+                    .unwrap()
+                    .with_mul_ecp5(tag == "gap_ecp5")
+            },
             &[frames.concat()],
             &[shape.len()],
             &want,
@@ -133,14 +146,19 @@ fn add_concat_gearbox_fifo_verilog() {
         .zip(&b)
         .map(|(x, y)| naive::add(x, y, &p))
         .collect();
-    check_block_verilog(
-        "add",
-        || BypassAdd::new("fire3.add", 4, p),
-        &[a.concat(), b.concat()],
-        &[24, 24],
-        &want,
-        24,
-    );
+    // The requantizers' products in the fabric, and on ECP5 multipliers.
+    for (tag, ecp5) in [("add", false), ("add_ecp5", true)] {
+        let add = BypassAdd::new("fire3.add", 4, p).with_mul_ecp5(ecp5);
+        assert_eq!(ecp5_muls(&add), usize::from(ecp5), "{tag}");
+        check_block_verilog(
+            tag,
+            || BypassAdd::new("fire3.add", 4, p).with_mul_ecp5(ecp5),
+            &[a.concat(), b.concat()],
+            &[24, 24],
+            &want,
+            24,
+        );
+    }
 
     let a: Vec<Vec<u8>> = (0..2).map(|i| SplitMix64::new(50 + i).bytes(16)).collect();
     let b: Vec<Vec<u8>> = (0..2).map(|i| SplitMix64::new(60 + i).bytes(24)).collect();
@@ -229,4 +247,12 @@ fn add_concat_gearbox_fifo_verilog() {
         &frames,
         24,
     );
+}
+
+/// How often a block's Verilog sets `ECP5_MUL = 1`.
+fn ecp5_muls(block: &impl Logic) -> usize {
+    match block.hdl() {
+        Verilog::Custom(text) => text.matches(".ECP5_MUL(1)").count(),
+        _ => 0,
+    }
 }

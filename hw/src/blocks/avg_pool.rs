@@ -23,6 +23,8 @@ pub struct AvgPool {
     pub m_axis: AxisOut,
     _g: GapGeom,
     _st: Box<GapState>,
+    /// `ECP5_MUL = 1`: the requantizer's products in MULT18X18Ds (the same stages).
+    _mul_ecp5: bool,
 }
 
 /// Geometry of a global average pool.
@@ -133,7 +135,14 @@ impl AvgPool {
             m_axis: AxisOut::new(2),
             _g: g,
             _st: Box::new(st),
+            _mul_ecp5: false,
         })
+    }
+    /// The requantizer's products in ECP5 MULT18X18Ds' output registers (`sqf_requant`
+    /// `ECP5_MUL`); changes only the Verilog.
+    pub fn with_mul_ecp5(mut self, on: bool) -> Self {
+        self._mul_ecp5 = on;
+        self
     }
     pub fn geom(&self) -> &GapGeom {
         &self._g
@@ -228,6 +237,7 @@ impl Logic for AvgPool {
             .param("MULT", g.requant.mult)
             .param("SHIFT", g.requant.shift)
             .param("DEPTH", RQ_FIFO_DEPTH)
+            .param_if(self._mul_ecp5, "ECP5_MUL", 1)
             .axis_in("s_axis", "s_", g.lanes)
             .axis_out("m_axis", "m_", 2);
         Verilog::Custom(format!("// {}\n{}", g.name, i.verilog()))

@@ -22,6 +22,8 @@ pub struct BypassAdd {
     _name: String,
     _p: AddParams,
     _st: Box<AddState>,
+    /// `ECP5_MUL = 1`: the requantizers' products in MULT18X18Ds (the same stages).
+    _mul_ecp5: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -68,7 +70,14 @@ impl BypassAdd {
                 last3: false,
                 fifo: OutFifo::new(RQ_FIFO_DEPTH),
             }),
+            _mul_ecp5: false,
         }
+    }
+    /// The requantizers' products in ECP5 MULT18X18Ds' output registers (`sqf_requant`
+    /// `ECP5_MUL`); changes only the Verilog.
+    pub fn with_mul_ecp5(mut self, on: bool) -> Self {
+        self._mul_ecp5 = on;
+        self
     }
     fn ready(&self) -> bool {
         self._st.fifo.len() + self._st.inflight < RQ_FIFO_DEPTH
@@ -144,6 +153,7 @@ impl Logic for BypassAdd {
             .param("MULT", p.requant.mult)
             .param("SHIFT", p.requant.shift)
             .param("DEPTH", RQ_FIFO_DEPTH)
+            .param_if(self._mul_ecp5, "ECP5_MUL", 1)
             .axis_in("s_axis", "s_", lanes)
             .axis_in("s_axis_b", "sb_", lanes)
             .axis_out("m_axis", "m_", lanes);

@@ -135,7 +135,8 @@ impl<'a> HwLayer<'a> for AvgPoolHw<'a> {
     ) -> Result<End, HwError> {
         let p = self.0;
         let lanes = lanes_of(plan, &p.name)?;
-        let gap = AvgPool::new(&p.name, p.input.pixels(), p.input.c, lanes, model.gap)?;
+        let gap = AvgPool::new(&p.name, p.input.pixels(), p.input.c, lanes, model.gap)?
+            .with_mul_ecp5(b.mul_ecp5);
         let cycles = gap.geom().cycles_per_frame();
         add_block(b, p, (src, in_lanes), lanes, Node::AvgPool(gap), cycles)
     }
