@@ -6,7 +6,7 @@ use squeezeflow_hw::bundle::write_block;
 use squeezeflow_hw::device::{find_device, resources};
 use squeezeflow_hw::fire::{fire_block, FireFold, Fold};
 use squeezeflow_hw::folding::{plan, HardwareConfig};
-use squeezeflow_hw::synth::{run_yosys, Family};
+use squeezeflow_hw::synth::{run_yosys, CellCounts, Family};
 use squeezeflow_model::config::{Bypass, Conv1Spec, FireSpec, NetworkConfig};
 use squeezeflow_model::QuantModel;
 use squeezeflow_tests::scratch;
@@ -133,37 +133,24 @@ fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
     let lib = library_text(&["sqf_mul_ecp5", "sqf_mac"]);
     let mut ffs = Vec::new();
     for mul in [0, 1] {
-        let dir = scratch(&format!("synth_mac_{mul}"));
-        std::fs::write(dir.join("sqf_lib.v"), &lib).unwrap();
         let top = format!(
             "module top(input wire clock, input wire en, input wire first, input wire [15:0] x,\n\
              input wire [15:0] w, input wire signed [31:0] bias, output wire signed [31:0] acc);\n\
              sqf_mac #(.SIMD(2), .ECP5_MUL({mul})) u (.clock(clock), .en(en), .first(first),\n\
              .x(x), .w(w), .bias(bias), .acc(acc));\nendmodule\n"
         );
-        std::fs::write(dir.join("top.v"), &top).unwrap();
-        let c = run_yosys(&dir, Family::Ecp5).unwrap();
-        assert_eq!(c.get("MULT18X18D"), 2, "{mul}: {:?}", c.cells);
-        ffs.push(c.ffs());
         // The output register as a parameter of the primitive: every multiplier, only with
         // ECP5_MUL; no input register.
-        let regs = "t:MULT18X18D r:REG_OUTPUT_CLK=CLK0 %i r:REG_INPUTA_CLK=CLK0 %d \
-                    r:REG_INPUTB_CLK=CLK0 %d";
         let want = 2 * mul;
-        let out = std::process::Command::new("yosys")
-            .current_dir(&dir)
-            .args(["-q", "-p"])
-            .arg(format!(
-                "read_verilog sqf_lib.v top.v; synth_ecp5 -top top; select -assert-count {want} {regs}"
-            ))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{mul}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+        let c = synth_and_select(
+            &format!("synth_mac_{mul}"),
+            &lib,
+            &top,
+            Family::Ecp5,
+            &format!("select -assert-count {want} {MULT_OUT_ONLY}"),
         );
+        assert_eq!(c.get("MULT18X18D"), 2, "{mul}: {:?}", c.cells);
+        ffs.push(c.ffs());
     }
     // Two lanes of a 17-bit product each: 34 flip-flops fewer.
     assert_eq!(ffs[0] - ffs[1], 2 * 17, "fabric, ECP5: {ffs:?}");
@@ -176,18 +163,39 @@ fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
 /// Icarus against a model of the MULT18X18D written from Lattice's description
 /// (tests/verilog/), with products worked out by the testbench: AW x BW bits, IN_REG as given.
 fn simulate_mul_ecp5(lib: &str, aw: u32, bw: u32, in_reg: u32) {
+    let text = simulate(
+        "tb_mul_ecp5",
+        "MULT18X18D.v",
+        lib,
+        &[("AW", aw), ("BW", bw), ("IN_REG", in_reg)],
+    );
+    // 3,000 cycles, less the first with input registers (no product yet).
+    let want = format!("checked {} mismatches 0", 3000 - in_reg);
+    assert!(
+        text.contains(&want),
+        "the MULT18X18D branch ({aw} x {bw}, IN_REG {in_reg}) in simulation:\n{text}"
+    );
+}
+
+/// Runs testbench `tb` (tests/verilog/`tb`.v, its parameters set) in Icarus with the vendor
+/// primitive's model (tests/verilog/`model`) and the library text `lib`, built with
+/// `SYNTHESIS` defined (the primitive's branch); returns what it printed.
+fn simulate(tb: &str, model: &str, lib: &str, params: &[(&str, u32)]) -> String {
     let v = squeezeflow_tests::repo_root().join("tests/verilog");
-    let dir = scratch(&format!("sim_mul_ecp5_{aw}_{bw}_{in_reg}"));
-    let lib_file = dir.join("sqf_mul_ecp5.v");
+    let tag: String = params.iter().map(|(n, x)| format!("_{n}{x}")).collect();
+    let dir = scratch(&format!("sim_{tb}{tag}"));
+    let lib_file = dir.join("sqf_lib.v");
     std::fs::write(&lib_file, lib).unwrap();
-    let build = std::process::Command::new("iverilog")
-        .args(["-g2005", "-DSYNTHESIS", "-s", "tb_mul_ecp5", "-o"])
-        .arg(dir.join("tb.vvp"))
-        .args(["-P", &format!("tb_mul_ecp5.AW={aw}")])
-        .args(["-P", &format!("tb_mul_ecp5.BW={bw}")])
-        .args(["-P", &format!("tb_mul_ecp5.IN_REG={in_reg}")])
-        .arg(v.join("tb_mul_ecp5.v"))
-        .arg(v.join("MULT18X18D.v"))
+    let mut build = std::process::Command::new("iverilog");
+    build
+        .args(["-g2005", "-DSYNTHESIS", "-s", tb, "-o"])
+        .arg(dir.join("tb.vvp"));
+    for (name, value) in params {
+        build.args(["-P", &format!("{tb}.{name}={value}")]);
+    }
+    let build = build
+        .arg(v.join(format!("{tb}.v")))
+        .arg(v.join(model))
         .arg(&lib_file)
         .output()
         .expect("iverilog is installed (scripts/setup.sh)");
@@ -201,14 +209,38 @@ fn simulate_mul_ecp5(lib: &str, aw: u32, bw: u32, in_reg: u32) {
         .arg(dir.join("tb.vvp"))
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&run.stdout);
-    // 3,000 cycles, less the first with input registers (no product yet).
-    let want = format!("checked {} mismatches 0", 3000 - in_reg);
-    assert!(
-        text.contains(&want),
-        "the MULT18X18D branch ({aw} x {bw}, IN_REG {in_reg}) in simulation:\n{text}"
-    );
+    String::from_utf8_lossy(&run.stdout).into_owned()
 }
+
+/// Synthesizes `top` over the library text `lib` for `family` in scratch directory `tag`,
+/// then runs Yosys's `select` assertions `select` on the same netlist; returns the cell
+/// counts. Panics with Yosys's output when an assertion fails.
+fn synth_and_select(tag: &str, lib: &str, top: &str, family: Family, select: &str) -> CellCounts {
+    let dir = scratch(tag);
+    std::fs::write(dir.join("sqf_lib.v"), lib).unwrap();
+    std::fs::write(dir.join("top.v"), top).unwrap();
+    let c = run_yosys(&dir, family).unwrap();
+    let out = std::process::Command::new("yosys")
+        .current_dir(&dir)
+        .args(["-q", "-p"])
+        .arg(format!(
+            "read_verilog sqf_lib.v top.v; {}; {select}",
+            family.command("top")
+        ))
+        .output()
+        .expect("yosys is installed (scripts/setup.sh)");
+    assert!(
+        out.status.success(),
+        "{tag}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    c
+}
+
+/// The MULT18X18Ds with their output register on the clock and no input register.
+const MULT_OUT_ONLY: &str = "t:MULT18X18D r:REG_OUTPUT_CLK=CLK0 %i r:REG_INPUTA_CLK=CLK0 %d \
+                             r:REG_INPUTB_CLK=CLK0 %d";
 
 /// On ECP5 a requantizer's two products (`sqf_requant` with `ECP5_MUL = 1`, as in the
 /// engines' chains) are in its MULT18X18Ds' output registers, with no input register (acc and
@@ -221,35 +253,22 @@ fn ecp5_requantizers_keep_their_products_in_the_multipliers() {
     let lib = library_text(&["sqf_mul_ecp5", "sqf_requant"]);
     let mut ffs = Vec::new();
     for mul in [0, 1] {
-        let dir = scratch(&format!("synth_requant_{mul}"));
-        std::fs::write(dir.join("sqf_lib.v"), &lib).unwrap();
         let top = format!(
             "module top(input wire clock, input wire signed [31:0] acc, input wire [15:0] mult,\n\
              input wire [5:0] shift, output wire [7:0] y);\n\
              sqf_requant #(.OUT_BITS(8), .MULT_REG(1), .ROUND_REG(1), .ECP5_MUL({mul})) u (\n\
              .clock(clock), .acc(acc), .mult(mult), .shift(shift), .y(y));\nendmodule\n"
         );
-        std::fs::write(dir.join("top.v"), &top).unwrap();
-        let c = run_yosys(&dir, Family::Ecp5).unwrap();
+        let want = 2 * mul;
+        let c = synth_and_select(
+            &format!("synth_requant_{mul}"),
+            &lib,
+            &top,
+            Family::Ecp5,
+            &format!("select -assert-count {want} {MULT_OUT_ONLY}"),
+        );
         assert_eq!(c.get("MULT18X18D"), 2, "{mul}: {:?}", c.cells);
         ffs.push(c.ffs());
-        let regs = "t:MULT18X18D r:REG_OUTPUT_CLK=CLK0 %i r:REG_INPUTA_CLK=CLK0 %d \
-                    r:REG_INPUTB_CLK=CLK0 %d";
-        let want = 2 * mul;
-        let out = std::process::Command::new("yosys")
-            .current_dir(&dir)
-            .args(["-q", "-p"])
-            .arg(format!(
-                "read_verilog sqf_lib.v top.v; synth_ecp5 -top top; select -assert-count {want} {regs}"
-            ))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{mul}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
     }
     // The products' fabric registers gone: the low product's 33 bits (17 by 16 unsigned; the
     // fabric register's two top bits are constant zero and trimmed) and the high one's 32.
@@ -271,8 +290,6 @@ fn ecp5_requantizers_keep_their_products_in_the_multipliers() {
 fn xcup_paired_macs_keep_their_registers_in_the_dsps() {
     let lib = library_text(&["sqf_mul_dsp48e2", "sqf_mac2"]);
     for dsp in [0, 1] {
-        let dir = scratch(&format!("synth_mac2_{dsp}"));
-        std::fs::write(dir.join("sqf_lib.v"), &lib).unwrap();
         let top = format!(
             "module top(input wire clock, input wire en, input wire first, input wire [15:0] x,\n\
              input wire [15:0] w0, input wire [15:0] w1, input wire signed [31:0] bias0,\n\
@@ -282,56 +299,25 @@ fn xcup_paired_macs_keep_their_registers_in_the_dsps() {
              .x(x), .w0(w0), .w1(w1), .bias0(bias0), .bias1(bias1), .acc0(acc0), .acc1(acc1));\n\
              endmodule\n"
         );
-        std::fs::write(dir.join("top.v"), &top).unwrap();
-        let c = run_yosys(&dir, Family::XilinxUltraScalePlus).unwrap();
-        assert_eq!(c.get("DSP48E2"), 2, "{dsp}: {:?}", c.cells);
         // Every DSP48E2 with its P register and no other; the fabric flip-flops (or shift
         // registers) its P bits drive: per lane the product's 34 in the fabric form; with the
         // P register only the lane stage's, w0*x (17 bits) and the low 7 of w1*x (x*128 is
         // subtracted from the bits above them).
         let regs = "t:DSP48E2 r:AREG=0 %i r:BREG=0 %i r:PREG=1 %i r:MREG=0 %i";
         let (want, fed) = (2 * dsp, 2 * if dsp == 1 { 17 + 7 } else { 34 });
-        let out = std::process::Command::new("yosys")
-            .current_dir(&dir)
-            .args(["-q", "-p"])
-            .arg(format!(
-                "read_verilog sqf_lib.v top.v; synth_xilinx -family xcup -flatten -top top; \
-                 select -assert-count {want} {regs}; \
+        let c = synth_and_select(
+            &format!("synth_mac2_{dsp}"),
+            &lib,
+            &top,
+            Family::XilinxUltraScalePlus,
+            &format!(
+                "select -assert-count {want} {regs}; \
                  select -assert-count {fed} t:DSP48E2 %co2 t:FDRE t:SRL16E %u %i"
-            ))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{dsp}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            ),
         );
+        assert_eq!(c.get("DSP48E2"), 2, "{dsp}: {:?}", c.cells);
     }
-
-    let v = squeezeflow_tests::repo_root().join("tests/verilog");
-    let dir = scratch("sim_mul_dsp48e2");
-    let lib_file = dir.join("sqf_mul_dsp48e2.v");
-    std::fs::write(&lib_file, &lib).unwrap();
-    let build = std::process::Command::new("iverilog")
-        .args(["-g2005", "-DSYNTHESIS", "-s", "tb_mul_dsp48e2", "-o"])
-        .arg(dir.join("tb.vvp"))
-        .arg(v.join("tb_mul_dsp48e2.v"))
-        .arg(v.join("DSP48E2.v"))
-        .arg(&lib_file)
-        .output()
-        .expect("iverilog is installed (scripts/setup.sh)");
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
-    let run = std::process::Command::new("vvp")
-        .arg("-n")
-        .arg(dir.join("tb.vvp"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&run.stdout);
+    let text = simulate("tb_mul_dsp48e2", "DSP48E2.v", &lib, &[]);
     assert!(
         text.contains("checked 3000 mismatches 0"),
         "the DSP48E2 branch in simulation:\n{text}"
