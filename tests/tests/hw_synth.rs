@@ -131,27 +131,14 @@ fn a_register_with_two_drivers_is_refused_by_name() {
 #[test]
 fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
     let lib = library_text(&["sqf_mul_ecp5", "sqf_mac"]);
-    let mut ffs = Vec::new();
-    for mul in [0, 1] {
-        let top = format!(
+    let ffs = ecp5_two_mults("synth_mac", &lib, |mul| {
+        format!(
             "module top(input wire clock, input wire en, input wire first, input wire [15:0] x,\n\
-             input wire [15:0] w, input wire signed [31:0] bias, output wire signed [31:0] acc);\n\
-             sqf_mac #(.SIMD(2), .ECP5_MUL({mul})) u (.clock(clock), .en(en), .first(first),\n\
-             .x(x), .w(w), .bias(bias), .acc(acc));\nendmodule\n"
-        );
-        // The output register as a parameter of the primitive: every multiplier, only with
-        // ECP5_MUL; no input register.
-        let want = 2 * mul;
-        let c = synth_and_select(
-            &format!("synth_mac_{mul}"),
-            &lib,
-            &top,
-            Family::Ecp5,
-            &format!("select -assert-count {want} {MULT_OUT_ONLY}"),
-        );
-        assert_eq!(c.get("MULT18X18D"), 2, "{mul}: {:?}", c.cells);
-        ffs.push(c.ffs());
-    }
+         input wire [15:0] w, input wire signed [31:0] bias, output wire signed [31:0] acc);\n\
+         sqf_mac #(.SIMD(2), .ECP5_MUL({mul})) u (.clock(clock), .en(en), .first(first),\n\
+         .x(x), .w(w), .bias(bias), .acc(acc));\nendmodule\n"
+        )
+    });
     // Two lanes of a 17-bit product each: 34 flip-flops fewer.
     assert_eq!(ffs[0] - ffs[1], 2 * 17, "fabric, ECP5: {ffs:?}");
 
@@ -242,6 +229,26 @@ fn synth_and_select(tag: &str, lib: &str, top: &str, family: Family, select: &st
 const MULT_OUT_ONLY: &str = "t:MULT18X18D r:REG_OUTPUT_CLK=CLK0 %i r:REG_INPUTA_CLK=CLK0 %d \
                              r:REG_INPUTB_CLK=CLK0 %d";
 
+/// Synthesizes `top(mul)` for ECP5 with `ECP5_MUL = mul`, 0 and 1: two MULT18X18Ds each time,
+/// with their output register (and no input register) only with 1; returns the flip-flop
+/// counts, fabric then ECP5.
+fn ecp5_two_mults(tag: &str, lib: &str, top: impl Fn(u32) -> String) -> Vec<u64> {
+    let mut ffs = Vec::new();
+    for mul in [0, 1] {
+        let want = 2 * mul;
+        let c = synth_and_select(
+            &format!("{tag}_{mul}"),
+            lib,
+            &top(mul),
+            Family::Ecp5,
+            &format!("select -assert-count {want} {MULT_OUT_ONLY}"),
+        );
+        assert_eq!(c.get("MULT18X18D"), 2, "{tag} {mul}: {:?}", c.cells);
+        ffs.push(c.ffs());
+    }
+    ffs
+}
+
 /// On ECP5 a requantizer's two products (`sqf_requant` with `ECP5_MUL = 1`, as in the
 /// engines' chains) are in its MULT18X18Ds' output registers, with no input register (acc and
 /// mult are registers already, in the fabric): with a multiplier between two fabric
@@ -251,25 +258,14 @@ const MULT_OUT_ONLY: &str = "t:MULT18X18D r:REG_OUTPUT_CLK=CLK0 %i r:REG_INPUTA_
 #[test]
 fn ecp5_requantizers_keep_their_products_in_the_multipliers() {
     let lib = library_text(&["sqf_mul_ecp5", "sqf_requant"]);
-    let mut ffs = Vec::new();
-    for mul in [0, 1] {
-        let top = format!(
+    let ffs = ecp5_two_mults("synth_requant", &lib, |mul| {
+        format!(
             "module top(input wire clock, input wire signed [31:0] acc, input wire [15:0] mult,\n\
-             input wire [5:0] shift, output wire [7:0] y);\n\
-             sqf_requant #(.OUT_BITS(8), .MULT_REG(1), .ROUND_REG(1), .ECP5_MUL({mul})) u (\n\
-             .clock(clock), .acc(acc), .mult(mult), .shift(shift), .y(y));\nendmodule\n"
-        );
-        let want = 2 * mul;
-        let c = synth_and_select(
-            &format!("synth_requant_{mul}"),
-            &lib,
-            &top,
-            Family::Ecp5,
-            &format!("select -assert-count {want} {MULT_OUT_ONLY}"),
-        );
-        assert_eq!(c.get("MULT18X18D"), 2, "{mul}: {:?}", c.cells);
-        ffs.push(c.ffs());
-    }
+         input wire [5:0] shift, output wire [7:0] y);\n\
+         sqf_requant #(.OUT_BITS(8), .MULT_REG(1), .ROUND_REG(1), .ECP5_MUL({mul})) u (\n\
+         .clock(clock), .acc(acc), .mult(mult), .shift(shift), .y(y));\nendmodule\n"
+        )
+    });
     // The products' fabric registers gone: the low product's 33 bits (17 by 16 unsigned; the
     // fabric register's two top bits are constant zero and trimmed) and the high one's 32.
     assert_eq!(ffs[0] - ffs[1], 33 + 32, "fabric, ECP5: {ffs:?}");
