@@ -44,8 +44,8 @@ pub struct HardwareConfig {
     /// register after a multiply Yosys maps without it. Default: off; `gen --device` with an
     /// ECP5 part turns it on. The MAC lanes of engines without pairs only (`sqf_mac`).
     pub mul_ecp5: Option<bool>,
-    /// The paired MAC lanes' packed weights, activations and products in the registers of
-    /// UltraScale+ DSP48E2s (`sqf_mul_dsp48e2`), which Yosys maps without them. Default: off;
+    /// The paired MAC lanes' product registers the P registers of UltraScale+ DSP48E2s
+    /// (`sqf_mul_dsp48e2`), which Yosys maps without them. Default: off;
     /// `gen --device` with an UltraScale+ part turns it on. Paired engines only (`sqf_mac2`).
     pub dsp48e2: Option<bool>,
     /// Each block RAM weight ROM deeper than one ECP5 block RAM split into banks of one, the
@@ -110,7 +110,7 @@ pub struct Plan {
     /// the same either way.
     #[serde(default)]
     pub mul_ecp5: bool,
-    /// The paired MAC lanes' registers are UltraScale+ DSP48E2s' own (`sqf_mul_dsp48e2`;
+    /// The paired MAC lanes' product registers are UltraScale+ DSP48E2s' own (`sqf_mul_dsp48e2`;
     /// absent in older bundles: off). The arithmetic and timing are the same either way.
     #[serde(default)]
     pub dsp48e2: bool,

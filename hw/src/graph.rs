@@ -163,7 +163,7 @@ pub struct GraphBuilder {
     /// The MAC lanes' and the requantizers' products are in ECP5 MULT18X18Ds' output
     /// registers.
     pub mul_ecp5: bool,
-    /// The paired MAC lanes' registers are UltraScale+ DSP48E2s' own.
+    /// The paired MAC lanes' product registers are UltraScale+ DSP48E2s' own.
     pub dsp48e2: bool,
     /// Block RAM weight ROMs split into banks of one ECP5 block RAM (`sqf_bank_pick`).
     pub rom_banks: bool,

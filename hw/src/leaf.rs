@@ -248,7 +248,7 @@ pub struct MacPair {
     pub acc0: Signal<Out, Bits<32>>,
     pub acc1: Signal<Out, Bits<32>>,
     _simd: usize,
-    /// `DSP48E2 = 1`: the lanes' registers in `sqf_mul_dsp48e2` (the same stages).
+    /// `DSP48E2 = 1`: the lanes' products in `sqf_mul_dsp48e2` (the same stages).
     _dsp48e2: bool,
     _acc: (i32, i32),
     /// The registered inputs: (en, first, biases, x, w0, w1).

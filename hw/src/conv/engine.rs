@@ -208,8 +208,8 @@ impl ConvEngine {
         self
     }
 
-    /// Each paired lane's registers in an UltraScale+ DSP48E2 (see [`ConvGeom::dsp48e2`]);
-    /// changes only the Verilog.
+    /// Each paired lane's product in an UltraScale+ DSP48E2's P register (see
+    /// [`ConvGeom::dsp48e2`]); changes only the Verilog.
     pub fn with_dsp48e2(mut self, on: bool) -> Self {
         self._geom.dsp48e2 = on;
         self

@@ -40,9 +40,9 @@ pub struct ConvGeom {
     /// MULT18X18Ds' output registers (`ECP5_MUL = 1`, `sqf_mul_ecp5`). The arithmetic and
     /// timing are the same.
     pub mul_ecp5: bool,
-    /// Each `sqf_mac2` lane's packed weights, activation and product are the A, B and P
-    /// registers of an UltraScale+ DSP48E2 (`DSP48E2 = 1`, `sqf_mul_dsp48e2`). The arithmetic
-    /// and timing are the same.
+    /// Each `sqf_mac2` lane's product register is the P register of an UltraScale+ DSP48E2
+    /// (`DSP48E2 = 1`, `sqf_mul_dsp48e2`; the operands stay in fabric registers). The
+    /// arithmetic and timing are the same.
     pub dsp48e2: bool,
     /// Words of each bank a block RAM weight ROM deeper than it is split into (0: one memory),
     /// the banks' words registered as they leave the block RAMs and picked after
