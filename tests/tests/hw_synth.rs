@@ -368,6 +368,36 @@ fn the_shell_registers_its_block_ram_reads_on_ecp5() {
     );
 }
 
+/// A loaded weight memory's write (`sqf_wmem_loaded`) is registered: no path runs from the
+/// load port (which fans out to every memory of the network) into the block RAM but through a
+/// flip-flop. Unregistered, the port's decode (the address against the depth, a carry chain)
+/// into the URAMs' byte write enables was the XCZU7EV folding's deepest path (5.37 ns,
+/// 2026-12-03).
+#[test]
+fn loaded_weight_memories_register_their_writes() {
+    let lib = library_text(&["sqf_ram", "sqf_wmem_loaded"]);
+    let top = "module top(input wire clock, input wire wl_valid, input wire [15:0] wl_sel,\n\
+               input wire [15:0] wl_addr, input wire [63:0] wl_data, input wire [11:0] raddr,\n\
+               output wire [63:0] rdata);\n\
+               sqf_wmem_loaded #(.WIDTH(64), .DEPTH(4000), .ABITS(12), .SEL(37)) u (\n\
+               .clock(clock), .wl_valid(wl_valid), .wl_sel(wl_sel), .wl_addr(wl_addr),\n\
+               .wl_data(wl_data), .raddr(raddr), .rdata(rdata));\nendmodule\n";
+    let rams = "t:RAMB* t:URAM* %u";
+    let c = synth_and_select(
+        "synth_wmem_loaded",
+        &lib,
+        top,
+        Family::XilinxUltraScalePlus,
+        &format!(
+            "select -assert-min 1 {rams}; \
+             select -assert-none w:wl_addr w:wl_sel w:wl_valid w:wl_data %u %u %u \
+             %co*:-FDRE {rams} %i"
+        ),
+    );
+    // The registers: the write enable, the address's 12 bits and the word's 64.
+    assert!(c.ffs() >= 1 + 12 + 64, "{:?}", c.cells);
+}
+
 /// The text of the library modules `names`, in the library's order.
 fn library_text(names: &[&str]) -> String {
     squeezeflow_hw::library::MODULES

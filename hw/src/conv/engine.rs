@@ -42,6 +42,8 @@ impl MacStage {
 #[derive(Clone, Debug, Default)]
 struct State {
     lb: Vec<u64>,
+    // the weight RAMs' registered write (PE, address, word), as sqf_wmem_loaded's
+    wl_r: Option<(usize, usize, u64)>,
     // writer
     rows_done: u32,
     wr_addr: u32,
@@ -322,9 +324,10 @@ impl ConvEngine {
     fn edge(&mut self) {
         let g = self._geom.clone();
         let (pe, simd, cg) = (g.pe, g.simd, g.cg() as u32);
-        // The weight RAMs' write port (reset does not touch memories). A read in the same
-        // cycle below sees the old word, as the Verilog's.
-        let load = match (g.load_base, self.wl.word()) {
+        // The weight RAMs' write port (reset does not touch memories): the port's word is
+        // decoded into a register and written at the next edge, as sqf_wmem_loaded's. A read in
+        // the same cycle below sees the old word, as the Verilog's.
+        let decoded = match (g.load_base, self.wl.word()) {
             (Some(b), Some(w)) if (w.sel as usize).wrapping_sub(b as usize) < pe => {
                 let mask = if g.weight_word_bits() == 64 {
                     u64::MAX
@@ -336,6 +339,7 @@ impl ConvEngine {
             }
             _ => None,
         };
+        let load = std::mem::replace(&mut self._st.wl_r, decoded);
         if self.reset.val() {
             if let Some((i, a, d)) = load {
                 self._w[i][a] = d;
