@@ -164,11 +164,16 @@ module sqf_shell_core #(
     // out, and with the multiplexers behind it that was the ULX3S build's critical path
     // (70.9 MHz). A byte is sent three cycles after r_i moves (r_rdy0, r_rdy1, then r_rdy): the
     // logit RAM's read, lg_q, r_byte_q.
+    // r_j (= r_i - 4, the payload index) and r_end (= 4 + the reply's payload length, the CRC's
+    // first byte) are registers kept equal to those sums, stepped with r_i, and r_past says
+    // r_i > r_end (r_i steps by one from 0): the subtract, the add and the compares in front of
+    // the byte's multiplexers were the ULX3S build's critical path (81.4 MHz).
+    reg r_past;
     reg r_act, r_rdy0, r_rdy1, r_rdy;
     reg [7:0] r_byte_q;
     reg [15:0] lg_q;
     reg [7:0] r_kind, r_code, r_cmd;
-    reg [15:0] r_i, r_crc;
+    reg [15:0] r_i, r_j, r_end, r_crc;
     // weights (see the Rust model)
     reg [15:0] w_sel, w_adr, wm_sel, wm_adr, wl_s, wl_a;
     reg [2:0] w_ph;
@@ -185,7 +190,6 @@ module sqf_shell_core #(
         end
     endgenerate
     wire [15:0] rlen = reply_len(r_kind);
-    wire [15:0] r_j = r_i - 16'd4;
     wire [15:0] crc_rx = crc_byte(crc, rx_data);
     wire [15:0] len_full = {rx_data, len[7:0]};
     wire [15:0] off_full = {rx_data, off_lo};
@@ -200,7 +204,7 @@ module sqf_shell_core #(
     wire [23:0] fr_rdata;
     wire fr_we = rx_valid && (p_st == P_PAY) && (cmd == 8'd2) && (perr == 8'd0) && (cnt >= 16'd2)
         && (phase == 2'd2) && (waddr < PIXELS_PB);
-    wire [LB-1:0] lg_raddr = (r_i >= 16'd4 && r_j < NLOG2) ? r_j[LB:1] : {LB{1'b0}};
+    wire [LB-1:0] lg_raddr = (r_i[15:2] != 14'd0 && r_j < NLOG2) ? r_j[LB:1] : {LB{1'b0}};
     wire [15:0] lg_rdata;
     wire lg_we = busy && s_tvalid;
 
@@ -218,11 +222,13 @@ module sqf_shell_core #(
         else if (r_i == 16'd1) r_byte = (r_kind == 8'd0) ? REPLY_ERROR : (r_kind | REPLY_OK);
         else if (r_i == 16'd2) r_byte = rlen[7:0];
         else if (r_i == 16'd3) r_byte = rlen[15:8];
-        else if (r_i == 16'd4 + rlen) r_byte = r_crc[15:8];
-        else if (r_i > 16'd4 + rlen) r_byte = r_crc[7:0];
+        else if (r_i == r_end) r_byte = r_crc[15:8];
+        else if (r_past) r_byte = r_crc[7:0];
         else begin
             case (r_kind)
-                CMD_IDENTIFY: r_byte = (r_j < IDENTIFY_LEN) ? ID_PAYLOAD[8*r_j[4:0] +: 8] : 8'h00;
+                // (r_j < IDENTIFY_LEN, without a carry chain)
+                CMD_IDENTIFY: r_byte = (r_j[15:5] == 11'd0 && r_j[4:0] < IDENTIFY_LEN[4:0])
+                    ? ID_PAYLOAD[8*r_j[4:0] +: 8] : 8'h00;
                 CMD_LOAD: r_byte = r_j[0] ? loaded16[15:8] : loaded16[7:0];
                 CMD_STATUS: case (r_j)
                     16'd0: r_byte = {4'd0, wm_sel == NMEM16, logits_valid, loaded == PIXELS_PB, busy};
@@ -317,7 +323,8 @@ module sqf_shell_core #(
         r_act = 1'b0; r_rdy0 = 1'b0; r_rdy1 = 1'b0; r_rdy = 1'b0; r_byte_q = 8'd0; lg_q = 16'd0;
         r_kind = 8'd0; r_code = 8'd0;
         r_cmd = 8'd0;
-        r_i = 16'd0; r_crc = 16'd0;
+        r_i = 16'd0; r_j = 16'hfffc; r_end = 16'd4 + reply_len(8'd0); r_past = 1'b0;
+        r_crc = 16'd0;
         w_sel = 16'd0; w_adr = 16'd0; wm_sel = 16'd0; wm_adr = 16'd0; w_ph = 3'd0; w_buf = 56'd0;
         wl_v = 1'b0; wl_s = 16'd0; wl_a = 16'd0; wl_d = 64'd0;
     end
@@ -336,7 +343,8 @@ module sqf_shell_core #(
             cyc <= 32'd0; last_cyc <= 32'd0; frames_done <= 32'd0; errs <= 8'd0;
             r_act <= 1'b0; r_rdy0 <= 1'b0; r_rdy1 <= 1'b0; r_rdy <= 1'b0; r_kind <= 8'd0; r_code <= 8'd0;
             r_cmd <= 8'd0;
-            r_i <= 16'd0; r_crc <= 16'd0;
+            r_i <= 16'd0; r_j <= 16'hfffc; r_end <= 16'd4 + reply_len(8'd0);
+            r_past <= 1'b0; r_crc <= 16'd0;
             w_sel <= 16'd0; w_adr <= 16'd0; wm_sel <= 16'd0; wm_adr <= 16'd0; w_ph <= 3'd0;
             w_buf <= 56'd0; wl_v <= 1'b0; wl_s <= 16'd0; wl_a <= 16'd0; wl_d <= 64'd0;
         end else begin
@@ -450,7 +458,8 @@ module sqf_shell_core #(
             else tmo <= tmo + 32'd1;
             if (do_reply) begin
                 r_act <= 1'b1; r_rdy0 <= 1'b0; r_rdy1 <= 1'b0; r_rdy <= 1'b0; r_kind <= rep_kind; r_code <= rep_code; r_cmd <= cmd;
-                r_i <= 16'd0; r_crc <= 16'hffff; p_st <= 4'd8;
+                r_i <= 16'd0; r_j <= 16'hfffc; r_end <= 16'd4 + reply_len(rep_kind);
+                r_past <= 1'b0; r_crc <= 16'hffff; p_st <= 4'd8;
             end
 
             // reply sequencer and UART transmitter
@@ -459,12 +468,15 @@ module sqf_shell_core #(
                 else if (!r_rdy1) r_rdy1 <= 1'b1;
                 else if (!r_rdy) r_rdy <= 1'b1;
                 else if (!tx_busy) begin
-                    if (r_i >= 16'd1 && r_i < 16'd4 + rlen) r_crc <= crc_byte(r_crc, r_byte_q);
+                    // bytes 1 .. r_end - 1 (r_i >= 1 && r_i < r_end)
+                    if (r_i != 16'd0 && r_i != r_end && !r_past) r_crc <= crc_byte(r_crc, r_byte_q);
                     r_i <= r_i + 16'd1;
+                    r_j <= r_j + 16'd1;
+                    if (r_i == r_end) r_past <= 1'b1;
                     r_rdy0 <= 1'b0;
                     r_rdy1 <= 1'b0;
                     r_rdy <= 1'b0;
-                    if (r_i == 16'd5 + rlen) r_act <= 1'b0;
+                    if (r_past) r_act <= 1'b0; // the last byte, r_end + 1, is out
                 end
             end
             if (tx_load) begin
