@@ -424,6 +424,38 @@ fn loaded_weight_memories_register_their_writes() {
     assert!(c.ffs() >= 1 + 12 + 64, "{:?}", c.cells);
 }
 
+/// On ECP5 a width converter's handshake outputs toward its neighbours (the producer's ready,
+/// the consumer's valid) come straight from flip-flops, in the widening and the shift-register
+/// forms: `count >= WO` after the count register, a carry chain, was in front of the
+/// consumer's write handshake, the ECP5 network's deepest path (9.43 ns, 2026-12-03, the
+/// 1 -> 8 converter into fire3.expand3x3).
+#[test]
+fn gearbox_handshakes_leave_from_flip_flops_on_ecp5() {
+    let lib = library_text(&["sqf_gearbox"]);
+    for (wi, wo, banked) in [(1, 8, 1), (3, 4, 0), (2, 8, 1)] {
+        let top = format!(
+            "module top(input wire clock, input wire reset, input wire [{}:0] s_tdata,\n\
+             input wire s_tvalid, input wire s_tlast, output wire s_tready,\n\
+             output wire [{}:0] m_tdata, output wire m_tvalid, output wire m_tlast,\n\
+             input wire m_tready);\n\
+             sqf_gearbox #(.WI({wi}), .WO({wo}), .FRAME(96), .BANKED({banked})) u (\n\
+             .clock(clock), .reset(reset), .s_tdata(s_tdata), .s_tvalid(s_tvalid),\n\
+             .s_tlast(s_tlast), .s_tready(s_tready), .m_tdata(m_tdata), .m_tvalid(m_tvalid),\n\
+             .m_tlast(m_tlast), .m_tready(m_tready));\nendmodule\n",
+            8 * wi - 1,
+            8 * wo - 1
+        );
+        synth_and_select(
+            &format!("synth_gearbox_{wi}_{wo}"),
+            &lib,
+            &top,
+            Family::Ecp5,
+            "select -assert-count 2 o:s_tready o:m_tvalid %u %ci2 t:TRELLIS_FF %i; \
+             select -assert-none o:s_tready o:m_tvalid %u %ci2 t:TRELLIS_FF %d t:* %i",
+        );
+    }
+}
+
 /// The text of the library modules `names`, in the library's order.
 fn library_text(names: &[&str]) -> String {
     squeezeflow_hw::library::MODULES
