@@ -319,8 +319,9 @@ module sqf_conv_ctrl #(
     // Each candidate's room in a form of its own: with room() of ahead_iw, ahead_i and
     // ahead_inc, Yosys shared one compare after ahead_n's multiplexers (10.10 ns in the ECP5
     // model). ahead_r + 1 < LB_ROWS is ahead_r < LB_ROWS - 1, a compare of the register alone.
-    localparam integer C_LBROWS_M1 = LB_ROWS - 1;
-    wire ok_inc = ahead_r[15] || (ahead_r[14:0] < C_LBROWS_M1[14:0]);
+    // ahead_r < LB_ROWS - 1 without a carry chain (LB_ROWS is 2^RB): the bits above RB clear
+    // and the low RB not all ones.
+    wire ok_inc = ahead_r[15] || (ahead_r[14:RB] == 0 && ahead_r[RB-1:0] != {RB{1'b1}});
     wire ok_iw = aoy_r ? room(ahead_m1) : ok_inc, ok_i = aoy_r ? room(ahead_m) : s_ok_r;
     wire s_ok_n = issue ? (row_written ? ok_iw : ok_i) : (row_written ? ok_inc : s_ok_r);
     // The decision's own inputs take it from an inverted copy (nissue_r, whose few loads are
