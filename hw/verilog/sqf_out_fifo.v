@@ -3,15 +3,24 @@
 
 // sqf_out_fifo: the output FIFO every stream block ends in. The block pushes a beat (LANES
 // bytes and tlast) at a clock edge when `push` is set; the head drives the AXI4-Stream master
-// combinationally (tvalid = count != 0). `count` is a register, so a block's tready logic that
-// reads it has no combinational path from the consumer's tready.
+// (tvalid = count != 0; the data straight from the memory's read, or with OUT_REG from a
+// register). `count` is a register, so a block's tready logic that reads it has no
+// combinational path from the consumer's tready.
 // Ports: push, din (lane l in bits [8l+7:8l]), last_in; count (beats held); m_* the stream.
-// Parameters: LANES >= 1 bytes a beat, DEPTH a power of two >= 2.
+// Parameters: LANES >= 1 bytes a beat, DEPTH a power of two >= 2, OUT_REG (0 or 1; 1 needs
+// DEPTH >= 4).
+// OUT_REG = 1 (for the FIFOs deep enough for block RAM): the head beat is a register of its
+// own, and the memory is read a beat ahead into it, so the memory's read (an ECP5 DP16KD's is
+// 5.83 ns clock to out without its output register, which Yosys does not use) ends in that
+// register rather than in the consumer's logic: a bypass FIFO's block RAM read into a
+// concatenation's multiplexer and on into its FIFO was the ECP5 network's deepest path
+// (9.18 ns). Same ports, latency and behaviour as OUT_REG = 0.
 // Latency 1 (a beat pushed at an edge is at the head after it); throughput a beat a cycle.
 // The caller must not push into a full FIFO (count == DEPTH with no pop).
 module sqf_out_fifo #(
     parameter LANES = 1,
-    parameter DEPTH = 4
+    parameter DEPTH = 4,
+    parameter OUT_REG = 0
 ) (
     input  wire                 clock,
     input  wire                 reset,       // synchronous, active high
@@ -34,18 +43,13 @@ module sqf_out_fifo #(
         if (DEPTH < 2 || (DEPTH & (DEPTH - 1)) != 0) begin : bad_depth
             sqf_out_fifo_DEPTH_must_be_a_power_of_two_at_least_2 bad();
         end
+        if ((OUT_REG != 0 && OUT_REG != 1) || (OUT_REG == 1 && DEPTH < 4)) begin : bad_out_reg
+            sqf_out_fifo_OUT_REG_0_or_1_and_1_needs_DEPTH_at_least_4 bad();
+        end
     endgenerate
 
-    reg [AB-1:0] head, tail;
+    reg [AB-1:0] tail;
     wire pop = (count != 0) && m_tready;
-    // One word a slot (all lanes): Verilator simulates this far faster than a memory a lane
-    // once there are many lanes (measured: 25x at 512 lanes).
-    reg [8*LANES-1:0] q [0:DEPTH-1];
-    always @(posedge clock) if (push) q[tail] <= din;
-    assign m_tdata = q[head];
-    reg ql [0:DEPTH-1];
-    always @(posedge clock) if (push) ql[tail] <= last_in;
-    assign m_tlast = ql[head];
     assign m_tvalid = (count != 0);
     // The count's next value is chosen by push and pop among values formed from the register
     // alone: push and pop come late (the consumer's ready, the block's input handshake), and
@@ -73,13 +77,73 @@ module sqf_out_fifo #(
     reg head_rst;
     reg [AB-1:0] head_inc;
     (* keep *) always @(posedge clock) head_rst <= reset;
-    always @(posedge clock) begin
-        if (head_rst) begin
-            head <= 0; head_inc <= 1;
-        end else if (pop) begin
-            head <= head_inc; head_inc <= head_inc + 1'b1;
+    generate
+        if (OUT_REG == 0) begin : comb_head
+            reg [AB-1:0] head;
+            always @(posedge clock) begin
+                if (head_rst) begin
+                    head <= 0; head_inc <= 1;
+                end else if (pop) begin
+                    head <= head_inc; head_inc <= head_inc + 1'b1;
+                end
+            end
+            // One word a slot (all lanes): Verilator simulates this far faster than a memory a
+            // lane once there are many lanes (measured: 25x at 512 lanes).
+            reg [8*LANES-1:0] q [0:DEPTH-1];
+            always @(posedge clock) if (push) q[tail] <= din;
+            assign m_tdata = q[head];
+            reg ql [0:DEPTH-1];
+            always @(posedge clock) if (push) ql[tail] <= last_in;
+            assign m_tlast = ql[head];
+        end else begin : reg_head
+            // out_r holds the head beat (tlast and bytes). Every beat is written to the memory;
+            // the head's successor (head + 1) is read every cycle at the next cycle's head + 1
+            // (head_inc2 when popping, head_inc otherwise), into rd. A pop moves into out_r:
+            //  - with 3 or more beats held, rd: the successor was pushed two edges or more
+            //    before, so the read saw it, and no write meets that read's address;
+            //  - with 2, the successor is the last beat pushed, last_r (it may be in the
+            //    memory only from this very edge);
+            //  - with 1, the beat pushed at this edge if any.
+            // An empty FIFO takes a pushed beat straight into out_r.
+            reg [AB-1:0] head_inc2;
+            always @(posedge clock) begin
+                if (head_rst) begin
+                    head_inc <= 1; head_inc2 <= 2;
+                end else if (pop) begin
+                    head_inc <= head_inc2; head_inc2 <= head_inc2 + 1'b1;
+                end
+            end
+            wire [8*LANES:0] word = {last_in, din};
+            (* no_rw_check *) reg [8*LANES:0] q [0:DEPTH-1];
+            reg [8*LANES:0] rd, last_r, out_r;
+            wire [AB-1:0] raddr = pop ? head_inc2 : head_inc;
+            always @(posedge clock) begin
+                if (push) q[tail] <= word;
+                rd <= q[raddr];
+            end
+            // count == 0, 1, 2 and >= 3 as one-hot registers moved with the count (decoded
+            // from it, they joined the memory's read in a four-level multiplexer tree), and
+            // the read's data chosen last.
+            reg f0, f1, f2, f3;
+            wire cnt3 = (count == 3);
+            always @(posedge clock) begin
+                if (reset) begin
+                    f0 <= 1'b1; f1 <= 1'b0; f2 <= 1'b0; f3 <= 1'b0;
+                end else if (push && !pop) begin
+                    f0 <= 1'b0; f1 <= f0; f2 <= f1; f3 <= f2 || f3;
+                end else if (pop && !push) begin
+                    f0 <= f1; f1 <= f2; f2 <= cnt3; f3 <= f3 && !cnt3;
+                end
+            end
+            wire take_rd = pop && f3;
+            wire [8*LANES:0] other = pop ? (f2 ? last_r : word) : (f0 ? word : out_r);
+            always @(posedge clock) begin
+                if (push) last_r <= word;
+                out_r <= take_rd ? rd : other;
+            end
+            assign {m_tlast, m_tdata} = out_r;
         end
-    end
+    endgenerate
 endmodule
 
 `default_nettype wire

@@ -247,6 +247,23 @@ fn add_concat_gearbox_fifo_verilog() {
         &frames,
         24,
     );
+    // From 64 beats deep the head is a register read a beat ahead (sqf_out_fifo's OUT_REG):
+    // 240 beats, with stalls on either side, take it through every count, empty to full.
+    let many: Vec<Vec<u8>> = (0..30).map(|i| SplitMix64::new(60 + i).bytes(24)).collect();
+    let backed_up = Stalls {
+        input: 0.1,
+        output: 0.8,
+        seed: 17,
+    };
+    check_block_verilog_stalls(
+        "fifo_64",
+        || StreamFifo::new(3, 64),
+        &[many.concat()],
+        &[24],
+        &many,
+        24,
+        &[Stalls::random(7), Stalls::NONE, starved, backed_up],
+    );
 }
 
 /// How often a block's Verilog sets `ECP5_MUL = 1`.

@@ -146,6 +146,43 @@ fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
     simulate_mul_ecp5(&lib, 8, 8, 1);
 }
 
+/// On ECP5 the MAC lanes of two PEs that take the same activations keep their own operand
+/// registers: merged, one register fed multipliers across the chip, the ULX3S route's critical
+/// path (93.2 MHz, 2026-12-03). Two MACs with the same activations, their own weights and
+/// biases, have twice the flip-flops of one.
+#[test]
+fn ecp5_mac_lanes_of_different_pes_keep_their_own_operand_registers() {
+    let lib = library_text(&["sqf_mul_ecp5", "sqf_mac"]);
+    let ffs = [1, 2].map(|pes| {
+        let macs = (0..pes)
+            .map(|i| {
+                format!(
+                    "sqf_mac #(.SIMD(2), .ECP5_MUL(1)) u{i} (.clock(clock), .en(en),\n\
+                     .first(first), .x(x), .w(w[16*{i} +: 16]), .bias(bias[32*{i} +: 32]),\n\
+                     .acc(acc[32*{i} +: 32]));\n"
+                )
+            })
+            .collect::<String>();
+        let top = format!(
+            "module top(input wire clock, input wire en, input wire first, input wire [15:0] x,\n\
+             input wire [{}:0] w, input wire [{}:0] bias, output wire [{}:0] acc);\n\
+             {macs}endmodule\n",
+            16 * pes - 1,
+            32 * pes - 1,
+            32 * pes - 1
+        );
+        let c = synth_and_select(
+            &format!("synth_mac_pes_{pes}"),
+            &lib,
+            &top,
+            Family::Ecp5,
+            &format!("select -assert-count {} t:MULT18X18D", 2 * pes),
+        );
+        c.ffs()
+    });
+    assert_eq!(ffs[1], 2 * ffs[0], "one MAC, two: {ffs:?}");
+}
+
 /// sqf_mul_ecp5's MULT18X18D branch (operand bits, extension, which product bits) simulated in
 /// Icarus against a model of the MULT18X18D written from Lattice's description
 /// (tests/verilog/), with products worked out by the testbench: AW x BW bits, IN_REG as given.
@@ -454,6 +491,48 @@ fn gearbox_handshakes_leave_from_flip_flops_on_ecp5() {
              select -assert-none o:s_tready o:m_tvalid %u %ci2 t:TRELLIS_FF %d t:* %i",
         );
     }
+}
+
+/// On ECP5 a stream FIFO deep enough for block RAM (`sqf_stream_fifo`, 256 beats) reads its
+/// DP16KD into a register through one multiplexer (a LUT4 and a PFUMX) and no more, so the
+/// consumer's logic (here a compare) starts at a flip-flop: the DP16KD's read (5.83 ns clock
+/// to out), Yosys's read-during-write bypass and a concatenation's multiplexer in front of the
+/// next FIFO were the ECP5 network's deepest path (9.18 ns, 2026-12-03).
+#[test]
+fn block_ram_stream_fifos_read_into_a_register_on_ecp5() {
+    let lib = library_text(&["sqf_out_fifo", "sqf_stream_fifo"]);
+    let top = "module top(input wire clock, input wire reset, input wire [7:0] s_tdata,\n\
+               input wire s_tvalid, input wire s_tlast, output wire s_tready,\n\
+               input wire m_tready, output reg hit);\n\
+               wire [7:0] m_tdata; wire m_tvalid, m_tlast;\n\
+               sqf_stream_fifo #(.LANES(1), .DEPTH(256)) u (.clock(clock), .reset(reset),\n\
+               .s_tdata(s_tdata), .s_tvalid(s_tvalid), .s_tlast(s_tlast), .s_tready(s_tready),\n\
+               .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tlast(m_tlast), .m_tready(m_tready));\n\
+               always @(posedge clock) hit <= m_tvalid && m_tlast && m_tdata == 8'h5a;\n\
+               endmodule\n";
+    // dob: the DP16KD's read data (either port's); l1: the cells they drive, LUT4s (or flip-flops); l2: the
+    // cells those LUT4s drive, other than flip-flops: PFUMXs only; and those drive flip-flops
+    // only.
+    let dob = (0..18)
+        .flat_map(|i| [format!("DOA{i}"), format!("DOB{i}")])
+        .collect::<Vec<_>>()
+        .join(",");
+    synth_and_select(
+        "synth_fifo_bram",
+        &lib,
+        top,
+        Family::Ecp5,
+        &format!(
+            "select -assert-count 1 t:DP16KD; \
+             select -set dob t:DP16KD %co1:+DP16KD[{dob}] w:* %i; \
+             select -set l1 @dob %co1 t:* %i t:DP16KD %d; \
+             select -assert-min 1 @l1; \
+             select -assert-none @l1 t:LUT4 t:TRELLIS_FF %u %d; \
+             select -set l2 @l1 %co1:+LUT4[Z] w:* %i %co1 t:* %i @l1 %d t:TRELLIS_FF %d; \
+             select -assert-none @l2 t:PFUMX %d; \
+             select -assert-none @l2 %co1:+PFUMX[Z] w:* %i %co1 t:* %i @l2 %d t:TRELLIS_FF %d"
+        ),
+    );
 }
 
 /// The text of the library modules `names`, in the library's order.
