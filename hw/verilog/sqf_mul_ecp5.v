@@ -43,8 +43,8 @@ module sqf_mul_ecp5 #(
             // activations, and Yosys merged their registers into one, which then fed
             // multipliers across the chip (the ULX3S route's critical path, 93.2 MHz: 4.01 ns
             // in cells, 6.72 routing).
-            (* keep = "true" *) reg [AW-1:0] a_q;
-            (* keep = "true" *) reg [BW-1:0] b_q;
+            reg [AW-1:0] a_q;
+            reg [BW-1:0] b_q;
             initial begin
                 a_q = {AW{1'b0}};
                 b_q = {BW{1'b0}};
