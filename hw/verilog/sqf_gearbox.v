@@ -78,6 +78,8 @@ module sqf_gearbox #(
     reg room_c, valid_c;
     /* verilator lint_on UNUSEDSIGNAL */
     localparam [CB-1:0] WOC = C_WO[CB-1:0];
+    wire valid_n = pop ? (push ? count_pu >= WOC : count_p >= WOC)
+        : (push ? count_u >= WOC : count >= WOC);
     always @(posedge clock) begin
         if (reset) begin
             count <= 0; done <= 0;
@@ -86,8 +88,7 @@ module sqf_gearbox #(
             count <= pop ? (push ? count_pu : count_p) : (push ? count_u : count);
             room_c <= pop ? (push ? count_pu <= ROOM_MAX : count_p <= ROOM_MAX)
                 : (push ? count_u <= ROOM_MAX : count <= ROOM_MAX);
-            valid_c <= pop ? (push ? count_pu >= WOC : count_p >= WOC)
-                : (push ? count_u >= WOC : count >= WOC);
+            valid_c <= valid_n;
             if (pop) done <= (done == LASTB) ? {DB{1'b0}} : done + WOD;
         end
     end
@@ -235,7 +236,24 @@ module sqf_gearbox #(
                 if (reset) oh <= {{CAP{1'b0}}, 1'b1};
                 else oh <= pop ? (push ? oh_pu : oh >> WO) : (push ? oh << WI : oh);
             end
+            // Each group of PG bytes takes its pop from a copy of its own, the copy's valid
+            // (a register, kept apart by `keep` on its process) and the consumer's ready: one
+            // pop into all CAP bytes had 159 loads, and its hop was the XCZU7EV network's
+            // deepest path (4.76 ns, fire7.expand3x3's 3 -> 8 converter, docs/timing.md).
+            localparam PG = 4;
+            localparam NG = (CAP + PG - 1) / PG;
+            wire [NG-1:0] pops;
+            for (j = 0; j < NG; j = j + 1) begin : pop_copy
+                reg v;
+                (* keep *)
+                always @(posedge clock)
+                    if (reset) v <= 1'b0;
+                    else v <= valid_n;
+                (* keep *) wire p = v && m_tready;
+                assign pops[j] = p;
+            end
             for (i = 0; i < CAP; i = i + 1) begin : byte_
+                wire pop_i = pops[i / PG];
                 reg [7:0] b;
                 reg [7:0] nb;
                 integer l;
@@ -252,9 +270,9 @@ module sqf_gearbox #(
                         at_popped[l] = ohx[i + WO - l + WI];      // count == i + WO - l
                     end
                 end
-                wire [WI-1:0] at_lane = pop ? at_popped : at_keep;
+                wire [WI-1:0] at_lane = pop_i ? at_popped : at_keep;
                 always @(*) begin
-                    nb = pop ? bytes[8*(i+WO) +: 8] : b;
+                    nb = pop_i ? bytes[8*(i+WO) +: 8] : b;
                     for (l = WI - 1; l >= 0; l = l - 1)
                         if (at_lane[l]) nb = s_tdata[8*l +: 8];
                 end

@@ -187,8 +187,9 @@ fn add_concat_gearbox_fifo_verilog() {
     );
     // Widths with no whole-number ratio use the shift register, whose byte selects read a
     // one-hot copy of the count: widening (3 -> 4, fire6.expand1x1's converter in the 6-bit
-    // fit) and narrowing, under random, no and starved-input stalls.
-    for (wi, wo, fb) in [(3, 4, 48), (5, 3, 30)] {
+    // fit), 3 -> 8 (fire7.expand3x3's in the XCZU7EV folding, six pop copies) and narrowing,
+    // under random, no and starved-input stalls.
+    for (wi, wo, fb) in [(3, 4, 48), (3, 8, 48), (5, 3, 30)] {
         let frames: Vec<Vec<u8>> = (0..4).map(|i| SplitMix64::new(90 + i).bytes(fb)).collect();
         check_block_verilog_stalls(
             &format!("gearbox_shift_{wi}_{wo}"),

@@ -493,6 +493,68 @@ fn gearbox_handshakes_leave_from_flip_flops_on_ecp5() {
     }
 }
 
+/// On UltraScale+ no net of a shift-form converter (3 -> 8 bytes, as fire7.expand3x3's in
+/// the XCZU7EV folding) reaches 100 loads but the reset: the delay model's hop costs 1.75 ns
+/// from 100 loads (0.81 below), and the converter's one pop into its 22 bytes (159 loads) was
+/// the XCZU7EV network's deepest path (4.76 ns, 2026-12-03). The consumer's ready comes from a
+/// register, as an engine's does. Widest fan-outs from scripts/depth.py's report.
+#[test]
+fn shift_gearbox_pops_stay_under_a_hundred_loads_on_ultrascale_plus() {
+    let dir = scratch("synth_gearbox_3_8_xcup");
+    std::fs::write(dir.join("sqf_lib.v"), library_text(&["sqf_gearbox"])).unwrap();
+    std::fs::write(
+        dir.join("top.v"),
+        "module top(input wire clock, input wire reset, input wire [23:0] s_tdata,\n\
+         input wire s_tvalid, input wire s_tlast, output wire s_tready,\n\
+         output wire [63:0] m_tdata, output wire m_tvalid, output wire m_tlast,\n\
+         input wire ready_in);\n\
+         reg m_tready; always @(posedge clock) m_tready <= ready_in;\n\
+         sqf_gearbox #(.WI(3), .WO(8), .FRAME(8112), .BANKED(0)) u (\n\
+         .clock(clock), .reset(reset), .s_tdata(s_tdata), .s_tvalid(s_tvalid),\n\
+         .s_tlast(s_tlast), .s_tready(s_tready), .m_tdata(m_tdata), .m_tvalid(m_tvalid),\n\
+         .m_tlast(m_tlast), .m_tready(m_tready));\nendmodule\n",
+    )
+    .unwrap();
+    let run = std::process::Command::new("yosys")
+        .current_dir(&dir)
+        .args(["-q", "-p"])
+        .arg(format!(
+            "read_verilog sqf_lib.v top.v; {}; write_json net.json",
+            Family::XilinxUltraScalePlus.command("top")
+        ))
+        .output()
+        .expect("yosys is installed (scripts/setup.sh)");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let depth = std::process::Command::new("python3")
+        .arg(squeezeflow_tests::repo_root().join("scripts/depth.py"))
+        .args(["--family", "xcup", "net.json"])
+        .current_dir(&dir)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        depth.status.success(),
+        "{}",
+        String::from_utf8_lossy(&depth.stderr)
+    );
+    let report = String::from_utf8(depth.stdout).unwrap();
+    let fan_outs: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("fan-out "))
+        .collect();
+    assert!(!fan_outs.is_empty(), "no fan-out lines in:\n{report}");
+    for line in fan_outs {
+        let loads: u32 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        assert!(
+            loads < 100 || line.contains(".reset"),
+            "a net of 100 loads or more: {line}\n{report}"
+        );
+    }
+}
+
 /// On ECP5 a stream FIFO deep enough for block RAM (`sqf_stream_fifo`, 256 beats) reads its
 /// DP16KD into a register through one multiplexer (a LUT4 and a PFUMX) and no more, so the
 /// consumer's logic (here a compare) starts at a flip-flop: the DP16KD's read (5.83 ns clock
