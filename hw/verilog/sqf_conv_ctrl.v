@@ -336,7 +336,14 @@ module sqf_conv_ctrl #(
     // One add of the issue and the pop after the issue register's 158 loads was conv1's
     // deepest path (8.72 ns on the XC7A200T); Yosys shares the +1 and the -1 of one register
     // as one add again.
-    wire c_up = issue_c && group_start && !pop, c_down = pop && !(issue_c && group_start);
+    // A pop returns its credit a cycle later (pop_r): pop comes from the consumer's ready,
+    // which can sit across the chip, and its route into the issue decision was the ULX3S
+    // network's critical path (10.57 ns, 8.54 of them routing: conv1's FIFO count, the
+    // converter's room, a 5.46 ns hop, three LUTs to nissue_r). committed_r counts the beat
+    // popped last cycle still; 16 credits cover the loop either way.
+    reg pop_r;
+    always @(posedge clock) pop_r <= !reset && pop;
+    wire c_up = issue_c && group_start && !pop_r, c_down = pop_r && !(issue_c && group_start);
     reg [FB+1:0] cinc_r, cdec_r;
     wire [FB+1:0] committed_n = c_up ? cinc_r : c_down ? cdec_r : committed_r;
     localparam integer C_FDM1 = FIFO_DEPTH - 1;
@@ -354,9 +361,9 @@ module sqf_conv_ctrl #(
     // both signs and all the rest did as well on ECP5 but cost UltraScale+ 0.6 to 1 ns (4.05
     // ns so).
     wire rdy0 = row_written ? rinc15 : ready_r[15];                 // ready_n[15], no issue
-    wire credit1 = (group_start && !pop) ? credit_inc : (pop && !group_start) || credit_now;
+    wire credit1 = (group_start && !pop_r) ? credit_inc : (pop_r && !group_start) || credit_now;
     wire rdy1 = aoy_r ? (row_written ? ready_m1[15] : ready_m[15]) : rdy0;  // an issue
-    wire issue_n0 = !rdy0 && (pop || credit_now);
+    wire issue_n0 = !rdy0 && (pop_r || credit_now);
     wire issue_n1 = !adv_g || (!rdy1 && credit1);
     wire issue_n = issue_c ? issue_n1 : issue_n0;
     // The read address's copies of "oy moves on" and "the frame wraps", held inverted (na_oy,

@@ -59,6 +59,9 @@ struct State {
     frame_base: u32,
     w_addr: u32,
     inflight: u32,
+    /// A beat left the output FIFO last cycle: its credit returns this cycle (sqf_conv_ctrl's
+    /// pop_r).
+    popped: bool,
     // stage 1: memory outputs and flags
     v1: bool,
     first1: bool,
@@ -358,6 +361,7 @@ impl ConvEngine {
             st.frame_base = 0;
             st.w_addr = 0;
             st.inflight = 0;
+            st.popped = false;
             st.v1 = false;
             for m in st.mid.iter_mut() {
                 m.v = false;
@@ -392,7 +396,8 @@ impl ConvEngine {
         let k = g.k as u32;
         let group_start = st.ky == 0 && st.kx == 0 && st.j == 0;
         let group_end = st.ky == k - 1 && st.kx == k - 1 && st.j == cg - 1;
-        let credit_ok = st.fifo.len() as u32 + st.inflight < OUT_FIFO_DEPTH as u32;
+        let credit_ok =
+            st.fifo.len() as u32 + st.inflight + u32::from(st.popped) < OUT_FIFO_DEPTH as u32;
         let issue = !group_start || (rows_ok && credit_ok);
         let frame_end = group_end
             && st.g == g.og() as u32 - 1
@@ -560,6 +565,7 @@ impl ConvEngine {
         st.pad1 = pad;
         st.tlast1 = issue && frame_end;
         st.inflight = st.inflight + (issue && group_start) as u32 - push as u32;
+        st.popped = pop;
 
         // Counters.
         if issue {
