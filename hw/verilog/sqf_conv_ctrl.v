@@ -164,8 +164,8 @@ module sqf_conv_ctrl #(
     reg [RB-1:0] fbtop_r;
     // The row conditions, from two differences held in registers: ahead_r = rows written -
     // the window's first row (clamped to the map), ready_r = rows written - its last row.
-    // rows_ok (!ready_r[15]): the window's last row is in the buffer; s_ok_r: the buffer has
-    // room for a row.
+    // rows_ok (ready_r not negative): the window's last row is in the buffer; s_ok_r: the
+    // buffer has room for a row.
     // Each difference moves by +1 when a row has been written and by the window's step when
     // oy moves on (dlow_r, dneed_r: the step of the next move, from the window; at the frame's
     // end a constant), so no subtract sits between a register and the input's ready or the
@@ -187,8 +187,15 @@ module sqf_conv_ctrl #(
     // paths (docs/timing.md).
     reg s_ok_r;
     /* verilator lint_off UNUSEDSIGNAL */
-    function room(input [15:0] a);           // a < LB_ROWS, signed (a's low RB bits unused)
-        room = a[15] || (a[14:RB] == 0);
+    // The differences stay within -(K + STRIDE + 2) .. LB_ROWS + 1 (the input waits while
+    // ahead_r reaches LB_ROWS; the window's first row moves at most STRIDE past the rows
+    // written, its last row K - 1 further), so their signs and compares read their low DW bits
+    // (twice the range, and more): a compare of a whole 16-bit subtract, a carry chain and a
+    // tree of wide multiplexers into s_ok_r, was the XCZU7EV engines' deepest path (5.08 ns,
+    // fire7.expand3x3 alone). The registers keep 16 bits; only the decisions read fewer.
+    localparam DW = $clog2(LB_ROWS + K + STRIDE + PAD + 4) + 2;
+    function room(input [DW-1:0] a);         // a < LB_ROWS, signed (a's low RB bits unused)
+        room = a[DW-1] || (a[DW-2:RB] == 0);
     endfunction
     /* verilator lint_on UNUSEDSIGNAL */
     assign s_tready = s_ok_r;
@@ -321,9 +328,17 @@ module sqf_conv_ctrl #(
     // model). ahead_r + 1 < LB_ROWS is ahead_r < LB_ROWS - 1, a compare of the register alone.
     // ahead_r < LB_ROWS - 1 without a carry chain (LB_ROWS is 2^RB): the bits above RB clear
     // and the low RB not all ones.
-    wire ok_inc = ahead_r[15] || (ahead_r[14:RB] == 0 && ahead_r[RB-1:0] != {RB{1'b1}});
-    wire ok_iw = aoy_r ? room(ahead_m1) : ok_inc, ok_i = aoy_r ? room(ahead_m) : s_ok_r;
-    wire s_ok_n = issue ? (row_written ? ok_iw : ok_i) : (row_written ? ok_inc : s_ok_r);
+    wire ok_inc = ahead_r[DW-1] || (ahead_r[DW-2:RB] == 0 && ahead_r[RB-1:0] != {RB{1'b1}});
+    // The candidates' compares on the subtracts' low DW bits, which their carry chains reach
+    // first (subtracts of DW bits of their own were shared by Yosys into one, its operand
+    // chosen by the input's handshake, 5.95 ns).
+    wire [DW-1:0] ahead_m_w = ahead_m[DW-1:0], ahead_m1_w = ahead_m1[DW-1:0];
+    wire [DW-1:0] ready_m_w = ready_m[DW-1:0], ready_m1_w = ready_m1[DW-1:0];
+    wire ok_iw = aoy_r ? room(ahead_m1_w) : ok_inc, ok_i = aoy_r ? room(ahead_m_w) : s_ok_r;
+    // Chosen last by "a row is written", as issue_n is (below).
+    (* keep *) wire s_ok_w1 = issue ? ok_iw : ok_inc;
+    (* keep *) wire s_ok_w0 = issue ? ok_i : s_ok_r;
+    wire s_ok_n = row_written ? s_ok_w1 : s_ok_w0;
     // The decision's own inputs take it from an inverted copy (nissue_r, whose few loads are
     // these and the window registers' enables, below; inverted so that Yosys does not merge
     // it with issue_r): after issue_r's 174
@@ -350,7 +365,7 @@ module sqf_conv_ctrl #(
     wire credit_now = (committed_r[FB+1:FB] == 2'b00);             // committed_r < FIFO_DEPTH
     wire credit_inc = credit_now && (committed_r[FB-1:0] != C_FDM1[FB-1:0]);
     // ready_inc's sign from an AND of ready_r's bits, not from the end of its carry chain.
-    wire rinc15 = ready_r[15] ^ (&ready_r[14:0]);
+    wire rinc15 = ready_r[DW-1] ^ (&ready_r[DW-2:0]);
     // issue_n for each value of the decision now, which chooses last: with no issue, gs_r is
     // 1 (mid-group every cycle issues), so gs_r stays 1 and only a pop moves committed_r; with
     // one, gs_r becomes adv_g. rdy1, ready_n's sign after an issue, chooses by aoy_r first:
@@ -360,12 +375,20 @@ module sqf_conv_ctrl #(
     // so, and 7.81 to 9.09 over the ULX3S network's 26, ABC's mapping varying). One LUT of
     // both signs and all the rest did as well on ECP5 but cost UltraScale+ 0.6 to 1 ns (4.05
     // ns so).
-    wire rdy0 = row_written ? rinc15 : ready_r[15];                 // ready_n[15], no issue
+    // Since the credits return from a register (pop_r), the one late signal left is "a row is
+    // written" (the upstream's valid): issue_n is formed for each of its values from
+    // registers alone (kept, so that ABC does not fold the choice back in), and it chooses
+    // last. Mapped together, ABC made a tree of wide multiplexers behind it (MUXF7 to MUXF9,
+    // 4.80 ns on the XCZU7EV, fire3.expand3x3).
+    // rdy0/rdy1: ready_n's sign with no issue / with one, for each value of row_written.
+    wire rdy0_w0 = ready_r[DW-1], rdy0_w1 = rinc15;
+    wire rdy1_w0 = aoy_r ? ready_m_w[DW-1] : rdy0_w0, rdy1_w1 = aoy_r ? ready_m1_w[DW-1] : rdy0_w1;
     wire credit1 = (group_start && !pop_r) ? credit_inc : (pop_r && !group_start) || credit_now;
-    wire rdy1 = aoy_r ? (row_written ? ready_m1[15] : ready_m[15]) : rdy0;  // an issue
-    wire issue_n0 = !rdy0 && (pop_r || credit_now);
-    wire issue_n1 = !adv_g || (!rdy1 && credit1);
-    wire issue_n = issue_c ? issue_n1 : issue_n0;
+    (* keep *) wire issue_nw0 = issue_c ? !adv_g || (!rdy1_w0 && credit1)
+        : !rdy0_w0 && (pop_r || credit_now);
+    (* keep *) wire issue_nw1 = issue_c ? !adv_g || (!rdy1_w1 && credit1)
+        : !rdy0_w1 && (pop_r || credit_now);
+    wire issue_n = row_written ? issue_nw1 : issue_nw0;
     // The read address's copies of "oy moves on" and "the frame wraps", held inverted (na_oy,
     // na_wrap): Yosys 0.23 merges a copy of equal value back into its original, keep or not,
     // and merged, "oy moves on" drove the window registers' enables and every LUT of the

@@ -597,6 +597,131 @@ fn block_ram_stream_fifos_read_into_a_register_on_ecp5() {
     );
 }
 
+/// On UltraScale+ the convolution control's decisions (the input ready `s_ok_r`, the issue
+/// register and its inverted copy) read their subtracts' low bits: no carry chain in front of
+/// them is longer than two CARRY4s (8 bits). A compare of whole 16-bit subtracts (four CARRY4s)
+/// and a tree of wide multiplexers behind it were the XCZU7EV engines' deepest paths (5.08 ns,
+/// fire7.expand3x3). fire7.expand3x3's geometry in the XCZU7EV folding.
+#[test]
+fn conv_decisions_read_short_carry_chains_on_ultrascale_plus() {
+    let dir = scratch("synth_conv_ctrl_xcup");
+    std::fs::write(
+        dir.join("sqf_lib.v"),
+        library_text(&["sqf_const_mul", "sqf_ram", "sqf_conv_ctrl"]),
+    )
+    .unwrap();
+    let run = std::process::Command::new("yosys")
+        .current_dir(&dir)
+        .args(["-q", "-p"])
+        .arg(
+            "read_verilog sqf_lib.v; chparam -set K 3 -set STRIDE 1 -set PAD 1 -set H 13 \
+             -set W 13 -set HO 13 -set WO 13 -set CG 6 -set OG 12 -set SIMD 8 -set SHARE 3 \
+             -set LB_ROWS 4 -set FIFO_DEPTH 16 -set AB_W 10 -set AB_P 4 -set AB_Q 6 -set FB 4 \
+             sqf_conv_ctrl; synth_xilinx -family xcup -flatten -top sqf_conv_ctrl; \
+             write_json net.json",
+        )
+        .output()
+        .expect("yosys is installed (scripts/setup.sh)");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let net: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("net.json")).unwrap()).unwrap();
+    let chains = carry_chains_before(
+        &net["modules"]["sqf_conv_ctrl"],
+        &["s_ok_r", "issue_r", "nissue_r"],
+    );
+    assert!(
+        !chains.is_empty(),
+        "no carry chain in front of the decisions"
+    );
+    assert!(
+        chains.iter().all(|&n| n <= 2),
+        "carry chains (CARRY4s each) in front of the decisions: {chains:?}"
+    );
+}
+
+/// The lengths (in CARRY4s) of the carry chains in the combinational cone in front of the
+/// flip-flops whose outputs are the nets `regs`, in a flattened Yosys JSON module: the cone
+/// stops at flip-flops (FD*), a chain's length counts its CARRY4s in the cone.
+fn carry_chains_before(module: &serde_json::Value, regs: &[&str]) -> Vec<usize> {
+    use std::collections::{HashMap, HashSet};
+    let cells = module["cells"].as_object().unwrap();
+    let bits = |c: &serde_json::Value, port: &str| -> Vec<u64> {
+        c["connections"][port]
+            .as_array()
+            .map(|a| a.iter().filter_map(|b| b.as_u64()).collect())
+            .unwrap_or_default()
+    };
+    let is_out = |c: &serde_json::Value, p: &str| c["port_directions"][p] == "output";
+    let mut driver: HashMap<u64, &str> = HashMap::new();
+    for (name, c) in cells {
+        for (p, _) in c["connections"].as_object().unwrap() {
+            if is_out(c, p) {
+                for b in bits(c, p) {
+                    driver.insert(b, name);
+                }
+            }
+        }
+    }
+    let ff = |name: &str| cells[name]["type"].as_str().unwrap().starts_with("FD");
+    let mut stack: Vec<&str> = Vec::new();
+    for r in regs {
+        let q = module["netnames"][*r]["bits"]
+            .as_array()
+            .expect("a register net");
+        for b in q.iter().filter_map(|b| b.as_u64()) {
+            let f = driver[&b];
+            assert!(ff(f), "{r} is not a flip-flop's output");
+            stack.extend(
+                bits(&cells[f], "D")
+                    .iter()
+                    .filter_map(|b| driver.get(b).copied()),
+            );
+        }
+    }
+    let mut cone: HashSet<&str> = HashSet::new();
+    while let Some(n) = stack.pop() {
+        if ff(n) || !cone.insert(n) {
+            continue;
+        }
+        let c = &cells[n];
+        for (p, _) in c["connections"].as_object().unwrap() {
+            if !is_out(c, p) {
+                stack.extend(bits(c, p).iter().filter_map(|b| driver.get(b).copied()));
+            }
+        }
+    }
+    // Each CARRY4 of the cone that no other CARRY4 of the cone continues (through CI) ends a
+    // chain; its length is the number of CARRY4s back along CI within the cone.
+    let carries: Vec<&str> = cone
+        .iter()
+        .copied()
+        .filter(|n| cells[*n]["type"] == "CARRY4")
+        .collect();
+    let prev = |n: &str| -> Option<&str> {
+        bits(&cells[n], "CI")
+            .first()
+            .and_then(|b| driver.get(b).copied())
+            .filter(|d| cells[*d]["type"] == "CARRY4" && cone.contains(d))
+    };
+    let continued: HashSet<&str> = carries.iter().filter_map(|n| prev(n)).collect();
+    carries
+        .iter()
+        .filter(|n| !continued.contains(*n))
+        .map(|&n| {
+            let (mut len, mut at) = (1, n);
+            while let Some(p) = prev(at) {
+                len += 1;
+                at = p;
+            }
+            len
+        })
+        .collect()
+}
+
 /// The text of the library modules `names`, in the library's order.
 fn library_text(names: &[&str]) -> String {
     squeezeflow_hw::library::MODULES
