@@ -515,19 +515,12 @@ fn shift_gearbox_pops_stay_under_a_hundred_loads_on_ultrascale_plus() {
          .m_tlast(m_tlast), .m_tready(m_tready));\nendmodule\n",
     )
     .unwrap();
-    let run = std::process::Command::new("yosys")
-        .current_dir(&dir)
-        .args(["-q", "-p"])
-        .arg(format!(
+    yosys_script(
+        &dir,
+        &format!(
             "read_verilog sqf_lib.v top.v; {}; write_json net.json",
             Family::XilinxUltraScalePlus.command("top")
-        ))
-        .output()
-        .expect("yosys is installed (scripts/setup.sh)");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+        ),
     );
     let depth = std::process::Command::new("python3")
         .arg(squeezeflow_tests::repo_root().join("scripts/depth.py"))
@@ -610,22 +603,13 @@ fn conv_decisions_read_short_carry_chains_on_ultrascale_plus() {
         library_text(&["sqf_const_mul", "sqf_ram", "sqf_conv_ctrl"]),
     )
     .unwrap();
-    let run = std::process::Command::new("yosys")
-        .current_dir(&dir)
-        .args(["-q", "-p"])
-        .arg(
-            "read_verilog sqf_lib.v; chparam -set K 3 -set STRIDE 1 -set PAD 1 -set H 13 \
+    yosys_script(
+        &dir,
+        "read_verilog sqf_lib.v; chparam -set K 3 -set STRIDE 1 -set PAD 1 -set H 13 \
              -set W 13 -set HO 13 -set WO 13 -set CG 6 -set OG 12 -set SIMD 8 -set SHARE 3 \
              -set LB_ROWS 4 -set FIFO_DEPTH 16 -set AB_W 10 -set AB_P 4 -set AB_Q 6 -set FB 4 \
              sqf_conv_ctrl; synth_xilinx -family xcup -flatten -top sqf_conv_ctrl; \
              write_json net.json",
-        )
-        .output()
-        .expect("yosys is installed (scripts/setup.sh)");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
     );
     let net: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("net.json")).unwrap()).unwrap();
@@ -720,6 +704,21 @@ fn carry_chains_before(module: &serde_json::Value, regs: &[&str]) -> Vec<usize> 
             len
         })
         .collect()
+}
+
+/// Runs Yosys on `script` in `dir`; panics with its output when it fails.
+fn yosys_script(dir: &std::path::Path, script: &str) {
+    let run = std::process::Command::new("yosys")
+        .current_dir(dir)
+        .args(["-q", "-p", script])
+        .output()
+        .expect("yosys is installed (scripts/setup.sh)");
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
 }
 
 /// The text of the library modules `names`, in the library's order.
