@@ -366,7 +366,7 @@ module sqf_conv_ctrl #(
     wire credit_inc = credit_now && (committed_r[FB-1:0] != C_FDM1[FB-1:0]);
     // ready_inc's sign from an AND of ready_r's bits, not from the end of its carry chain.
     wire rinc15 = ready_r[DW-1] ^ (&ready_r[DW-2:0]);
-    // issue_n for each value of the decision now, which chooses last: with no issue, gs_r is
+    // issue_n for each value of the decision now (issue_c): with no issue, gs_r is
     // 1 (mid-group every cycle issues), so gs_r stays 1 and only a pop moves committed_r; with
     // one, gs_r becomes adv_g. rdy1, ready_n's sign after an issue, chooses by aoy_r first:
     // the signs of the subtracts (ready_m1, ready_m: carry chains from registers) when oy
@@ -382,7 +382,8 @@ module sqf_conv_ctrl #(
     // 4.80 ns on the XCZU7EV, fire3.expand3x3).
     // rdy0/rdy1: ready_n's sign with no issue / with one, for each value of row_written.
     wire rdy0_w0 = ready_r[DW-1], rdy0_w1 = rinc15;
-    wire rdy1_w0 = aoy_r ? ready_m_w[DW-1] : rdy0_w0, rdy1_w1 = aoy_r ? ready_m1_w[DW-1] : rdy0_w1;
+    wire rdy1_w0 = aoy_r ? ready_m_w[DW-1] : rdy0_w0;
+    wire rdy1_w1 = aoy_r ? ready_m1_w[DW-1] : rdy0_w1;
     wire credit1 = (group_start && !pop_r) ? credit_inc : (pop_r && !group_start) || credit_now;
     (* keep *) wire issue_nw0 = issue_c ? !adv_g || (!rdy1_w0 && credit1)
         : !rdy0_w0 && (pop_r || credit_now);
