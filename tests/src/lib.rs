@@ -1,6 +1,6 @@
 //! Integration tests across crates live in `tests/tests/`; this library holds their helpers.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The `squeezeflow` binary cargo built for these tests.
 pub fn squeezeflow_bin() -> PathBuf {
@@ -112,9 +112,14 @@ pub fn lint_yosys(d: &WrittenDesign) {
         files.join(" "),
         d.top_module
     );
+    yosys_script(&d.dir, &script);
+}
+
+/// Runs Yosys on `script` in `dir`; panics with its output when it fails.
+pub fn yosys_script(dir: &Path, script: &str) {
     let out = std::process::Command::new("yosys")
-        .args(["-q", "-p", &script])
-        .current_dir(&d.dir)
+        .args(["-q", "-p", script])
+        .current_dir(dir)
         .output()
         .expect("yosys is installed (scripts/setup.sh)");
     assert!(

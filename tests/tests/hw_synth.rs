@@ -9,7 +9,7 @@ use squeezeflow_hw::folding::{plan, HardwareConfig};
 use squeezeflow_hw::synth::{run_yosys, CellCounts, Family};
 use squeezeflow_model::config::{Bypass, Conv1Spec, FireSpec, NetworkConfig};
 use squeezeflow_model::QuantModel;
-use squeezeflow_tests::scratch;
+use squeezeflow_tests::{scratch, yosys_script};
 
 #[test]
 fn fire4_shaped_module_maps_to_bram_and_dsp() {
@@ -704,21 +704,6 @@ fn carry_chains_before(module: &serde_json::Value, regs: &[&str]) -> Vec<usize> 
             len
         })
         .collect()
-}
-
-/// Runs Yosys on `script` in `dir`; panics with its output when it fails.
-fn yosys_script(dir: &std::path::Path, script: &str) {
-    let run = std::process::Command::new("yosys")
-        .current_dir(dir)
-        .args(["-q", "-p", script])
-        .output()
-        .expect("yosys is installed (scripts/setup.sh)");
-    assert!(
-        run.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
 }
 
 /// The text of the library modules `names`, in the library's order.
