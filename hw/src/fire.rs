@@ -195,10 +195,11 @@ pub(crate) fn add_fire_sized(
     let c = adapt(b, &f.expand3x3.name, e3, in_lanes, cat, pixels * c3)?;
     // Two pixels of each branch's output, so one branch computes pixel p+1 while the
     // concatenation drains the other's pixel p (without them the branches take turns).
+    let raddr_reg = b.fifo_raddr_reg;
     let mut pixel_fifo = |label: &str, src: End, c: usize| {
         let n = b.add(
             label,
-            Node::Fifo(StreamFifo::new(cat, 2 * c / cat)),
+            Node::Fifo(StreamFifo::new(cat, 2 * c / cat).with_raddr_reg(raddr_reg)),
             (pixels * c / cat) as u64,
         );
         b.connect(src, End::Node { node: n, port: 0 });
@@ -234,7 +235,7 @@ pub(crate) fn add_fire_sized(
     };
     // Bypass: FIFO of 3W+4 input pixels, then the optional 1x1 conv, then the add.
     let depth_beats = fifo_pixels * f.input.c / src_lanes;
-    let fifo = StreamFifo::new(src_lanes, depth_beats);
+    let fifo = StreamFifo::new(src_lanes, depth_beats).with_raddr_reg(b.fifo_raddr_reg);
     let nf = b.add(
         &format!("{}.bypass_fifo", f.name),
         Node::Fifo(fifo),

@@ -53,6 +53,11 @@ pub struct HardwareConfig {
     /// split puts a multiplexer behind the block RAMs' unregistered reads. Default: off;
     /// `gen --device` with an ECP5 part turns it on.
     pub rom_banks: Option<bool>,
+    /// The stream FIFOs from 64 beats deep (a Fire module's pixel and bypass FIFOs) read their
+    /// memory at a register address, the pop choosing after the read (`sqf_out_fifo`'s
+    /// `RADDR_REG`): for LUT RAM. Default: off; `gen --device` with a Xilinx part turns it on
+    /// (an ECP5 block RAM's read would meet two multiplexers instead of one).
+    pub fifo_raddr_reg: Option<bool>,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`) instead of block RAM:
     /// `rom_logic = ["conv10"]`. `gen --device` adds layers here when block RAM runs out.
     #[serde(default)]
@@ -118,6 +123,11 @@ pub struct Plan {
     /// in older bundles: off). The contents and timing are the same either way.
     #[serde(default)]
     pub rom_banks: bool,
+    /// The stream FIFOs from 64 beats deep (a Fire module's pixel and bypass FIFOs) read their
+    /// memory at a register address (`sqf_out_fifo`'s `RADDR_REG`; absent in older bundles:
+    /// off). The timing is the same.
+    #[serde(default)]
+    pub fifo_raddr_reg: bool,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`, `rom_style = "logic"`) rather
     /// than block RAM (absent in older bundles: none).
     #[serde(default)]
@@ -241,6 +251,7 @@ fn plan_for(net: &Network, t: u64, hw: &HardwareConfig) -> Plan {
         mul_ecp5: hw.mul_ecp5.unwrap_or(false),
         dsp48e2: hw.dsp48e2.unwrap_or(false),
         rom_banks: hw.rom_banks.unwrap_or(false),
+        fifo_raddr_reg: hw.fifo_raddr_reg.unwrap_or(false),
         rom_logic: hw.rom_logic.clone(),
         load_weights: hw.load_weights.clone(),
         decoded_weights: hw.decoded_weights.clone(),

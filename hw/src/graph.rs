@@ -167,6 +167,9 @@ pub struct GraphBuilder {
     pub dsp48e2: bool,
     /// Block RAM weight ROMs split into banks of one ECP5 block RAM (`sqf_bank_pick`).
     pub rom_banks: bool,
+    /// The stream FIFOs from 64 beats deep (a Fire module's pixel and bypass FIFOs) read at a
+    /// register address (`RADDR_REG`).
+    pub fifo_raddr_reg: bool,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`).
     pub rom_logic: std::collections::BTreeSet<String>,
     /// Codebook layers stored as decoded int8 weights ([`crate::folding::Plan::decoded_weights`]).

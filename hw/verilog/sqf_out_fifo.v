@@ -8,7 +8,8 @@
 // combinational path from the consumer's tready.
 // Ports: push, din (lane l in bits [8l+7:8l]), last_in; count (beats held); m_* the stream.
 // Parameters: LANES >= 1 bytes a beat, DEPTH a power of two >= 2, OUT_REG (0 or 1; 1 needs
-// DEPTH >= 4).
+// DEPTH >= 4), RADDR_REG (0 or 1; 1 needs OUT_REG = 1: the memory read at a register address,
+// for LUT RAM; below).
 // OUT_REG = 1 (for the FIFOs deep enough for block RAM): the head beat is a register of its
 // own, and the memory is read a beat ahead into it, so the memory's read (an ECP5 DP16KD's is
 // 5.83 ns clock to out without its output register, which Yosys does not use) ends in that
@@ -20,7 +21,8 @@
 module sqf_out_fifo #(
     parameter LANES = 1,
     parameter DEPTH = 4,
-    parameter OUT_REG = 0
+    parameter OUT_REG = 0,
+    parameter RADDR_REG = 0
 ) (
     input  wire                 clock,
     input  wire                 reset,       // synchronous, active high
@@ -45,6 +47,10 @@ module sqf_out_fifo #(
         end
         if ((OUT_REG != 0 && OUT_REG != 1) || (OUT_REG == 1 && DEPTH < 4)) begin : bad_out_reg
             sqf_out_fifo_OUT_REG_0_or_1_and_1_needs_DEPTH_at_least_4 bad();
+        end
+        if ((RADDR_REG != 0 && RADDR_REG != 1) || (RADDR_REG == 1 && OUT_REG != 1))
+        begin : bad_raddr
+            sqf_out_fifo_RADDR_REG_0_or_1_and_1_needs_OUT_REG bad();
         end
     endgenerate
 
@@ -72,14 +78,14 @@ module sqf_out_fifo #(
     // net of thousands of loads, in front of it was the XC7A200T network's deepest path
     // (7.42 ns). The cycle after reset holds count = 0, so nothing pops and the head's value
     // is unseen; the first push goes to tail = 0, where the head then is.
-    // head + 1 is a register too (head_inc), so the read address's next value has no carry
-    // chain: head + 1 in front of a tlast memory's multiplexers was 6.50 ns (XC7A200T).
+    // head + 1 is a register too (head_inc; head_inc2 in the OUT_REG form), so the read
+    // address's next value has no carry chain: head + 1 in front of a tlast memory's
+    // multiplexers was 6.50 ns (XC7A200T).
     reg head_rst;
-    reg [AB-1:0] head_inc;
     (* keep *) always @(posedge clock) head_rst <= reset;
     generate
         if (OUT_REG == 0) begin : comb_head
-            reg [AB-1:0] head;
+            reg [AB-1:0] head, head_inc;
             always @(posedge clock) begin
                 if (head_rst) begin
                     head <= 0; head_inc <= 1;
@@ -96,31 +102,19 @@ module sqf_out_fifo #(
             always @(posedge clock) if (push) ql[tail] <= last_in;
             assign m_tlast = ql[head];
         end else begin : reg_head
-            // out_r holds the head beat (tlast and bytes). Every beat is written to the memory;
-            // the head's successor (head + 1) is read every cycle at the next cycle's head + 1
-            // (head_inc2 when popping, head_inc otherwise), into rd. A pop moves into out_r:
-            //  - with 3 or more beats held, rd: the successor was pushed two edges or more
-            //    before, so the read saw it, and no write meets that read's address;
-            //  - with 2, the successor is the last beat pushed, last_r (it may be in the
-            //    memory only from this very edge);
+            // out_r holds the head beat (tlast and bytes). Every beat is written to the memory,
+            // and a pop moves the head's successor (head + 1) into out_r:
+            //  - with 3 or more beats held, the successor from the memory's read (rd, below):
+            //    it was pushed two edges or more before, so the read saw it, and no write
+            //    meets that read's address;
+            //  - with 2, the last beat pushed, last_r (it may be in the memory only from this
+            //    very edge);
             //  - with 1, the beat pushed at this edge if any.
             // An empty FIFO takes a pushed beat straight into out_r.
-            reg [AB-1:0] head_inc2;
-            always @(posedge clock) begin
-                if (head_rst) begin
-                    head_inc <= 1; head_inc2 <= 2;
-                end else if (pop) begin
-                    head_inc <= head_inc2; head_inc2 <= head_inc2 + 1'b1;
-                end
-            end
             wire [8*LANES:0] word = {last_in, din};
             (* no_rw_check *) reg [8*LANES:0] q [0:DEPTH-1];
             reg [8*LANES:0] rd, last_r, out_r;
-            wire [AB-1:0] raddr = pop ? head_inc2 : head_inc;
-            always @(posedge clock) begin
-                if (push) q[tail] <= word;
-                rd <= q[raddr];
-            end
+            always @(posedge clock) if (push) q[tail] <= word;
             // count == 0, 1, 2 and >= 3 as one-hot registers moved with the count (decoded
             // from it, they joined the memory's read in a four-level multiplexer tree), and
             // the read's data chosen last.
@@ -135,11 +129,47 @@ module sqf_out_fifo #(
                     f0 <= f1; f1 <= f2; f2 <= cnt3; f3 <= f3 && !cnt3;
                 end
             end
-            wire take_rd = pop && f3;
+            wire take_succ = pop && f3;
             wire [8*LANES:0] other = pop ? (f2 ? last_r : word) : (f0 ? word : out_r);
-            always @(posedge clock) begin
-                if (push) last_r <= word;
-                out_r <= take_rd ? rd : other;
+            always @(posedge clock) if (push) last_r <= word;
+            reg [AB-1:0] head_inc2;
+            if (RADDR_REG == 0) begin : pop_raddr
+                // The successor is read every cycle at the next cycle's head + 1 (head_inc2
+                // when popping, head_inc otherwise), so rd is the successor itself, and it
+                // meets one multiplexer (a block RAM's read on ECP5: 5.83 ns clock to out).
+                reg [AB-1:0] head_inc;
+                always @(posedge clock) begin
+                    if (head_rst) begin
+                        head_inc <= 1; head_inc2 <= 2;
+                    end else if (pop) begin
+                        head_inc <= head_inc2; head_inc2 <= head_inc2 + 1'b1;
+                    end
+                end
+                always @(posedge clock) begin
+                    rd <= q[pop ? head_inc2 : head_inc];
+                    out_r <= take_succ ? rd : other;
+                end
+            end else begin : reg_raddr
+                // The memory is read every cycle at head + 2 (head_inc2, a register), so the
+                // pop (the consumer's ready) chooses only after the read: the pop choosing the
+                // address in front of the LUT RAM was the XCZU7EV folding's deepest path
+                // (4.59 ns). The successor is then rd after a pop (two past the old head is
+                // one past the new), otherwise hold: the successor itself while 3 or more
+                // beats are held, the last beat pushed while 2 are. The read meets two
+                // multiplexers on the way to out_r: for LUT RAM, not for ECP5's block RAM.
+                reg [8*LANES:0] hold;
+                reg pop_r;
+                always @(posedge clock) begin
+                    if (head_rst) head_inc2 <= 2;
+                    else if (pop) head_inc2 <= head_inc2 + 1'b1;
+                end
+                wire [8*LANES:0] succ = pop_r ? rd : hold;
+                always @(posedge clock) begin
+                    rd <= q[head_inc2];
+                    pop_r <= pop;
+                    hold <= f3 ? succ : last_r;
+                    out_r <= take_succ ? succ : other;
+                end
             end
             assign {m_tlast, m_tdata} = out_r;
         end

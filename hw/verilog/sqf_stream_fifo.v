@@ -4,11 +4,13 @@
 // sqf_stream_fifo: an AXI4-Stream FIFO of DEPTH beats (an sqf_out_fifo with its input
 // handshake), used to absorb the difference in latency between the two paths of a bypass.
 // Parameters: LANES >= 1 bytes a beat, DEPTH (a power of two >= 2). From 64 beats deep (block
-// RAM on ECP5) the FIFO's head is a register of its own (sqf_out_fifo's OUT_REG).
+// RAM on ECP5) the FIFO's head is a register of its own (sqf_out_fifo's OUT_REG), and with
+// RADDR_REG = 1 its memory is read at a register address (sqf_out_fifo's RADDR_REG).
 // Latency 1; throughput a beat a cycle.
 module sqf_stream_fifo #(
     parameter LANES = 1,
-    parameter DEPTH = 4
+    parameter DEPTH = 4,
+    parameter RADDR_REG = 0                  // sqf_out_fifo's, from 64 beats deep
 ) (
     input  wire                 clock,
     input  wire                 reset,
@@ -26,7 +28,8 @@ module sqf_stream_fifo #(
     assign s_tready = (f_count < DEPTH);
     wire fire = s_tready && s_tvalid;
     localparam OUT_REG = (DEPTH >= 64) ? 1 : 0;
-    sqf_out_fifo #(.LANES(LANES), .DEPTH(DEPTH), .OUT_REG(OUT_REG)) f (
+    sqf_out_fifo #(.LANES(LANES), .DEPTH(DEPTH), .OUT_REG(OUT_REG),
+        .RADDR_REG(OUT_REG == 1 ? RADDR_REG : 0)) f (
         .clock(clock), .reset(reset), .push(fire), .din(s_tdata), .last_in(s_tlast),
         .count(f_count), .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tlast(m_tlast),
         .m_tready(m_tready));

@@ -256,15 +256,19 @@ fn add_concat_gearbox_fifo_verilog() {
         output: 0.8,
         seed: 17,
     };
-    check_block_verilog_stalls(
-        "fifo_64",
-        || StreamFifo::new(3, 64),
-        &[many.concat()],
-        &[24],
-        &many,
-        24,
-        &[Stalls::random(7), Stalls::NONE, starved, backed_up],
-    );
+    // Both forms: the memory read at the address the pop chooses, and (RADDR_REG, for LUT
+    // RAM) at a register address with the pop choosing after the read.
+    for raddr_reg in [false, true] {
+        check_block_verilog_stalls(
+            &format!("fifo_64_{raddr_reg}"),
+            || StreamFifo::new(3, 64).with_raddr_reg(raddr_reg),
+            &[many.concat()],
+            &[24],
+            &many,
+            24,
+            &[Stalls::random(7), Stalls::NONE, starved, backed_up],
+        );
+    }
 }
 
 /// How often a block's Verilog sets `ECP5_MUL = 1`.

@@ -590,6 +590,41 @@ fn block_ram_stream_fifos_read_into_a_register_on_ecp5() {
     );
 }
 
+/// On UltraScale+ a stream FIFO of 128 one-byte beats (LUT RAM there) with `RADDR_REG` reads
+/// its memory at an address that is a register: every read address pin of its RAM64M8s is
+/// driven by a flip-flop, and the consumer's ready chooses only after the read. The pop choosing
+/// between two addresses in front of the LUT RAM was the XCZU7EV folding's deepest path
+/// (4.59 ns, fire5.expand3x3's pixel FIFO, 2026-12-04).
+#[test]
+fn lut_ram_stream_fifos_read_at_a_register_on_ultrascale_plus() {
+    let lib = library_text(&["sqf_out_fifo", "sqf_stream_fifo"]);
+    let top = "module top(input wire clock, input wire reset, input wire [7:0] s_tdata,\n\
+               input wire s_tvalid, input wire s_tlast, output wire s_tready,\n\
+               input wire m_tready, output wire [7:0] m_tdata, output wire m_tvalid,\n\
+               output wire m_tlast);\n\
+               sqf_stream_fifo #(.LANES(1), .DEPTH(128), .RADDR_REG(1)) u (.clock(clock),\n\
+               .reset(reset),\n\
+               .s_tdata(s_tdata), .s_tvalid(s_tvalid), .s_tlast(s_tlast), .s_tready(s_tready),\n\
+               .m_tdata(m_tdata), .m_tvalid(m_tvalid), .m_tlast(m_tlast), .m_tready(m_tready));\n\
+               endmodule\n";
+    // ra: the nets on the RAM64M8s' read-only address ports (ADDRH is the write port's);
+    // drv: the cells that drive them, flip-flops only.
+    let ports = "ADDRA,ADDRB,ADDRC,ADDRD,ADDRE,ADDRF,ADDRG";
+    synth_and_select(
+        "synth_fifo_lutram_xcup",
+        &lib,
+        top,
+        Family::XilinxUltraScalePlus,
+        &format!(
+            "select -assert-min 2 t:RAM64M8; \
+             select -set ra t:RAM64M8 %ci1:+RAM64M8[{ports}] w:* %i; \
+             select -set drv @ra %ci1 t:* %i; \
+             select -assert-min 1 @drv; \
+             select -assert-none @drv t:FD* %d"
+        ),
+    );
+}
+
 /// On UltraScale+ the convolution control's decisions (the input ready `s_ok_r`, the issue
 /// register and its inverted copy) read their subtracts' low bits: no carry chain in front of
 /// them is longer than two CARRY4s (8 bits). A compare of whole 16-bit subtracts (four CARRY4s)

@@ -15,6 +15,8 @@ pub struct StreamFifo {
     pub s_axis: AxisIn,
     pub m_axis: AxisOut,
     _st: Box<OutFifo>,
+    /// From 64 beats deep, the memory read at a register address (`RADDR_REG`); Verilog only.
+    _raddr_reg: bool,
 }
 
 impl StreamFifo {
@@ -26,7 +28,16 @@ impl StreamFifo {
             s_axis: AxisIn::new(lanes),
             m_axis: AxisOut::new(lanes),
             _st: Box::new(OutFifo::new(depth)),
+            _raddr_reg: false,
         }
+    }
+    /// From 64 beats deep, the memory is read at a register address and the pop chooses
+    /// after the read (`sqf_out_fifo`'s `RADDR_REG`): for LUT RAM (Xilinx); with an ECP5
+    /// block RAM the read would meet two multiplexers instead of one. Changes only the
+    /// Verilog.
+    pub fn with_raddr_reg(mut self, on: bool) -> Self {
+        self._raddr_reg = on;
+        self
     }
     pub fn depth(&self) -> usize {
         self._st.depth
@@ -67,6 +78,7 @@ impl Logic for StreamFifo {
         let i = Instance::new("sqf_stream_fifo", "u")
             .param("LANES", lanes)
             .param("DEPTH", self._st.depth)
+            .param("RADDR_REG", usize::from(self._raddr_reg))
             .axis_in("s_axis", "s_", lanes)
             .axis_out("m_axis", "m_", lanes);
         Verilog::Custom(i.verilog())

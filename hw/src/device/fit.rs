@@ -196,6 +196,8 @@ pub fn fit_network(
             .or(Some(dev.family == Family::XilinxUltraScalePlus));
         // And the weight ROMs' block RAM reads registered before the banks' multiplexer.
         h.rom_banks = h.rom_banks.or(Some(dev.family == Family::Ecp5));
+        // On Xilinx (LUT RAM) the bypass FIFOs' reads at a register address.
+        h.fifo_raddr_reg = h.fifo_raddr_reg.or(Some(dev.family != Family::Ecp5));
         // Weight ROMs stay where Yosys puts them by default ([`place_roms`] is not used here:
         // an XC7A200T bundle with one layer's ROMs moved to LUTs came out of Yosys at 515,396
         // LUTs, four times the estimate, most likely through the shift-register width
