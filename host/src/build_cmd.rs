@@ -275,6 +275,12 @@ pub fn describe(r: &BuildReport) -> String {
             p.from, p.to, p.logic_ns, p.routing_ns
         );
     }
+    let o = &r.pnr.bram_outregs;
+    s += &format!(
+        "block RAM output registers: {} reads ({} flip-flops moved in; {} reads left as Yosys \
+         mapped them)\n",
+        o.ports, o.flip_flops, o.ports_left
+    );
     for (cell, (used, avail)) in &r.pnr.utilization {
         if *used > 0 {
             s += &format!("  {cell:<14} {used:>8} of {avail:>8}\n");

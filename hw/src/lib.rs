@@ -23,6 +23,7 @@ pub mod bundle;
 pub mod conv;
 pub mod device;
 pub mod ecp5;
+pub mod ecp5_outreg;
 pub mod fifo;
 pub mod fire;
 pub mod folding;

@@ -373,6 +373,9 @@ pub struct PnrResult {
     pub clocks: BTreeMap<String, f64>,
     /// The slowest clock's critical path.
     pub critical_path: Option<crate::ecp5::CriticalPath>,
+    /// Block RAM reads whose fabric register moved into the block RAM's output register
+    /// before placement ([`crate::ecp5_outreg`]).
+    pub bram_outregs: crate::ecp5_outreg::OutregPacking,
     pub seconds: f64,
 }
 
@@ -415,6 +418,7 @@ pub(crate) fn parse_nextpnr_report(text: &str, constraint_mhz: f64) -> Result<Pn
         utilization,
         clocks,
         critical_path: crate::ecp5::critical_path(&v),
+        bram_outregs: Default::default(),
         seconds: 0.0,
     })
 }
@@ -465,10 +469,21 @@ pub fn place_and_route_ecp5(
         )));
     }
     let t = std::time::Instant::now();
+    // The block RAMs' output registers, which Yosys does not use: the netlist nextpnr places
+    // is `<json>` with them (`<stem>_outreg.json`).
+    let path = dir.join(json);
+    let text = std::fs::read_to_string(&path).map_err(HwError::io(path.display()))?;
+    let mut netlist: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| HwError::Tool(format!("{}/{json} is not JSON: {e}", dir.display())))?;
+    let outregs = crate::ecp5_outreg::pack_bram_output_registers(&mut netlist)?;
+    let packed = format!("{}_outreg.json", json.trim_end_matches(".json"));
+    std::fs::write(dir.join(&packed), netlist.to_string())
+        .map_err(HwError::io(format!("{}/{packed}", dir.display())))?;
+    drop((netlist, text));
     let mut cmd = Command::new(&tool);
     cmd.current_dir(dir)
         .args(device_args.split_whitespace())
-        .args(["--json", json, "--textcfg", textcfg])
+        .args(["--json", &packed, "--textcfg", textcfg])
         .args(["--report", "nextpnr_report.json", "--log", "nextpnr.log"])
         .args(["--freq", &format!("{clock_mhz}")])
         // The accelerator's AXI4-Stream ports are not board pins: nextpnr places them itself.
@@ -498,6 +513,7 @@ pub fn place_and_route_ecp5(
     ))?;
     let mut r = parse_nextpnr_report(&text, clock_mhz)?;
     r.tool = tool.display().to_string();
+    r.bram_outregs = outregs;
     r.seconds = t.elapsed().as_secs_f64();
     Ok(r)
 }

@@ -1,0 +1,183 @@
+//! The ECP5 block RAM output-register pass (`squeezeflow_hw::ecp5_outreg`) on a real Yosys
+//! netlist: the packed netlist behaves cycle for cycle as Yosys's own.
+//!
+//! Three block RAM reads into a register each (an 18-bit ROM, a 32-bit ROM that Yosys maps as a
+//! 36-bit pseudo-dual-port read, a written 36-bit RAM) and one read into logic (the 18-bit ROM's
+//! second port) go through
+//! `synth_ecp5`; the pass moves the three registers into the block RAMs. Both netlists are then
+//! simulated with Icarus over Yosys's ECP5 cell models and a DP16KD model of this test's own
+//! (Yosys's is an empty black box): its data pins give a function of the address it latched,
+//! through the output register when `REGMODE_x` is `OUTREG`. Same inputs, same outputs every
+//! cycle, or the pass changed the design.
+
+use squeezeflow_tests::scratch;
+
+/// The DP16KD for this test: port x's data is a function of the address it latched at the
+/// last enabled edge of its clock (the block's contents do not matter to a change of
+/// registers), registered once more with `OUTREG`, by `OCEx`, reset by `RSTx`. Each half of a
+/// 36-bit read is taken by its own port's controls (both are set alike by the pass).
+const DP16KD_MODEL: &str = r#"
+module DP16KD_MODEL (
+  input DIA17, DIA16, DIA15, DIA14, DIA13, DIA12, DIA11, DIA10, DIA9, DIA8, DIA7, DIA6, DIA5, DIA4, DIA3, DIA2, DIA1, DIA0,
+  input ADA13, ADA12, ADA11, ADA10, ADA9, ADA8, ADA7, ADA6, ADA5, ADA4, ADA3, ADA2, ADA1, ADA0,
+  input CEA, OCEA, CLKA, WEA, RSTA, CSA2, CSA1, CSA0,
+  output DOA17, DOA16, DOA15, DOA14, DOA13, DOA12, DOA11, DOA10, DOA9, DOA8, DOA7, DOA6, DOA5, DOA4, DOA3, DOA2, DOA1, DOA0,
+  input DIB17, DIB16, DIB15, DIB14, DIB13, DIB12, DIB11, DIB10, DIB9, DIB8, DIB7, DIB6, DIB5, DIB4, DIB3, DIB2, DIB1, DIB0,
+  input ADB13, ADB12, ADB11, ADB10, ADB9, ADB8, ADB7, ADB6, ADB5, ADB4, ADB3, ADB2, ADB1, ADB0,
+  input CEB, OCEB, CLKB, WEB, RSTB, CSB2, CSB1, CSB0,
+  output DOB17, DOB16, DOB15, DOB14, DOB13, DOB12, DOB11, DOB10, DOB9, DOB8, DOB7, DOB6, DOB5, DOB4, DOB3, DOB2, DOB1, DOB0
+);
+  parameter REGMODE_A = "NOREG";
+  parameter REGMODE_B = "NOREG";
+  wire [13:0] ada = {ADA13, ADA12, ADA11, ADA10, ADA9, ADA8, ADA7, ADA6, ADA5, ADA4, ADA3, ADA2, ADA1, ADA0};
+  wire [13:0] adb = {ADB13, ADB12, ADB11, ADB10, ADB9, ADB8, ADB7, ADB6, ADB5, ADB4, ADB3, ADB2, ADB1, ADB0};
+  reg [13:0] la = 0, lb = 0;
+  reg [17:0] ra = 0, rb = 0;
+  function [17:0] f(input [13:0] a, input integer salt);
+    f = {a[3:0], a} ^ (a * 18'h2b7 + salt);
+  endfunction
+  always @(posedge CLKA) begin
+    if (CEA) la <= ada;
+    if (RSTA) ra <= 0; else if (OCEA) ra <= f(la, 1);
+  end
+  always @(posedge CLKB) begin
+    if (CEB) lb <= adb;
+    if (RSTB) rb <= 0; else if (OCEB) rb <= f(lb, 2);
+  end
+  wire [17:0] doa = (REGMODE_A == "OUTREG") ? ra : f(la, 1);
+  wire [17:0] dob = (REGMODE_B == "OUTREG") ? rb : f(lb, 2);
+  assign {DOA17, DOA16, DOA15, DOA14, DOA13, DOA12, DOA11, DOA10, DOA9, DOA8, DOA7, DOA6, DOA5, DOA4, DOA3, DOA2, DOA1, DOA0} = doa;
+  assign {DOB17, DOB16, DOB15, DOB14, DOB13, DOB12, DOB11, DOB10, DOB9, DOB8, DOB7, DOB6, DOB5, DOB4, DOB3, DOB2, DOB1, DOB0} = dob;
+endmodule
+"#;
+
+const DESIGN: &str = r#"
+module top(input wire clk, input wire [9:0] a, input wire we, input wire [8:0] wa,
+           input wire [35:0] wd, output reg [17:0] q18, output reg [31:0] q32,
+           output reg [35:0] qr, output wire [17:0] qx);
+  reg [17:0] rom18 [0:1023];
+  reg [31:0] rom32 [0:511];
+  (* no_rw_check *) reg [35:0] ram [0:511];
+  initial $readmemh("rom18.mem", rom18);
+  initial $readmemh("rom32.mem", rom32);
+  reg [17:0] d18, e18; reg [31:0] d32; reg [35:0] dr;
+  reg [9:0] a2;
+  always @(posedge clk) begin
+    d18 <= rom18[a];
+    a2 <= a ^ 10'h155;
+    e18 <= rom18[a2];
+    d32 <= rom32[a[8:0]];
+    if (we) ram[wa] <= wd;
+    dr <= ram[a[8:0]];
+    q18 <= d18;
+    q32 <= d32;
+    qr <= dr;
+  end
+  // A read into logic: its port is not packed.
+  assign qx = e18 ^ {8'd0, a};
+endmodule
+"#;
+
+const TB: &str = r#"
+module tb;
+  reg clk = 0, we = 0;
+  reg [9:0] a = 0; reg [8:0] wa = 0; reg [35:0] wd = 0;
+  wire [17:0] p18, n18, px, nx; wire [31:0] p32, n32; wire [35:0] pr, nr;
+  top_pre  u0(.clk(clk), .a(a), .we(we), .wa(wa), .wd(wd), .q18(p18), .q32(p32), .qr(pr), .qx(px));
+  top_post u1(.clk(clk), .a(a), .we(we), .wa(wa), .wd(wd), .q18(n18), .q32(n32), .qr(nr), .qx(nx));
+  integer i, bad = 0;
+  initial begin
+    for (i = 0; i < 400; i = i + 1) begin
+      a = $random; we = $random; wa = $random; wd = {$random, $random};
+      #1 clk = 1; #1 clk = 0;
+      if (i > 4 && {p18, p32, pr, px} !== {n18, n32, nr, nx}) begin
+        bad = bad + 1;
+        if (bad < 5) $display("cycle %0d: %h %h %h %h vs %h %h %h %h", i, p18, p32, pr, px, n18, n32, nr, nx);
+      end
+    end
+    $display("MISMATCHES %0d", bad);
+    $finish;
+  end
+endmodule
+"#;
+
+fn run(dir: &std::path::Path, prog: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(prog)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{prog} runs (scripts/setup.sh): {e}"));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{prog} {args:?}:\n{text}");
+    text
+}
+
+#[test]
+fn packed_block_ram_reads_behave_as_yosys_netlist() {
+    let dir = scratch("ecp5_outreg_equiv");
+    std::fs::write(dir.join("top.v"), DESIGN).unwrap();
+    // Words that use every bit of their width.
+    let words = |n: usize, bits: u32| -> String {
+        (0..n)
+            .map(|i| format!("{:x}\n", (i * 2_654_435_761) & ((1 << bits) - 1)))
+            .collect()
+    };
+    std::fs::write(dir.join("rom18.mem"), words(1024, 18)).unwrap();
+    std::fs::write(dir.join("rom32.mem"), words(512, 32)).unwrap();
+    std::fs::write(dir.join("model.v"), DP16KD_MODEL).unwrap();
+    std::fs::write(dir.join("tb.v"), TB).unwrap();
+    run(
+        &dir,
+        "yosys",
+        &[
+            "-q",
+            "-p",
+            "read_verilog top.v; synth_ecp5 -top top -json pre.json",
+        ],
+    );
+    let mut net: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("pre.json")).unwrap()).unwrap();
+    let r = squeezeflow_hw::ecp5_outreg::pack_bram_output_registers(&mut net).unwrap();
+    std::fs::write(dir.join("post.json"), net.to_string()).unwrap();
+    // The three registered reads: 18 + 32 + 36 flip-flops; e18's port (into logic) is left.
+    assert_eq!(r.ports, 3, "{r:?}");
+    assert_eq!(r.flip_flops, 18 + 32 + 36, "{r:?}");
+    assert!(r.ports_left >= 1, "{r:?}");
+    for (json, name) in [("pre.json", "top_pre"), ("post.json", "top_post")] {
+        run(
+            &dir,
+            "yosys",
+            &[
+                "-q",
+                "-p",
+                &format!(
+                    "read_json {json}; rename top {name}; chtype -map DP16KD DP16KD_MODEL; \
+                     write_verilog -noattr {name}.v"
+                ),
+            ],
+        );
+    }
+    let cells = "/usr/share/yosys/ecp5/cells_sim.v";
+    assert!(
+        std::path::Path::new(cells).is_file(),
+        "Yosys's ECP5 cell models ({cells}; scripts/setup.sh)"
+    );
+    run(
+        &dir,
+        "iverilog",
+        &[
+            "-g2012",
+            "-I/usr/share/yosys/ecp5",
+            "-o",
+            "sim",
+            cells,
+            "model.v",
+            "top_pre.v",
+            "top_post.v",
+            "tb.v",
+        ],
+    );
+    let out = run(&dir, "vvp", &["-n", "sim"]);
+    assert!(out.contains("MISMATCHES 0"), "{out}");
+}
