@@ -269,23 +269,7 @@ pub fn describe(r: &BuildReport) -> String {
         r.built_clock_mhz,
         if r.timing_met { "met" } else { "NOT met" }
     );
-    if let Some(p) = &r.pnr.critical_path {
-        s += &format!(
-            "critical path: {} -> {} ({:.2} ns in cells, {:.2} ns routing)\n",
-            p.from, p.to, p.logic_ns, p.routing_ns
-        );
-    }
-    let o = &r.pnr.bram_outregs;
-    s += &format!(
-        "block RAM output registers: {} reads ({} flip-flops moved in; {} reads left as Yosys \
-         mapped them)\n",
-        o.ports, o.flip_flops, o.ports_left
-    );
-    for (cell, (used, avail)) in &r.pnr.utilization {
-        if *used > 0 {
-            s += &format!("  {cell:<14} {used:>8} of {avail:>8}\n");
-        }
-    }
+    s += &r.pnr.details();
     match &r.bitstream {
         Some(b) => {
             s += &format!(

@@ -665,17 +665,7 @@ pub fn synth_table(r: &SynthReport) -> String {
                 "NOT met"
             }
         );
-        if let Some(c) = &p.critical_path {
-            s += &format!(
-                "critical path: {} -> {} ({:.2} ns in cells, {:.2} ns routing)\n",
-                c.from, c.to, c.logic_ns, c.routing_ns
-            );
-        }
-        for (cell, (used, avail)) in &p.utilization {
-            if *used > 0 {
-                s += &format!("  {cell:<14} {used:>8} of {avail:>8}\n");
-            }
-        }
+        s += &p.details();
     }
     if !r.layers.is_empty() {
         s += &format!(

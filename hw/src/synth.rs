@@ -379,6 +379,32 @@ pub struct PnrResult {
     pub seconds: f64,
 }
 
+impl PnrResult {
+    /// The critical path, the block RAM output registers and the placed cells, one a line
+    /// (for `synth --pnr` and `build`).
+    pub fn details(&self) -> String {
+        let mut s = String::new();
+        if let Some(c) = &self.critical_path {
+            s += &format!(
+                "critical path: {} -> {} ({:.2} ns in cells, {:.2} ns routing)\n",
+                c.from, c.to, c.logic_ns, c.routing_ns
+            );
+        }
+        let o = &self.bram_outregs;
+        s += &format!(
+            "block RAM output registers: {} reads ({} flip-flops moved in; {} reads left as \
+             Yosys mapped them)\n",
+            o.ports, o.flip_flops, o.ports_left
+        );
+        for (cell, (used, avail)) in &self.utilization {
+            if *used > 0 {
+                s += &format!("  {cell:<14} {used:>8} of {avail:>8}\n");
+            }
+        }
+        s
+    }
+}
+
 /// Reads nextpnr's `--report` JSON: the fmax of the net `clock` (or the slowest clock) and the
 /// utilisation table.
 pub(crate) fn parse_nextpnr_report(text: &str, constraint_mhz: f64) -> Result<PnrResult, HwError> {
