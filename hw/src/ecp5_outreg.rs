@@ -14,8 +14,10 @@
 //!
 //! A port qualifies when each of its data bits that anything reads drives exactly one
 //! flip-flop (`TRELLIS_FF`, at its data input) and nothing else, and every such flip-flop is
-//! clocked by the port's clock (not inverted), has no clock enable, no set or reset and starts
-//! at 0; and the port's own reset is tied to 0. A 36-bit read (Yosys's pseudo-dual-port map:
+//! clocked by the port's clock (not inverted), has no clock enable, starts at 0 and has no
+//! reset, or all of them the same synchronous reset to 0 (the line buffers' padding,
+//! `sqf_conv_ctrl`'s `LB_REG`), which becomes the port's reset (`RESETMODE` `SYNC`); and the
+//! block RAM's own resets are tied to 0. A 36-bit read (Yosys's pseudo-dual-port map:
 //! the data on both ports' pins) is one port, whose two clocks must be the same net, or, for a
 //! ROM, whose write port has no clock and cannot write (its clock enable or its four byte
 //! enables tied to 0): that port then takes the read clock. Both of its `REGMODE`s become
@@ -46,8 +48,33 @@ fn bit(v: &Value) -> Option<u64> {
 }
 
 /// A read port to pack: the DP16KD, its ports' letters, (data pin, flip-flop) pairs and the
-/// read clock's net.
-type Pack = (String, Vec<char>, Vec<(String, String)>, u64);
+/// read clock's net and the registers' synchronous reset net.
+type Pack = (String, Vec<char>, Vec<(String, String)>, u64, Option<u64>);
+
+/// Whether flip-flop `f`'s reset is the one its port's others have (`seen`, set by the first):
+/// none (its LSR tied to 0 or absent), or a synchronous reset from the same net, which the
+/// block RAM's output register can take only when its own ports' resets are tied to 0
+/// (`quiet`).
+fn same_reset(f: &Value, seen: &mut Option<Value>, quiet: bool) -> bool {
+    let r = match conn(f, "LSR") {
+        None => Value::from("0"),
+        Some(v) => v.clone(),
+    };
+    if bit(&r).is_some() && (!quiet || param(f, "SRMODE").unwrap_or("LSR_OVER_CE") != "LSR_OVER_CE")
+    {
+        return false;
+    }
+    if r.as_str().is_some_and(|c| c != "0") {
+        return false;
+    }
+    match seen {
+        None => {
+            *seen = Some(r);
+            true
+        }
+        Some(s) => *s == r,
+    }
+}
 
 /// A Yosys JSON parameter as a string: string parameters that look like binary numbers carry
 /// a trailing space, which is not part of the value.
@@ -156,6 +183,13 @@ pub fn pack_bram_output_registers(netlist: &mut Value) -> Result<OutregPacking, 
                     && (conn(c, &format!("CLK{l}")).and_then(bit) == clock || (*l == 'A' && rom_a))
                     && is_const(c, &format!("RST{l}"), "0")
             }) && clock.is_some();
+            // Every port's reset is tied to 0 (a reset taken over below sets RESETMODE, which
+            // is the whole block RAM's).
+            let quiet = ['A', 'B']
+                .iter()
+                .all(|l| is_const(c, &format!("RST{l}"), "0"));
+            // The flip-flops' synchronous reset: none ("0"), or one net for all of them.
+            let mut lsr: Option<Value> = None;
             let mut ffs = Vec::new();
             let all_ok = port_ok
                 && pins.iter().all(|(p, b)| {
@@ -174,8 +208,8 @@ pub fn pack_bram_output_registers(netlist: &mut Value) -> Result<OutregPacking, 
                         && (param(f, "CEMUX") == Some("1")
                             || (param(f, "CEMUX").unwrap_or("CE") == "CE"
                                 && is_const(f, "CE", "1")))
-                        && (conn(f, "LSR").is_none() || is_const(f, "LSR", "0"))
                         && param(f, "LSRMUX").unwrap_or("LSR") == "LSR"
+                        && same_reset(f, &mut lsr, quiet)
                         && param(f, "REGSET").unwrap_or("RESET") == "RESET"
                         && conn(f, "Q").and_then(bit).is_some();
                     if ok {
@@ -184,7 +218,8 @@ pub fn pack_bram_output_registers(netlist: &mut Value) -> Result<OutregPacking, 
                     ok
                 });
             if all_ok {
-                packs.push((ram.clone(), g, ffs, clock.expect("checked")));
+                let reset = lsr.and_then(|v| bit(&v));
+                packs.push((ram.clone(), g, ffs, clock.expect("checked"), reset));
             } else {
                 report.ports_left += 1;
             }
@@ -194,7 +229,7 @@ pub fn pack_bram_output_registers(netlist: &mut Value) -> Result<OutregPacking, 
     // Apply: the data pin takes the flip-flop's output net; the flip-flop goes.
     let mut alias: BTreeMap<u64, u64> = BTreeMap::new();
     let cells = module["cells"].as_object_mut().expect("checked above");
-    for (ram, letters, ffs, clock) in packs {
+    for (ram, letters, ffs, clock, reset) in packs {
         let mut qs = Vec::new();
         for (pin, ff) in &ffs {
             let f = cells.remove(ff).expect("a flip-flop is packed once");
@@ -211,6 +246,13 @@ pub fn pack_bram_output_registers(netlist: &mut Value) -> Result<OutregPacking, 
             c["parameters"][format!("REGMODE_{l}")] = Value::from("OUTREG");
             c["connections"][format!("OCE{l}")] = Value::from(vec!["1"]);
             c["connections"][format!("CLK{l}")] = Value::from(vec![clock]);
+            if let Some(r) = reset {
+                c["connections"][format!("RST{l}")] = Value::from(vec![r]);
+            }
+        }
+        if reset.is_some() {
+            c["parameters"]["RESETMODE"] = Value::from("SYNC");
+            c["parameters"]["ASYNC_RESET_RELEASE"] = Value::from("SYNC");
         }
         report.ports += 1;
         report.flip_flops += ffs.len();
@@ -300,6 +342,30 @@ mod tests {
         assert_eq!(ram["parameters"]["REGMODE_B"], "OUTREG");
         assert_eq!(ram["connections"]["OCEA"], json!(["1"]));
         assert_eq!(ram["connections"]["DOA0"], json!([22]));
+    }
+
+    #[test]
+    fn a_shared_synchronous_reset_becomes_the_ports_reset() {
+        let reset = |c: &mut Value| {
+            for f in ["f10", "f11", "f12"] {
+                c[f]["connections"]["LSR"] = json!([3]);
+                c[f]["parameters"]["SRMODE"] = json!("LSR_OVER_CE");
+            }
+        };
+        let mut v = design(36, 36, reset);
+        let r = pack_bram_output_registers(&mut v).unwrap();
+        assert_eq!((r.ports, r.flip_flops, r.ports_left), (1, 3, 0));
+        let ram = &v["modules"]["top"]["cells"]["ram"];
+        assert_eq!(ram["connections"]["RSTA"], json!([3]));
+        assert_eq!(ram["connections"]["RSTB"], json!([3]));
+        assert_eq!(ram["parameters"]["RESETMODE"], "SYNC");
+        // An asynchronous reset is not the output register's.
+        let mut v = design(36, 36, |c| {
+            reset(c);
+            c["f11"]["parameters"]["SRMODE"] = json!("ASYNC");
+        });
+        let r = pack_bram_output_registers(&mut v).unwrap();
+        assert_eq!((r.ports, r.ports_left), (0, 1));
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The ECP5 block RAM output-register pass (`squeezeflow_hw::ecp5_outreg`) on a real Yosys
 //! netlist: the packed netlist behaves cycle for cycle as Yosys's own.
 //!
-//! Three block RAM reads into a register each (an 18-bit ROM, a 32-bit ROM that Yosys maps as a
-//! 36-bit pseudo-dual-port read, a written 36-bit RAM) and one read into logic (the 18-bit ROM's
-//! second port) go through
+//! Four block RAM reads into a register each (an 18-bit ROM, a 32-bit ROM that Yosys maps as a
+//! 36-bit pseudo-dual-port read, a written 36-bit RAM, a 9-bit ROM into a register with a
+//! synchronous reset) and one read into logic (the 18-bit ROM's second port) go through
 //! `synth_ecp5`; the pass moves the three registers into the block RAMs. Both netlists are then
 //! simulated with Icarus over Yosys's ECP5 cell models and a DP16KD model of this test's own
 //! (Yosys's is an empty black box): its data pins give a function of the address it latched,
@@ -53,14 +53,16 @@ endmodule
 
 const DESIGN: &str = r#"
 module top(input wire clk, input wire [9:0] a, input wire we, input wire [8:0] wa,
-           input wire [35:0] wd, output reg [17:0] q18, output reg [31:0] q32,
-           output reg [35:0] qr, output wire [17:0] qx);
+           input wire [35:0] wd, input wire z, output reg [17:0] q18, output reg [31:0] q32,
+           output reg [35:0] qr, output wire [17:0] qx, output reg [8:0] qz);
   reg [17:0] rom18 [0:1023];
   reg [31:0] rom32 [0:511];
+  reg [8:0] rom9 [0:2047];
   (* no_rw_check *) reg [35:0] ram [0:511];
   initial $readmemh("rom18.mem", rom18);
   initial $readmemh("rom32.mem", rom32);
-  reg [17:0] d18, e18; reg [31:0] d32; reg [35:0] dr;
+  initial $readmemh("rom9.mem", rom9);
+  reg [17:0] d18, e18; reg [31:0] d32; reg [35:0] dr; reg [8:0] d9;
   reg [9:0] a2;
   always @(posedge clk) begin
     d18 <= rom18[a];
@@ -72,6 +74,9 @@ module top(input wire clk, input wire [9:0] a, input wire we, input wire [8:0] w
     q18 <= d18;
     q32 <= d32;
     qr <= dr;
+    // A read whose register has a synchronous reset (a padded tap's zero).
+    d9 <= rom9[{a, a[0]}];
+    qz <= z ? 9'd0 : d9;
   end
   // A read into logic: its port is not packed.
   assign qx = e18 ^ {8'd0, a};
@@ -80,19 +85,22 @@ endmodule
 
 const TB: &str = r#"
 module tb;
-  reg clk = 0, we = 0;
+  reg clk = 0, we = 0, z = 0;
   reg [9:0] a = 0; reg [8:0] wa = 0; reg [35:0] wd = 0;
-  wire [17:0] p18, n18, px, nx; wire [31:0] p32, n32; wire [35:0] pr, nr;
-  top_pre  u0(.clk(clk), .a(a), .we(we), .wa(wa), .wd(wd), .q18(p18), .q32(p32), .qr(pr), .qx(px));
-  top_post u1(.clk(clk), .a(a), .we(we), .wa(wa), .wd(wd), .q18(n18), .q32(n32), .qr(nr), .qx(nx));
+  wire [17:0] p18, n18, px, nx; wire [31:0] p32, n32; wire [35:0] pr, nr; wire [8:0] pz, nz;
+  top_pre  u0(.clk(clk), .a(a), .we(we), .wa(wa), .wd(wd), .z(z), .q18(p18), .q32(p32),
+              .qr(pr), .qx(px), .qz(pz));
+  top_post u1(.clk(clk), .a(a), .we(we), .wa(wa), .wd(wd), .z(z), .q18(n18), .q32(n32),
+              .qr(nr), .qx(nx), .qz(nz));
   integer i, bad = 0;
   initial begin
     for (i = 0; i < 400; i = i + 1) begin
-      a = $random; we = $random; wa = $random; wd = {$random, $random};
+      a = $random; we = $random; wa = $random; wd = {$random, $random}; z = $random;
       #1 clk = 1; #1 clk = 0;
-      if (i > 4 && {p18, p32, pr, px} !== {n18, n32, nr, nx}) begin
+      if (i > 4 && {p18, p32, pr, px, pz} !== {n18, n32, nr, nx, nz}) begin
         bad = bad + 1;
-        if (bad < 5) $display("cycle %0d: %h %h %h %h vs %h %h %h %h", i, p18, p32, pr, px, n18, n32, nr, nx);
+        if (bad < 5) $display("cycle %0d: %h %h %h %h %h vs %h %h %h %h %h", i, p18, p32, pr, px,
+                              pz, n18, n32, nr, nx, nz);
       end
     end
     $display("MISMATCHES %0d", bad);
@@ -125,6 +133,7 @@ fn packed_block_ram_reads_behave_as_yosys_netlist() {
     };
     std::fs::write(dir.join("rom18.mem"), words(1024, 18)).unwrap();
     std::fs::write(dir.join("rom32.mem"), words(512, 32)).unwrap();
+    std::fs::write(dir.join("rom9.mem"), words(2048, 9)).unwrap();
     std::fs::write(dir.join("model.v"), DP16KD_MODEL).unwrap();
     std::fs::write(dir.join("tb.v"), TB).unwrap();
     run(
@@ -140,9 +149,10 @@ fn packed_block_ram_reads_behave_as_yosys_netlist() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("pre.json")).unwrap()).unwrap();
     let r = squeezeflow_hw::ecp5_outreg::pack_bram_output_registers(&mut net).unwrap();
     std::fs::write(dir.join("post.json"), net.to_string()).unwrap();
-    // The three registered reads: 18 + 32 + 36 flip-flops; e18's port (into logic) is left.
-    assert_eq!(r.ports, 3, "{r:?}");
-    assert_eq!(r.flip_flops, 18 + 32 + 36, "{r:?}");
+    // The four registered reads: 18 + 32 + 36 + 9 flip-flops; e18's port (into logic) is
+    // left.
+    assert_eq!(r.ports, 4, "{r:?}");
+    assert_eq!(r.flip_flops, 18 + 32 + 36 + 9, "{r:?}");
     assert!(r.ports_left >= 1, "{r:?}");
     for (json, name) in [("pre.json", "top_pre"), ("post.json", "top_post")] {
         run(
