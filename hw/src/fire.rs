@@ -92,6 +92,7 @@ pub(crate) fn add_conv(
         .with_pairs(b.dsp_pairs)
         .with_mul_ecp5(b.mul_ecp5)
         .with_dsp48e2(b.dsp48e2)
+        .with_lb_reg(b.lb_reg)
         .with_rom_logic(b.rom_logic.contains(&layer.name))
         .with_decoded_weights(b.decoded_weights.contains(&layer.name))
         .with_load(base)?

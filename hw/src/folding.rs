@@ -58,6 +58,10 @@ pub struct HardwareConfig {
     /// `RADDR_REG`): for LUT RAM. Default: off; `gen --device` with a Xilinx part turns it on
     /// (an ECP5 block RAM's read would meet two multiplexers instead of one).
     pub fifo_raddr_reg: Option<bool>,
+    /// The convolution engines read their line buffer a cycle early and register the word as
+    /// it leaves the memory (`sqf_conv_ctrl`'s `LB_REG`), which on ECP5 becomes the block
+    /// RAM's output register. Default: off; `gen --device` with an ECP5 part turns it on.
+    pub lb_reg: Option<bool>,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`) instead of block RAM:
     /// `rom_logic = ["conv10"]`. `gen --device` adds layers here when block RAM runs out.
     #[serde(default)]
@@ -128,6 +132,10 @@ pub struct Plan {
     /// off). The timing is the same.
     #[serde(default)]
     pub fifo_raddr_reg: bool,
+    /// The engines' line-buffer words registered as they leave the memory (`LB_REG`; absent
+    /// in older bundles: off). The timing is the same.
+    #[serde(default)]
+    pub lb_reg: bool,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`, `rom_style = "logic"`) rather
     /// than block RAM (absent in older bundles: none).
     #[serde(default)]
@@ -252,6 +260,7 @@ fn plan_for(net: &Network, t: u64, hw: &HardwareConfig) -> Plan {
         dsp48e2: hw.dsp48e2.unwrap_or(false),
         rom_banks: hw.rom_banks.unwrap_or(false),
         fifo_raddr_reg: hw.fifo_raddr_reg.unwrap_or(false),
+        lb_reg: hw.lb_reg.unwrap_or(false),
         rom_logic: hw.rom_logic.clone(),
         load_weights: hw.load_weights.clone(),
         decoded_weights: hw.decoded_weights.clone(),

@@ -167,6 +167,8 @@ pub struct GraphBuilder {
     pub dsp48e2: bool,
     /// Block RAM weight ROMs split into banks of one ECP5 block RAM (`sqf_bank_pick`).
     pub rom_banks: bool,
+    /// Convolution engines register their line buffer's word as it leaves the memory.
+    pub lb_reg: bool,
     /// The stream FIFOs from 64 beats deep (a Fire module's pixel and bypass FIFOs) read at a
     /// register address (`RADDR_REG`).
     pub fifo_raddr_reg: bool,

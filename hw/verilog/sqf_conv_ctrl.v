@@ -38,7 +38,10 @@ module sqf_conv_ctrl #(
     parameter AB_W = 1,                      // weight memory address bits
     parameter AB_P = 1,                      // bias ROM address bits (the output group)
     parameter AB_Q = 1,                      // requantizer parameter ROM address bits
-    parameter FB = 4                         // FIFO pointer bits
+    parameter FB = 4,                        // FIFO pointer bits
+    // 1: the line buffer is read a cycle early and its word registered (x1 below): for ECP5,
+    // where that register becomes the block RAM's output register. Needs K > 1 or W * CG > 1.
+    parameter LB_REG = 0
 ) (
     input  wire                 clock,
     input  wire                 reset,
@@ -85,6 +88,10 @@ module sqf_conv_ctrl #(
         if (AB_W != ((ROM_DEPTH > 1) ? $clog2(ROM_DEPTH) : 1) || AB_P != ((OG > 1) ? $clog2(OG) : 1)
             || AB_Q != ((OG * SHARE > 1) ? $clog2(OG * SHARE) : 1) || FB != $clog2(FIFO_DEPTH)) begin : bad_bits
             sqf_conv_ctrl_AB_W_AB_P_AB_Q_FB_must_match_the_geometry bad();
+        end
+        if ((LB_REG != 0 && LB_REG != 1) || (LB_REG == 1 && K == 1 && W * CG == 1))
+        begin : bad_lb_reg
+            sqf_conv_ctrl_LB_REG_0_or_1_and_1_needs_K_or_W_CG_above_1 bad();
         end
         if (HO != (H + 2 * PAD - K) / STRIDE + 1 || WO != (W + 2 * PAD - K) / STRIDE + 1) begin : bad_output
             sqf_conv_ctrl_HO_WO_must_be_the_convolution_output bad();
@@ -449,12 +456,23 @@ module sqf_conv_ctrl #(
     wire [AB_LB-1:0] row_sum = (sum_g & {AB_LB{ag_r}}) | (sum_k & {AB_LB{!ag_r}});
     wire [AB_LB-1:0] addr_n = aky_r ? row_sum : addr_r + 1'b1;
     wire pad = iy_r[15] || (iy_r > HM1_S) || ix_r[15] || (ix_r > WM1_S);
-    wire [AB_LB-1:0] rd_addr = addr_r;
+    // The read address: addr_r, or with LB_REG its next value, so the word is read a cycle
+    // early and registered (x1_r), with the padding as the register's reset. On ECP5 that
+    // register is then the block RAM's output register (hw/src/ecp5_outreg.rs): the DP16KD's
+    // read without it (5.83 ns) and the padding's LUT in front of the MAC lanes' operand
+    // registers were the ULX3S network's critical path (97.0 MHz). The read meets no write
+    // of its own word: the rows a tap reads were complete when the tap was decided, and the
+    // last beat of a row (written at the edge the early read may share) is read later, by a
+    // later tap of the window, or, for K = 1, by the row's last tap (so W * CG > 1).
+    wire [AB_LB-1:0] rd_addr = (LB_REG == 1 && issue_c) ? addr_n : addr_r;
     wire [SW-1:0] lb_data;
     sqf_ram #(.WIDTH(SW), .DEPTH(LB_DEPTH), .ABITS(AB_LB)) lb (
         .clock(clock), .we(wr_fire), .waddr(wr_addr), .wdata(s_tdata),
         .raddr(rd_addr), .rdata(lb_data));
-    reg last1, pad1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, tlast2;
+    reg last1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, tlast2;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg pad1;                                // with LB_REG the padding is x1_r's reset
+    /* verilator lint_on UNUSEDSIGNAL */
     reg vl, lastl, tlastl, vs, lasts, tlasts;  // the MACs' lane and half-sum stages
     reg vh, tlasth, vm, lastm, tlastm, v3, last3, tlast3, last4, tlast4;
     reg vq, lastq, tlastq;                   // the requantizers' fourth stage (ROUND_REG)
@@ -498,7 +516,15 @@ module sqf_conv_ctrl #(
     // (no reset in it: the chains reset their copies)
     assign chain_next = {va && lasta, vq, vq && lastq, pop ? fifo_head + 1'b1 : fifo_head,
          push ? fifo_tail + 1'b1 : fifo_tail};
-    assign x1 = pad1 ? {SW{1'b0}} : lb_data;
+    generate
+        if (LB_REG == 1) begin : lb_reg
+            reg [SW-1:0] x1_r;                // pad: of the tap issued in this cycle
+            always @(posedge clock) x1_r <= pad ? {SW{1'b0}} : lb_data;
+            assign x1 = x1_r;
+        end else begin : lb_comb
+            assign x1 = pad1 ? {SW{1'b0}} : lb_data;
+        end
+    endgenerate
     assign grp = g;
     reg fifo_last [0:FIFO_DEPTH-1];
     always @(posedge clock) if (push) fifo_last[fifo_tail] <= tlast4;

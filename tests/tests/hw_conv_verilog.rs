@@ -124,6 +124,16 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             false,
         ),
         (
+            // Rows of two beats (1x1, one channel group, width 2): the tightest case for a
+            // line buffer read a cycle early (LB_REG, below), whose first tap of a row reads
+            // the beat written one edge before the row's last.
+            "c1w2",
+            ConvLayer::new("fire3.squeeze".into(), Shape::new(4, 2, 4), 2, 1, 1, 0).unwrap(),
+            2,
+            4,
+            false,
+        ),
+        (
             // One output row a frame: every row's move is the frame's end.
             "ho1",
             ConvLayer::new("fire2.expand3x3".into(), Shape::new(3, 5, 2), 2, 3, 1, 0).unwrap(),
@@ -274,6 +284,11 @@ fn conv_engine_with_codebook_weights_equals_reference_and_rust_model() {
 
 /// One engine in Verilator and in rust-hdl against the reference, with and without stalls:
 /// same bytes, same cycles.
+/// The cases whose line buffer is read a cycle early and its word registered, as on ECP5
+/// (`sqf_conv_ctrl`'s `LB_REG`): padding on either side, stride 2 with skipped rows, short rows,
+/// one output row a frame, and the ECP5 case.
+const LB_REG: [&str; 6] = ["c3s2pad", "c1s2", "c1w2", "ho1", "banks", "c3p"];
+
 fn check_engine(
     tag: &str,
     layer: &ConvLayer,
@@ -296,7 +311,13 @@ fn check_engine(
             .with_rom_logic(lut_roms)
             .with_rom_bank_words(if tag == "banks" { 128 } else { 0 })
             .with_mul_ecp5(tag == "banks")
-            .with_dsp48e2(tag == "c1x1p3");
+            .with_dsp48e2(tag == "c1x1p3")
+            .with_lb_reg(LB_REG.contains(&tag));
+        assert_eq!(
+            design_text_count(&block, ".LB_REG(1)"),
+            usize::from(LB_REG.contains(&tag)),
+            "{tag}: line buffer read a cycle early"
+        );
         let n_mac2 = design_text_count(&block, "sqf_mac2 #");
         assert_eq!(
             n_mac2,

@@ -213,6 +213,13 @@ impl ConvEngine {
         self
     }
 
+    /// The line buffer's word registered as it leaves the memory (see [`ConvGeom::lb_reg`]);
+    /// changes only the Verilog.
+    pub fn with_lb_reg(mut self, on: bool) -> Self {
+        self._geom.lb_reg = on;
+        self
+    }
+
     /// Each paired lane's product in an UltraScale+ DSP48E2's P register (see
     /// [`ConvGeom::dsp48e2`]); changes only the Verilog.
     pub fn with_dsp48e2(mut self, on: bool) -> Self {

@@ -61,6 +61,10 @@ impl ConvEngine {
             .param("AB_P", ab_p)
             .param("AB_Q", ab_q)
             .param("FB", fb)
+            .param(
+                "LB_REG",
+                usize::from(g.lb_reg && (g.k > 1 || g.w * g.cg() > 1)),
+            )
             .axis_in("s_axis", "s_", simd)
             .port("m_tvalid", "ctrl_m_tvalid")
             .port("m_tlast", "ctrl_m_tlast")
