@@ -463,10 +463,11 @@ module sqf_conv_ctrl #(
     // registers were the ULX3S network's critical path (97.0 MHz). The read meets no write
     // of its own word: the rows a tap reads were complete when the tap was decided, and the
     // last beat of a row (written at the edge the early read may share) is read later, by a
-    // later tap of the window, or, for K = 1, by the row's last tap (so W * CG > 1).
+    // later tap of the window, or, for K = 1, by the row's last tap (so W * CG > 1); the RAM
+    // is told so (NO_RW), or Yosys puts a bypass multiplexer between the read and x1_r.
     wire [AB_LB-1:0] rd_addr = (LB_REG == 1 && issue_c) ? addr_n : addr_r;
     wire [SW-1:0] lb_data;
-    sqf_ram #(.WIDTH(SW), .DEPTH(LB_DEPTH), .ABITS(AB_LB)) lb (
+    sqf_ram #(.WIDTH(SW), .DEPTH(LB_DEPTH), .ABITS(AB_LB), .NO_RW(LB_REG)) lb (
         .clock(clock), .we(wr_fire), .waddr(wr_addr), .wdata(s_tdata),
         .raddr(rd_addr), .rdata(lb_data));
     reg last1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, tlast2;

@@ -3,10 +3,15 @@
 `default_nettype none
 
 // sqf_ram: simple dual-port RAM (one write port, one read port), synchronous read, latency 1.
+// NO_RW = 1: the caller never reads a word at the edge that writes it, so synthesis needs no
+// logic for that case (`no_rw_check`); Yosys otherwise put a bypass multiplexer behind an
+// ECP5 block RAM's read (a convolution engine's line buffer read a cycle early, whose register
+// then could not be the block RAM's output register).
 module sqf_ram #(
     parameter WIDTH = 8,
     parameter DEPTH = 1,
-    parameter ABITS = 1
+    parameter ABITS = 1,
+    parameter NO_RW = 0
 ) (
     input  wire              clock,
     input  wire              we,
@@ -17,16 +22,30 @@ module sqf_ram #(
 );
     // Parameter checks at elaboration (see sqf_out_fifo.v).
     generate
-        if (WIDTH < 1 || DEPTH < 1 || DEPTH > (1 << ABITS)) begin : bad_shape
-            sqf_ram_WIDTH_DEPTH_at_least_1_and_DEPTH_within_ABITS bad();
+        if (WIDTH < 1 || DEPTH < 1 || DEPTH > (1 << ABITS) || (NO_RW != 0 && NO_RW != 1))
+        begin : bad_shape
+            sqf_ram_WIDTH_DEPTH_at_least_1_DEPTH_within_ABITS_NO_RW_0_or_1 bad();
         end
     endgenerate
-    reg [WIDTH-1:0] mem [0:DEPTH-1];
     initial rdata = {WIDTH{1'b0}};
-    always @(posedge clock) begin
-        if (we) mem[waddr] <= wdata;
-        rdata <= mem[raddr];
-    end
+    // The memory is declared the same way in both branches (hw/src/device/resources.rs marks
+    // each declaration for UltraRAM).
+    generate
+        if (NO_RW == 0) begin : rw
+            reg [WIDTH-1:0] mem [0:DEPTH-1];
+            always @(posedge clock) begin
+                if (we) mem[waddr] <= wdata;
+                rdata <= mem[raddr];
+            end
+        end else begin : no_rw
+            (* no_rw_check *)
+            reg [WIDTH-1:0] mem [0:DEPTH-1];
+            always @(posedge clock) begin
+                if (we) mem[waddr] <= wdata;
+                rdata <= mem[raddr];
+            end
+        end
+    endgenerate
 endmodule
 
 `default_nettype wire

@@ -191,3 +191,58 @@ fn packed_block_ram_reads_behave_as_yosys_netlist() {
     let out = run(&dir, "vvp", &["-n", "sim"]);
     assert!(out.contains("MISMATCHES 0"), "{out}");
 }
+
+/// A convolution engine's control with its line buffer read a cycle early (`LB_REG`, as on
+/// ECP5): after `synth_ecp5` every data pin of the line buffer's block RAM drives one register
+/// (no bypass multiplexer for a read meeting a write, which the engine never makes), so the pass
+/// takes that register into the block RAM as its output register, the padding its reset.
+/// fire7.expand3x3's geometry in the ULX3S network.
+#[test]
+fn the_line_buffer_word_goes_into_the_block_ram_output_register() {
+    let dir = scratch("ecp5_outreg_lb");
+    let lib: String = squeezeflow_hw::library::MODULES
+        .iter()
+        .filter(|m| ["sqf_const_mul", "sqf_ram", "sqf_conv_ctrl"].contains(&m.name))
+        .map(|m| m.text)
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join("sqf_lib.v"), lib).unwrap();
+    run(
+        &dir,
+        "yosys",
+        &[
+            "-q",
+            "-p",
+            "read_verilog sqf_lib.v; chparam -set K 3 -set STRIDE 1 -set PAD 1 -set H 13 \
+             -set W 13 -set HO 13 -set WO 13 -set CG 6 -set OG 12 -set SIMD 8 -set SHARE 3 \
+             -set LB_ROWS 4 -set FIFO_DEPTH 16 -set AB_W 10 -set AB_P 4 -set AB_Q 6 -set FB 4 \
+             -set LB_REG 1 sqf_conv_ctrl; synth_ecp5 -top sqf_conv_ctrl -json net.json",
+        ],
+    );
+    let mut net: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("net.json")).unwrap()).unwrap();
+    let r = squeezeflow_hw::ecp5_outreg::pack_bram_output_registers(&mut net).unwrap();
+    let cells = net["modules"]["sqf_conv_ctrl"]["cells"]
+        .as_object()
+        .unwrap();
+    let lb: Vec<_> = cells
+        .iter()
+        .filter(|(n, c)| c["type"] == "DP16KD" && n.contains("lb"))
+        .collect();
+    assert!(!lb.is_empty(), "no line-buffer block RAM: {r:?}");
+    for (n, c) in lb {
+        let regmode = |l: &str| {
+            c["parameters"][format!("REGMODE_{l}")]
+                .as_str()
+                .unwrap_or("")
+        };
+        assert!(
+            regmode("A") == "OUTREG" || regmode("B") == "OUTREG",
+            "{n}: the line buffer's read has no output register ({r:?})"
+        );
+        assert_eq!(
+            c["parameters"]["RESETMODE"], "SYNC",
+            "{n}: the padding as reset"
+        );
+    }
+}
