@@ -162,8 +162,8 @@ pub const DEVICES: &[Device] = &[
         urams: 96,
         clock_mhz: 300.0,
         clock_evidence: "a target, not a timing result: no place and route for UltraScale+ has shown it (docs/timing.md)",
-        modelled_mhz: Some(218.0),
-        modelled_evidence: "the delay model on the Yosys netlist of the whole 3,264-lane folding: 4.59 ns, a 128-beat stream FIFO's LUT-RAM read address (its pointer and pop) into its head register; UltraScale+ LUT and DSP delays where published, 7-series ones elsewhere, routing of Vivado-routed nets by fan-out, 2026-12-04 (docs/timing.md)",
+        modelled_mhz: Some(223.0),
+        modelled_evidence: "the delay model on the Yosys netlist of the whole 3,264-lane folding: 4.47 ns, conv10's output group counter (300 loads) into its bias ROMs in LUTs; UltraScale+ LUT and DSP delays where published, 7-series ones elsewhere, routing of Vivado-routed nets by fan-out, 2026-12-04 (docs/timing.md)",
         nextpnr: None,
     },
     Device {
