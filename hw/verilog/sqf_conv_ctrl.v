@@ -457,10 +457,12 @@ module sqf_conv_ctrl #(
     wire [AB_LB-1:0] addr_n = aky_r ? row_sum : addr_r + 1'b1;
     wire pad = iy_r[15] || (iy_r > HM1_S) || ix_r[15] || (ix_r > WM1_S);
     // The read address: addr_r, or with LB_REG its next value, so the word is read a cycle
-    // early and registered (x1_r), with the padding as the register's reset. On ECP5 that
-    // register is then the block RAM's output register (hw/src/ecp5_outreg.rs): the DP16KD's
-    // read without it (5.83 ns) and the padding's LUT in front of the MAC lanes' operand
-    // registers were the ULX3S network's critical path (97.0 MHz). The read meets no write
+    // early and registered (x1_r), and the padding's zero applied after that register. On
+    // ECP5 the register is then the block RAM's output register (hw/src/ecp5_outreg.rs): the
+    // DP16KD's read without it (5.83 ns) and the padding's LUT in front of the MAC lanes'
+    // operand registers were the ULX3S network's critical path (97.0 MHz). (The padding as
+    // the register's reset, the block RAM's RST, put the window's compares and a 7.18 ns route
+    // in front of it: 91.0 MHz.) The read meets no write
     // of its own word: the rows a tap reads were complete when the tap was decided, and the
     // last beat of a row (written at the edge the early read may share) is read later, by a
     // later tap of the window, or, for K = 1, by the row's last tap (so W * CG > 1); the RAM
@@ -470,10 +472,7 @@ module sqf_conv_ctrl #(
     sqf_ram #(.WIDTH(SW), .DEPTH(LB_DEPTH), .ABITS(AB_LB), .NO_RW(LB_REG)) lb (
         .clock(clock), .we(wr_fire), .waddr(wr_addr), .wdata(s_tdata),
         .raddr(rd_addr), .rdata(lb_data));
-    reg last1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, tlast2;
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg pad1;                                // with LB_REG the padding is x1_r's reset
-    /* verilator lint_on UNUSEDSIGNAL */
+    reg last1, pad1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, tlast2;
     reg vl, lastl, tlastl, vs, lasts, tlasts;  // the MACs' lane and half-sum stages
     reg vh, tlasth, vm, lastm, tlastm, v3, last3, tlast3, last4, tlast4;
     reg vq, lastq, tlastq;                   // the requantizers' fourth stage (ROUND_REG)
@@ -519,9 +518,9 @@ module sqf_conv_ctrl #(
          push ? fifo_tail + 1'b1 : fifo_tail};
     generate
         if (LB_REG == 1) begin : lb_reg
-            reg [SW-1:0] x1_r;                // pad: of the tap issued in this cycle
-            always @(posedge clock) x1_r <= pad ? {SW{1'b0}} : lb_data;
-            assign x1 = x1_r;
+            reg [SW-1:0] x1_r;
+            always @(posedge clock) x1_r <= lb_data;
+            assign x1 = pad1 ? {SW{1'b0}} : x1_r;
         end else begin : lb_comb
             assign x1 = pad1 ? {SW{1'b0}} : lb_data;
         end

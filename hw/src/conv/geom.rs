@@ -44,10 +44,10 @@ pub struct ConvGeom {
     /// (`DSP48E2 = 1`, `sqf_mul_dsp48e2`; the operands stay in fabric registers). The
     /// arithmetic and timing are the same.
     pub dsp48e2: bool,
-    /// The line buffer is read a cycle early and its word registered, the padding as the
-    /// register's reset (`sqf_conv_ctrl`'s `LB_REG`; on ECP5 the block RAM's output register,
-    /// [`crate::ecp5_outreg`]). Geometries of K = 1 and one beat a row keep the plain read.
-    /// The arithmetic and timing are the same.
+    /// The line buffer is read a cycle early and its word registered, the padding's zero
+    /// after the register (`sqf_conv_ctrl`'s `LB_REG`; on ECP5 the block RAM's output
+    /// register, [`crate::ecp5_outreg`]). Geometries of K = 1 and one beat a row keep the plain
+    /// read. The arithmetic and timing are the same.
     pub lb_reg: bool,
     /// Words of each bank a block RAM weight ROM deeper than it is split into (0: one memory),
     /// the banks' words registered as they leave the block RAMs and picked after
