@@ -27,25 +27,12 @@ module sqf_ram #(
             sqf_ram_WIDTH_DEPTH_at_least_1_DEPTH_within_ABITS_NO_RW_0_or_1 bad();
         end
     endgenerate
+    (* no_rw_check = NO_RW *) reg [WIDTH-1:0] mem [0:DEPTH-1];
     initial rdata = {WIDTH{1'b0}};
-    // The memory is declared the same way in both branches (hw/src/device/resources.rs marks
-    // each declaration for UltraRAM).
-    generate
-        if (NO_RW == 0) begin : rw
-            reg [WIDTH-1:0] mem [0:DEPTH-1];
-            always @(posedge clock) begin
-                if (we) mem[waddr] <= wdata;
-                rdata <= mem[raddr];
-            end
-        end else begin : no_rw
-            (* no_rw_check *)
-            reg [WIDTH-1:0] mem [0:DEPTH-1];
-            always @(posedge clock) begin
-                if (we) mem[waddr] <= wdata;
-                rdata <= mem[raddr];
-            end
-        end
-    endgenerate
+    always @(posedge clock) begin
+        if (we) mem[waddr] <= wdata;
+        rdata <= mem[raddr];
+    end
 endmodule
 
 `default_nettype wire

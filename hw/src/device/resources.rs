@@ -260,22 +260,17 @@ pub fn uram_lib(sqf_lib: &str) -> Result<String, HwError> {
             (l.starts_with("module ") && l.trim_end().ends_with("sqf_ram #(")).then_some(at)
         })
         .ok_or_else(|| HwError::Bundle("the library has no sqf_ram module".into()))?;
-    // Every declaration of the module's memory (one in each of its generate branches).
-    let end = sqf_lib[start..]
-        .find("endmodule")
-        .map_or(sqf_lib.len(), |i| start + i);
     let decl = "reg [WIDTH-1:0] mem [0:DEPTH-1];";
-    let body = &sqf_lib[start..end];
-    if !body.contains(decl) {
-        return Err(HwError::Bundle(
-            "sqf_ram in the library has no memory declaration".into(),
-        ));
-    }
+    let at = sqf_lib[start..]
+        .find(decl)
+        .map(|i| start + i)
+        .ok_or_else(|| {
+            HwError::Bundle("sqf_ram in the library has no memory declaration".into())
+        })?;
     Ok(format!(
-        "{}{}{}",
-        &sqf_lib[..start],
-        body.replace(decl, &format!("(* ram_style = \"ultra\" *) {decl}")),
-        &sqf_lib[end..]
+        "{}(* ram_style = \"ultra\" *) {}",
+        &sqf_lib[..at],
+        &sqf_lib[at..]
     ))
 }
 
