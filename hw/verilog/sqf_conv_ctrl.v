@@ -56,7 +56,7 @@ module sqf_conv_ctrl #(
     input  wire                 m_tready,
     output reg  [AB_W-1:0]      w_addr,      // weight word of this MAC cycle
     output wire [AB_W-1:0]      w_addr_next, // w_addr's next value out of reset (early ROM reads)
-    output wire [AB_P-1:0]      grp,         // output group (bias ROM address)
+    output wire [AB_P-1:0]      grp_next,    // the output group's next value (below)
     output wire [8*SIMD-1:0]    x1,          // activations of the MAC cycle (zero when padded)
     output reg                  mac_en,
     output reg                  mac_first,
@@ -525,7 +525,12 @@ module sqf_conv_ctrl #(
             assign x1 = pad1 ? {SW{1'b0}} : lb_data;
         end
     endgenerate
-    assign grp = g;
+    // The output group at the next edge, reset included: the engine's bias ROMs read register
+    // copies of it, each for a few PEs. g itself (one register) addressed all of them: in
+    // conv10 (100 PEs) its bit 3 had 300 loads in front of the bias ROMs in LUTs, the
+    // XCZU7EV folding's deepest path (4.47 ns).
+    assign grp_next = reset ? {AB_P{1'b0}}
+        : (issue_c && adv_g) ? (adv_ox ? {AB_P{1'b0}} : g + 1'b1) : g;
     reg fifo_last [0:FIFO_DEPTH-1];
     always @(posedge clock) if (push) fifo_last[fifo_tail] <= tlast4;
     assign m_tvalid = (fifo_count != 0);

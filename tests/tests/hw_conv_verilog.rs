@@ -318,6 +318,12 @@ fn check_engine(
             usize::from(LB_REG.contains(&tag)),
             "{tag}: line buffer read a cycle early"
         );
+        // The bias ROMs read register copies of the output group, one for every 4 PEs.
+        assert_eq!(
+            design_text_count(&block, "<= grp_next;"),
+            pe.div_ceil(4),
+            "{tag}: output group copies"
+        );
         let n_mac2 = design_text_count(&block, "sqf_mac2 #");
         assert_eq!(
             n_mac2,

@@ -6,6 +6,10 @@ use super::geom::OUT_FIFO_DEPTH;
 use crate::leaf;
 use crate::library::Instance;
 
+/// PEs whose bias ROMs read one register copy of the output group (`gc<c>`): conv10's 100
+/// bias ROMs in LUTs on one register were the XCZU7EV folding's deepest path.
+const PE_PER_GROUP_COPY: usize = 4;
+
 impl ConvEngine {
     /// The module body (rust-hdl writes the port list): a netlist of library modules, no
     /// behaviour of its own. `sqf_conv_ctrl` holds the counters, the line buffer and the
@@ -40,7 +44,7 @@ impl ConvEngine {
         }
         let _ = writeln!(
             v,
-            "/* verilator lint_off UNUSEDSIGNAL */\nwire [{abw}:0] w_addr, w_addr_next; // ROMs in logic read copies of the next value, index ROMs in block RAM the value\n/* verilator lint_on UNUSEDSIGNAL */\nwire [{abp}:0] grp;\nwire [{swm}:0] x1;\nwire mac_en, mac_first;\n/* verilator lint_off UNUSEDSIGNAL */\nwire [{abq}:0] pa_next, pa_early; // the parameter ROMs read one or the other\n/* verilator lint_on UNUSEDSIGNAL */\nwire [{cnm}:0] chain_next;",
+            "/* verilator lint_off UNUSEDSIGNAL */\nwire [{abw}:0] w_addr, w_addr_next; // ROMs in logic read copies of the next value, index ROMs in block RAM the value\n/* verilator lint_on UNUSEDSIGNAL */\nwire [{abp}:0] grp_next;\nwire [{swm}:0] x1;\nwire mac_en, mac_first;\n/* verilator lint_off UNUSEDSIGNAL */\nwire [{abq}:0] pa_next, pa_early; // the parameter ROMs read one or the other\n/* verilator lint_on UNUSEDSIGNAL */\nwire [{cnm}:0] chain_next;",
             abw = ab_w - 1, abp = ab_p - 1, swm = sw - 1, abq = ab_q - 1, cnm = 2 * fb + 2
         );
         let ctrl = Instance::new("sqf_conv_ctrl", "ctrl")
@@ -72,7 +76,7 @@ impl ConvEngine {
         let ctrl = [
             "w_addr",
             "w_addr_next",
-            "grp",
+            "grp_next",
             "x1",
             "mac_en",
             "mac_first",
@@ -109,6 +113,15 @@ impl ConvEngine {
             _ if early_idx => (None, vec!["w_addr_next".to_string(); roms], 0),
             _ => (None, vec!["w_addr".to_string(); roms], 0),
         };
+        // The bias ROMs' address: a register copy of the output group's next value for every
+        // PE_PER_GROUP_COPY PEs (kept apart: Yosys merges equal registers).
+        for c in 0..pe.div_ceil(PE_PER_GROUP_COPY) {
+            let _ = writeln!(
+                v,
+                "(* keep = \"true\" *) reg [{abp}:0] gc{c};\n(* keep *) always @(posedge clock) gc{c} <= grp_next;",
+                abp = ab_p - 1
+            );
+        }
         for c in 0..copies {
             let _ = writeln!(
                 v,
@@ -260,7 +273,7 @@ impl ConvEngine {
                 .param("DEPTH", g.og())
                 .param("ABITS", ab_p)
                 .param("FILE", format!("\"{id}_p{i}.mem\""))
-                .port("addr", "grp")
+                .port("addr", &format!("gc{}", i / PE_PER_GROUP_COPY))
                 .port("data", &format!("par{i}"));
             v.push_str(&prom.verilog());
             let mac = if g.pairs && i % 2 == 1 {
