@@ -460,13 +460,14 @@ module sqf_conv_ctrl #(
     // early and registered (x1_r), and the padding's zero applied after that register. On
     // ECP5 the register is then the block RAM's output register (hw/src/ecp5_outreg.rs): the
     // DP16KD's read without it (5.83 ns) and the padding's LUT in front of the MAC lanes'
-    // operand registers were the ULX3S network's critical path (97.0 MHz). (The padding as
-    // the register's reset, the block RAM's RST, put the window's compares and a 7.18 ns route
-    // in front of it: 91.0 MHz.) The read meets no write
-    // of its own word: the rows a tap reads were complete when the tap was decided, and the
-    // last beat of a row (written at the edge the early read may share) is read later, by a
-    // later tap of the window, or, for K = 1, by the row's last tap (so W * CG > 1); the RAM
-    // is told so (NO_RW), or Yosys puts a bypass multiplexer between the read and x1_r.
+    // operand registers were the ULX3S network's critical path (97.0 MHz). The padding stays
+    // out of the register: as its reset (the block RAM's RST) it put the window's compares
+    // and a long route in front of the block RAM (docs/timing.md).
+    // The read meets no write of its own word: the rows a tap reads were complete when the
+    // tap was decided, and the last beat of a row (written at the edge the early read may
+    // share) is read later, by a later tap of the window, or, for K = 1, by the row's last tap
+    // (so W * CG > 1); the RAM is told so (NO_RW), or Yosys puts a bypass multiplexer between
+    // the read and x1_r.
     wire [AB_LB-1:0] rd_addr = (LB_REG == 1 && issue_c) ? addr_n : addr_r;
     wire [SW-1:0] lb_data;
     sqf_ram #(.WIDTH(SW), .DEPTH(LB_DEPTH), .ABITS(AB_LB), .NO_RW(LB_REG)) lb (
