@@ -4,16 +4,17 @@
 // sqf_wmem_loaded: a PE's weight memory filled through the weight-load port instead of a
 // $readmemh file (UltraRAM on the XCZU7EV fit): an sqf_ram whose write port takes the load
 // port's word when it selects memory SEL at an address below DEPTH; reads as sqf_rom.
-// The write is registered: the decode of the port (the address compared against DEPTH and the
-// select against SEL, carry chains) lands in a register, and the word is written the cycle after
-// it is on the port. The load port fans out to every memory of the network; this keeps the
-// decode out of the memories' write-enable timing (on the XCZU7EV it was the deepest path).
-// The extra cycle is never seen: the network's input opens when the loader's `complete` rises,
-// the cycle the last word is on the port, and no engine reads a weight before its line buffer
-// holds a window's rows.
+// The write is registered twice: the two compares of the port (the address against DEPTH, a
+// carry chain, and the select against SEL) land in registers of their own, their AND in the
+// write enable's register, and the word is written two cycles after it is on the port. The
+// load port fans out to every memory of the network; one register after the whole decode
+// (the fan-out's route, both compares and the AND) was the XCZU7EV folding's deepest path
+// (4.39 ns), and the decode into the write enables before that. The extra cycles are never
+// seen: the network's input opens when the loader's `complete` rises, the cycle the last word
+// is on the port, and no engine reads a weight before its line buffer holds a window's rows.
 // Parameters: WIDTH (1..64), DEPTH >= 1, ABITS = clog2(DEPTH) (at least 1), SEL (the memory's
 // number on the load port, below 2^16).
-// Read latency 1. A word on the load port is in the memory after the second clock edge.
+// Read latency 1. A word on the load port is in the memory after the third clock edge.
 module sqf_wmem_loaded #(
     parameter WIDTH = 8,
     parameter DEPTH = 1,
@@ -39,14 +40,22 @@ module sqf_wmem_loaded #(
     localparam integer C_SEL = SEL, C_DEPTH = DEPTH;
     localparam [15:0] SEL16 = C_SEL[15:0];
     localparam [15:0] DEPTH16 = C_DEPTH[15:0];
-    reg              we_r;
-    reg [ABITS-1:0]  waddr_r;
-    reg [WIDTH-1:0]  wdata_r;
-    initial we_r = 1'b0;
+    reg              valid1, in1, hit1, we_r;
+    reg [ABITS-1:0]  addr1, waddr_r;
+    reg [WIDTH-1:0]  data1, wdata_r;
+    initial begin
+        valid1 = 1'b0;
+        we_r = 1'b0;
+    end
     always @(posedge clock) begin
-        we_r    <= wl_valid && (wl_addr < DEPTH16) && (wl_sel == SEL16);
-        waddr_r <= wl_addr[ABITS-1:0];
-        wdata_r <= wl_data[WIDTH-1:0];
+        valid1  <= wl_valid;
+        in1     <= wl_addr < DEPTH16;
+        hit1    <= wl_sel == SEL16;
+        addr1   <= wl_addr[ABITS-1:0];
+        data1   <= wl_data[WIDTH-1:0];
+        we_r    <= valid1 && in1 && hit1;
+        waddr_r <= addr1;
+        wdata_r <= data1;
     end
     sqf_ram #(.WIDTH(WIDTH), .DEPTH(DEPTH), .ABITS(ABITS)) ram (
         .clock(clock), .we(we_r), .waddr(waddr_r), .wdata(wdata_r),

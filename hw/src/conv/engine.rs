@@ -42,8 +42,10 @@ impl MacStage {
 #[derive(Clone, Debug, Default)]
 struct State {
     lb: Vec<u64>,
-    // the weight RAMs' registered write (PE, address, word), as sqf_wmem_loaded's
+    // the weight RAMs' registered write (PE, address, word), as sqf_wmem_loaded's: decoded
+    // (wl_r), then written from the write registers (wl_rr)
     wl_r: Option<(usize, usize, u64)>,
+    wl_rr: Option<(usize, usize, u64)>,
     // writer
     rows_done: u32,
     wr_addr: u32,
@@ -335,8 +337,8 @@ impl ConvEngine {
         let g = self._geom.clone();
         let (pe, simd, cg) = (g.pe, g.simd, g.cg() as u32);
         // The weight RAMs' write port (reset does not touch memories): the port's word is
-        // decoded into a register and written at the next edge, as sqf_wmem_loaded's. A read in
-        // the same cycle below sees the old word, as the Verilog's.
+        // decoded into registers, then the write registers, and written at the edge after, as
+        // sqf_wmem_loaded's. A read in the same cycle below sees the old word, as the Verilog's.
         let decoded = match (g.load_base, self.wl.word()) {
             (Some(b), Some(w)) if (w.sel as usize).wrapping_sub(b as usize) < pe => {
                 let mask = if g.weight_word_bits() == 64 {
@@ -349,7 +351,8 @@ impl ConvEngine {
             }
             _ => None,
         };
-        let load = std::mem::replace(&mut self._st.wl_r, decoded);
+        let decoded = std::mem::replace(&mut self._st.wl_r, decoded);
+        let load = std::mem::replace(&mut self._st.wl_rr, decoded);
         if self.reset.val() {
             if let Some((i, a, d)) = load {
                 self._w[i][a] = d;
