@@ -237,8 +237,10 @@ module sqf_conv_ctrl #(
     // A copy of aoy_r for the flags' next values alone: aoy_r enables the window registers,
     // over 100 loads, and its routing in front of the flags' chain was 6.74 ns in the
     // XC7A200T network. Both are kept, each in its own always block: Yosys merges a copy of
-    // equal value into a kept one.
-    reg aoy_f;
+    // equal value into a kept one. Another (aoy_d) for the issue decision's and the room's
+    // choices alone: after aoy_r's route, three LUTs to nissue_r were the XCZU7EV folding's
+    // deepest paths in the engines (4.07 ns, fire3.expand1x1).
+    reg aoy_f, aoy_d;
     wire group_start = gs_r;
     wire group_end = ag_r;
     // The issue decision, !group_start || (rows_ok && credit_ok), is a register (issue_r)
@@ -298,6 +300,10 @@ module sqf_conv_ctrl #(
         if (reset) aoy_f <= AOY0;
         else if (issue) aoy_f <= aoy_n;
     end
+    (* keep *) always @(posedge clock) begin
+        if (reset) aoy_d <= AOY0;
+        else if (issue) aoy_d <= aoy_n;
+    end
     // The steps of a move from the next row (rows top_r + s .. bot_r + s), and the steps less
     // one, each a choice among constants and one add on top_r or bot_r.
     // The four compares are registers (top_in_r: top_r >= -S, top_part_r: top_r > -2S,
@@ -341,7 +347,7 @@ module sqf_conv_ctrl #(
     // chosen by the input's handshake, 5.95 ns).
     wire [DW-1:0] ahead_m_w = ahead_m[DW-1:0], ahead_m1_w = ahead_m1[DW-1:0];
     wire [DW-1:0] ready_m_w = ready_m[DW-1:0], ready_m1_w = ready_m1[DW-1:0];
-    wire ok_iw = aoy_r ? room(ahead_m1_w) : ok_inc, ok_i = aoy_r ? room(ahead_m_w) : s_ok_r;
+    wire ok_iw = aoy_d ? room(ahead_m1_w) : ok_inc, ok_i = aoy_d ? room(ahead_m_w) : s_ok_r;
     // Chosen last by "a row is written", as issue_n is (below).
     (* keep *) wire s_ok_w1 = issue ? ok_iw : ok_inc;
     (* keep *) wire s_ok_w0 = issue ? ok_i : s_ok_r;
@@ -389,8 +395,8 @@ module sqf_conv_ctrl #(
     // 4.80 ns on the XCZU7EV, fire3.expand3x3).
     // rdy0/rdy1: ready_n's sign with no issue / with one, for each value of row_written.
     wire rdy0_w0 = ready_r[DW-1], rdy0_w1 = rinc15;
-    wire rdy1_w0 = aoy_r ? ready_m_w[DW-1] : rdy0_w0;
-    wire rdy1_w1 = aoy_r ? ready_m1_w[DW-1] : rdy0_w1;
+    wire rdy1_w0 = aoy_d ? ready_m_w[DW-1] : rdy0_w0;
+    wire rdy1_w1 = aoy_d ? ready_m1_w[DW-1] : rdy0_w1;
     wire credit1 = (group_start && !pop_r) ? credit_inc : (pop_r && !group_start) || credit_now;
     (* keep *) wire issue_nw0 = issue_c ? !adv_g || (!rdy1_w0 && credit1)
         : !rdy0_w0 && (pop_r || credit_now);
@@ -514,9 +520,20 @@ module sqf_conv_ctrl #(
         if (reset) w_inc <= W_ONE;
         else if (issue_c) w_inc <= wl_r ? W_ONE : w_inc + 1'b1;
     assign push = out_en && last4;
-    // (no reset in it: the chains reset their copies)
-    assign chain_next = {va && lasta, vq, vq && lastq, pop ? fifo_head + 1'b1 : fifo_head,
-         push ? fifo_tail + 1'b1 : fifo_tail};
+    // The chains' copies take hold, push and fifo_tail from registers of their next values,
+    // set a cycle ahead from the stages before (reset clears them as it clears what they
+    // copy), and out_en from vq: a LUT after vq and lastq in front of conv10's 100 copies of
+    // push, and its route, were the XCZU7EV folding's deepest paths (4.07 ns). fifo_head's
+    // next value waits for the consumer's ready (pop).
+    wire [FB-1:0] tail_n = push ? fifo_tail + 1'b1 : fifo_tail;
+    reg hold_e, push_e;
+    reg [FB-1:0] tail_e;
+    always @(posedge clock) begin
+        hold_e <= !reset && vs && lasts;
+        push_e <= !reset && v3 && last3;
+        tail_e <= reset ? {FB{1'b0}} : (vq && lastq) ? tail_n + 1'b1 : tail_n;
+    end
+    assign chain_next = {hold_e, vq, push_e, pop ? fifo_head + 1'b1 : fifo_head, tail_e};
     generate
         if (LB_REG == 1) begin : lb_reg
             reg [SW-1:0] x1_r;
@@ -565,7 +582,7 @@ module sqf_conv_ctrl #(
             mac_first <= 0; last1 <= 0; pad1 <= 0; tlast1 <= 0; tlast2 <= 0; tlast3 <= 0;
             tlast4 <= 0;
         end else begin
-            if (push) fifo_tail <= fifo_tail + 1'b1;
+            fifo_tail <= tail_n;
             if (pop) fifo_head <= fifo_head + 1'b1;
             fifo_count <= fifo_count + {{FB{1'b0}}, push} - {{FB{1'b0}}, pop};
             out_en <= vq; last4 <= lastq; tlast4 <= tlastq;
