@@ -41,12 +41,13 @@ pub struct HardwareConfig {
     pub dsp_pairs: Option<bool>,
     /// Each MAC lane's product register, and each requantizer's (engines, average pool,
     /// bypass adds), the output register of an ECP5 MULT18X18D (`sqf_mul_ecp5`), not a fabric
-    /// register after a multiply Yosys maps without it. Default: off; `gen --device` with an
-    /// ECP5 part turns it on. The MAC lanes of engines without pairs only (`sqf_mac`).
+    /// register after a multiply Yosys maps without it; the MAC lanes' operands also in its
+    /// input registers (a MAC stage more). Default: off; `gen --device` with an ECP5 part turns
+    /// it on. The MAC lanes of engines without pairs only (`sqf_mac`).
     pub mul_ecp5: Option<bool>,
-    /// The paired MAC lanes' product registers the P registers of UltraScale+ DSP48E2s
-    /// (`sqf_mul_dsp48e2`), which Yosys maps without them. Default: off;
-    /// `gen --device` with an UltraScale+ part turns it on. Paired engines only (`sqf_mac2`).
+    /// The paired MAC lanes' product registers (and an odd last PE's) the P registers of
+    /// UltraScale+ DSP48E2s (`sqf_mul_dsp48e2`), which Yosys maps without them. Default: off;
+    /// `gen --device` with an UltraScale+ part turns it on.
     pub dsp48e2: Option<bool>,
     /// Each block RAM weight ROM deeper than one ECP5 block RAM split into banks of one, the
     /// banks' words registered as they leave the block RAMs (`sqf_bank_pick`): Yosys's own
@@ -115,12 +116,14 @@ pub struct Plan {
     #[serde(default)]
     pub dsp_pairs: bool,
     /// The MAC lanes' and the requantizers' products are in ECP5 MULT18X18Ds' output
-    /// registers (`sqf_mul_ecp5`; absent in older bundles: off). The arithmetic and timing are
-    /// the same either way.
+    /// registers, the MAC lanes' operands in their input registers as well (`sqf_mul_ecp5`;
+    /// absent in older bundles: off). The arithmetic and the cycles a frame are the same either
+    /// way; the MACs are a stage longer.
     #[serde(default)]
     pub mul_ecp5: bool,
-    /// The paired MAC lanes' product registers are UltraScale+ DSP48E2s' own (`sqf_mul_dsp48e2`;
-    /// absent in older bundles: off). The arithmetic and timing are the same either way.
+    /// The MAC lanes' product registers (pairs, and an odd last PE's) are UltraScale+
+    /// DSP48E2s' own (`sqf_mul_dsp48e2`; absent in older bundles: off). The arithmetic and
+    /// timing are the same either way.
     #[serde(default)]
     pub dsp48e2: bool,
     /// Block RAM weight ROMs split into banks of one ECP5 block RAM (`sqf_bank_pick`; absent

@@ -145,7 +145,8 @@ pub fn mem_text(words: &[u64], bits: usize) -> String {
 
 /// One `sqf_mac` (SIMD lanes packed into 64-bit ports here; the library module is sized by its
 /// `SIMD` parameter). Latency 6: the inputs, the products, the lanes, two half sums, their sum,
-/// then the accumulation.
+/// then the accumulation; 7 with the ECP5 multipliers (their input registers, a stage between
+/// the inputs and the products).
 #[derive(LogicBlock)]
 pub struct MacLane {
     pub clock: Signal<In, Clock>,
@@ -156,14 +157,16 @@ pub struct MacLane {
     pub bias: Signal<In, Bits<32>>,
     pub acc: Signal<Out, Bits<32>>,
     _simd: usize,
-    /// `ECP5_MUL = 1`: the products in `sqf_mul_ecp5` (the same stages).
+    /// `ECP5_MUL = 1`: the products in `sqf_mul_ecp5` (a stage more).
     _ecp5: bool,
+    /// `DSP48E2 = 1`: the products in `sqf_mul_dsp48e2` (the same stages).
+    _dsp48e2: bool,
     _acc: i32,
     /// The registered inputs: (en, first, bias, x, w).
     _input: (bool, bool, i32, u64, u64),
-    /// The products', lanes', half sums' and sum's stages, each (en, first, bias, the sum of
-    /// products it carries), the oldest last.
-    _pipe: [(bool, bool, i32, i32); 4],
+    /// The products', lanes', half sums' and sum's stages (and with `_ecp5` one more), each
+    /// (en, first, bias, the sum of products it carries), the oldest last.
+    _pipe: Vec<(bool, bool, i32, i32)>,
 }
 
 impl MacLane {
@@ -179,14 +182,25 @@ impl MacLane {
             acc: Default::default(),
             _simd: simd,
             _ecp5: false,
+            _dsp48e2: false,
             _acc: 0,
             _input: (false, false, 0, 0, 0),
-            _pipe: [(false, false, 0, 0); 4],
+            _pipe: vec![(false, false, 0, 0); 4],
         }
     }
-    /// The Verilog with `ECP5_MUL = 1` (each lane in `sqf_mul_ecp5`); the behaviour is the same.
+    /// `ECP5_MUL = 1` (each lane in `sqf_mul_ecp5` with the multiplier's input registers): the
+    /// arithmetic is the same, the latency 7.
     pub fn with_ecp5(mut self) -> Self {
+        if !self._ecp5 {
+            self._pipe.push((false, false, 0, 0));
+        }
         self._ecp5 = true;
+        self
+    }
+    /// The Verilog with `DSP48E2 = 1` (each lane in `sqf_mul_dsp48e2`); the behaviour is the
+    /// same.
+    pub fn with_dsp48e2(mut self, on: bool) -> Self {
+        self._dsp48e2 = on;
         self
     }
 }
@@ -194,7 +208,7 @@ impl MacLane {
 impl Logic for MacLane {
     fn update(&mut self) {
         if self.clock.pos_edge() {
-            let (en, first, bias, sum) = self._pipe[3];
+            let (en, first, bias, sum) = self._pipe[self._pipe.len() - 1];
             if en {
                 self._acc = if first { bias } else { self._acc }.wrapping_add(sum);
             }
@@ -227,7 +241,13 @@ impl Logic for MacLane {
         Verilog::Custom(format!(
             "{unused}wire signed [31:0] acc_w;\nsqf_mac #(.SIMD({s}){mul}) u (.clock(clock), .en(en), .first(first), .x(x[{bm}:0]), .w(w[{bm}:0]), .bias(bias), .acc(acc_w));\nalways @(*) acc = acc_w;",
             s = self._simd,
-            mul = if self._ecp5 { ", .ECP5_MUL(1)" } else { "" },
+            mul = if self._ecp5 {
+                ", .ECP5_MUL(1)"
+            } else if self._dsp48e2 {
+                ", .DSP48E2(1)"
+            } else {
+                ""
+            },
             bm = b - 1
         ))
     }

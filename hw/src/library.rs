@@ -256,8 +256,9 @@ mod tests {
         );
         assert_eq!(
             names("sqf_rom_lut #(.WIDTH(8)) a (); sqf_mac #(.SIMD(2)) b ();"),
-            // sqf_mac's ECP5 multipliers come with it (unused unless ECP5_MUL = 1).
-            ["sqf_mul_ecp5", "sqf_mac", "sqf_rom_lut"]
+            // sqf_mac's ECP5 and DSP48E2 multipliers come with it (unused unless ECP5_MUL or
+            // DSP48E2 = 1).
+            ["sqf_mul_ecp5", "sqf_mul_dsp48e2", "sqf_mac", "sqf_rom_lut"]
         );
         assert!(names("module top; endmodule").is_empty());
         let text = used_text("sqf_broadcast #(.LANES(1)) u ();");

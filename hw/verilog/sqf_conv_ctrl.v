@@ -10,7 +10,7 @@
 //  - Issuer: one MAC cycle a cycle in the order (oy, ox, g, ky, kx, j) when the window's rows
 //    are in the buffer and the output FIFO has room for the group (credits); a padded tap
 //    reads zeros (x1).
-//  - The pipeline: issue -> (x1, mac_en, mac_first) -> 6 MAC stages -> hold (the PEs'
+//  - The pipeline: issue -> (x1, mac_en, mac_first) -> MAC_LAT MAC stages -> hold (the PEs'
 //    accumulators into the chains' hold registers) -> the chains' SHARE requantizer steps
 //    (pa_next: the requantizer parameter word, read one step ahead) -> out_en -> push.
 //  - The output FIFO's pointers and tlast; the data slots are in the chains.
@@ -19,7 +19,8 @@
 // Parameters: K, STRIDE, PAD (PAD < K), H, W, HO, WO, CG, OG, SIMD (1..8), SHARE (PEs per
 // requantizer), LB_ROWS (a power of two >= 2), FIFO_DEPTH (a power of two).
 // Throughput: one MAC cycle a cycle; the latency from a group's last MAC cycle to its beat at
-// the FIFO head is 12 + SHARE cycles (hw/src/conv/geom.rs models it for the cycle estimate).
+// the FIFO head is 6 + MAC_LAT + SHARE cycles (hw/src/conv/geom.rs models it for the cycle
+// estimate).
 module sqf_conv_ctrl #(
     parameter K = 1,
     parameter STRIDE = 1,
@@ -41,7 +42,10 @@ module sqf_conv_ctrl #(
     parameter FB = 4,                        // FIFO pointer bits
     // 1: the line buffer is read a cycle early and its word registered (x1 below): for ECP5,
     // where that register becomes the block RAM's output register. Needs K > 1 or W * CG > 1.
-    parameter LB_REG = 0
+    parameter LB_REG = 0,
+    // The PEs' MAC latency: 6 (sqf_mac, sqf_mac2), or 7 (sqf_mac with ECP5_MUL: its
+    // multipliers' input registers), a stage more between b and p below.
+    parameter MAC_LAT = 6
 ) (
     input  wire                 clock,
     input  wire                 reset,
@@ -88,6 +92,9 @@ module sqf_conv_ctrl #(
         if (AB_W != ((ROM_DEPTH > 1) ? $clog2(ROM_DEPTH) : 1) || AB_P != ((OG > 1) ? $clog2(OG) : 1)
             || AB_Q != ((OG * SHARE > 1) ? $clog2(OG * SHARE) : 1) || FB != $clog2(FIFO_DEPTH)) begin : bad_bits
             sqf_conv_ctrl_AB_W_AB_P_AB_Q_FB_must_match_the_geometry bad();
+        end
+        if (MAC_LAT != 6 && MAC_LAT != 7) begin : bad_mac_lat
+            sqf_conv_ctrl_MAC_LAT_must_be_6_or_7 bad();
         end
         if ((LB_REG != 0 && LB_REG != 1) || (LB_REG == 1 && K == 1 && W * CG == 1))
         begin : bad_lb_reg
@@ -481,6 +488,11 @@ module sqf_conv_ctrl #(
         .raddr(rd_addr), .rdata(lb_data));
     reg last1, pad1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, tlast2;
     reg vl, lastl, tlastl, vs, lasts, tlasts;  // the MACs' lane and half-sum stages
+    // With MAC_LAT = 7, stage x after b (the multipliers' input registers); p takes it.
+    reg vx, lastx, tlastx;
+    wire vb_p = (MAC_LAT == 7) ? vx : vb;
+    wire lastb_p = (MAC_LAT == 7) ? lastx : lastb;
+    wire tlastb_p = (MAC_LAT == 7) ? tlastx : tlastb;
     reg vh, tlasth, vm, lastm, tlastm, v3, last3, tlast3, last4, tlast4;
     reg vq, lastq, tlastq;                   // the requantizers' fourth stage (ROUND_REG)
     reg [CB-1:0] cnt;                        // position in the requantizers' chains
@@ -577,6 +589,7 @@ module sqf_conv_ctrl #(
             pa_inc_r <= PA_INC0; qa_r <= 0;
             v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
             vq <= 0; lastq <= 0; tlastq <= 0;
+            vx <= 0; lastx <= 0; tlastx <= 0;
             lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0; vp <= 0; lastp <= 0; tlastp <= 0;
             vl <= 0; lastl <= 0; tlastl <= 0; vs <= 0; lasts <= 0; tlasts <= 0;
             mac_first <= 0; last1 <= 0; pad1 <= 0; tlast1 <= 0; tlast2 <= 0; tlast3 <= 0;
@@ -603,7 +616,8 @@ module sqf_conv_ctrl #(
             va <= vs; lasta <= lasts; tlasta <= tlasts;
             vs <= vl; lasts <= lastl; tlasts <= tlastl;
             vl <= vp; lastl <= lastp; tlastl <= tlastp;
-            vp <= vb; lastp <= lastb; tlastp <= tlastb;
+            vp <= vb_p; lastp <= lastb_p; tlastp <= tlastb_p;
+            vx <= vb; lastx <= lastb; tlastx <= tlastb;
             vb <= mac_en; lastb <= last1; tlastb <= tlast1;
             mac_en <= issue;
             mac_first <= issue && group_start;

@@ -7,11 +7,16 @@
 // multipliers directly), then the products, then again (sqf_mac2 splits its two products
 // there; the same latency keeps one controller for both), then two sums of at most four lanes,
 // then their sum, then acc <= (first ? bias : acc) + sum when that cycle's `en` was set.
-// Latency 6. With ECP5_MUL = 1 each lane's product register is an ECP5 MULT18X18D's output
-// register (sqf_mul_ecp5); the stages and the arithmetic are the same.
+// Latency 6. With ECP5_MUL = 1 each lane is an ECP5 MULT18X18D with its input and output
+// registers behind the operands' fabric registers (sqf_mul_ecp5 DSP_IN_REG, latency 3): a
+// stage more (x, between the inputs' and the products'), latency 7 (sqf_conv_ctrl MAC_LAT);
+// the arithmetic is the same. Every route to and from a multiplier then runs between
+// registers: from a weight ROM's block RAM across the chip into the multiplier's input
+// registers, and from its product register to the lane register.
 module sqf_mac #(
     parameter SIMD = 1,                      // products per cycle (input channels in parallel)
-    parameter ECP5_MUL = 0                   // 1: the products in MULT18X18D output registers
+    parameter ECP5_MUL = 0,                  // 1: the lanes in MULT18X18Ds (sqf_mul_ecp5)
+    parameter DSP48E2 = 0                    // 1: each product in a DSP48E2's P register
 ) (
     input  wire                 clock,
     input  wire                 en,          // a MAC cycle
@@ -26,8 +31,9 @@ module sqf_mac #(
         if (SIMD < 1 || SIMD > 8) begin : bad_simd
             sqf_mac_SIMD_must_be_1_to_8 bad();
         end
-        if (ECP5_MUL != 0 && ECP5_MUL != 1) begin : bad_mul
-            sqf_mac_ECP5_MUL_must_be_0_or_1 bad();
+        if ((ECP5_MUL != 0 && ECP5_MUL != 1) || (DSP48E2 != 0 && DSP48E2 != 1)
+            || (ECP5_MUL == 1 && DSP48E2 == 1)) begin : bad_mul
+            sqf_mac_ECP5_MUL_or_DSP48E2_one_of_them_0_or_1 bad();
         end
     endgenerate
     // The control pipeline of every MAC is its own (`keep`): merged, one register would
@@ -35,32 +41,46 @@ module sqf_mac #(
     (* keep = "true" *) reg en_i, first_i, en_p, first_p, en_l, first_l, en_h, first_h;
     (* keep = "true" *) reg en_r, first_r;
     reg signed [31:0] bias_i, bias_p, bias_l, bias_h, bias_r;
-    wire [17*SIMD-1:0] prod;                 // x*w per lane, 17 bits signed, two cycles on
+    wire [17*SIMD-1:0] prod;                 // x*w per lane, 17 bits signed, 2 (3) cycles on
     reg [17*SIMD-1:0] lane_r;
     genvar g;
     generate
         if (ECP5_MUL == 1) begin : ecp5
             for (g = 0; g < SIMD; g = g + 1) begin : lane
-                sqf_mul_ecp5 #(.AW(8), .BW(8)) mul (
+                sqf_mul_ecp5 #(.AW(8), .BW(8), .IN_REG(1), .DSP_IN_REG(1)) mul (
                     .clock(clock), .a(x[8*g +: 8]), .b(w[8*g +: 8]), .p(prod[17*g +: 17])
                 );
             end
         end else begin : fabric
             reg [8*SIMD-1:0] x_i, w_i;
-            reg [17*SIMD-1:0] prod_r;
-            integer m;
             initial begin
                 x_i = {8*SIMD{1'b0}};
                 w_i = {8*SIMD{1'b0}};
-                prod_r = {17*SIMD{1'b0}};
             end
             always @(posedge clock) begin
                 x_i <= x;
                 w_i <= w;
-                for (m = 0; m < SIMD; m = m + 1)
-                    prod_r[17*m +: 17] <= $signed({1'b0, x_i[8*m +: 8]}) * $signed(w_i[8*m +: 8]);
             end
-            assign prod = prod_r;
+            if (DSP48E2 == 1) begin : dsp
+                // The product register in the DSP48E2 (sqf_mul_dsp48e2, as sqf_mac2's): a
+                // DSP48E2 between fabric registers, its multiplier unregistered, was the
+                // XCZU7EV folding's deepest path in an odd PE's sqf_mac (4.05 ns).
+                for (g = 0; g < SIMD; g = g + 1) begin : lane
+                    sqf_mul_dsp48e2 #(.AW(9), .BW(8)) mul (
+                        .clock(clock), .a({1'b0, x_i[8*g +: 8]}), .b(w_i[8*g +: 8]),
+                        .p(prod[17*g +: 17])
+                    );
+                end
+            end else begin : lut
+                reg [17*SIMD-1:0] prod_r;
+                integer m;
+                initial prod_r = {17*SIMD{1'b0}};
+                always @(posedge clock)
+                    for (m = 0; m < SIMD; m = m + 1)
+                        prod_r[17*m +: 17] <= $signed({1'b0, x_i[8*m +: 8]})
+                            * $signed(w_i[8*m +: 8]);
+                assign prod = prod_r;
+            end
         end
     endgenerate
     always @(posedge clock) lane_r <= prod;
@@ -84,9 +104,33 @@ module sqf_mac #(
         sum_r = 20'sd0;
         acc = 32'sd0;
     end
+    // With ECP5_MUL, stage x between i and p (the multipliers' input registers).
+    wire en_ix, first_ix;
+    wire signed [31:0] bias_ix;
+    generate
+        if (ECP5_MUL == 1) begin : stage_x
+            (* keep = "true" *) reg en_x, first_x;
+            reg signed [31:0] bias_x;
+            initial begin
+                {en_x, first_x} = 2'd0;
+                bias_x = 32'sd0;
+            end
+            (* keep *) always @(posedge clock) begin
+                en_x <= en_i; first_x <= first_i;
+            end
+            always @(posedge clock) bias_x <= bias_i;
+            assign en_ix = en_x;
+            assign first_ix = first_x;
+            assign bias_ix = bias_x;
+        end else begin : no_x
+            assign en_ix = en_i;
+            assign first_ix = first_i;
+            assign bias_ix = bias_i;
+        end
+    endgenerate
     (* keep *) always @(posedge clock) begin
         en_i <= en; first_i <= first;
-        en_p <= en_i; first_p <= first_i;
+        en_p <= en_ix; first_p <= first_ix;
         en_l <= en_p; first_l <= first_p;
         en_h <= en_l; first_h <= first_l;
         en_r <= en_h; first_r <= first_h;
@@ -94,7 +138,7 @@ module sqf_mac #(
     always @(posedge clock) begin
         // Every other stage of the bias moves only with a MAC cycle (see sqf_mac2).
         bias_i <= bias;
-        if (en_i) bias_p <= bias_i;
+        if (en_ix) bias_p <= bias_ix;
         bias_l <= bias_p;
         if (en_l) bias_h <= bias_l;
         bias_r <= bias_h;

@@ -2,21 +2,24 @@
 // model/src/quant.rs; hw/src/leaf.rs holds an independent Rust model tested against it.
 `default_nettype none
 
-// sqf_mul_ecp5: one MAC lane's product on an ECP5 multiplier, with the multiplier's own output
-// register: p = a * b two cycles after a and b (a unsigned, b signed), through input
-// registers in the fabric and the product register in the MULT18X18D. Yosys 0.23 maps a
-// multiply to an MULT18X18D without registers and packs no flip-flop into it, so the product
-// register was placed apart from it and the routes to and from it set the ULX3S network's
-// clock (66.6 MHz). The operands stay in fabric registers: with the MULT18X18D's input
-// registers as well, the weight ROM's block RAM (no output register) fed the multiplier
-// across the chip, and the network routed at 63.8 MHz (docs/timing.md). In synthesis
-// (`SYNTHESIS`, which Yosys defines) the MULT18X18D is instantiated with REG_OUTPUT on CLK0;
-// in simulation the product register is written out. Latency 2, or 1 with IN_REG = 0 (for
-// operands that are registers already, as a requantizer's: sqf_requant).
+// sqf_mul_ecp5: a product on an ECP5 multiplier, with the multiplier's own output register:
+// p = a * b (a unsigned, b signed) after IN_REG + DSP_IN_REG + 1 cycles: the operands' fabric
+// registers (IN_REG), the MULT18X18D's input registers (DSP_IN_REG), its product register.
+// Yosys 0.23 maps a multiply to an MULT18X18D without registers and packs no flip-flop into
+// it, so the product register was placed apart from it and the routes to and from it set the
+// ULX3S network's clock (66.6 MHz). The MAC lanes (sqf_mac) take all three (latency 3): with
+// the fabric registers and the product register only, a weight ROM's block RAM (its read in
+// its output register: hw/src/ecp5_outreg.rs) reached a multiplier across the chip, route
+// and multiply in one cycle (98.1 MHz, docs/timing.md); with the input registers alone, the
+// activations' one register reached the multipliers of every PE (96.2 MHz). The requantizers
+// (sqf_requant) take neither (latency 1): their operands are registers already. In synthesis
+// (`SYNTHESIS`, which Yosys defines) the MULT18X18D is instantiated with REG_OUTPUT (and with
+// DSP_IN_REG REG_INPUTA and REG_INPUTB) on CLK0; in simulation the registers are written out.
 module sqf_mul_ecp5 #(
     parameter AW = 8,                        // bits of a (unsigned)
     parameter BW = 8,                        // bits of b (signed)
-    parameter IN_REG = 1                     // 1: a and b enter fabric registers first
+    parameter IN_REG = 1,                    // 1: a and b enter fabric registers first
+    parameter DSP_IN_REG = 0                 // 1: then the MULT18X18D's input registers
 ) (
     input  wire                 clock,
     input  wire [AW-1:0]        a,
@@ -31,6 +34,9 @@ module sqf_mul_ecp5 #(
         end
         if (IN_REG != 0 && IN_REG != 1) begin : bad_in_reg
             sqf_mul_ecp5_IN_REG_must_be_0_or_1 bad();
+        end
+        if (DSP_IN_REG != 0 && DSP_IN_REG != 1) begin : bad_dsp_in_reg
+            sqf_mul_ecp5_DSP_IN_REG_must_be_0_or_1 bad();
         end
     endgenerate
     // The operands the multiplier takes: a and b, or (IN_REG) their registers.
@@ -65,6 +71,8 @@ module sqf_mul_ecp5 #(
     wire [17:0] bx = {{(18 - BW){b_r[BW-1]}}, b_r};
     wire [35:0] px;
     MULT18X18D #(
+        .REG_INPUTA_CLK(DSP_IN_REG ? "CLK0" : "NONE"),
+        .REG_INPUTB_CLK(DSP_IN_REG ? "CLK0" : "NONE"),
         .REG_OUTPUT_CLK("CLK0")
     ) m (
         .A0(ax[0]), .A1(ax[1]), .A2(ax[2]), .A3(ax[3]), .A4(ax[4]), .A5(ax[5]),
@@ -87,9 +95,31 @@ module sqf_mul_ecp5 #(
     );
     assign p = px[AW+BW:0];
 `else
+    // The input registers (DSP_IN_REG), then the product register.
+    wire [AW-1:0] a_m;
+    wire [BW-1:0] b_m;
+    generate
+        if (DSP_IN_REG == 1) begin : dsp_in
+            reg [AW-1:0] a_d;
+            reg [BW-1:0] b_d;
+            initial begin
+                a_d = {AW{1'b0}};
+                b_d = {BW{1'b0}};
+            end
+            always @(posedge clock) begin
+                a_d <= a_r;
+                b_d <= b_r;
+            end
+            assign a_m = a_d;
+            assign b_m = b_d;
+        end else begin : dsp_wire
+            assign a_m = a_r;
+            assign b_m = b_r;
+        end
+    endgenerate
     reg [AW+BW:0] p_r;
     initial p_r = {(AW+BW+1){1'b0}};
-    always @(posedge clock) p_r <= $signed({1'b0, a_r}) * $signed(b_r);
+    always @(posedge clock) p_r <= $signed({1'b0, a_m}) * $signed(b_m);
     assign p = p_r;
 `endif
 endmodule

@@ -68,7 +68,7 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             true,
         ),
         (
-            // An odd PE count (one pair and one sqf_mac), the pair's lanes on UltraScale+
+            // An odd PE count (one pair and one sqf_mac), both's lanes on UltraScale+
             // DSP48E2s (sqf_mul_dsp48e2, its simulation branch here).
             "c1x1p3",
             ConvLayer::new("fire3.squeeze".into(), Shape::new(5, 6, 8), 9, 1, 1, 0).unwrap(),
@@ -100,6 +100,15 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             // (sqf_bank_pick), as on ECP5; the MAC lane's and the requantizer's products in
             // ECP5 multipliers (sqf_mul_ecp5, its simulation branch here).
             "banks",
+            ConvLayer::new("conv10".into(), Shape::new(2, 3, 4), 520, 1, 1, 0).unwrap(),
+            1,
+            4,
+            false,
+        ),
+        (
+            // The same ROM in one block RAM with the MAC lane and the requantizers on ECP5
+            // multipliers: the MAC a stage longer (its multipliers' input registers).
+            "ecp5",
             ConvLayer::new("conv10".into(), Shape::new(2, 3, 4), 520, 1, 1, 0).unwrap(),
             1,
             4,
@@ -310,7 +319,7 @@ fn check_engine(
             .with_pairs(pairs)
             .with_rom_logic(lut_roms)
             .with_rom_bank_words(if tag == "banks" { 128 } else { 0 })
-            .with_mul_ecp5(tag == "banks")
+            .with_mul_ecp5(tag == "banks" || tag == "ecp5")
             .with_dsp48e2(tag == "c1x1p3")
             .with_lb_reg(LB_REG.contains(&tag));
         assert_eq!(
@@ -341,7 +350,7 @@ fn check_engine(
         );
         assert_eq!(
             design_text_count(&block, ".MULT_REG(1)"),
-            usize::from(matches!(tag, "qbram" | "banks")),
+            usize::from(matches!(tag, "qbram" | "banks" | "ecp5")),
             "{tag}: requantizers taking their word a cycle early"
         );
         assert_eq!(
@@ -351,9 +360,13 @@ fn check_engine(
         );
         assert_eq!(
             design_text_count(&block, ".DSP48E2(1)"),
-            if tag == "c1x1p3" { 1 } else { 0 },
-            "{tag}: pairs on DSP48E2s"
+            if tag == "c1x1p3" { 2 } else { 0 },
+            "{tag}: the pair and the odd PE on DSP48E2s"
         );
+        if tag == "ecp5" {
+            assert_eq!(block.geom().rom_banks(), None, "{tag}");
+            assert_eq!(design_text_count(&block, ".ECP5_MUL(1)"), 2, "{tag}");
+        }
         if tag == "banks" {
             assert_eq!(block.geom().rom_banks(), Some((128, 5)), "{tag}");
             // One MAC lane and one requantizer chain on ECP5 multipliers.
@@ -390,7 +403,8 @@ fn check_engine(
             );
             let mut hdl = ConvEngine::from_layer(layer, q, pe, simd, 0)
                 .unwrap()
-                .with_pairs(pairs);
+                .with_pairs(pairs)
+                .with_mul_ecp5(block.geom().mul_ecp5);
             let h = run_stream(
                 &mut hdl,
                 &[&flat],

@@ -115,20 +115,22 @@ fn requantizer_verilog_equals_model_and_contract() {
 
 #[test]
 fn mac_lane_verilog_equals_model_and_contract() {
-    // The fabric multipliers, and the ECP5 ones (sqf_mul_ecp5's simulation branch; its
-    // MULT18X18D branch is checked in hw_synth.rs).
-    for (simd, ecp5) in [
-        (1usize, false),
-        (3, false),
-        (8, false),
-        (1, true),
-        (3, true),
+    // The fabric multipliers, the ECP5 ones (sqf_mul_ecp5's simulation branch; its
+    // MULT18X18D branch is checked in hw_synth.rs), a stage longer (their input registers),
+    // and the DSP48E2 ones (sqf_mul_dsp48e2's simulation branch, likewise).
+    for (simd, ecp5, dsp) in [
+        (1usize, false, false),
+        (3, false, false),
+        (8, false, false),
+        (1, true, false),
+        (3, true, false),
+        (3, false, true),
     ] {
-        let mut hdl = MacLane::new(simd);
+        let mut hdl = MacLane::new(simd).with_dsp48e2(dsp);
         if ecp5 {
             hdl = hdl.with_ecp5();
         }
-        let d = design_of(&mut hdl, &format!("leaf_mac{simd}_{ecp5}"), &[]);
+        let d = design_of(&mut hdl, &format!("leaf_mac{simd}_{ecp5}_{dsp}"), &[]);
         let model = verilate(&d);
         let mut v = model.instance();
         let p = |n: &str| model.port(n).unwrap();
@@ -142,6 +144,9 @@ fn mac_lane_verilog_equals_model_and_contract() {
             p("acc"),
         );
         let mut hdl = MacLane::new(simd);
+        if ecp5 {
+            hdl = hdl.with_ecp5();
+        }
         hdl.connect_all();
         let mut r = SplitMix64::new(simd as u64);
         let mut expect = 0i32;
@@ -186,10 +191,11 @@ fn mac_lane_verilog_equals_model_and_contract() {
             hdl.bias.next = (b as u32 as u64).into();
             settle(&mut hdl);
             hdl_tick(&mut hdl, |b| &mut b.clock);
-            // Latency 6: after this edge the accumulator has taken the inputs of five cycles ago.
+            // Latency 6 (7 on ECP5): after this edge the accumulator has taken the inputs of
+            // five (six) cycles ago.
             let sum: i32 = xs.iter().zip(&ws).map(|(&a, &b)| a as i32 * b as i32).sum();
             pending.push_back((e, f, b, sum));
-            if pending.len() > 5 {
+            if pending.len() > 5 + usize::from(ecp5) {
                 let (e, f, b, sum) = pending.pop_front().unwrap();
                 if e {
                     expect = (if f { b } else { expect }).wrapping_add(sum);

@@ -122,16 +122,19 @@ fn a_register_with_two_drivers_is_refused_by_name() {
     }
 }
 
-/// On ECP5 a MAC lane's product register is the MULT18X18D's own (`sqf_mac` with
-/// `ECP5_MUL = 1`): Yosys keeps the primitive with its output register on the clock and its
-/// inputs unregistered (the operands' registers stay in the fabric), and the fabric
-/// flip-flops of the product are gone. The primitive's hookup (operand bits, extension, which
-/// product bits) is simulated in Icarus against a model of the MULT18X18D written from
-/// Lattice's description (tests/verilog/), with products worked out by the testbench.
+/// On ECP5 a MAC lane is an MULT18X18D with its input and output registers behind the
+/// operands' fabric registers (`sqf_mac` with `ECP5_MUL = 1`): Yosys keeps the primitive with
+/// both on the clock, and the product's fabric flip-flops are gone, while the stage the input
+/// registers add has the flags' and the bias's (latency 7). With the output register alone,
+/// the route from a weight ROM's block RAM across the chip and the multiply were one cycle,
+/// the ULX3S route's critical path (98.1 MHz, 2026-12-04). The primitive's hookup (operand
+/// bits, extension, which product bits) is simulated in Icarus against a model of the
+/// MULT18X18D written from Lattice's description (tests/verilog/), with products worked out
+/// by the testbench.
 #[test]
 fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
     let lib = library_text(&["sqf_mul_ecp5", "sqf_mac"]);
-    let ffs = ecp5_two_mults("synth_mac", &lib, |mul| {
+    let ffs = ecp5_two_mults("synth_mac", &lib, MULT_IN_OUT, |mul| {
         format!(
             "module top(input wire clock, input wire en, input wire first, input wire [15:0] x,\n\
          input wire [15:0] w, input wire signed [31:0] bias, output wire signed [31:0] acc);\n\
@@ -139,17 +142,24 @@ fn ecp5_mac_lanes_keep_their_registers_in_the_multipliers() {
          .x(x), .w(w), .bias(bias), .acc(acc));\nendmodule\n"
         )
     });
-    // Two lanes of a 17-bit product each: 34 flip-flops fewer.
-    assert_eq!(ffs[0] - ffs[1], 2 * 17, "fabric, ECP5: {ffs:?}");
+    // Two lanes of a 17-bit product each gone, the ECP5 form's stage x (en, first and the
+    // 32-bit bias) added: as many flip-flops.
+    assert_eq!(
+        ffs[0] as i64 - ffs[1] as i64,
+        2 * 17 - (2 + 32),
+        "fabric, ECP5: {ffs:?}"
+    );
 
-    // The lanes' shape: operands registered in the fabric, then the product register.
-    simulate_mul_ecp5(&lib, 8, 8, 1);
+    // The lanes' shape: operands registered in the fabric, then in the multiplier, then the
+    // product register.
+    simulate_mul_ecp5(&lib, 8, 8, 1, 1);
 }
 
 /// On ECP5 the MAC lanes of two PEs that take the same activations keep their own operand
-/// registers: merged, one register fed multipliers across the chip, the ULX3S route's critical
-/// path (93.2 MHz, 2026-12-03). Two MACs with the same activations, their own weights and
-/// biases, have twice the flip-flops of one.
+/// registers: merged fabric registers fed multipliers across the chip, the ULX3S route's
+/// critical path (93.2 MHz, 2026-12-03); the operand registers are now each multiplier's own
+/// input registers. Two MACs with the same activations, their own weights and biases, have
+/// twice the flip-flops of one, and each lane its registered MULT18X18D.
 #[test]
 fn ecp5_mac_lanes_of_different_pes_keep_their_own_operand_registers() {
     let lib = library_text(&["sqf_mul_ecp5", "sqf_mac"]);
@@ -176,7 +186,7 @@ fn ecp5_mac_lanes_of_different_pes_keep_their_own_operand_registers() {
             &lib,
             &top,
             Family::Ecp5,
-            &format!("select -assert-count {} t:MULT18X18D", 2 * pes),
+            &format!("select -assert-count {} {MULT_IN_OUT}", 2 * pes),
         );
         c.ffs()
     });
@@ -185,19 +195,26 @@ fn ecp5_mac_lanes_of_different_pes_keep_their_own_operand_registers() {
 
 /// sqf_mul_ecp5's MULT18X18D branch (operand bits, extension, which product bits) simulated in
 /// Icarus against a model of the MULT18X18D written from Lattice's description
-/// (tests/verilog/), with products worked out by the testbench: AW x BW bits, IN_REG as given.
-fn simulate_mul_ecp5(lib: &str, aw: u32, bw: u32, in_reg: u32) {
+/// (tests/verilog/), with products worked out by the testbench: AW x BW bits, IN_REG and
+/// DSP_IN_REG as given.
+fn simulate_mul_ecp5(lib: &str, aw: u32, bw: u32, in_reg: u32, dsp_in: u32) {
     let text = simulate(
         "tb_mul_ecp5",
         "MULT18X18D.v",
         lib,
-        &[("AW", aw), ("BW", bw), ("IN_REG", in_reg)],
+        &[
+            ("AW", aw),
+            ("BW", bw),
+            ("IN_REG", in_reg),
+            ("DSP_IN_REG", dsp_in),
+        ],
     );
-    // 3,000 cycles, less the first with input registers (no product yet).
-    let want = format!("checked {} mismatches 0", 3000 - in_reg);
+    // 3,000 cycles, less the first of each input register stage (no product yet).
+    let want = format!("checked {} mismatches 0", 3000 - in_reg - dsp_in);
     assert!(
         text.contains(&want),
-        "the MULT18X18D branch ({aw} x {bw}, IN_REG {in_reg}) in simulation:\n{text}"
+        "the MULT18X18D branch ({aw} x {bw}, IN_REG {in_reg}, DSP_IN_REG {dsp_in}) in \
+         simulation:\n{text}"
     );
 }
 
@@ -265,11 +282,13 @@ fn synth_and_select(tag: &str, lib: &str, top: &str, family: Family, select: &st
 /// The MULT18X18Ds with their output register on the clock and no input register.
 const MULT_OUT_ONLY: &str = "t:MULT18X18D r:REG_OUTPUT_CLK=CLK0 %i r:REG_INPUTA_CLK=CLK0 %d \
                              r:REG_INPUTB_CLK=CLK0 %d";
+/// The MULT18X18Ds with their input registers and their output register on the clock.
+const MULT_IN_OUT: &str = "t:MULT18X18D r:REG_OUTPUT_CLK=CLK0 %i r:REG_INPUTA_CLK=CLK0 %i \
+                           r:REG_INPUTB_CLK=CLK0 %i";
 
 /// Synthesizes `top(mul)` for ECP5 with `ECP5_MUL = mul`, 0 and 1: two MULT18X18Ds each time,
-/// with their output register (and no input register) only with 1; returns the flip-flop
-/// counts, fabric then ECP5.
-fn ecp5_two_mults(tag: &str, lib: &str, top: impl Fn(u32) -> String) -> Vec<u64> {
+/// registered as `regs` selects only with 1; returns the flip-flop counts, fabric then ECP5.
+fn ecp5_two_mults(tag: &str, lib: &str, regs: &str, top: impl Fn(u32) -> String) -> Vec<u64> {
     let mut ffs = Vec::new();
     for mul in [0, 1] {
         let want = 2 * mul;
@@ -278,7 +297,7 @@ fn ecp5_two_mults(tag: &str, lib: &str, top: impl Fn(u32) -> String) -> Vec<u64>
             lib,
             &top(mul),
             Family::Ecp5,
-            &format!("select -assert-count {want} {MULT_OUT_ONLY}"),
+            &format!("select -assert-count {want} {regs}"),
         );
         assert_eq!(c.get("MULT18X18D"), 2, "{tag} {mul}: {:?}", c.cells);
         ffs.push(c.ffs());
@@ -295,7 +314,7 @@ fn ecp5_two_mults(tag: &str, lib: &str, top: impl Fn(u32) -> String) -> Vec<u64>
 #[test]
 fn ecp5_requantizers_keep_their_products_in_the_multipliers() {
     let lib = library_text(&["sqf_mul_ecp5", "sqf_requant"]);
-    let ffs = ecp5_two_mults("synth_requant", &lib, |mul| {
+    let ffs = ecp5_two_mults("synth_requant", &lib, MULT_OUT_ONLY, |mul| {
         format!(
             "module top(input wire clock, input wire signed [31:0] acc, input wire [15:0] mult,\n\
          input wire [5:0] shift, output wire [7:0] y);\n\
@@ -306,8 +325,8 @@ fn ecp5_requantizers_keep_their_products_in_the_multipliers() {
     // The products' fabric registers gone: the low product's 33 bits (17 by 16 unsigned; the
     // fabric register's two top bits are constant zero and trimmed) and the high one's 32.
     assert_eq!(ffs[0] - ffs[1], 33 + 32, "fabric, ECP5: {ffs:?}");
-    simulate_mul_ecp5(&lib, 17, 17, 0);
-    simulate_mul_ecp5(&lib, 16, 15, 0);
+    simulate_mul_ecp5(&lib, 17, 17, 0, 0);
+    simulate_mul_ecp5(&lib, 16, 15, 0, 0);
 }
 
 /// On UltraScale+ a paired MAC lane's product register is its DSP48E2's P register
@@ -354,6 +373,46 @@ fn xcup_paired_macs_keep_their_registers_in_the_dsps() {
     assert!(
         text.contains("checked 3000 mismatches 0"),
         "the DSP48E2 branch in simulation:\n{text}"
+    );
+}
+
+/// On UltraScale+ an odd last PE's MAC lanes (`sqf_mac` with `DSP48E2 = 1`, beside the pairs)
+/// keep their product registers in the DSP48E2s as the pairs do: a DSP48E2 between fabric
+/// registers, its multiplier unregistered, was the XCZU7EV folding's deepest path there
+/// (4.05 ns, 2026-12-04). Every DSP48E2 has its P register and no other; what its products
+/// drive is the lane register (34 flip-flops), where the fabric form's product and lane
+/// registers became 34 two-deep shift registers (SRL16E) behind the unregistered multiplier.
+/// The lane's shape (9 x 8 bits) is simulated against the DSP48E2 model.
+#[test]
+fn xcup_odd_macs_keep_their_registers_in_the_dsps() {
+    let lib = library_text(&["sqf_mul_ecp5", "sqf_mul_dsp48e2", "sqf_mac"]);
+    for dsp in [0, 1] {
+        let top = format!(
+            "module top(input wire clock, input wire en, input wire first, input wire [15:0] x,\n\
+             input wire [15:0] w, input wire signed [31:0] bias, output wire signed [31:0] acc);\n\
+             sqf_mac #(.SIMD(2), .DSP48E2({dsp})) u (.clock(clock), .en(en), .first(first),\n\
+             .x(x), .w(w), .bias(bias), .acc(acc));\nendmodule\n"
+        );
+        let regs = "t:DSP48E2 r:AREG=0 %i r:BREG=0 %i r:PREG=1 %i r:MREG=0 %i";
+        let (fdre, srl) = if dsp == 1 { (34, 0) } else { (0, 34) };
+        let c = synth_and_select(
+            &format!("synth_mac_dsp_{dsp}"),
+            &lib,
+            &top,
+            Family::XilinxUltraScalePlus,
+            &format!(
+                "select -assert-count {} {regs}; \
+                 select -assert-count {fdre} t:DSP48E2 %co2 t:FDRE %i; \
+                 select -assert-count {srl} t:DSP48E2 %co2 t:SRL16E %i",
+                2 * dsp
+            ),
+        );
+        assert_eq!(c.get("DSP48E2"), 2, "{dsp}: {:?}", c.cells);
+    }
+    let text = simulate("tb_mul_dsp48e2", "DSP48E2.v", &lib, &[("AW", 9), ("BW", 8)]);
+    assert!(
+        text.contains("checked 3000 mismatches 0"),
+        "the DSP48E2 branch (9 x 8) in simulation:\n{text}"
     );
 }
 

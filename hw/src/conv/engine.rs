@@ -83,8 +83,10 @@ struct State {
     parb: Vec<i32>,
     // stages p, l, s and a: the MAC leaves' product, lane, half-sum and sum registers, each
     // modelled by the sums of products it carries (mid[0] the products, mid[1] the lanes,
-    // mid[2] the half sums, mid[3] the sums, which the accumulators take)
-    mid: [MacStage; 4],
+    // mid[2] the half sums, mid[3] the sums, which the accumulators take); with the ECP5
+    // multipliers a stage more (their input registers: sqf_mac's stage x), mid[4] the sums;
+    // ConvGeom::mac_stages of the five are used
+    mid: Vec<MacStage>,
     acc: Vec<i32>,
     // stage 2: final accumulators (acc)
     v2: bool,
@@ -152,7 +154,7 @@ impl ConvEngine {
             par1: vec![0; pe],
             wb: vec![0; pe],
             parb: vec![0; pe],
-            mid: std::array::from_fn(|_| MacStage::new(pe)),
+            mid: vec![MacStage::new(pe); 5],
             acc: vec![0; pe],
             h: vec![0; pe],
             q: vec![Requant::ZERO; geom.requantizers()],
@@ -208,8 +210,8 @@ impl ConvEngine {
         self
     }
 
-    /// Each lane's product in an ECP5 MULT18X18D's output register (see
-    /// [`ConvGeom::mul_ecp5`]); changes only the Verilog.
+    /// Each lane in an ECP5 MULT18X18D with its input and output registers (see
+    /// [`ConvGeom::mul_ecp5`]): the MACs a stage longer, the arithmetic the same.
     pub fn with_mul_ecp5(mut self, on: bool) -> Self {
         self._geom.mul_ecp5 = on;
         self
@@ -535,7 +537,8 @@ impl ConvEngine {
                 }
             }
         }
-        let a = &st.mid[3];
+        let stages = g.mac_stages();
+        let a = &st.mid[stages - 1];
         if a.v && a.last {
             st.tlast2 = a.tlast;
         }
@@ -547,8 +550,8 @@ impl ConvEngine {
             }
         }
         // Stages a, s, l and p (inside sqf_mac / sqf_mac2), registered every cycle: each takes
-        // the one before, and the products stage b (mid[3], just used, is written over).
-        st.mid.rotate_right(1);
+        // the one before, and the products stage b (the last, just used, is written over).
+        st.mid[..stages].rotate_right(1);
         let p = &mut st.mid[0];
         for i in 0..pe {
             p.sum[i] = leaf::mac(0, st.xb, st.wb[i], simd);

@@ -7,8 +7,9 @@ use crate::leaf;
 use crate::HwError;
 
 /// Depth of the output FIFO (beats): above the latency from issue to the FIFO (13 cycles when
-/// a group takes one MAC cycle, and the chains are one long), so such an engine still issues
-/// every cycle; longer groups have fewer in flight (at most `(12 + rq_share) / dg + 1 <= 14`).
+/// a group takes one MAC cycle, and the chains are one long; 14 with the ECP5 multipliers), so
+/// such an engine still issues every cycle; longer groups have fewer in flight (at most
+/// `latency / dg + 1 <= 15`).
 pub const OUT_FIFO_DEPTH: usize = 16;
 /// Largest `simd`: one line-buffer word and one weight word are at most 64 bits.
 pub const MAX_SIMD: usize = 8;
@@ -36,13 +37,14 @@ pub struct ConvGeom {
     /// PEs 2i and 2i+1 share one `sqf_mac2` (two products per multiplier); an odd last PE
     /// keeps an `sqf_mac`. The arithmetic is the same either way.
     pub pairs: bool,
-    /// Each `sqf_mac` lane's product register, and each requantizer's two, are ECP5
-    /// MULT18X18Ds' output registers (`ECP5_MUL = 1`, `sqf_mul_ecp5`). The arithmetic and
-    /// timing are the same.
+    /// Each `sqf_mac` lane is an ECP5 MULT18X18D with its input and output registers, and each
+    /// requantizer's two products are MULT18X18Ds' output registers (`ECP5_MUL = 1`,
+    /// `sqf_mul_ecp5`). The arithmetic is the same; the MACs are a stage longer (latency 7,
+    /// `sqf_conv_ctrl`'s `MAC_LAT`), the cycles a frame the same.
     pub mul_ecp5: bool,
-    /// Each `sqf_mac2` lane's product register is the P register of an UltraScale+ DSP48E2
-    /// (`DSP48E2 = 1`, `sqf_mul_dsp48e2`; the operands stay in fabric registers). The
-    /// arithmetic and timing are the same.
+    /// Each `sqf_mac2` lane's product register, and an odd last PE's `sqf_mac` lanes', is the
+    /// P register of an UltraScale+ DSP48E2 (`DSP48E2 = 1`, `sqf_mul_dsp48e2`; the operands
+    /// stay in fabric registers). The arithmetic and timing are the same.
     pub dsp48e2: bool,
     /// The line buffer is read a cycle early and its word registered, the padding's zero
     /// after the register (`sqf_conv_ctrl`'s `LB_REG`; on ECP5 the block RAM's output
@@ -232,9 +234,19 @@ impl ConvGeom {
         self.pe / self.rq_share()
     }
     /// Cycles from the last MAC cycle of an output group (issued) to its beat at the FIFO
-    /// head: 12 plus the requantizer's share.
+    /// head: 12 plus the requantizer's share (13 with [`Self::mac_ecp5`]).
     pub fn latency(&self) -> usize {
-        12 + self.rq_share()
+        12 + usize::from(self.mac_ecp5()) + self.rq_share()
+    }
+    /// The `sqf_mac`s' lanes are ECP5 multipliers with input registers (latency 7): with
+    /// `mul_ecp5` and no pairs (`sqf_mac2` has no ECP5 form; an engine's MACs share one latency).
+    pub fn mac_ecp5(&self) -> bool {
+        self.mul_ecp5 && !self.pairs
+    }
+    /// The MAC leaves' stages from the products to the sums the accumulators take: 4, or 5
+    /// with [`Self::mac_ecp5`].
+    pub fn mac_stages(&self) -> usize {
+        4 + usize::from(self.mac_ecp5())
     }
     /// Verilog-safe name prefix (`fire2_expand3x3`).
     pub fn ident(&self) -> String {

@@ -69,6 +69,7 @@ impl ConvEngine {
                 "LB_REG",
                 usize::from(g.lb_reg && (g.k > 1 || g.w * g.cg() > 1)),
             )
+            .param_if(g.mac_ecp5(), "MAC_LAT", 7)
             .axis_in("s_axis", "s_", simd)
             .port("m_tvalid", "ctrl_m_tvalid")
             .port("m_tlast", "ctrl_m_tlast")
@@ -299,11 +300,13 @@ impl ConvEngine {
             } else if g.pairs && i + 1 < pe {
                 None // in the sqf_mac2 of PE i + 1
             } else {
-                // Only ECP5 bundles name the multiplier: the others' Verilog is unchanged.
+                // Only ECP5 and UltraScale+ bundles name the multiplier.
                 let m = Instance::new("sqf_mac", &format!("mac{i}"))
                     .no_reset()
                     .param("SIMD", simd)
-                    .param_if(g.mul_ecp5, "ECP5_MUL", 1);
+                    .param_if(g.mac_ecp5(), "ECP5_MUL", 1)
+                    // An odd PE's products in DSP48E2s as its pairs' (UltraScale+ only).
+                    .param_if(g.dsp48e2, "DSP48E2", 1);
                 Some(
                     m.port("en", "mac_en")
                         .port("first", "mac_first")
