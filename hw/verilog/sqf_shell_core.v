@@ -162,15 +162,18 @@ module sqf_shell_core #(
     // on ECP5. The logit RAM's read is registered on its own (lg_q) before the byte's
     // multiplexers: an ECP5 block RAM's read without its output register takes 5.83 ns clock to
     // out, and with the multiplexers behind it that was the ULX3S build's critical path
-    // (70.9 MHz). A byte is sent three cycles after r_i moves (r_rdy0, r_rdy1, then r_rdy): the
-    // logit RAM's read, lg_q, r_byte_q.
+    // (70.9 MHz). The payload's byte (the case on the reply's kind and r_j) is registered too
+    // (p_byte_q), before the header's and the CRC's choice: both in one cycle, from r_j through
+    // ten LUT levels, were the ULX3S build's critical path (98.0 MHz). A byte is sent four
+    // cycles after r_i moves (r_rdy0, r_rdy1, r_rdy2, then r_rdy): the logit RAM's read, lg_q,
+    // p_byte_q, r_byte_q.
     // r_j (= r_i - 4, the payload index) and r_end (= 4 + the reply's payload length, the CRC's
     // first byte) are registers kept equal to those sums, stepped with r_i, and r_past says
     // r_i > r_end (r_i steps by one from 0): the subtract, the add and the compares in front of
     // the byte's multiplexers were the ULX3S build's critical path (81.4 MHz).
     reg r_past;
-    reg r_act, r_rdy0, r_rdy1, r_rdy;
-    reg [7:0] r_byte_q;
+    reg r_act, r_rdy0, r_rdy1, r_rdy2, r_rdy;
+    reg [7:0] r_byte_q, p_byte_q;
     reg [15:0] lg_q;
     reg [7:0] r_kind, r_code, r_cmd;
     reg [15:0] r_i, r_j, r_end, r_crc;
@@ -215,8 +218,9 @@ module sqf_shell_core #(
         .clock(clock), .we(lg_we), .waddr(lidx), .wdata({s_tdata[15:8], s_tdata[7:0]}),
         .raddr(lg_raddr), .rdata(lg_rdata));
 
-    // the reply byte at index r_i
-    reg [7:0] r_byte;
+    // the reply byte at index r_i: the header, the CRC, or the payload's byte (p_byte_q, the
+    // payload byte at r_j registered)
+    reg [7:0] r_byte, p_byte;
     always @(*) begin
         if (r_i == 16'd0) r_byte = SYNC_REPLY;
         else if (r_i == 16'd1) r_byte = (r_kind == 8'd0) ? REPLY_ERROR : (r_kind | REPLY_OK);
@@ -224,40 +228,41 @@ module sqf_shell_core #(
         else if (r_i == 16'd3) r_byte = rlen[15:8];
         else if (r_i == r_end) r_byte = r_crc[15:8];
         else if (r_past) r_byte = r_crc[7:0];
-        else begin
-            case (r_kind)
-                // (r_j < IDENTIFY_LEN, without a carry chain)
-                CMD_IDENTIFY: r_byte = (r_j[15:5] == 11'd0 && r_j[4:0] < IDENTIFY_LEN[4:0])
-                    ? ID_PAYLOAD[8*r_j[4:0] +: 8] : 8'h00;
-                CMD_LOAD: r_byte = r_j[0] ? loaded16[15:8] : loaded16[7:0];
-                CMD_STATUS: case (r_j)
-                    16'd0: r_byte = {4'd0, wm_sel == NMEM16, logits_valid, loaded == PIXELS_PB, busy};
-                    16'd1: r_byte = r_code;
-                    16'd2: r_byte = frames_done[7:0];
-                    16'd3: r_byte = frames_done[15:8];
-                    16'd4: r_byte = frames_done[23:16];
-                    16'd5: r_byte = frames_done[31:24];
-                    16'd6: r_byte = last_cyc[7:0];
-                    16'd7: r_byte = last_cyc[15:8];
-                    16'd8: r_byte = last_cyc[23:16];
-                    16'd9: r_byte = last_cyc[31:24];
-                    16'd10: r_byte = loaded16[7:0];
-                    16'd11: r_byte = loaded16[15:8];
-                    16'd12: r_byte = wm_sel[7:0];
-                    16'd13: r_byte = wm_sel[15:8];
-                    16'd14: r_byte = wm_adr[7:0];
-                    default: r_byte = wm_adr[15:8];
-                endcase
-                CMD_WEIGHTS: case (r_j)
-                    16'd0: r_byte = wm_sel[7:0];
-                    16'd1: r_byte = wm_sel[15:8];
-                    16'd2: r_byte = wm_adr[7:0];
-                    default: r_byte = wm_adr[15:8];
-                endcase
-                CMD_READ_LOGITS: r_byte = r_j[0] ? lg_q[15:8] : lg_q[7:0];
-                default: r_byte = (r_j == 16'd0) ? r_code : r_cmd;
+        else r_byte = p_byte_q;
+    end
+    always @(*) begin
+        case (r_kind)
+            // (r_j < IDENTIFY_LEN, without a carry chain)
+            CMD_IDENTIFY: p_byte = (r_j[15:5] == 11'd0 && r_j[4:0] < IDENTIFY_LEN[4:0])
+                ? ID_PAYLOAD[8*r_j[4:0] +: 8] : 8'h00;
+            CMD_LOAD: p_byte = r_j[0] ? loaded16[15:8] : loaded16[7:0];
+            CMD_STATUS: case (r_j)
+                16'd0: p_byte = {4'd0, wm_sel == NMEM16, logits_valid, loaded == PIXELS_PB, busy};
+                16'd1: p_byte = r_code;
+                16'd2: p_byte = frames_done[7:0];
+                16'd3: p_byte = frames_done[15:8];
+                16'd4: p_byte = frames_done[23:16];
+                16'd5: p_byte = frames_done[31:24];
+                16'd6: p_byte = last_cyc[7:0];
+                16'd7: p_byte = last_cyc[15:8];
+                16'd8: p_byte = last_cyc[23:16];
+                16'd9: p_byte = last_cyc[31:24];
+                16'd10: p_byte = loaded16[7:0];
+                16'd11: p_byte = loaded16[15:8];
+                16'd12: p_byte = wm_sel[7:0];
+                16'd13: p_byte = wm_sel[15:8];
+                16'd14: p_byte = wm_adr[7:0];
+                default: p_byte = wm_adr[15:8];
             endcase
-        end
+            CMD_WEIGHTS: case (r_j)
+                16'd0: p_byte = wm_sel[7:0];
+                16'd1: p_byte = wm_sel[15:8];
+                16'd2: p_byte = wm_adr[7:0];
+                default: p_byte = wm_adr[15:8];
+            endcase
+            CMD_READ_LOGITS: p_byte = r_j[0] ? lg_q[15:8] : lg_q[7:0];
+            default: p_byte = (r_j == 16'd0) ? r_code : r_cmd;
+        endcase
     end
 
     // the parser's outcome this cycle
@@ -320,7 +325,8 @@ module sqf_shell_core #(
         pix = {PB{1'b0}}; phase = 2'd0;
         busy = 1'b0; feeding = 1'b0; primed = 1'b0; logits_valid = 1'b0; lidx = {LB{1'b0}};
         cyc = 32'd0; last_cyc = 32'd0; frames_done = 32'd0; errs = 8'd0;
-        r_act = 1'b0; r_rdy0 = 1'b0; r_rdy1 = 1'b0; r_rdy = 1'b0; r_byte_q = 8'd0; lg_q = 16'd0;
+        r_act = 1'b0; r_rdy0 = 1'b0; r_rdy1 = 1'b0; r_rdy2 = 1'b0; r_rdy = 1'b0; r_byte_q = 8'd0;
+        p_byte_q = 8'd0; lg_q = 16'd0;
         r_kind = 8'd0; r_code = 8'd0;
         r_cmd = 8'd0;
         r_i = 16'd0; r_j = 16'hfffc; r_end = 16'd4 + reply_len(8'd0); r_past = 1'b0;
@@ -329,6 +335,7 @@ module sqf_shell_core #(
         wl_v = 1'b0; wl_s = 16'd0; wl_a = 16'd0; wl_d = 64'd0;
     end
 
+    always @(posedge clock) p_byte_q <= p_byte;
     always @(posedge clock) r_byte_q <= r_byte;
     always @(posedge clock) lg_q <= lg_rdata;
     always @(posedge clock) begin
@@ -341,7 +348,8 @@ module sqf_shell_core #(
             pix <= {PB{1'b0}}; phase <= 2'd0;
             busy <= 1'b0; feeding <= 1'b0; primed <= 1'b0; logits_valid <= 1'b0; lidx <= {LB{1'b0}};
             cyc <= 32'd0; last_cyc <= 32'd0; frames_done <= 32'd0; errs <= 8'd0;
-            r_act <= 1'b0; r_rdy0 <= 1'b0; r_rdy1 <= 1'b0; r_rdy <= 1'b0; r_kind <= 8'd0; r_code <= 8'd0;
+            r_act <= 1'b0; r_rdy0 <= 1'b0; r_rdy1 <= 1'b0; r_rdy2 <= 1'b0; r_rdy <= 1'b0;
+            r_kind <= 8'd0; r_code <= 8'd0;
             r_cmd <= 8'd0;
             r_i <= 16'd0; r_j <= 16'hfffc; r_end <= 16'd4 + reply_len(8'd0);
             r_past <= 1'b0; r_crc <= 16'd0;
@@ -457,7 +465,8 @@ module sqf_shell_core #(
             end else if (tmo == TMO_M1) tmo <= 32'd0;
             else tmo <= tmo + 32'd1;
             if (do_reply) begin
-                r_act <= 1'b1; r_rdy0 <= 1'b0; r_rdy1 <= 1'b0; r_rdy <= 1'b0; r_kind <= rep_kind; r_code <= rep_code; r_cmd <= cmd;
+                r_act <= 1'b1; r_rdy0 <= 1'b0; r_rdy1 <= 1'b0; r_rdy2 <= 1'b0; r_rdy <= 1'b0;
+                r_kind <= rep_kind; r_code <= rep_code; r_cmd <= cmd;
                 r_i <= 16'd0; r_j <= 16'hfffc; r_end <= 16'd4 + reply_len(rep_kind);
                 r_past <= 1'b0; r_crc <= 16'hffff; p_st <= 4'd8;
             end
@@ -466,6 +475,7 @@ module sqf_shell_core #(
             if (r_act) begin
                 if (!r_rdy0) r_rdy0 <= 1'b1;
                 else if (!r_rdy1) r_rdy1 <= 1'b1;
+                else if (!r_rdy2) r_rdy2 <= 1'b1;
                 else if (!r_rdy) r_rdy <= 1'b1;
                 else if (!tx_busy) begin
                     // bytes 1 .. r_end - 1 (r_i >= 1 && r_i < r_end)
@@ -475,6 +485,7 @@ module sqf_shell_core #(
                     if (r_i == r_end) r_past <= 1'b1;
                     r_rdy0 <= 1'b0;
                     r_rdy1 <= 1'b0;
+                    r_rdy2 <= 1'b0;
                     r_rdy <= 1'b0;
                     if (r_past) r_act <= 1'b0; // the last byte, r_end + 1, is out
                 end

@@ -68,9 +68,13 @@ struct CoreState {
     r_act: bool,
     r_rdy0: bool,
     r_rdy1: bool,
+    r_rdy2: bool,
     r_rdy: bool,
     /// The reply byte at `r_i`, registered (the Verilog's `r_byte_q`).
     r_byte_q: u8,
+    /// The payload's byte at `r_i - 4`, registered (`p_byte_q`; 0 outside the payload, where
+    /// the Verilog's is unused).
+    p_byte_q: u8,
     r_kind: u8,
     r_code: u8,
     r_cmd: u8,
@@ -195,7 +199,7 @@ impl ShellCore {
         }
     }
 
-    /// The reply byte at index `r_i` (from the old state).
+    /// The reply byte at index `r_i` (from the old state; the payload's registered).
     fn reply_byte(cfg: &ShellConfig, o: &CoreState) -> u8 {
         let len = cfg.reply_len(o.r_kind);
         let i = o.r_i;
@@ -220,6 +224,16 @@ impl ShellCore {
         }
         if i > 4 + len {
             return o.r_crc as u8;
+        }
+        o.p_byte_q
+    }
+
+    /// The payload's byte at `r_i - 4` (0 outside the payload).
+    fn payload_byte(cfg: &ShellConfig, o: &CoreState) -> u8 {
+        let len = cfg.reply_len(o.r_kind);
+        let i = o.r_i;
+        if i < 4 || i >= 4 + len {
+            return 0;
         }
         let j = (i - 4) as usize;
         let c = cfg;
@@ -550,6 +564,7 @@ impl ShellCore {
             s.r_act = true;
             s.r_rdy0 = false;
             s.r_rdy1 = false;
+            s.r_rdy2 = false;
             s.r_rdy = false;
             s.r_kind = kind;
             s.r_code = code;
@@ -564,6 +579,7 @@ impl ShellCore {
 
         // --- reply sequencer and UART transmitter
         let rlen = c.reply_len(o.r_kind);
+        s.p_byte_q = Self::payload_byte(c, &o);
         s.r_byte_q = Self::reply_byte(c, &o);
         let mut tx_load: Option<u8> = None;
         if o.r_act {
@@ -571,6 +587,8 @@ impl ShellCore {
                 s.r_rdy0 = true;
             } else if !o.r_rdy1 {
                 s.r_rdy1 = true;
+            } else if !o.r_rdy2 {
+                s.r_rdy2 = true;
             } else if !o.r_rdy {
                 s.r_rdy = true;
             } else if !o.tx_busy {
@@ -582,6 +600,7 @@ impl ShellCore {
                 s.r_i = o.r_i + 1;
                 s.r_rdy0 = false;
                 s.r_rdy1 = false;
+                s.r_rdy2 = false;
                 s.r_rdy = false;
                 if o.r_i == 5 + rlen {
                     s.r_act = false;
