@@ -230,38 +230,49 @@ module sqf_shell_core #(
         else if (r_past) r_byte = r_crc[7:0];
         else r_byte = p_byte_q;
     end
+    // The payload's index decoded a cycle after r_j moves (p_j: r_j's low five bits, p_jz:
+    // r_j < 32), in time for p_byte_q two cycles later: the 16-bit compares of r_j, then the
+    // byte's multiplexers, were the ULX3S build's critical path (104.2 MHz).
+    reg [4:0] p_j;
+    reg p_jz;
+    always @(posedge clock) begin
+        p_j <= r_j[4:0];
+        p_jz <= ~|r_j[15:5];
+    end
+    // The status and watermark bytes by index (15 for any index past 14).
+    wire [3:0] p_k = (p_jz && p_j[4] == 1'b0) ? p_j[3:0] : 4'd15;
     always @(*) begin
         case (r_kind)
             // (r_j < IDENTIFY_LEN, without a carry chain)
-            CMD_IDENTIFY: p_byte = (r_j[15:5] == 11'd0 && r_j[4:0] < IDENTIFY_LEN[4:0])
-                ? ID_PAYLOAD[8*r_j[4:0] +: 8] : 8'h00;
-            CMD_LOAD: p_byte = r_j[0] ? loaded16[15:8] : loaded16[7:0];
-            CMD_STATUS: case (r_j)
-                16'd0: p_byte = {4'd0, wm_sel == NMEM16, logits_valid, loaded == PIXELS_PB, busy};
-                16'd1: p_byte = r_code;
-                16'd2: p_byte = frames_done[7:0];
-                16'd3: p_byte = frames_done[15:8];
-                16'd4: p_byte = frames_done[23:16];
-                16'd5: p_byte = frames_done[31:24];
-                16'd6: p_byte = last_cyc[7:0];
-                16'd7: p_byte = last_cyc[15:8];
-                16'd8: p_byte = last_cyc[23:16];
-                16'd9: p_byte = last_cyc[31:24];
-                16'd10: p_byte = loaded16[7:0];
-                16'd11: p_byte = loaded16[15:8];
-                16'd12: p_byte = wm_sel[7:0];
-                16'd13: p_byte = wm_sel[15:8];
-                16'd14: p_byte = wm_adr[7:0];
+            CMD_IDENTIFY: p_byte = (p_jz && p_j < IDENTIFY_LEN[4:0])
+                ? ID_PAYLOAD[8*p_j +: 8] : 8'h00;
+            CMD_LOAD: p_byte = p_j[0] ? loaded16[15:8] : loaded16[7:0];
+            CMD_STATUS: case (p_k)
+                4'd0: p_byte = {4'd0, wm_sel == NMEM16, logits_valid, loaded == PIXELS_PB, busy};
+                4'd1: p_byte = r_code;
+                4'd2: p_byte = frames_done[7:0];
+                4'd3: p_byte = frames_done[15:8];
+                4'd4: p_byte = frames_done[23:16];
+                4'd5: p_byte = frames_done[31:24];
+                4'd6: p_byte = last_cyc[7:0];
+                4'd7: p_byte = last_cyc[15:8];
+                4'd8: p_byte = last_cyc[23:16];
+                4'd9: p_byte = last_cyc[31:24];
+                4'd10: p_byte = loaded16[7:0];
+                4'd11: p_byte = loaded16[15:8];
+                4'd12: p_byte = wm_sel[7:0];
+                4'd13: p_byte = wm_sel[15:8];
+                4'd14: p_byte = wm_adr[7:0];
                 default: p_byte = wm_adr[15:8];
             endcase
-            CMD_WEIGHTS: case (r_j)
-                16'd0: p_byte = wm_sel[7:0];
-                16'd1: p_byte = wm_sel[15:8];
-                16'd2: p_byte = wm_adr[7:0];
+            CMD_WEIGHTS: case (p_k)
+                4'd0: p_byte = wm_sel[7:0];
+                4'd1: p_byte = wm_sel[15:8];
+                4'd2: p_byte = wm_adr[7:0];
                 default: p_byte = wm_adr[15:8];
             endcase
-            CMD_READ_LOGITS: p_byte = r_j[0] ? lg_q[15:8] : lg_q[7:0];
-            default: p_byte = (r_j == 16'd0) ? r_code : r_cmd;
+            CMD_READ_LOGITS: p_byte = p_j[0] ? lg_q[15:8] : lg_q[7:0];
+            default: p_byte = (p_k == 4'd0) ? r_code : r_cmd;
         endcase
     end
 
@@ -326,7 +337,7 @@ module sqf_shell_core #(
         busy = 1'b0; feeding = 1'b0; primed = 1'b0; logits_valid = 1'b0; lidx = {LB{1'b0}};
         cyc = 32'd0; last_cyc = 32'd0; frames_done = 32'd0; errs = 8'd0;
         r_act = 1'b0; r_rdy0 = 1'b0; r_rdy1 = 1'b0; r_rdy2 = 1'b0; r_rdy = 1'b0; r_byte_q = 8'd0;
-        p_byte_q = 8'd0; lg_q = 16'd0;
+        p_byte_q = 8'd0; lg_q = 16'd0; p_j = 5'd0; p_jz = 1'b0;
         r_kind = 8'd0; r_code = 8'd0;
         r_cmd = 8'd0;
         r_i = 16'd0; r_j = 16'hfffc; r_end = 16'd4 + reply_len(8'd0); r_past = 1'b0;

@@ -436,14 +436,16 @@ fn the_shell_registers_its_block_ram_reads_on_ecp5() {
 }
 
 /// On ECP5 no carry chain lies between the shell's reply index (`r_i`, and `r_j`, the payload
-/// index) and the reply byte's register: the payload index as `r_i - 4`, then the compares
+/// index) and the reply byte's registers (the payload index's decode, the payload's byte, the
+/// reply's byte; 2026-12-04, afternoon): the payload index as `r_i - 4`, then the compares
 /// against the reply's end (`4 + length`), were the ULX3S build's critical path (81.4 MHz,
 /// 2026-12-03: 5.29 ns in cells, 6.99 in routing).
 #[test]
 fn the_shell_reply_byte_has_no_carry_chain_on_ecp5() {
     synth_shell_ecp5(
         "synth_shell_reply",
-        "select -set byte w:u.r_byte_q %ci2:+TRELLIS_FF[Q,DI] %ci*:-TRELLIS_FF; \
+        "select -set byte w:u.r_byte_q w:u.p_byte_q w:u.p_j w:u.p_jz %u %u %u \
+         %ci2:+TRELLIS_FF[Q,DI] %ci*:-TRELLIS_FF; \
          select -set idx w:u.r_i w:u.r_j %u %co*:-TRELLIS_FF; \
          select -assert-min 100 @byte @idx %i; \
          select -assert-none @byte @idx %i t:CCU2C %i",
