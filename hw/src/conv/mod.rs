@@ -20,7 +20,8 @@
 //!
 //! Throughput: one output group every `k * k * cin / simd` cycles (a chain is never longer
 //! than that, so the requantizers keep up); latency `12 + rq_share` cycles from the last MAC
-//! cycle of a group to its beat at the FIFO head.
+//! cycle of a group to its beat at the FIFO head (13 with the ECP5 multipliers' MAC stage,
+//! [`ConvGeom::latency`]).
 //!
 //! The Rust model in [`ConvEngine`]'s `update()` and the Verilog of [`ConvEngine::verilog_body`]
 //! are the same machine register for register; tests run both against the integer reference.
