@@ -236,3 +236,45 @@ pub fn check_block_verilog_stalls<B: StreamBlock + MemFiles>(
         );
     }
 }
+
+/// The text of the library modules `names`, in the library's order.
+pub fn library_text(names: &[&str]) -> String {
+    squeezeflow_hw::library::MODULES
+        .iter()
+        .filter(|m| names.contains(&m.name))
+        .map(|m| m.text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Synthesizes `top` over the library text `lib` for `family` in scratch directory `tag`,
+/// then runs Yosys's `select` assertions `select` on the same netlist; returns the cell
+/// counts. Panics with Yosys's output when an assertion fails.
+pub fn synth_and_select(
+    tag: &str,
+    lib: &str,
+    top: &str,
+    family: squeezeflow_hw::synth::Family,
+    select: &str,
+) -> squeezeflow_hw::synth::CellCounts {
+    let dir = scratch(tag);
+    std::fs::write(dir.join("sqf_lib.v"), lib).unwrap();
+    std::fs::write(dir.join("top.v"), top).unwrap();
+    let c = squeezeflow_hw::synth::run_yosys(&dir, family).unwrap();
+    let out = std::process::Command::new("yosys")
+        .current_dir(&dir)
+        .args(["-q", "-p"])
+        .arg(format!(
+            "read_verilog sqf_lib.v top.v; {}; {select}",
+            family.command("top")
+        ))
+        .output()
+        .expect("yosys is installed (scripts/setup.sh)");
+    assert!(
+        out.status.success(),
+        "{tag}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    c
+}
