@@ -94,6 +94,9 @@ struct CoreState {
     w_ph: u8,
     w_buf: u64,
     wm_sel: u16,
+    /// `loaded` at the frame's size and `wm_sel` past the last memory, a cycle ago
+    /// (`all_loaded`: START's check).
+    all_loaded: bool,
     wm_adr: u16,
     wl_v: bool,
     wl_s: u16,
@@ -297,6 +300,7 @@ impl ShellCore {
         let lg_data = self.s_axis.tdata[0].val().index() as u16
             | (self.s_axis.tdata[1].val().index() as u16) << 8;
         let s = &mut *self._st;
+        s.all_loaded = o.loaded == pixels && o.wm_sel as usize == c.load_depths.len();
         let mut set_bits = 0u8;
         let mut status_clear = false;
 
@@ -517,9 +521,7 @@ impl ShellCore {
                                     cmd::START => {
                                         if o.busy {
                                             reply = Some((0, err::BUSY));
-                                        } else if o.loaded != pixels
-                                            || o.wm_sel as usize != c.load_depths.len()
-                                        {
+                                        } else if !o.all_loaded {
                                             reply = Some((0, err::NOT_LOADED));
                                         } else {
                                             start = true;
