@@ -276,13 +276,6 @@ module sqf_shell_core #(
         endcase
     end
 
-    // START's "the frame and every weight memory loaded", a register a cycle behind `loaded`
-    // and `wm_sel` (a request's last byte comes many cycles after a load's): their 16-bit
-    // compares, the reply code's multiplexers and the error flags in one cycle were the ULX3S
-    // build's critical path (107.2 MHz).
-    reg all_loaded;
-    always @(posedge clock) all_loaded <= !reset && loaded == PIXELS_PB && wm_sel == NMEM16;
-
     // the parser's outcome this cycle
     reg do_reply, start, status_clear;
     reg [7:0] rep_kind, rep_code;
@@ -298,7 +291,7 @@ module sqf_shell_core #(
                         CMD_LOAD: if (phase != 2'd0) rep_code = ERR_LENGTH; else rep_kind = CMD_LOAD;
                         CMD_WEIGHTS: rep_kind = CMD_WEIGHTS;
                         CMD_START: if (busy) rep_code = ERR_BUSY;
-                              else if (!all_loaded) rep_code = ERR_NOT_LOADED;
+                              else if (loaded != PIXELS_PB || wm_sel != NMEM16) rep_code = ERR_NOT_LOADED;
                               else begin start = 1'b1; rep_kind = CMD_START; end
                         CMD_STATUS: begin status_clear = 1'b1; rep_kind = CMD_STATUS; rep_code = errs; end
                         CMD_READ_LOGITS: if (busy) rep_code = ERR_BUSY;
@@ -342,7 +335,7 @@ module sqf_shell_core #(
         crc = 16'd0; pbuf = 16'd0; tmo = 32'd0; waddr = {PB{1'b0}}; loaded = {PB{1'b0}};
         pix = {PB{1'b0}}; phase = 2'd0;
         busy = 1'b0; feeding = 1'b0; primed = 1'b0; logits_valid = 1'b0; lidx = {LB{1'b0}};
-        cyc = 32'd0; last_cyc = 32'd0; frames_done = 32'd0; errs = 8'd0; all_loaded = 1'b0;
+        cyc = 32'd0; last_cyc = 32'd0; frames_done = 32'd0; errs = 8'd0;
         r_act = 1'b0; r_rdy0 = 1'b0; r_rdy1 = 1'b0; r_rdy2 = 1'b0; r_rdy = 1'b0; r_byte_q = 8'd0;
         p_byte_q = 8'd0; lg_q = 16'd0; p_j = 5'd0; p_jz = 1'b0;
         r_kind = 8'd0; r_code = 8'd0;

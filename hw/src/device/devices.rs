@@ -181,7 +181,7 @@ pub const DEVICES: &[Device] = &[
         bram_kbits: 18,
         urams: 0,
         clock_mhz: 107.0,
-        clock_evidence: "place and route: nextpnr-ecp5 routed the ULX3S build (board shell and the 78-lane network of model/configs/ulx3s_small.toml, block RAM reads in their output registers, the MAC lanes' multipliers with their input registers) at 107.6 MHz (fmax) against a 125 MHz constraint, 2026-12-04 (docs/timing.md)",
+        clock_evidence: "place and route: nextpnr-ecp5 routed the ULX3S build (board shell and the 78-lane network of model/configs/ulx3s_small.toml, block RAM reads in their output registers, the MAC lanes' multipliers with their input registers) at 107.2 MHz (fmax) against a 125 MHz constraint, 2026-12-04 (docs/timing.md)",
         modelled_mhz: None,
         modelled_evidence: "",
         nextpnr: Some("--85k --package CABGA381 --speed 6"),

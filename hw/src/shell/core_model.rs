@@ -94,9 +94,6 @@ struct CoreState {
     w_ph: u8,
     w_buf: u64,
     wm_sel: u16,
-    /// `loaded` at the frame's size and `wm_sel` past the last memory, a cycle ago
-    /// (`all_loaded`: START's check).
-    all_loaded: bool,
     wm_adr: u16,
     wl_v: bool,
     wl_s: u16,
@@ -300,7 +297,6 @@ impl ShellCore {
         let lg_data = self.s_axis.tdata[0].val().index() as u16
             | (self.s_axis.tdata[1].val().index() as u16) << 8;
         let s = &mut *self._st;
-        s.all_loaded = o.loaded == pixels && o.wm_sel as usize == c.load_depths.len();
         let mut set_bits = 0u8;
         let mut status_clear = false;
 
@@ -521,7 +517,9 @@ impl ShellCore {
                                     cmd::START => {
                                         if o.busy {
                                             reply = Some((0, err::BUSY));
-                                        } else if !o.all_loaded {
+                                        } else if o.loaded != pixels
+                                            || o.wm_sel as usize != c.load_depths.len()
+                                        {
                                             reply = Some((0, err::NOT_LOADED));
                                         } else {
                                             start = true;
