@@ -261,13 +261,17 @@ pub fn synth_and_select(
     std::fs::write(dir.join("sqf_lib.v"), lib).unwrap();
     std::fs::write(dir.join("top.v"), top).unwrap();
     let c = squeezeflow_hw::synth::run_yosys(&dir, family).unwrap();
+    yosys_select(&dir, tag, &format!("{}; {select}", family.command("top")));
+    c
+}
+
+/// Runs Yosys quietly in `dir` on `sqf_lib.v` and `top.v` with `script` (a synthesis command
+/// and `select` assertions); panics with Yosys's output, named by `tag`, when one fails.
+pub fn yosys_select(dir: &Path, tag: &str, script: &str) {
     let out = std::process::Command::new("yosys")
-        .current_dir(&dir)
+        .current_dir(dir)
         .args(["-q", "-p"])
-        .arg(format!(
-            "read_verilog sqf_lib.v top.v; {}; {select}",
-            family.command("top")
-        ))
+        .arg(format!("read_verilog sqf_lib.v top.v; {script}"))
         .output()
         .expect("yosys is installed (scripts/setup.sh)");
     assert!(
@@ -276,5 +280,4 @@ pub fn synth_and_select(
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    c
 }

@@ -9,7 +9,7 @@ use squeezeflow_hw::folding::{plan, HardwareConfig};
 use squeezeflow_hw::synth::{run_yosys, Family};
 use squeezeflow_model::config::{Bypass, Conv1Spec, FireSpec, NetworkConfig};
 use squeezeflow_model::QuantModel;
-use squeezeflow_tests::{library_text, scratch, synth_and_select, yosys_script};
+use squeezeflow_tests::{library_text, scratch, synth_and_select, yosys_script, yosys_select};
 
 #[test]
 fn fire4_shaped_module_maps_to_bram_and_dsp() {
@@ -182,20 +182,7 @@ fn synth_shell_ecp5(tag: &str, select: &str) {
          endmodule\n"
     );
     std::fs::write(dir.join("top.v"), &top).unwrap();
-    let out = std::process::Command::new("yosys")
-        .current_dir(&dir)
-        .args(["-q", "-p"])
-        .arg(format!(
-            "read_verilog sqf_lib.v top.v; synth_ecp5 -top top; {select}"
-        ))
-        .output()
-        .expect("yosys is installed (scripts/setup.sh)");
-    assert!(
-        out.status.success(),
-        "{tag}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    yosys_select(&dir, tag, &format!("synth_ecp5 -top top; {select}"));
 }
 
 /// A loaded weight memory's write (`sqf_wmem_loaded`) is registered: no path runs from the
