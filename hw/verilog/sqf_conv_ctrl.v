@@ -148,6 +148,7 @@ module sqf_conv_ctrl #(
     localparam JW = (CG > 1) ? $clog2(CG) : 1, KW = (K > 1) ? $clog2(K) : 1;
     reg [JW-1:0] wr_j;
     reg wjl_r, wxl_r;                        // wr_j == CG - 1, wr_x == W - 1
+    reg wrl_r;                               // wjl_r && wxl_r: the next beat ends a row
     // w_addr == ROM_DEPTH - 1, a register: the compare on w_addr (the weight ROMs' address, over
     // 250 loads) in front of its own next value was 6.53 ns on the XC7A200T (fire3.squeeze).
     reg wl_r;
@@ -214,7 +215,12 @@ module sqf_conv_ctrl #(
     /* verilator lint_on UNUSEDSIGNAL */
     assign s_tready = s_ok_r;
     wire wr_fire = s_tvalid && s_tready;
-    wire row_written = wr_fire && wjl_r && wxl_r;
+    // One LUT of the valid, the ready and a register, kept as a net so that synthesis cannot
+    // build it on the write handshake's LUT: the handshake, its AND with the row-end flags and
+    // the row differences' enables behind them, three LUTs from the converter's valid
+    // register to 128 enables, were the XCZU7EV folding's deepest path (4.03 ns,
+    // fire5.squeeze).
+    (* keep *) wire row_written = s_tvalid && s_ok_r && wrl_r;
     wire pop = (fifo_count != 0) && m_tready;
     // Each issuer counter's "at its last value" flag, and "at the start of a group", held in
     // registers updated with the counters (chained 16-bit compares in front of the issue
@@ -568,6 +574,7 @@ module sqf_conv_ctrl #(
     always @(posedge clock) begin
         if (reset) begin
             wr_addr <= 0; wr_x <= 0; wr_j <= 0; wjl_r <= (CG == 1); wxl_r <= (W == 1);
+            wrl_r <= (CG == 1) && (W == 1);
             oy <= 0; ox <= 0; g <= 0; ky <= 0; kx <= 0; j <= 0; frame_base <= 0;
             wl_r <= (ROM_DEPTH == 1);
             top_r <= NP_S; bot_r <= BOT0_S; left_r <= NP_S;
@@ -704,13 +711,16 @@ module sqf_conv_ctrl #(
                     if (wxl_r) begin
                         wr_x <= 0;
                         wxl_r <= (W == 1);
+                        wrl_r <= (CG == 1) && (W == 1);
                     end else begin
                         wr_x <= wr_x + 1'b1;
                         wxl_r <= (wr_x == WM2_X);
+                        wrl_r <= (CG == 1) && (wr_x == WM2_X);
                     end
                 end else begin
                     wr_j <= wr_j + 1'b1;
                     wjl_r <= (wr_j == CGM2_J);
+                    wrl_r <= (wr_j == CGM2_J) && wxl_r;
                 end
             end
         end

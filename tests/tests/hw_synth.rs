@@ -494,3 +494,158 @@ fn carry_chains_before(module: &serde_json::Value, regs: &[&str]) -> Vec<usize> 
         })
         .collect()
 }
+
+/// On UltraScale+ the convolution control's input valid reaches its flip-flops (the write
+/// counters' enables, the row differences' enables and next values, the decisions) through at
+/// most two cells from the register that drives it: "a row is written" is one LUT of the
+/// valid, the ready and a register. As the write handshake's LUT (shared with the converter's
+/// pop), its AND with the row-end flags, then the differences' enable, three LUTs from the
+/// 2 -> 8 converter's valid register to 128 enables were the XCZU7EV folding's deepest path
+/// (4.03 ns, fire5.squeeze). fire5.squeeze's geometry, its converter in front.
+#[test]
+fn conv_input_valid_reaches_its_registers_in_two_cells_on_ultrascale_plus() {
+    let dir = scratch("synth_conv_ctrl_valid_xcup");
+    let mut text = library_text(&["sqf_const_mul", "sqf_ram", "sqf_gearbox", "sqf_conv_ctrl"]);
+    text.push_str(
+        "module gb_ctrl(input wire clock, input wire reset, input wire [15:0] s_tdata,
+    input wire s_tvalid, output wire s_tready, output wire [66:0] q, input wire m_tready);
+    wire [63:0] d; wire v, l, r;
+    sqf_gearbox #(.WI(2), .WO(8), .FRAME(186624), .BANKED(1)) gb (.clock(clock),
+        .reset(reset), .s_tdata(s_tdata), .s_tvalid(s_tvalid), .s_tlast(1'b0),
+        .s_tready(s_tready), .m_tdata(d), .m_tvalid(v), .m_tlast(l), .m_tready(r));
+    wire [6:0] wa, wn; wire [1:0] gn; wire [4:0] pn, pe; wire [63:0] x1; wire [10:0] cn;
+    wire mv, ml, me, mf;
+    sqf_conv_ctrl #(.K(1), .STRIDE(1), .PAD(0), .H(27), .W(27), .HO(27), .WO(27), .CG(32),
+        .OG(4), .SIMD(8), .SHARE(8), .LB_ROWS(2), .FIFO_DEPTH(16), .AB_W(7), .AB_P(2),
+        .AB_Q(5), .FB(4)) ctrl (.clock(clock), .reset(reset), .s_tdata(d), .s_tvalid(v),
+        .s_tlast(l), .s_tready(r), .m_tvalid(mv), .m_tlast(ml), .m_tready(m_tready),
+        .w_addr(wa), .w_addr_next(wn), .grp_next(gn), .x1(x1), .mac_en(me), .mac_first(mf),
+        .pa_next(pn), .pa_early(pe), .chain_next(cn));
+    assign q = {^x1, wa, wn, gn, pn, pe, cn, mv, ml, me, mf, 32'd0};
+endmodule
+",
+    );
+    std::fs::write(dir.join("sqf_lib.v"), text).unwrap();
+    yosys_script(
+        &dir,
+        "read_verilog sqf_lib.v; synth_xilinx -family xcup -flatten -top gb_ctrl; \
+             write_json net.json",
+    );
+    let net: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("net.json")).unwrap()).unwrap();
+    let top = &net["modules"]["gb_ctrl"];
+    // "A row is written" is one LUT whose inputs are flip-flops' outputs.
+    let cells = top["cells"].as_object().unwrap();
+    let rw = top["netnames"]["ctrl.row_written"]["bits"][0]
+        .as_u64()
+        .expect("a net ctrl.row_written");
+    let driver_of = |b: u64| {
+        cells.values().find(|c| {
+            c["connections"].as_object().unwrap().iter().any(|(p, v)| {
+                c["port_directions"][p] == "output" && v.as_array().unwrap().contains(&b.into())
+            })
+        })
+    };
+    let lut = driver_of(rw).expect("row_written has a driver");
+    assert!(
+        lut["type"].as_str().unwrap().starts_with("LUT"),
+        "row_written is driven by a {}",
+        lut["type"]
+    );
+    for (p, v) in lut["connections"].as_object().unwrap() {
+        if lut["port_directions"][p] == "input" {
+            let b = v[0].as_u64().unwrap();
+            let t = driver_of(b)
+                .map(|c| c["type"].as_str().unwrap())
+                .unwrap_or("none");
+            assert!(
+                t.starts_with("FD"),
+                "row_written's input {p} comes from a {t}"
+            );
+        }
+    }
+    let depth = cells_after_net(top, "ctrl.s_tvalid");
+    assert!(depth >= 1, "the valid reaches no flip-flop through logic");
+    assert!(
+        depth <= 2,
+        "cells from the converter's valid register to a flip-flop: {depth} (at most 2)"
+    );
+}
+
+/// The most logic cells (LUTs, wide multiplexers, carry chain cells) on a path from the net
+/// `net` (a port, or a register's output) to a cell of another kind (a flip-flop, a block RAM,
+/// a DSP, an output buffer) in a flattened Xilinx Yosys JSON module; an input buffer on the way
+/// is not counted.
+fn cells_after_net(module: &serde_json::Value, net: &str) -> usize {
+    use std::collections::HashMap;
+    let cells = module["cells"].as_object().unwrap();
+    let bits = |c: &serde_json::Value, p: &str| -> Vec<u64> {
+        c["connections"][p]
+            .as_array()
+            .map(|a| a.iter().filter_map(|b| b.as_u64()).collect())
+            .unwrap_or_default()
+    };
+    let mut loads: HashMap<u64, Vec<&str>> = HashMap::new();
+    for (name, c) in cells {
+        for (p, _) in c["connections"].as_object().unwrap() {
+            if c["port_directions"][p] == "input" {
+                for b in bits(c, p) {
+                    loads.entry(b).or_default().push(name);
+                }
+            }
+        }
+    }
+    let start: Vec<u64> = module["netnames"][net]["bits"]
+        .as_array()
+        .expect("the net")
+        .iter()
+        .filter_map(|b| b.as_u64())
+        .collect();
+    let logic = |n: &str| {
+        let t = cells[n]["type"].as_str().unwrap();
+        t.starts_with("LUT") || t.starts_with("MUXF") || t.starts_with("CARRY")
+    };
+    // Longest path in a DAG of logic cells, by memoised depth-first search.
+    fn longest<'a>(
+        n: &'a str,
+        cells: &'a serde_json::Map<String, serde_json::Value>,
+        loads: &HashMap<u64, Vec<&'a str>>,
+        logic: &dyn Fn(&str) -> bool,
+        memo: &mut HashMap<&'a str, usize>,
+    ) -> usize {
+        if !logic(n) {
+            return 0;
+        }
+        if let Some(&d) = memo.get(n) {
+            return d;
+        }
+        let c = &cells[n];
+        let mut best = 0;
+        for (p, v) in c["connections"].as_object().unwrap() {
+            if c["port_directions"][p] == "output" {
+                for b in v.as_array().unwrap().iter().filter_map(|b| b.as_u64()) {
+                    for &m in loads.get(&b).map(|v| v.as_slice()).unwrap_or(&[]) {
+                        best = best.max(longest(m, cells, loads, logic, memo));
+                    }
+                }
+            }
+        }
+        memo.insert(n, best + 1);
+        best + 1
+    }
+    // The port's bits through its input buffer, if it has one.
+    let ibuf_out: Vec<u64> = start
+        .iter()
+        .flat_map(|b| loads.get(b).cloned().unwrap_or_default())
+        .filter(|n| cells[*n]["type"] == "IBUF")
+        .flat_map(|n| bits(&cells[n], "O"))
+        .collect();
+    let mut memo = HashMap::new();
+    start
+        .iter()
+        .chain(&ibuf_out)
+        .flat_map(|b| loads.get(b).cloned().unwrap_or_default())
+        .map(|n| longest(n, cells, &loads, &logic, &mut memo))
+        .max()
+        .unwrap_or(0)
+}
