@@ -276,8 +276,16 @@ module sqf_shell_core #(
         endcase
     end
 
-    // the parser's outcome this cycle
+    // the parser's outcome this cycle, acted on the next: registered (do_reply_q .. sb_q), the
+    // reply's registers, the frame's start and the error flags take it from flip-flops. The
+    // request's checks (its CRC, `loaded` and the memories' watermark against their ends),
+    // the reply code's multiplexers and then the error flags and the reply's end in one
+    // cycle were the ULX3S build's critical path (107.2 MHz). The parser waits in its reply
+    // state meanwhile; STATUS's clear keeps the flags set in the cycle its code was taken
+    // (sb_q), as a clear in that cycle would.
     reg do_reply, start, status_clear;
+    reg do_reply_q, start_q, clear_q;
+    reg [7:0] kind_q, code_q, sb_q;
     reg [7:0] rep_kind, rep_code;
     always @(*) begin
         do_reply = 1'b0; start = 1'b0; status_clear = 1'b0; rep_kind = 8'd0; rep_code = 8'd0;
@@ -313,7 +321,7 @@ module sqf_shell_core #(
     wire lg_done = busy && s_tvalid && (lidx == CLS_M1);
     wire stream_err = busy && s_tvalid && ((lidx == CLS_M1) != s_tlast);
     wire [7:0] set_bits = (rx_ferr ? FLAG_FRAMING : 8'h00) | (overrun ? FLAG_OVERRUN : 8'h00)
-        | ((do_reply && rep_kind == 8'd0) ? err_flag(rep_code) : 8'h00) | (stream_err ? FLAG_STREAM : 8'h00);
+        | ((do_reply_q && kind_q == 8'd0) ? err_flag(code_q) : 8'h00) | (stream_err ? FLAG_STREAM : 8'h00);
 
     assign uart_tx = tx_out;
     assign m_tvalid = feeding && primed;
@@ -340,6 +348,7 @@ module sqf_shell_core #(
         p_byte_q = 8'd0; lg_q = 16'd0; p_j = 5'd0; p_jz = 1'b0;
         r_kind = 8'd0; r_code = 8'd0;
         r_cmd = 8'd0;
+        do_reply_q = 1'b0; start_q = 1'b0; clear_q = 1'b0; kind_q = 8'd0; code_q = 8'd0; sb_q = 8'd0;
         r_i = 16'd0; r_j = 16'hfffc; r_end = 16'd4 + reply_len(8'd0); r_past = 1'b0;
         r_crc = 16'd0;
         w_sel = 16'd0; w_adr = 16'd0; wm_sel = 16'd0; wm_adr = 16'd0; w_ph = 3'd0; w_buf = 56'd0;
@@ -362,6 +371,8 @@ module sqf_shell_core #(
             r_act <= 1'b0; r_rdy0 <= 1'b0; r_rdy1 <= 1'b0; r_rdy2 <= 1'b0; r_rdy <= 1'b0;
             r_kind <= 8'd0; r_code <= 8'd0;
             r_cmd <= 8'd0;
+            do_reply_q <= 1'b0; start_q <= 1'b0; clear_q <= 1'b0; kind_q <= 8'd0; code_q <= 8'd0;
+            sb_q <= 8'd0;
             r_i <= 16'd0; r_j <= 16'hfffc; r_end <= 16'd4 + reply_len(8'd0);
             r_past <= 1'b0; r_crc <= 16'd0;
             w_sel <= 16'd0; w_adr <= 16'd0; wm_sel <= 16'd0; wm_adr <= 16'd0; w_ph <= 3'd0;
@@ -394,7 +405,7 @@ module sqf_shell_core #(
                 if (rx_valid && rx_data == SYNC_REQUEST) begin p_st <= 4'd1; crc <= 16'hffff; perr <= 8'd0; end
             end else if (p_st == 4'd8) begin
                 tmo <= 32'd0;
-                if (!r_act) p_st <= 4'd0;
+                if (!r_act && !do_reply_q) p_st <= 4'd0;
             end else if (rx_valid) begin
                 tmo <= 32'd0;
                 crc <= crc_rx;
@@ -475,11 +486,14 @@ module sqf_shell_core #(
                 endcase
             end else if (tmo == TMO_M1) tmo <= 32'd0;
             else tmo <= tmo + 32'd1;
-            if (do_reply) begin
+            if (do_reply) p_st <= 4'd8;
+            do_reply_q <= do_reply; start_q <= start; clear_q <= status_clear;
+            kind_q <= rep_kind; code_q <= rep_code; sb_q <= set_bits;
+            if (do_reply_q) begin
                 r_act <= 1'b1; r_rdy0 <= 1'b0; r_rdy1 <= 1'b0; r_rdy2 <= 1'b0; r_rdy <= 1'b0;
-                r_kind <= rep_kind; r_code <= rep_code; r_cmd <= cmd;
-                r_i <= 16'd0; r_j <= 16'hfffc; r_end <= 16'd4 + reply_len(rep_kind);
-                r_past <= 1'b0; r_crc <= 16'hffff; p_st <= 4'd8;
+                r_kind <= kind_q; r_code <= code_q; r_cmd <= cmd;
+                r_i <= 16'd0; r_j <= 16'hfffc; r_end <= 16'd4 + reply_len(kind_q);
+                r_past <= 1'b0; r_crc <= 16'hffff;
             end
 
             // reply sequencer and UART transmitter
@@ -512,7 +526,7 @@ module sqf_shell_core #(
             end
 
             // streamer, cycle counter, logit capture
-            if (start) begin
+            if (start_q) begin
                 busy <= 1'b1; feeding <= 1'b1; primed <= 1'b0; pix <= {PB{1'b0}}; cyc <= 32'd0;
                 lidx <= {LB{1'b0}}; loaded <= {PB{1'b0}}; logits_valid <= 1'b0;
             end else begin
@@ -533,7 +547,7 @@ module sqf_shell_core #(
                     end
                 end
             end
-            errs <= (status_clear ? 8'd0 : errs) | set_bits;
+            errs <= (clear_q ? sb_q : errs) | set_bits;
             wl_v <= w_we;
             if (w_we) begin wl_s <= w_sel; wl_a <= w_adr; wl_d <= {rx_data, w_buf}; end
         end

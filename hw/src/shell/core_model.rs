@@ -80,6 +80,13 @@ struct CoreState {
     r_cmd: u8,
     r_i: u16,
     r_crc: u16,
+    /// The parser's outcome, registered and acted on a cycle later (the Verilog's
+    /// `do_reply_q`/`kind_q`/`code_q`, `start_q`, `clear_q`), and the cycle's error flags
+    /// (`sb_q`, which STATUS's clear keeps).
+    q_reply: Option<(u8, u8)>,
+    q_start: bool,
+    q_clear: bool,
+    q_sb: u8,
     // memories' read registers
     fr_rdata: u32,
     lg_rdata: u16,
@@ -371,7 +378,7 @@ impl ShellCore {
                 if o.rx_valid {
                     set_bits |= flag::OVERRUN;
                 }
-                if !o.r_act {
+                if !o.r_act && o.q_reply.is_none() {
                     s.p_st = P_IDLE;
                 }
             }
@@ -560,7 +567,13 @@ impl ShellCore {
                 }
             }
         }
-        if let Some((kind, code)) = reply {
+        if reply.is_some() {
+            s.p_st = P_RESP;
+        }
+        s.q_reply = reply;
+        s.q_start = start;
+        s.q_clear = status_clear;
+        if let Some((kind, code)) = o.q_reply {
             s.r_act = true;
             s.r_rdy0 = false;
             s.r_rdy1 = false;
@@ -571,7 +584,6 @@ impl ShellCore {
             s.r_cmd = o.cmd;
             s.r_i = 0;
             s.r_crc = 0xFFFF;
-            s.p_st = P_RESP;
             if kind == 0 {
                 set_bits |= Self::err_flag(code);
             }
@@ -649,7 +661,7 @@ impl ShellCore {
             s.wl_a = a;
             s.wl_d = d;
         }
-        if start {
+        if o.q_start {
             s.busy = true;
             s.feeding = true;
             s.primed = false;
@@ -692,7 +704,8 @@ impl ShellCore {
                 }
             }
         }
-        s.errs = (if status_clear { 0 } else { o.errs }) | set_bits;
+        s.errs = (if o.q_clear { o.q_sb } else { o.errs }) | set_bits;
+        s.q_sb = set_bits;
     }
 }
 
