@@ -254,6 +254,68 @@ pub fn critical_path(report: &serde_json::Value) -> Option<CriticalPath> {
     Some(cp)
 }
 
+/// The endpoints of one block whose signals arrive after the clock period, from nextpnr's
+/// detailed timing report.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct LateBlock {
+    /// The instance path the endpoints' cells share (`core.net.fire5_squeeze.ctrl`).
+    pub block: String,
+    /// Endpoints (cell inputs) of the block arriving after the period.
+    pub endpoints: usize,
+    /// The latest arrival among them (ns after the launching edge).
+    pub worst_ns: f64,
+}
+
+/// The instance path of a flattened cell name: its dot-separated parts up to the cell's own
+/// name (the last part, or the first one Yosys generated, starting with `$`).
+fn block_of(cell: &str) -> String {
+    let parts: Vec<&str> = cell.split('.').collect();
+    let own = parts
+        .iter()
+        .position(|p| p.starts_with('$'))
+        .unwrap_or(parts.len().saturating_sub(1));
+    parts[..own].join(".")
+}
+
+/// Endpoints whose latest arrival is later than `period_ns`, grouped by block, the worst block
+/// first: from the `detailed_net_timings` of nextpnr's `--report` with
+/// `--detailed-timing-report` (each sink of each net with its arrival time). nextpnr's log names
+/// only the critical path; this is every path that misses the clock. Arrival against the period
+/// leaves out setup time and clock skew (the slack histogram has them), so it can count a few
+/// endpoints fewer than the histogram.
+pub fn late_endpoints(report: &serde_json::Value, period_ns: f64) -> Vec<LateBlock> {
+    let mut blocks: std::collections::BTreeMap<String, LateBlock> = Default::default();
+    let nets = report
+        .get("detailed_net_timings")
+        .and_then(|n| n.as_array())
+        .map(|n| n.as_slice())
+        .unwrap_or(&[]);
+    for net in nets {
+        let sinks = net.get("endpoints").and_then(|e| e.as_array());
+        for e in sinks.map(|e| e.as_slice()).unwrap_or(&[]) {
+            let late = e
+                .get("delay")
+                .and_then(|d| d.as_array())
+                .and_then(|d| d.last())
+                .and_then(|d| d.as_f64())
+                .filter(|&d| d > period_ns);
+            let (Some(arrival), Some(cell)) = (late, e.get("cell").and_then(|c| c.as_str())) else {
+                continue;
+            };
+            let block = block_of(cell);
+            let b = blocks.entry(block.clone()).or_insert(LateBlock {
+                block,
+                ..Default::default()
+            });
+            b.endpoints += 1;
+            b.worst_ns = b.worst_ns.max(arrival);
+        }
+    }
+    let mut v: Vec<LateBlock> = blocks.into_values().collect();
+    v.sort_by(|a, b| b.worst_ns.total_cmp(&a.worst_ns));
+    v
+}
+
 /// Finds Project Trellis's `ecppack`: on PATH, as YoWASP's `yowasp-ecppack`, or in the venv of
 /// `scripts/setup-ecp5.sh`.
 pub fn find_ecppack() -> Option<PathBuf> {
@@ -334,5 +396,47 @@ mod tests {
         assert_eq!(p.through, vec!["m".to_string()]);
         assert_eq!((p.logic_ns, p.routing_ns), (2.75, 2.5));
         assert!(critical_path(&serde_json::json!({})).is_none());
+    }
+
+    /// Late endpoints from the detailed timing report's shape (nextpnr's report.cc: each net's
+    /// sinks with their arrival, [min, max] ns): grouped by instance path, worst block first;
+    /// arrivals within the period and reports without the table give none.
+    #[test]
+    fn late_endpoints_are_grouped_by_block() {
+        let ep = |cell: &str, max: f64| {
+            serde_json::json!({"cell": cell, "port": "DI", "event": "posedge clk",
+                "delay": [0.5, max]})
+        };
+        let report = serde_json::json!({"detailed_net_timings": [
+            {"net": "a", "driver": "x", "port": "Q", "event": "posedge clk", "endpoints": [
+                ep("core.net.conv1.ctrl.wr_addr_TRELLIS_FF_Q", 8.4),
+                ep("core.net.conv1.ctrl.$abc$123$auto$blifparse.cc:525$77", 9.1),
+                ep("core.net.conv1.ctrl.s_ok_r_TRELLIS_FF_Q", 7.9)]},
+            {"net": "b", "driver": "y", "port": "Q", "event": "posedge clk", "endpoints": [
+                ep("core.ctl.core.u.errs_TRELLIS_FF_Q_3", 9.3),
+                ep("rst_sync", 8.1)]}]});
+        let late = late_endpoints(&report, 8.0);
+        assert_eq!(
+            late,
+            vec![
+                LateBlock {
+                    block: "core.ctl.core.u".into(),
+                    endpoints: 1,
+                    worst_ns: 9.3
+                },
+                LateBlock {
+                    block: "core.net.conv1.ctrl".into(),
+                    endpoints: 2,
+                    worst_ns: 9.1
+                },
+                LateBlock {
+                    block: "".into(),
+                    endpoints: 1,
+                    worst_ns: 8.1
+                },
+            ]
+        );
+        assert!(late_endpoints(&report, 10.0).is_empty());
+        assert!(late_endpoints(&serde_json::json!({"fmax": {}}), 8.0).is_empty());
     }
 }

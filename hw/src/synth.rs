@@ -373,6 +373,8 @@ pub struct PnrResult {
     pub clocks: BTreeMap<String, f64>,
     /// The slowest clock's critical path.
     pub critical_path: Option<crate::ecp5::CriticalPath>,
+    /// Every endpoint arriving after the constraint's period, by block (worst first).
+    pub late: Vec<crate::ecp5::LateBlock>,
     /// Block RAM reads whose fabric register moved into the block RAM's output register
     /// before placement ([`crate::ecp5_outreg`]).
     pub bram_outregs: crate::ecp5_outreg::OutregPacking,
@@ -389,6 +391,26 @@ impl PnrResult {
                 "critical path: {} -> {} ({:.2} ns in cells, {:.2} ns routing)\n",
                 c.from, c.to, c.logic_ns, c.routing_ns
             );
+        }
+        if !self.late.is_empty() {
+            let n: usize = self.late.iter().map(|b| b.endpoints).sum();
+            s += &format!(
+                "endpoints arriving after the {:.2} ns period: {n} in {} blocks; the latest:\n",
+                1000.0 / self.constraint_mhz,
+                self.late.len()
+            );
+            for b in self.late.iter().take(12) {
+                s += &format!(
+                    "  {:<48} {:>5} endpoints, latest {:.2} ns\n",
+                    if b.block.is_empty() {
+                        "(top)"
+                    } else {
+                        &b.block
+                    },
+                    b.endpoints,
+                    b.worst_ns
+                );
+            }
         }
         let o = &self.bram_outregs;
         s += &format!(
@@ -444,6 +466,7 @@ pub(crate) fn parse_nextpnr_report(text: &str, constraint_mhz: f64) -> Result<Pn
         utilization,
         clocks,
         critical_path: crate::ecp5::critical_path(&v),
+        late: crate::ecp5::late_endpoints(&v, 1000.0 / constraint_mhz),
         bram_outregs: Default::default(),
         seconds: 0.0,
     })
@@ -511,6 +534,8 @@ pub fn place_and_route_ecp5(
         .args(device_args.split_whitespace())
         .args(["--json", &packed, "--textcfg", textcfg])
         .args(["--report", "nextpnr_report.json", "--log", "nextpnr.log"])
+        // Every endpoint's arrival in the report (`late_endpoints`), not only the worst path.
+        .arg("--detailed-timing-report")
         .args(["--freq", &format!("{clock_mhz}")])
         // The accelerator's AXI4-Stream ports are not board pins: nextpnr places them itself.
         .args([
