@@ -243,3 +243,40 @@ fn the_line_buffer_word_goes_into_the_block_ram_output_register() {
         );
     }
 }
+
+/// A stream FIFO deep enough for block RAM (`sqf_stream_fifo`, 256 beats of 3 bytes: the
+/// ULX3S network's bypass FIFOs) reads its memory into a register with nothing between, so
+/// the pass takes every read port into the block RAMs' output registers and leaves none. The
+/// DP16KD's read without it (5.83 ns clock to out) into the head's multiplexer was the ULX3S
+/// build's critical path (108.2 MHz, 2026-12-04).
+#[test]
+fn the_stream_fifo_reads_into_the_block_ram_output_register() {
+    let dir = scratch("ecp5_outreg_fifo");
+    let lib: String = squeezeflow_hw::library::MODULES
+        .iter()
+        .filter(|m| ["sqf_out_fifo", "sqf_stream_fifo"].contains(&m.name))
+        .map(|m| m.text)
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join("sqf_lib.v"), lib).unwrap();
+    run(
+        &dir,
+        "yosys",
+        &[
+            "-q",
+            "-p",
+            "read_verilog sqf_lib.v; chparam -set LANES 3 -set DEPTH 256 sqf_stream_fifo; \
+             synth_ecp5 -top sqf_stream_fifo -json net.json",
+        ],
+    );
+    let mut net: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("net.json")).unwrap()).unwrap();
+    let r = squeezeflow_hw::ecp5_outreg::pack_bram_output_registers(&mut net).unwrap();
+    assert!(r.ports >= 1, "no read port packed: {r:?}");
+    assert_eq!(
+        r.ports_left, 0,
+        "read ports left without the register: {r:?}"
+    );
+    // The beat's 25 bits (three bytes and tlast), each read once.
+    assert_eq!(r.flip_flops, 25, "{r:?}");
+}
