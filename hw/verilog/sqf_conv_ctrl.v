@@ -215,12 +215,13 @@ module sqf_conv_ctrl #(
     /* verilator lint_on UNUSEDSIGNAL */
     assign s_tready = s_ok_r;
     wire wr_fire = s_tvalid && s_tready;
-    // One LUT of the valid, the ready and a register, kept as a net so that synthesis cannot
-    // build it on the write handshake's LUT: the handshake, its AND with the row-end flags and
-    // the row differences' enables behind them, three LUTs from the converter's valid
-    // register to 128 enables, were the XCZU7EV folding's deepest path (4.03 ns,
-    // fire5.squeeze).
-    (* keep *) wire row_written = s_tvalid && s_ok_r && wrl_r;
+    // One LUT of the valid, a copy of the ready (s_okw_r, kept apart by `keep` on its
+    // process) and a register: the handshake's LUT, its AND with the row-end flags and the row
+    // differences' enables behind them, three LUTs from the converter's valid register to 128
+    // enables, were the XCZU7EV folding's deepest path (4.03 ns, fire5.squeeze). With s_ok_r
+    // itself Yosys merged the AND into the handshake's, the net kept or not.
+    reg s_okw_r;
+    (* keep *) wire row_written = s_tvalid && s_okw_r && wrl_r;
     wire pop = (fifo_count != 0) && m_tready;
     // Each issuer counter's "at its last value" flag, and "at the start of a group", held in
     // registers updated with the counters (chained 16-bit compares in front of the issue
@@ -571,6 +572,8 @@ module sqf_conv_ctrl #(
     always @(posedge clock) if (push) fifo_last[fifo_tail] <= tlast4;
     assign m_tvalid = (fifo_count != 0);
     assign m_tlast = fifo_last[fifo_head];
+    (* keep *)
+    always @(posedge clock) s_okw_r <= reset || s_ok_n;
     always @(posedge clock) begin
         if (reset) begin
             wr_addr <= 0; wr_x <= 0; wr_j <= 0; wjl_r <= (CG == 1); wxl_r <= (W == 1);
