@@ -13,7 +13,7 @@ use crate::HwError;
 /// Global average pool: sums each channel over the map in `i32`, then drains the sums through
 /// the logit requantizer (`sqf_requant`, 16-bit output). Output: one logit a beat, two lanes
 /// (low byte, high byte). Cycles per frame: input beats + channels + 4. The drain's pipeline
-/// (the sum read, a register after the block RAM, the requantizer's three stages) adds latency,
+/// (the sum read, a register after the block RAM, the requantizer's four stages) adds latency,
 /// not cycles per frame: the next frame's input waits only for the last sum's read.
 #[derive(LogicBlock)]
 pub struct AvgPool {
@@ -81,6 +81,10 @@ struct GapState {
     y3: i32,
     v3: bool,
     last3: bool,
+    /// The requantizer's fourth stage (`ROUND_REG`): the logit a cycle after the shift.
+    y4: i32,
+    v4: bool,
+    last4: bool,
     fifo: OutFifo,
 }
 
@@ -126,6 +130,9 @@ impl AvgPool {
             y3: 0,
             v3: false,
             last3: false,
+            y4: 0,
+            v4: false,
+            last4: false,
             fifo: OutFifo::new(RQ_FIFO_DEPTH),
         };
         Ok(AvgPool {
@@ -161,15 +168,19 @@ impl AvgPool {
             st.vm = false;
             st.v2 = false;
             st.v3 = false;
+            st.v4 = false;
             st.fifo.clear();
             return;
         }
         let fire = !st.drain && is(&self.s_axis.tvalid);
         let issue = st.drain && st.fifo.len() + st.inflight < RQ_FIFO_DEPTH;
         let pop = st.fifo.pops(&self.m_axis);
-        let pushed = st.v3;
-        let push = pushed.then(|| (vec![st.y3 as u8, (st.y3 >> 8) as u8], st.last3));
+        let pushed = st.v4;
+        let push = pushed.then(|| (vec![st.y4 as u8, (st.y4 >> 8) as u8], st.last4));
         st.fifo.edge(push, pop);
+        st.y4 = st.y3;
+        st.v4 = st.v3;
+        st.last4 = st.last3;
         st.y3 = leaf::requant_stage2(st.p2, g.requant.shift, 16);
         st.v3 = st.v2;
         st.last3 = st.last2;
