@@ -10,7 +10,7 @@
 //! through the output register when `REGMODE_x` is `OUTREG`. Same inputs, same outputs every
 //! cycle, or the pass changed the design.
 
-use squeezeflow_tests::scratch;
+use squeezeflow_tests::{library_text, scratch};
 
 /// The DP16KD for this test: port x's data is a function of the address it latched at the
 /// last enabled edge of its clock (the block's contents do not matter to a change of
@@ -200,29 +200,14 @@ fn packed_block_ram_reads_behave_as_yosys_netlist() {
 /// fire7.expand3x3's geometry in the ULX3S network.
 #[test]
 fn the_line_buffer_word_goes_into_the_block_ram_output_register() {
-    let dir = scratch("ecp5_outreg_lb");
-    let lib: String = squeezeflow_hw::library::MODULES
-        .iter()
-        .filter(|m| ["sqf_const_mul", "sqf_ram", "sqf_conv_ctrl"].contains(&m.name))
-        .map(|m| m.text)
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(dir.join("sqf_lib.v"), lib).unwrap();
-    run(
-        &dir,
-        "yosys",
-        &[
-            "-q",
-            "-p",
-            "read_verilog sqf_lib.v; chparam -set K 3 -set STRIDE 1 -set PAD 1 -set H 13 \
-             -set W 13 -set HO 13 -set WO 13 -set CG 6 -set OG 12 -set SIMD 8 -set SHARE 3 \
-             -set LB_ROWS 4 -set FIFO_DEPTH 16 -set AB_W 10 -set AB_P 4 -set AB_Q 6 -set FB 4 \
-             -set LB_REG 1 sqf_conv_ctrl; synth_ecp5 -top sqf_conv_ctrl -json net.json",
-        ],
+    let (net, r) = synth_ecp5_packed(
+        "ecp5_outreg_lb",
+        &["sqf_const_mul", "sqf_ram", "sqf_conv_ctrl"],
+        "chparam -set K 3 -set STRIDE 1 -set PAD 1 -set H 13 -set W 13 -set HO 13 -set WO 13 \
+         -set CG 6 -set OG 12 -set SIMD 8 -set SHARE 3 -set LB_ROWS 4 -set FIFO_DEPTH 16 \
+         -set AB_W 10 -set AB_P 4 -set AB_Q 6 -set FB 4 -set LB_REG 1 sqf_conv_ctrl",
+        "sqf_conv_ctrl",
     );
-    let mut net: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("net.json")).unwrap()).unwrap();
-    let r = squeezeflow_hw::ecp5_outreg::pack_bram_output_registers(&mut net).unwrap();
     let cells = net["modules"]["sqf_conv_ctrl"]["cells"]
         .as_object()
         .unwrap();
@@ -251,27 +236,12 @@ fn the_line_buffer_word_goes_into_the_block_ram_output_register() {
 /// build's critical path (108.2 MHz, 2026-12-04).
 #[test]
 fn the_stream_fifo_reads_into_the_block_ram_output_register() {
-    let dir = scratch("ecp5_outreg_fifo");
-    let lib: String = squeezeflow_hw::library::MODULES
-        .iter()
-        .filter(|m| ["sqf_out_fifo", "sqf_stream_fifo"].contains(&m.name))
-        .map(|m| m.text)
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(dir.join("sqf_lib.v"), lib).unwrap();
-    run(
-        &dir,
-        "yosys",
-        &[
-            "-q",
-            "-p",
-            "read_verilog sqf_lib.v; chparam -set LANES 3 -set DEPTH 256 sqf_stream_fifo; \
-             synth_ecp5 -top sqf_stream_fifo -json net.json",
-        ],
+    let (_, r) = synth_ecp5_packed(
+        "ecp5_outreg_fifo",
+        &["sqf_out_fifo", "sqf_stream_fifo"],
+        "chparam -set LANES 3 -set DEPTH 256 sqf_stream_fifo",
+        "sqf_stream_fifo",
     );
-    let mut net: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("net.json")).unwrap()).unwrap();
-    let r = squeezeflow_hw::ecp5_outreg::pack_bram_output_registers(&mut net).unwrap();
     assert!(r.ports >= 1, "no read port packed: {r:?}");
     assert_eq!(
         r.ports_left, 0,
@@ -279,4 +249,26 @@ fn the_stream_fifo_reads_into_the_block_ram_output_register() {
     );
     // The beat's 25 bits (three bytes and tlast), each read once.
     assert_eq!(r.flip_flops, 25, "{r:?}");
+}
+
+/// The library modules `modules` set up by the Yosys commands `setup` (a `chparam`), then
+/// `synth_ecp5 -top top` in scratch directory `tag`, and the netlist with the block RAMs'
+/// output registers packed, with what the pass did.
+fn synth_ecp5_packed(
+    tag: &str,
+    modules: &[&str],
+    setup: &str,
+    top: &str,
+) -> (
+    serde_json::Value,
+    squeezeflow_hw::ecp5_outreg::OutregPacking,
+) {
+    let dir = scratch(tag);
+    std::fs::write(dir.join("sqf_lib.v"), library_text(modules)).unwrap();
+    let script = format!("read_verilog sqf_lib.v; {setup}; synth_ecp5 -top {top} -json net.json");
+    run(&dir, "yosys", &["-q", "-p", &script]);
+    let mut net: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("net.json")).unwrap()).unwrap();
+    let r = squeezeflow_hw::ecp5_outreg::pack_bram_output_registers(&mut net).unwrap();
+    (net, r)
 }

@@ -465,24 +465,10 @@ fn conv_decisions_read_short_carry_chains_on_ultrascale_plus() {
 /// flip-flops whose outputs are the nets `regs`, in a flattened Yosys JSON module: the cone
 /// stops at flip-flops (FD*), a chain's length counts its CARRY4s in the cone.
 fn carry_chains_before(module: &serde_json::Value, regs: &[&str]) -> Vec<usize> {
-    use std::collections::{HashMap, HashSet};
+    use std::collections::HashSet;
     let cells = module["cells"].as_object().unwrap();
-    let bits = |c: &serde_json::Value, port: &str| -> Vec<u64> {
-        c["connections"][port]
-            .as_array()
-            .map(|a| a.iter().filter_map(|b| b.as_u64()).collect())
-            .unwrap_or_default()
-    };
-    let mut driver: HashMap<u64, &str> = HashMap::new();
-    for (name, c) in cells {
-        for (p, _) in c["connections"].as_object().unwrap() {
-            if c["port_directions"][p] == "output" {
-                for b in bits(c, p) {
-                    driver.insert(b, name);
-                }
-            }
-        }
-    }
+    let bits = port_bits;
+    let driver = drivers(module);
     let cone_names = cone_before(module, regs);
     let cone: HashSet<&str> = cone_names.iter().map(|n| n.as_str()).collect();
     // Each CARRY4 of the cone that no other CARRY4 of the cone continues (through CI) ends a
@@ -597,22 +583,8 @@ endmodule
 fn cells_after_net(module: &serde_json::Value, net: &str) -> usize {
     use std::collections::HashMap;
     let cells = module["cells"].as_object().unwrap();
-    let bits = |c: &serde_json::Value, p: &str| -> Vec<u64> {
-        c["connections"][p]
-            .as_array()
-            .map(|a| a.iter().filter_map(|b| b.as_u64()).collect())
-            .unwrap_or_default()
-    };
-    let mut loads: HashMap<u64, Vec<&str>> = HashMap::new();
-    for (name, c) in cells {
-        for (p, _) in c["connections"].as_object().unwrap() {
-            if c["port_directions"][p] == "input" {
-                for b in bits(c, p) {
-                    loads.entry(b).or_default().push(name);
-                }
-            }
-        }
-    }
+    let bits = port_bits;
+    let loads = loads_of(module);
     let start: Vec<u64> = module["netnames"][net]["bits"]
         .as_array()
         .expect("the net")
@@ -672,25 +644,11 @@ fn cells_after_net(module: &serde_json::Value, net: &str) -> usize {
 /// `regs` (their data inputs, D or DI), in a flattened Yosys JSON module, followed through
 /// cells' input ports; the cone stops at flip-flops (FD*, TRELLIS_FF).
 fn cone_before(module: &serde_json::Value, regs: &[&str]) -> std::collections::HashSet<String> {
-    use std::collections::{HashMap, HashSet};
+    use std::collections::HashSet;
     let cells = module["cells"].as_object().unwrap();
-    let bits = |c: &serde_json::Value, port: &str| -> Vec<u64> {
-        c["connections"][port]
-            .as_array()
-            .map(|a| a.iter().filter_map(|b| b.as_u64()).collect())
-            .unwrap_or_default()
-    };
+    let bits = port_bits;
     let is_out = |c: &serde_json::Value, p: &str| c["port_directions"][p] == "output";
-    let mut driver: HashMap<u64, &str> = HashMap::new();
-    for (name, c) in cells {
-        for (p, _) in c["connections"].as_object().unwrap() {
-            if is_out(c, p) {
-                for b in bits(c, p) {
-                    driver.insert(b, name);
-                }
-            }
-        }
-    }
+    let driver = drivers(module);
     let ff = |name: &str| {
         let t = cells[name]["type"].as_str().unwrap();
         t.starts_with("FD") || t == "TRELLIS_FF"
@@ -728,4 +686,44 @@ fn cone_before(module: &serde_json::Value, regs: &[&str]) -> std::collections::H
         }
     }
     cone
+}
+
+/// The net bits on a cell's port in a Yosys JSON netlist (constants left out).
+fn port_bits(c: &serde_json::Value, port: &str) -> Vec<u64> {
+    c["connections"][port]
+        .as_array()
+        .map(|a| a.iter().filter_map(|b| b.as_u64()).collect())
+        .unwrap_or_default()
+}
+
+/// The cells of a Yosys JSON module whose ports of direction `dir` ("output", "input") are
+/// on each net bit.
+fn cells_by_bit<'a>(
+    module: &'a serde_json::Value,
+    dir: &str,
+) -> std::collections::HashMap<u64, Vec<&'a str>> {
+    let mut by: std::collections::HashMap<u64, Vec<&str>> = Default::default();
+    for (name, c) in module["cells"].as_object().unwrap() {
+        for (p, _) in c["connections"].as_object().unwrap() {
+            if c["port_directions"][p] == dir {
+                for b in port_bits(c, p) {
+                    by.entry(b).or_default().push(name);
+                }
+            }
+        }
+    }
+    by
+}
+
+/// Each net bit's driving cell in a Yosys JSON module.
+fn drivers(module: &serde_json::Value) -> std::collections::HashMap<u64, &str> {
+    cells_by_bit(module, "output")
+        .into_iter()
+        .map(|(b, v)| (b, v[0]))
+        .collect()
+}
+
+/// Each net bit's loading cells (at their inputs) in a Yosys JSON module.
+fn loads_of(module: &serde_json::Value) -> std::collections::HashMap<u64, Vec<&str>> {
+    cells_by_bit(module, "input")
 }
