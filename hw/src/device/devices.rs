@@ -162,8 +162,8 @@ pub const DEVICES: &[Device] = &[
         urams: 96,
         clock_mhz: 300.0,
         clock_evidence: "a target, not a timing result: no place and route for UltraScale+ has shown it (docs/timing.md)",
-        modelled_mhz: Some(248.0),
-        modelled_evidence: "the delay model on the Yosys netlist of the whole 3,264-lane folding: 4.03 ns, the 2 -> 8-byte converter's register into fire5.squeeze's write enables through three LUTs; UltraScale+ LUT and DSP delays where published, 7-series ones elsewhere, routing of Vivado-routed nets by fan-out, 2026-12-04 (docs/timing.md)",
+        modelled_mhz: Some(256.0),
+        modelled_evidence: "the delay model on the Yosys netlist of the whole 3,264-lane folding: 3.90 ns, a shift register (SRL16E) through a LUT and a carry chain into the average pool's register; UltraScale+ LUT and DSP delays where published, 7-series ones elsewhere, routing of Vivado-routed nets by fan-out, 2026-12-04 (docs/timing.md)",
         nextpnr: None,
     },
     Device {
