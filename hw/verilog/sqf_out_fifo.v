@@ -7,8 +7,8 @@
 // register). `count` is a register, so a block's tready logic that reads it has no
 // combinational path from the consumer's tready.
 // Ports: push, din (lane l in bits [8l+7:8l]), last_in; count (beats held); m_* the stream.
-// Parameters: LANES >= 1 bytes a beat, DEPTH a power of two >= 2, OUT_REG (0, 1 or 2; 1 and 2
-// need DEPTH >= 8), RADDR_REG (0 or 1; 1 needs OUT_REG = 1: the memory read at a register
+// Parameters: LANES >= 1 bytes a beat, DEPTH a power of two >= 2, OUT_REG (0, 1 or 2; 1 needs
+// DEPTH >= 4, 2 DEPTH >= 8), RADDR_REG (0 or 1; 1 needs OUT_REG = 1: the memory read at a register
 // address, for LUT RAM; below).
 // OUT_REG = 1 (for the FIFOs deep enough for block RAM): the head beat is a register of its
 // own, and the memory is read a beat ahead into it, so the memory's read (an ECP5 DP16KD's is
@@ -51,8 +51,9 @@ module sqf_out_fifo #(
         if (DEPTH < 2 || (DEPTH & (DEPTH - 1)) != 0) begin : bad_depth
             sqf_out_fifo_DEPTH_must_be_a_power_of_two_at_least_2 bad();
         end
-        if (OUT_REG < 0 || OUT_REG > 2 || (OUT_REG != 0 && DEPTH < 8)) begin : bad_out_reg
-            sqf_out_fifo_OUT_REG_0_1_or_2_and_1_or_2_needs_DEPTH_at_least_8 bad();
+        if (OUT_REG < 0 || OUT_REG > 2 || (OUT_REG == 1 && DEPTH < 4) || (OUT_REG == 2 && DEPTH < 8))
+        begin : bad_out_reg
+            sqf_out_fifo_OUT_REG_0_1_or_2_and_1_needs_DEPTH_4_and_2_DEPTH_8 bad();
         end
         if ((RADDR_REG != 0 && RADDR_REG != 1) || (RADDR_REG == 1 && OUT_REG != 1))
         begin : bad_raddr
