@@ -117,6 +117,11 @@ pub fn lint_yosys(d: &WrittenDesign) {
 
 /// Runs Yosys on `script` in `dir`; panics with its output when it fails.
 pub fn yosys_script(dir: &Path, script: &str) {
+    run_yosys(dir, "yosys", script);
+}
+
+/// Runs `yosys -q -p script` in `dir`; panics with its output, named by `tag`, when it fails.
+fn run_yosys(dir: &Path, tag: &str, script: &str) {
     let out = std::process::Command::new("yosys")
         .args(["-q", "-p", script])
         .current_dir(dir)
@@ -124,7 +129,7 @@ pub fn yosys_script(dir: &Path, script: &str) {
         .expect("yosys is installed (scripts/setup.sh)");
     assert!(
         out.status.success(),
-        "yosys:\n{}{}",
+        "{tag}:\n{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -268,16 +273,5 @@ pub fn synth_and_select(
 /// Runs Yosys quietly in `dir` on `sqf_lib.v` and `top.v` with `script` (a synthesis command
 /// and `select` assertions); panics with Yosys's output, named by `tag`, when one fails.
 pub fn yosys_select(dir: &Path, tag: &str, script: &str) {
-    let out = std::process::Command::new("yosys")
-        .current_dir(dir)
-        .args(["-q", "-p"])
-        .arg(format!("read_verilog sqf_lib.v top.v; {script}"))
-        .output()
-        .expect("yosys is installed (scripts/setup.sh)");
-    assert!(
-        out.status.success(),
-        "{tag}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_yosys(dir, tag, &format!("read_verilog sqf_lib.v top.v; {script}"));
 }
