@@ -1,5 +1,7 @@
 //! Integration tests across crates live in `tests/tests/`; this library holds their helpers.
 
+pub mod netlist;
+
 use std::path::{Path, PathBuf};
 
 /// The `squeezeflow` binary cargo built for these tests.
