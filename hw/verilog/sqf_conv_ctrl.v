@@ -42,9 +42,12 @@ module sqf_conv_ctrl #(
     parameter FB = 4,                        // FIFO pointer bits
     // 1: the line buffer is read a cycle early and its word registered (x1 below): for ECP5,
     // where that register becomes the block RAM's output register. Needs K > 1 or W * CG > 1.
+    // 2: read at the tap's address register and its word registered, x1 a cycle after
+    // mac_en (the MACs wait for it: MAC_LAT 8).
     parameter LB_REG = 0,
-    // The PEs' MAC latency: 6 (sqf_mac, sqf_mac2), or 7 (sqf_mac with ECP5_MUL: its
-    // multipliers' input registers), a stage more between b and p below.
+    // The PEs' MAC latency: 6 (sqf_mac, sqf_mac2), 7 (sqf_mac with ECP5_MUL: its
+    // multipliers' input registers), a stage more between b and p below, or 8 (and X_LATE:
+    // its other inputs wait for x1 a register), two stages more.
     parameter MAC_LAT = 6
 ) (
     input  wire                 clock,
@@ -93,12 +96,13 @@ module sqf_conv_ctrl #(
             || AB_Q != ((OG * SHARE > 1) ? $clog2(OG * SHARE) : 1) || FB != $clog2(FIFO_DEPTH)) begin : bad_bits
             sqf_conv_ctrl_AB_W_AB_P_AB_Q_FB_must_match_the_geometry bad();
         end
-        if (MAC_LAT != 6 && MAC_LAT != 7) begin : bad_mac_lat
-            sqf_conv_ctrl_MAC_LAT_must_be_6_or_7 bad();
+        if (MAC_LAT < 6 || MAC_LAT > 8) begin : bad_mac_lat
+            sqf_conv_ctrl_MAC_LAT_must_be_6_to_8 bad();
         end
-        if ((LB_REG != 0 && LB_REG != 1) || (LB_REG == 1 && K == 1 && W * CG == 1))
+        if (LB_REG < 0 || LB_REG > 2 || (LB_REG == 1 && K == 1 && W * CG == 1)
+            || ((LB_REG == 2) != (MAC_LAT == 8)))
         begin : bad_lb_reg
-            sqf_conv_ctrl_LB_REG_0_or_1_and_1_needs_K_or_W_CG_above_1 bad();
+            sqf_conv_ctrl_LB_REG_0_to_2_1_needs_K_or_W_CG_above_1_2_goes_with_MAC_LAT_8 bad();
         end
         if (HO != (H + 2 * PAD - K) / STRIDE + 1 || WO != (W + 2 * PAD - K) / STRIDE + 1) begin : bad_output
             sqf_conv_ctrl_HO_WO_must_be_the_convolution_output bad();
@@ -488,18 +492,27 @@ module sqf_conv_ctrl #(
     // share) is read later, by a later tap of the window, or, for K = 1, by the row's last tap
     // (so W * CG > 1); the RAM is told so (NO_RW), or Yosys puts a bypass multiplexer between
     // the read and x1_r.
+    // With LB_REG 2 the address is the register itself, read when the tap issues (as without
+    // LB_REG) and x1_r a cycle later, the MACs' other inputs waiting for it (MAC_LAT 8): the
+    // next address's adds and the issue's choice in front of the block RAM's address pins
+    // were the ULX3S network's critical path (102.8 MHz, 7.2 ns of it routing). That read
+    // meets no write of its word either: the tap's rows were complete when it was decided,
+    // and a row it frees takes its first write a cycle later (s_ok_r); a padded tap's word,
+    // which may be anything, is zeroed.
     wire [AB_LB-1:0] rd_addr = (LB_REG == 1 && issue_c) ? addr_n : addr_r;
     wire [SW-1:0] lb_data;
-    sqf_ram #(.WIDTH(SW), .DEPTH(LB_DEPTH), .ABITS(AB_LB), .NO_RW(LB_REG)) lb (
+    localparam NO_RW = (LB_REG != 0) ? 1 : 0;
+    sqf_ram #(.WIDTH(SW), .DEPTH(LB_DEPTH), .ABITS(AB_LB), .NO_RW(NO_RW)) lb (
         .clock(clock), .we(wr_fire), .waddr(wr_addr), .wdata(s_tdata),
         .raddr(rd_addr), .rdata(lb_data));
     reg last1, pad1, tlast1, vb, lastb, tlastb, vp, lastp, tlastp, va, lasta, tlasta, tlast2;
     reg vl, lastl, tlastl, vs, lasts, tlasts;  // the MACs' lane and half-sum stages
-    // With MAC_LAT = 7, stage x after b (the multipliers' input registers); p takes it.
-    reg vx, lastx, tlastx;
-    wire vb_p = (MAC_LAT == 7) ? vx : vb;
-    wire lastb_p = (MAC_LAT == 7) ? lastx : lastb;
-    wire tlastb_p = (MAC_LAT == 7) ? tlastx : tlastb;
+    // With MAC_LAT = 7, stage x after b (the multipliers' input registers); p takes it. With
+    // MAC_LAT = 8, stage y after x too (sqf_mac's X_LATE).
+    reg vx, lastx, tlastx, vy, lasty, tlasty;
+    wire vb_p = (MAC_LAT == 8) ? vy : (MAC_LAT == 7) ? vx : vb;
+    wire lastb_p = (MAC_LAT == 8) ? lasty : (MAC_LAT == 7) ? lastx : lastb;
+    wire tlastb_p = (MAC_LAT == 8) ? tlasty : (MAC_LAT == 7) ? tlastx : tlastb;
     reg vh, tlasth, vm, lastm, tlastm, v3, last3, tlast3, last4, tlast4;
     reg vq, lastq, tlastq;                   // the requantizers' fourth stage (ROUND_REG)
     reg [CB-1:0] cnt;                        // position in the requantizers' chains
@@ -558,6 +571,14 @@ module sqf_conv_ctrl #(
             reg [SW-1:0] x1_r;
             always @(posedge clock) x1_r <= lb_data;
             assign x1 = pad1 ? {SW{1'b0}} : x1_r;
+        end else if (LB_REG == 2) begin : lb_late
+            reg [SW-1:0] x1_r;
+            reg pad2;
+            always @(posedge clock) begin
+                x1_r <= lb_data;
+                pad2 <= pad1;
+            end
+            assign x1 = pad2 ? {SW{1'b0}} : x1_r;
         end else begin : lb_comb
             assign x1 = pad1 ? {SW{1'b0}} : lb_data;
         end
@@ -599,7 +620,7 @@ module sqf_conv_ctrl #(
             pa_inc_r <= PA_INC0; qa_r <= 0;
             v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
             vq <= 0; lastq <= 0; tlastq <= 0;
-            vx <= 0; lastx <= 0; tlastx <= 0;
+            vx <= 0; lastx <= 0; tlastx <= 0; vy <= 0; lasty <= 0; tlasty <= 0;
             lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0; vp <= 0; lastp <= 0; tlastp <= 0;
             vl <= 0; lastl <= 0; tlastl <= 0; vs <= 0; lasts <= 0; tlasts <= 0;
             mac_first <= 0; last1 <= 0; pad1 <= 0; tlast1 <= 0; tlast2 <= 0; tlast3 <= 0;
@@ -627,6 +648,7 @@ module sqf_conv_ctrl #(
             vs <= vl; lasts <= lastl; tlasts <= tlastl;
             vl <= vp; lastl <= lastp; tlastl <= tlastp;
             vp <= vb_p; lastp <= lastb_p; tlastp <= tlastb_p;
+            vy <= vx; lasty <= lastx; tlasty <= tlastx;
             vx <= vb; lastx <= lastb; tlastx <= tlastb;
             vb <= mac_en; lastb <= last1; tlastb <= tlast1;
             mac_en <= issue;

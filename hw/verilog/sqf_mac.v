@@ -12,11 +12,15 @@
 // stage more (x, between the inputs' and the products'), latency 7 (sqf_conv_ctrl MAC_LAT);
 // the arithmetic is the same. Every route to and from a multiplier then runs between
 // registers: from a weight ROM's block RAM across the chip into the multiplier's input
-// registers, and from its product register to the lane register.
+// registers, and from its product register to the lane register. With X_LATE = 1 (ECP5_MUL
+// only) x arrives a cycle after en, first, w and bias, which wait a register (stage y, in
+// front of everything): the line buffer's word read at a register's address into the block
+// RAM's output register (sqf_conv_ctrl LB_REG 2); latency 8 from en (MAC_LAT 8).
 module sqf_mac #(
     parameter SIMD = 1,                      // products per cycle (input channels in parallel)
     parameter ECP5_MUL = 0,                  // 1: the lanes in MULT18X18Ds (sqf_mul_ecp5)
-    parameter DSP48E2 = 0                    // 1: each product in a DSP48E2's P register
+    parameter DSP48E2 = 0,                   // 1: each product in a DSP48E2's P register
+    parameter X_LATE = 0                     // 1: x a cycle after the other inputs (ECP5_MUL)
 ) (
     input  wire                 clock,
     input  wire                 en,          // a MAC cycle
@@ -35,6 +39,41 @@ module sqf_mac #(
             || (ECP5_MUL == 1 && DSP48E2 == 1)) begin : bad_mul
             sqf_mac_ECP5_MUL_or_DSP48E2_one_of_them_0_or_1 bad();
         end
+        if ((X_LATE != 0 && X_LATE != 1) || (X_LATE == 1 && ECP5_MUL != 1)) begin : bad_x_late
+            sqf_mac_X_LATE_0_or_1_and_1_needs_ECP5_MUL bad();
+        end
+    endgenerate
+    // The inputs the MAC takes with x: en, first, w and bias, or (X_LATE) their registers.
+    wire en_y, first_y;
+    wire [8*SIMD-1:0] w_y;
+    wire signed [31:0] bias_y;
+    generate
+        if (X_LATE == 1) begin : stage_y
+            (* keep = "true" *) reg en_q, first_q;
+            reg [8*SIMD-1:0] w_q;
+            reg signed [31:0] bias_q;
+            initial begin
+                {en_q, first_q} = 2'd0;
+                w_q = {8*SIMD{1'b0}};
+                bias_q = 32'sd0;
+            end
+            (* keep *) always @(posedge clock) begin
+                en_q <= en; first_q <= first;
+            end
+            always @(posedge clock) begin
+                w_q <= w;
+                bias_q <= bias;
+            end
+            assign en_y = en_q;
+            assign first_y = first_q;
+            assign w_y = w_q;
+            assign bias_y = bias_q;
+        end else begin : no_y
+            assign en_y = en;
+            assign first_y = first;
+            assign w_y = w;
+            assign bias_y = bias;
+        end
     endgenerate
     // The control pipeline of every MAC is its own (`keep`): merged, one register would
     // drive the accumulators of every PE of the engine.
@@ -48,7 +87,7 @@ module sqf_mac #(
         if (ECP5_MUL == 1) begin : ecp5
             for (g = 0; g < SIMD; g = g + 1) begin : lane
                 sqf_mul_ecp5 #(.AW(8), .BW(8), .IN_REG(1), .DSP_IN_REG(1)) mul (
-                    .clock(clock), .a(x[8*g +: 8]), .b(w[8*g +: 8]), .p(prod[17*g +: 17])
+                    .clock(clock), .a(x[8*g +: 8]), .b(w_y[8*g +: 8]), .p(prod[17*g +: 17])
                 );
             end
         end else begin : fabric
@@ -59,7 +98,7 @@ module sqf_mac #(
             end
             always @(posedge clock) begin
                 x_i <= x;
-                w_i <= w;
+                w_i <= w_y;
             end
             if (DSP48E2 == 1) begin : dsp
                 // The product register in the DSP48E2 (sqf_mul_dsp48e2, as sqf_mac2's): a
@@ -129,7 +168,7 @@ module sqf_mac #(
         end
     endgenerate
     (* keep *) always @(posedge clock) begin
-        en_i <= en; first_i <= first;
+        en_i <= en_y; first_i <= first_y;
         en_p <= en_ix; first_p <= first_ix;
         en_l <= en_p; first_l <= first_p;
         en_h <= en_l; first_h <= first_l;
@@ -137,7 +176,7 @@ module sqf_mac #(
     end
     always @(posedge clock) begin
         // Every other stage of the bias moves only with a MAC cycle (see sqf_mac2).
-        bias_i <= bias;
+        bias_i <= bias_y;
         if (en_ix) bias_p <= bias_ix;
         bias_l <= bias_p;
         if (en_l) bias_h <= bias_l;

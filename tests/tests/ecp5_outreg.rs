@@ -10,6 +10,7 @@
 //! through the output register when `REGMODE_x` is `OUTREG`. Same inputs, same outputs every
 //! cycle, or the pass changed the design.
 
+use squeezeflow_tests::netlist::{drivers, port_bits};
 use squeezeflow_tests::{library_text, scratch};
 
 /// The DP16KD for this test: port x's data is a function of the address it latched at the
@@ -226,6 +227,63 @@ fn the_line_buffer_word_goes_into_the_block_ram_output_register() {
             regmode("A") == "OUTREG" || regmode("B") == "OUTREG",
             "{n}: the line buffer's read has no output register ({r:?})"
         );
+    }
+}
+
+/// The same engine with its line buffer read at the tap's address register (`LB_REG` 2, as
+/// with ECP5 multipliers): every address pin of its block RAMs comes straight from a flip-flop
+/// of its read port (the next address's adds and the issue's choice in front of them were the ULX3S network's
+/// critical path, 102.8 MHz), and the word still goes into the output register.
+#[test]
+fn the_line_buffer_reads_at_a_register_with_its_late_word() {
+    let (net, r) = synth_ecp5_packed(
+        "ecp5_outreg_lb_late",
+        &["sqf_const_mul", "sqf_ram", "sqf_conv_ctrl"],
+        "chparam -set K 3 -set STRIDE 1 -set PAD 1 -set H 13 -set W 13 -set HO 13 -set WO 13 \
+         -set CG 6 -set OG 12 -set SIMD 8 -set SHARE 3 -set LB_ROWS 4 -set FIFO_DEPTH 16 \
+         -set AB_W 10 -set AB_P 4 -set AB_Q 6 -set FB 4 -set LB_REG 2 -set MAC_LAT 8 \
+         sqf_conv_ctrl",
+        "sqf_conv_ctrl",
+    );
+    let module = &net["modules"]["sqf_conv_ctrl"];
+    let cells = module["cells"].as_object().unwrap();
+    let drv = drivers(module);
+    let lb: Vec<_> = cells
+        .iter()
+        .filter(|(n, c)| c["type"] == "DP16KD" && n.contains("lb"))
+        .collect();
+    assert!(!lb.is_empty(), "no line-buffer block RAM: {r:?}");
+    for (n, c) in lb {
+        let regmode = |l: &str| {
+            c["parameters"][format!("REGMODE_{l}")]
+                .as_str()
+                .unwrap_or("")
+        };
+        assert!(
+            regmode("A") == "OUTREG" || regmode("B") == "OUTREG",
+            "{n}: the line buffer's read has no output register ({r:?})"
+        );
+        // The read port: the one that never writes (its write enable tied to 0; the other
+        // port's low address pins carry the write's byte enables).
+        let read = ["A", "B"]
+            .into_iter()
+            .find(|l| c["connections"][format!("WE{l}")][0] == "0")
+            .unwrap_or_else(|| panic!("{n}: no read-only port"));
+        let mut pins = 0;
+        for (p, _) in c["connections"].as_object().unwrap() {
+            if !p.starts_with(&format!("AD{read}")) {
+                continue;
+            }
+            for b in port_bits(c, p) {
+                let d = drv.get(&b).copied().unwrap_or("(none)");
+                assert_eq!(
+                    cells[d]["type"], "TRELLIS_FF",
+                    "{n}.{p}: address from {d}, not a flip-flop"
+                );
+                pins += 1;
+            }
+        }
+        assert!(pins >= 8, "{n}: {pins} address pins on nets");
     }
 }
 

@@ -106,6 +106,16 @@ fn conv_engine_verilog_equals_reference_and_rust_model() {
             false,
         ),
         (
+            // Stride 2 with padding (as c3s2pad) on ECP5 multipliers, the line buffer read at
+            // the tap's address register and its word a cycle late (LB_REG 2): the MACs two
+            // stages longer.
+            "c3s2e",
+            ConvLayer::new("conv1".into(), Shape::new(7, 9, 2), 4, 3, 2, 1).unwrap(),
+            2,
+            2,
+            false,
+        ),
+        (
             // The same ROM in one block RAM with the MAC lane and the requantizers on ECP5
             // multipliers: the MAC a stage longer (its multipliers' input registers).
             "ecp5",
@@ -295,8 +305,10 @@ fn conv_engine_with_codebook_weights_equals_reference_and_rust_model() {
 /// same bytes, same cycles.
 /// The cases whose line buffer is read a cycle early and its word registered, as on ECP5
 /// (`sqf_conv_ctrl`'s `LB_REG`): padding on either side, stride 2 with skipped rows, short rows,
-/// one output row a frame, and the ECP5 case.
-const LB_REG: [&str; 6] = ["c3s2pad", "c1s2", "c1w2", "ho1", "banks", "c3p"];
+/// one output row a frame, and the ECP5 cases (read at the address register, a cycle late).
+const LB_REG: [&str; 7] = ["c3s2pad", "c1s2", "c1w2", "ho1", "banks", "c3p", "c3s2e"];
+/// The cases on ECP5 multipliers.
+const ECP5_MUL: [&str; 3] = ["banks", "ecp5", "c3s2e"];
 
 fn check_engine(
     tag: &str,
@@ -319,13 +331,30 @@ fn check_engine(
             .with_pairs(pairs)
             .with_rom_logic(lut_roms)
             .with_rom_bank_words(if tag == "banks" { 128 } else { 0 })
-            .with_mul_ecp5(tag == "banks" || tag == "ecp5")
+            .with_mul_ecp5(ECP5_MUL.contains(&tag))
             .with_dsp48e2(tag == "c1x1p3")
             .with_lb_reg(LB_REG.contains(&tag));
+        // Read a cycle early (1), or on ECP5 multipliers a cycle late (2, the MACs' other
+        // inputs a register later).
+        let lb_mode = match (LB_REG.contains(&tag), ECP5_MUL.contains(&tag)) {
+            (false, _) => 0,
+            (true, false) => 1,
+            (true, true) => 2,
+        };
         assert_eq!(
             design_text_count(&block, ".LB_REG(1)"),
-            usize::from(LB_REG.contains(&tag)),
+            usize::from(lb_mode == 1),
             "{tag}: line buffer read a cycle early"
+        );
+        assert_eq!(
+            design_text_count(&block, ".LB_REG(2)"),
+            usize::from(lb_mode == 2),
+            "{tag}: line buffer read at its address register"
+        );
+        assert_eq!(
+            design_text_count(&block, ".X_LATE(1)"),
+            if lb_mode == 2 { pe } else { 0 },
+            "{tag}: MACs taking the activations a cycle late"
         );
         // The bias ROMs read register copies of the output group, one for every 4 PEs.
         assert_eq!(
@@ -404,7 +433,8 @@ fn check_engine(
             let mut hdl = ConvEngine::from_layer(layer, q, pe, simd, 0)
                 .unwrap()
                 .with_pairs(pairs)
-                .with_mul_ecp5(block.geom().mul_ecp5);
+                .with_mul_ecp5(block.geom().mul_ecp5)
+                .with_lb_reg(block.geom().lb_reg);
             let h = run_stream(
                 &mut hdl,
                 &[&flat],

@@ -84,8 +84,9 @@ struct State {
     // stages p, l, s and a: the MAC leaves' product, lane, half-sum and sum registers, each
     // modelled by the sums of products it carries (mid[0] the products, mid[1] the lanes,
     // mid[2] the half sums, mid[3] the sums, which the accumulators take); with the ECP5
-    // multipliers a stage more (their input registers: sqf_mac's stage x), mid[4] the sums;
-    // ConvGeom::mac_stages of the five are used
+    // multipliers a stage more (their input registers: sqf_mac's stage x), mid[4] the sums,
+    // and with the line buffer's late register another (sqf_mac's stage y), mid[5] the sums;
+    // ConvGeom::mac_stages of the six are used
     mid: Vec<MacStage>,
     acc: Vec<i32>,
     // stage 2: final accumulators (acc)
@@ -154,7 +155,7 @@ impl ConvEngine {
             par1: vec![0; pe],
             wb: vec![0; pe],
             parb: vec![0; pe],
-            mid: vec![MacStage::new(pe); 5],
+            mid: vec![MacStage::new(pe); 6],
             acc: vec![0; pe],
             h: vec![0; pe],
             q: vec![Requant::ZERO; geom.requantizers()],

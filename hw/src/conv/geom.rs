@@ -46,10 +46,12 @@ pub struct ConvGeom {
     /// P register of an UltraScale+ DSP48E2 (`DSP48E2 = 1`, `sqf_mul_dsp48e2`; the operands
     /// stay in fabric registers). The arithmetic and timing are the same.
     pub dsp48e2: bool,
-    /// The line buffer is read a cycle early and its word registered, the padding's zero
-    /// after the register (`sqf_conv_ctrl`'s `LB_REG`; on ECP5 the block RAM's output
-    /// register, [`crate::ecp5_outreg`]). Geometries of K = 1 and one beat a row keep the plain
-    /// read. The arithmetic and timing are the same.
+    /// The line buffer's word registered as it leaves the memory, the padding's zero after
+    /// the register (`sqf_conv_ctrl`'s `LB_REG`; on ECP5 the block RAM's output register,
+    /// [`crate::ecp5_outreg`]): read a cycle early, or with [`Self::mul_ecp5`] at the tap's
+    /// address register a cycle later ([`Self::lb_late`], the MACs a stage longer, the cycles
+    /// a frame the same). Geometries of K = 1 and one beat a row keep the plain read unless
+    /// late. The arithmetic is the same.
     pub lb_reg: bool,
     /// Words of each bank a block RAM weight ROM deeper than it is split into (0: one memory),
     /// the banks' words registered as they leave the block RAMs and picked after
@@ -234,19 +236,38 @@ impl ConvGeom {
         self.pe / self.rq_share()
     }
     /// Cycles from the last MAC cycle of an output group (issued) to its beat at the FIFO
-    /// head: 12 plus the requantizer's share (13 with [`Self::mac_ecp5`]).
+    /// head: 12 plus the requantizer's share (13 with [`Self::mac_ecp5`], 14 with
+    /// [`Self::lb_late`]).
     pub fn latency(&self) -> usize {
-        12 + usize::from(self.mac_ecp5()) + self.rq_share()
+        12 + usize::from(self.mac_ecp5()) + usize::from(self.lb_late()) + self.rq_share()
+    }
+    /// The line buffer's word registered a cycle after the tap issues, its read address a
+    /// register (`sqf_conv_ctrl`'s `LB_REG` 2): with [`Self::lb_reg`] on ECP5 multipliers,
+    /// whose MACs take the other operands a register later (`sqf_mac`'s `X_LATE`). Read a
+    /// cycle early instead (`LB_REG` 1), the next address's adds reached the block RAM's
+    /// address pins in the issuing cycle (the ULX3S network's critical path, docs/timing.md).
+    pub fn lb_late(&self) -> bool {
+        self.lb_reg && self.mac_ecp5()
+    }
+    /// `sqf_conv_ctrl`'s `LB_REG`: 2 with [`Self::lb_late`], else 1 with [`Self::lb_reg`]
+    /// where a row holds more than one beat or the kernel more than one row (the early read
+    /// needs it), else 0.
+    pub fn lb_reg_mode(&self) -> usize {
+        if self.lb_late() {
+            2
+        } else {
+            usize::from(self.lb_reg && (self.k > 1 || self.w * self.cg() > 1))
+        }
     }
     /// The `sqf_mac`s' lanes are ECP5 multipliers with input registers (latency 7): with
     /// `mul_ecp5` and no pairs (`sqf_mac2` has no ECP5 form; an engine's MACs share one latency).
     pub fn mac_ecp5(&self) -> bool {
         self.mul_ecp5 && !self.pairs
     }
-    /// The MAC leaves' stages from the products to the sums the accumulators take: 4, or 5
-    /// with [`Self::mac_ecp5`].
+    /// The MAC leaves' stages from the products to the sums the accumulators take: 4, 5
+    /// with [`Self::mac_ecp5`], 6 with [`Self::lb_late`] too.
     pub fn mac_stages(&self) -> usize {
-        4 + usize::from(self.mac_ecp5())
+        4 + usize::from(self.mac_ecp5()) + usize::from(self.lb_late())
     }
     /// Verilog-safe name prefix (`fire2_expand3x3`).
     pub fn ident(&self) -> String {

@@ -65,11 +65,8 @@ impl ConvEngine {
             .param("AB_P", ab_p)
             .param("AB_Q", ab_q)
             .param("FB", fb)
-            .param(
-                "LB_REG",
-                usize::from(g.lb_reg && (g.k > 1 || g.w * g.cg() > 1)),
-            )
-            .param_if(g.mac_ecp5(), "MAC_LAT", 7)
+            .param("LB_REG", g.lb_reg_mode())
+            .param_if(g.mac_ecp5(), "MAC_LAT", 7 + usize::from(g.lb_late()))
             .axis_in("s_axis", "s_", simd)
             .port("m_tvalid", "ctrl_m_tvalid")
             .port("m_tlast", "ctrl_m_tlast")
@@ -305,6 +302,8 @@ impl ConvEngine {
                     .no_reset()
                     .param("SIMD", simd)
                     .param_if(g.mac_ecp5(), "ECP5_MUL", 1)
+                    // x a cycle after the other inputs (the line buffer's late register).
+                    .param_if(g.lb_late(), "X_LATE", 1)
                     // An odd PE's products in DSP48E2s as its pairs' (UltraScale+ only).
                     .param_if(g.dsp48e2, "DSP48E2", 1);
                 Some(
