@@ -284,7 +284,7 @@ module sqf_shell_core #(
     // state meanwhile; STATUS's clear keeps the flags set in the cycle its code was taken
     // (sb_q), as a clear in that cycle would.
     reg do_reply, start, status_clear;
-    reg do_reply_q, start_q, clear_q;
+    reg do_reply_q, start_q, clear_q, load_q, wm_q;
     reg [7:0] kind_q, code_q, sb_q;
     reg [7:0] rep_kind, rep_code;
     always @(*) begin
@@ -348,7 +348,8 @@ module sqf_shell_core #(
         p_byte_q = 8'd0; lg_q = 16'd0; p_j = 5'd0; p_jz = 1'b0;
         r_kind = 8'd0; r_code = 8'd0;
         r_cmd = 8'd0;
-        do_reply_q = 1'b0; start_q = 1'b0; clear_q = 1'b0; kind_q = 8'd0; code_q = 8'd0; sb_q = 8'd0;
+        do_reply_q = 1'b0; start_q = 1'b0; clear_q = 1'b0; load_q = 1'b0; wm_q = 1'b0;
+        kind_q = 8'd0; code_q = 8'd0; sb_q = 8'd0;
         r_i = 16'd0; r_j = 16'hfffc; r_end = 16'd4 + reply_len(8'd0); r_past = 1'b0;
         r_crc = 16'd0;
         w_sel = 16'd0; w_adr = 16'd0; wm_sel = 16'd0; wm_adr = 16'd0; w_ph = 3'd0; w_buf = 56'd0;
@@ -372,6 +373,7 @@ module sqf_shell_core #(
             r_kind <= 8'd0; r_code <= 8'd0;
             r_cmd <= 8'd0;
             do_reply_q <= 1'b0; start_q <= 1'b0; clear_q <= 1'b0; kind_q <= 8'd0; code_q <= 8'd0;
+            load_q <= 1'b0; wm_q <= 1'b0;
             sb_q <= 8'd0;
             r_i <= 16'd0; r_j <= 16'hfffc; r_end <= 16'd4 + reply_len(8'd0);
             r_past <= 1'b0; r_crc <= 16'd0;
@@ -474,14 +476,6 @@ module sqf_shell_core #(
                         if (cnt + 16'd1 == len) p_st <= 4'd5;
                     end
                     4'd5: p_st <= 4'd6;
-                    4'd6: begin
-                        if (crc_rx == 16'd0 && perr == 8'd0 && cmd == CMD_LOAD && phase == 2'd0)
-                            loaded <= waddr;
-                        if (crc_rx == 16'd0 && perr == 8'd0 && cmd == CMD_WEIGHTS) begin
-                            if (w_adr == w_depth) begin wm_sel <= w_sel + 16'd1; wm_adr <= 16'd0; end
-                            else begin wm_sel <= w_sel; wm_adr <= w_adr; end
-                        end
-                    end
                     default: ;
                 endcase
             end else if (tmo == TMO_M1) tmo <= 32'd0;
@@ -489,6 +483,17 @@ module sqf_shell_core #(
             if (do_reply) p_st <= 4'd8;
             do_reply_q <= do_reply; start_q <= start; clear_q <= status_clear;
             kind_q <= rep_kind; code_q <= rep_code; sb_q <= set_bits;
+            load_q <= do_reply && rep_kind == CMD_LOAD;
+            wm_q <= do_reply && rep_kind == CMD_WEIGHTS;
+            // A message taken (its reply's kind LOAD or WEIGHTS: CRC and checks passed) moves
+            // `loaded` or the watermark a cycle after its last byte, from registers: its CRC
+            // check into their enables was the ULX3S build's critical path (102.8 MHz). The
+            // parser waits in its reply state meanwhile, and the reply reads them later.
+            if (load_q) loaded <= waddr;
+            if (wm_q) begin
+                if (w_adr == w_depth) begin wm_sel <= w_sel + 16'd1; wm_adr <= 16'd0; end
+                else begin wm_sel <= w_sel; wm_adr <= w_adr; end
+            end
             if (do_reply_q) begin
                 r_act <= 1'b1; r_rdy0 <= 1'b0; r_rdy1 <= 1'b0; r_rdy2 <= 1'b0; r_rdy <= 1'b0;
                 r_kind <= kind_q; r_code <= code_q; r_cmd <= cmd;

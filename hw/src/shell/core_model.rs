@@ -506,21 +506,10 @@ impl ShellCore {
                                         if o.phase != 0 {
                                             reply = Some((0, err::LENGTH));
                                         } else {
-                                            s.loaded = o.waddr;
                                             reply = Some((cmd::LOAD, 0));
                                         }
                                     }
-                                    cmd::WEIGHTS => {
-                                        // Complete memories move the watermark to the next.
-                                        if o.w_adr == Self::depth_of(c, o.w_sel) {
-                                            s.wm_sel = o.w_sel + 1;
-                                            s.wm_adr = 0;
-                                        } else {
-                                            s.wm_sel = o.w_sel;
-                                            s.wm_adr = o.w_adr;
-                                        }
-                                        reply = Some((cmd::WEIGHTS, 0));
-                                    }
+                                    cmd::WEIGHTS => reply = Some((cmd::WEIGHTS, 0)),
                                     cmd::START => {
                                         if o.busy {
                                             reply = Some((0, err::BUSY));
@@ -574,6 +563,20 @@ impl ShellCore {
         s.q_start = start;
         s.q_clear = status_clear;
         if let Some((kind, code)) = o.q_reply {
+            // A message taken moves `loaded` or the watermark a cycle after its last byte
+            // (sqf_shell_core's load_q and wm_q); complete memories move the watermark to the
+            // next.
+            if kind == cmd::LOAD {
+                s.loaded = o.waddr;
+            } else if kind == cmd::WEIGHTS {
+                if o.w_adr == Self::depth_of(c, o.w_sel) {
+                    s.wm_sel = o.w_sel + 1;
+                    s.wm_adr = 0;
+                } else {
+                    s.wm_sel = o.w_sel;
+                    s.wm_adr = o.w_adr;
+                }
+            }
             s.r_act = true;
             s.r_rdy0 = false;
             s.r_rdy1 = false;
