@@ -207,7 +207,13 @@ module sqf_shell_core #(
     wire [23:0] fr_rdata;
     wire fr_we = rx_valid && (p_st == P_PAY) && (cmd == 8'd2) && (perr == 8'd0) && (cnt >= 16'd2)
         && (phase == 2'd2) && (waddr < PIXELS_PB);
-    wire [LB-1:0] lg_raddr = (r_i[15:2] != 14'd0 && r_j < NLOG2) ? r_j[LB:1] : {LB{1'b0}};
+    // lg_in: r_j < NLOG2, kept as r_j moves (it starts at 0xfffc and steps by one), so no
+    // compare's carry chain reads r_j (ABC shared one with the payload index's decode, p_jz,
+    // on its way to the reply byte).
+    reg lg_in;
+    localparam LG_IN0 = (16'hfffc < NLOG2) ? 1'b1 : 1'b0;
+    localparam [15:0] NLOG2_M1 = NLOG2 - 16'd1;
+    wire [LB-1:0] lg_raddr = (r_i[15:2] != 14'd0 && lg_in) ? r_j[LB:1] : {LB{1'b0}};
     wire [15:0] lg_rdata;
     wire lg_we = busy && s_tvalid;
 
@@ -350,7 +356,7 @@ module sqf_shell_core #(
         r_cmd = 8'd0;
         do_reply_q = 1'b0; start_q = 1'b0; clear_q = 1'b0; load_q = 1'b0; wm_q = 1'b0;
         kind_q = 8'd0; code_q = 8'd0; sb_q = 8'd0;
-        r_i = 16'd0; r_j = 16'hfffc; r_end = 16'd4 + reply_len(8'd0); r_past = 1'b0;
+        r_i = 16'd0; r_j = 16'hfffc; lg_in = LG_IN0; r_end = 16'd4 + reply_len(8'd0); r_past = 1'b0;
         r_crc = 16'd0;
         w_sel = 16'd0; w_adr = 16'd0; wm_sel = 16'd0; wm_adr = 16'd0; w_ph = 3'd0; w_buf = 56'd0;
         wl_v = 1'b0; wl_s = 16'd0; wl_a = 16'd0; wl_d = 64'd0;
@@ -375,7 +381,7 @@ module sqf_shell_core #(
             do_reply_q <= 1'b0; start_q <= 1'b0; clear_q <= 1'b0; kind_q <= 8'd0; code_q <= 8'd0;
             load_q <= 1'b0; wm_q <= 1'b0;
             sb_q <= 8'd0;
-            r_i <= 16'd0; r_j <= 16'hfffc; r_end <= 16'd4 + reply_len(8'd0);
+            r_i <= 16'd0; r_j <= 16'hfffc; lg_in <= LG_IN0; r_end <= 16'd4 + reply_len(8'd0);
             r_past <= 1'b0; r_crc <= 16'd0;
             w_sel <= 16'd0; w_adr <= 16'd0; wm_sel <= 16'd0; wm_adr <= 16'd0; w_ph <= 3'd0;
             w_buf <= 56'd0; wl_v <= 1'b0; wl_s <= 16'd0; wl_a <= 16'd0; wl_d <= 64'd0;
@@ -497,7 +503,7 @@ module sqf_shell_core #(
             if (do_reply_q) begin
                 r_act <= 1'b1; r_rdy0 <= 1'b0; r_rdy1 <= 1'b0; r_rdy2 <= 1'b0; r_rdy <= 1'b0;
                 r_kind <= kind_q; r_code <= code_q; r_cmd <= cmd;
-                r_i <= 16'd0; r_j <= 16'hfffc; r_end <= 16'd4 + reply_len(kind_q);
+                r_i <= 16'd0; r_j <= 16'hfffc; lg_in <= LG_IN0; r_end <= 16'd4 + reply_len(kind_q);
                 r_past <= 1'b0; r_crc <= 16'hffff;
             end
 
@@ -512,6 +518,8 @@ module sqf_shell_core #(
                     if (r_i != 16'd0 && r_i != r_end && !r_past) r_crc <= crc_byte(r_crc, r_byte_q);
                     r_i <= r_i + 16'd1;
                     r_j <= r_j + 16'd1;
+                    if (r_j == 16'hffff) lg_in <= (NLOG2 != 16'd0);
+                    else if (r_j == NLOG2_M1) lg_in <= 1'b0;
                     if (r_i == r_end) r_past <= 1'b1;
                     r_rdy0 <= 1'b0;
                     r_rdy1 <= 1'b0;
