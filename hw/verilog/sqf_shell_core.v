@@ -201,7 +201,14 @@ module sqf_shell_core #(
     wire [15:0] w_depth = depth_of(w_sel);
     wire w_pay = rx_valid && (p_st == P_PAY) && (cmd == 8'd6) && (perr == 8'd0);
     wire w_we = w_pay && (cnt >= 16'd4) && (w_ph == 3'd7) && (w_adr < w_depth);
-    wire fire = feeding && primed && m_tready;
+    // The frame leaves through a register (o_v, o_d, o_l) that moves when empty or taken
+    // (advance), the streamer's read held meanwhile: the frame RAM's block RAM read (5.83 ns
+    // from its clock) straight into the network's first line buffer was the ULX3S build's
+    // critical path (103.3 MHz with seed 2).
+    reg o_v, o_l;
+    reg [23:0] o_d;
+    wire advance = !o_v || m_tready;
+    wire fire = feeding && primed && advance;
     wire last = (pix == PIX_M1);
     wire [PB-1:0] fr_raddr = (fire && !last) ? pix + 1'b1 : pix;
     wire [23:0] fr_rdata;
@@ -330,9 +337,9 @@ module sqf_shell_core #(
         | ((do_reply_q && kind_q == 8'd0) ? err_flag(code_q) : 8'h00) | (stream_err ? FLAG_STREAM : 8'h00);
 
     assign uart_tx = tx_out;
-    assign m_tvalid = feeding && primed;
-    assign m_tlast = last;
-    assign m_tdata = fr_rdata;
+    assign m_tvalid = o_v;
+    assign m_tlast = o_l;
+    assign m_tdata = o_d;
     assign s_tready = 1'b1;                  // the logits are always taken
     assign wl_valid = wl_v;
     assign wl_sel = wl_s;
@@ -347,7 +354,7 @@ module sqf_shell_core #(
         tx_busy = 1'b0; tx_out = 1'b1; tx_cnt = 16'd0; tx_bit = 4'd0; tx_sh = 9'd0;
         p_st = 4'd0; cmd = 8'd0; perr = 8'd0; off_lo = 8'd0; len = 16'd0; cnt = 16'd0;
         crc = 16'd0; pbuf = 16'd0; tmo = 32'd0; waddr = {PB{1'b0}}; loaded = {PB{1'b0}};
-        pix = {PB{1'b0}}; phase = 2'd0;
+        pix = {PB{1'b0}}; phase = 2'd0; o_v = 1'b0; o_l = 1'b0; o_d = 24'd0;
         busy = 1'b0; feeding = 1'b0; primed = 1'b0; logits_valid = 1'b0; lidx = {LB{1'b0}};
         cyc = 32'd0; last_cyc = 32'd0; frames_done = 32'd0; errs = 8'd0;
         r_act = 1'b0; r_rdy0 = 1'b0; r_rdy1 = 1'b0; r_rdy2 = 1'b0; r_rdy = 1'b0; r_byte_q = 8'd0;
@@ -365,6 +372,7 @@ module sqf_shell_core #(
     always @(posedge clock) p_byte_q <= p_byte;
     always @(posedge clock) r_byte_q <= r_byte;
     always @(posedge clock) lg_q <= lg_rdata;
+    always @(posedge clock) if (advance) o_d <= fr_rdata;   // no reset: data only
     always @(posedge clock) begin
         if (reset) begin
             rx_s1 <= 1'b1; rx_s2 <= 1'b1; rx_valid <= 1'b0; rx_st <= 2'd0; rx_cnt <= 16'd0;
@@ -372,7 +380,7 @@ module sqf_shell_core #(
             tx_busy <= 1'b0; tx_out <= 1'b1; tx_cnt <= 16'd0; tx_bit <= 4'd0; tx_sh <= 9'd0;
             p_st <= 4'd0; cmd <= 8'd0; perr <= 8'd0; off_lo <= 8'd0; len <= 16'd0; cnt <= 16'd0;
             crc <= 16'd0; pbuf <= 16'd0; tmo <= 32'd0; waddr <= {PB{1'b0}}; loaded <= {PB{1'b0}};
-            pix <= {PB{1'b0}}; phase <= 2'd0;
+            pix <= {PB{1'b0}}; phase <= 2'd0; o_v <= 1'b0; o_l <= 1'b0;
             busy <= 1'b0; feeding <= 1'b0; primed <= 1'b0; logits_valid <= 1'b0; lidx <= {LB{1'b0}};
             cyc <= 32'd0; last_cyc <= 32'd0; frames_done <= 32'd0; errs <= 8'd0;
             r_act <= 1'b0; r_rdy0 <= 1'b0; r_rdy1 <= 1'b0; r_rdy2 <= 1'b0; r_rdy <= 1'b0;
@@ -539,6 +547,7 @@ module sqf_shell_core #(
             end
 
             // streamer, cycle counter, logit capture
+            if (advance) begin o_v <= feeding && primed; o_l <= last; end
             if (start_q) begin
                 busy <= 1'b1; feeding <= 1'b1; primed <= 1'b0; pix <= {PB{1'b0}}; cyc <= 32'd0;
                 lidx <= {LB{1'b0}}; loaded <= {PB{1'b0}}; logits_valid <= 1'b0;

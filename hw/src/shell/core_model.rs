@@ -87,6 +87,11 @@ struct CoreState {
     q_start: bool,
     q_clear: bool,
     q_sb: u8,
+    /// The frame's output register (the Verilog's `o_v`, `o_l`, `o_d`): it moves when empty
+    /// or taken; `o_d` keeps its value through a reset.
+    o_v: bool,
+    o_l: bool,
+    o_d: u32,
     // memories' read registers
     fr_rdata: u32,
     lg_rdata: u16,
@@ -159,7 +164,9 @@ impl ShellCore {
 
     fn reset_state(&mut self) {
         let (frd, lrd, lq) = (self._st.fr_rdata, self._st.lg_rdata, self._st.lg_q);
+        let od = self._st.o_d;
         *self._st = CoreState {
+            o_d: od,
             fr_rdata: frd,
             lg_rdata: lrd,
             lg_q: lq,
@@ -644,8 +651,14 @@ impl ShellCore {
         }
 
         // --- streamer, cycle counter, logit capture
-        let fire = o.feeding && o.primed && tready;
+        let advance = !o.o_v || tready;
+        let fire = o.feeding && o.primed && advance;
         let last = o.pix == pixels - 1;
+        if advance {
+            s.o_v = o.feeding && o.primed;
+            s.o_l = last;
+            s.o_d = o.fr_rdata;
+        }
         let fr_raddr = if fire && !last { o.pix + 1 } else { o.pix };
         s.fr_rdata = self._fr[fr_raddr as usize];
         let lg_raddr = if o.r_i >= 4 && ((o.r_i - 4) as u32) < 2 * classes {
@@ -723,9 +736,9 @@ impl Logic for ShellCore {
         }
         let s = &self._st;
         self.uart_tx.next = s.tx_out;
-        self.m_axis.tvalid.next = s.feeding && s.primed;
-        self.m_axis.tlast.next = s.pix + 1 == self._cfg.pixels() as u32;
-        let d = s.fr_rdata;
+        self.m_axis.tvalid.next = s.o_v;
+        self.m_axis.tlast.next = s.o_l;
+        let d = s.o_d;
         self.m_axis
             .set_data([d as u8, (d >> 8) as u8, (d >> 16) as u8]);
         self.s_axis.tready.next = true;
