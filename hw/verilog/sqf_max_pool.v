@@ -188,7 +188,10 @@ module sqf_max_pool #(
     generate
         for (l = 0; l < LANES; l = l + 1) begin : lane
             reg [7:0] hp [0:CG-1];
-            reg [7:0] vm [0:WO*CG-1];
+            // no_rw_check: the reads used never meet a write of their word (above), so
+            // Yosys puts no bypass between a block RAM's read and vq2, which then becomes its
+            // output register on ECP5 (hw/src/ecp5_outreg.rs).
+            (* no_rw_check *) reg [7:0] vm [0:WO*CG-1];
             wire [7:0] din = s_tdata[8*l +: 8];
             // hp's word and the input go into registers (hpo1, din1) and the horizontal maximum
             // hmax1 is formed from them a cycle later: the LUT RAM read, then the compare, in

@@ -309,6 +309,28 @@ fn the_stream_fifo_reads_into_the_block_ram_output_register() {
     assert_eq!(r.flip_flops, 25, "{r:?}");
 }
 
+/// A max pool whose vertical row memory is a block RAM (`sqf_max_pool`, pool1's geometry in
+/// the ULX3S network: 15 columns of 64 channels) reads it into a register with nothing between
+/// (no bypass for a read meeting a write, which the pool never uses), so the pass takes the
+/// read into the block RAM's output register: with Yosys's bypass LUT between, the DP16KD's
+/// read (5.83 ns) into that register was among the ULX3S build's late paths (9.11 ns,
+/// 2026-12-04).
+#[test]
+fn the_max_pool_row_memory_reads_into_the_block_ram_output_register() {
+    let (_, r) = synth_ecp5_packed(
+        "ecp5_outreg_pool",
+        &["sqf_out_fifo", "sqf_max_pool"],
+        "chparam -set LANES 1 -set H 31 -set W 31 -set CG 64 -set HO 15 -set WO 15 \
+         -set DEPTH 4 sqf_max_pool",
+        "sqf_max_pool",
+    );
+    assert!(r.ports >= 1, "no read port packed: {r:?}");
+    assert_eq!(
+        r.ports_left, 0,
+        "read ports left without the register: {r:?}"
+    );
+}
+
 /// The library modules `modules` set up by the Yosys commands `setup` (a `chparam`), then
 /// `synth_ecp5 -top top` in scratch directory `tag`, and the netlist with the block RAMs'
 /// output registers packed, with what the pass did.
