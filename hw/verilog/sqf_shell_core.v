@@ -224,10 +224,15 @@ module sqf_shell_core #(
     wire [15:0] lg_rdata;
     wire lg_we = busy && s_tvalid;
 
-    sqf_ram #(.WIDTH(24), .DEPTH(PIXELS), .ABITS(PB)) fr_ram (
+    // Neither memory is read at the edge that writes the word (NO_RW): the frame RAM is
+    // written only by a LOAD, which is refused while busy, and read only while busy; the logit
+    // RAM is written only while busy, and READ_LOGITS is refused while busy and no START is
+    // parsed until its reply is out. Without the check Yosys puts a LUT behind each read (the
+    // logit RAM's then cannot be its block RAM's output register, lg_q: 8.14 ns on ECP5).
+    sqf_ram #(.WIDTH(24), .DEPTH(PIXELS), .ABITS(PB), .NO_RW(1)) fr_ram (
         .clock(clock), .we(fr_we), .waddr(waddr), .wdata({rx_data, pbuf}),
         .raddr(fr_raddr), .rdata(fr_rdata));
-    sqf_ram #(.WIDTH(16), .DEPTH(CLASSES), .ABITS(LB)) lg_ram (
+    sqf_ram #(.WIDTH(16), .DEPTH(CLASSES), .ABITS(LB), .NO_RW(1)) lg_ram (
         .clock(clock), .we(lg_we), .waddr(lidx), .wdata({s_tdata[15:8], s_tdata[7:0]}),
         .raddr(lg_raddr), .rdata(lg_rdata));
 
