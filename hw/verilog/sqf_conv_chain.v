@@ -21,13 +21,14 @@
 // with a reset copy per PE).
 // Parameters: SHARE >= 1, SHIFT_BASE (0..47), FIFO_DEPTH (a power of two), FB =
 // log2(FIFO_DEPTH).
-// Latency: the requantizer's 4 stages (ROUND_REG) plus SHARE steps (the engine's 12 + SHARE in
-// all).
+// Latency: the requantizer's 4 stages (ROUND_REG; 5 with MUL_IN_REG) plus SHARE steps (the
+// engine's 12 + SHARE in all, sqf_conv_ctrl's RQ_IN a stage more).
 module sqf_conv_chain #(
     parameter SHARE = 1,
     parameter SHIFT_BASE = 0,                // added to each word's shift (sqf_requant)
     parameter MULT_REG = 0,                  // 1: q comes a cycle early (sqf_requant)
     parameter ECP5_MUL = 0,                  // 1: the products in MULT18X18Ds (sqf_requant)
+    parameter MUL_IN_REG = 0,                // 1: and their operands in its input registers
     parameter FIFO_DEPTH = 16,
     parameter FB = 4
 ) (
@@ -51,7 +52,7 @@ module sqf_conv_chain #(
     wire [7:0] yq;
     assign ov[7:0] = 8'd0;
     sqf_requant #(.OUT_BITS(8), .SHIFT_BASE(SHIFT_BASE), .MULT_REG(MULT_REG), .ROUND_REG(1),
-        .ECP5_MUL(ECP5_MUL)) rq (
+        .ECP5_MUL(ECP5_MUL), .MUL_IN_REG(MUL_IN_REG)) rq (
         .clock(clock), .acc(hv[31:0]),
         .mult(q[21:6]), .shift(q[5:0]), .y(yq));
     genvar t;

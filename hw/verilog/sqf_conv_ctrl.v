@@ -19,8 +19,8 @@
 // Parameters: K, STRIDE, PAD (PAD < K), H, W, HO, WO, CG, OG, SIMD (1..8), SHARE (PEs per
 // requantizer), LB_ROWS (a power of two >= 2), FIFO_DEPTH (a power of two).
 // Throughput: one MAC cycle a cycle; the latency from a group's last MAC cycle to its beat at
-// the FIFO head is 6 + MAC_LAT + SHARE cycles (hw/src/conv/geom.rs models it for the cycle
-// estimate).
+// the FIFO head is 6 + MAC_LAT + RQ_IN + SHARE cycles (hw/src/conv/geom.rs models it for the
+// cycle estimate).
 module sqf_conv_ctrl #(
     parameter K = 1,
     parameter STRIDE = 1,
@@ -48,7 +48,10 @@ module sqf_conv_ctrl #(
     // The PEs' MAC latency: 6 (sqf_mac, sqf_mac2), 7 (sqf_mac with ECP5_MUL: its
     // multipliers' input registers), a stage more between b and p below, or 8 (and X_LATE:
     // its other inputs wait for x1 a register), two stages more.
-    parameter MAC_LAT = 6
+    parameter MAC_LAT = 6,
+    // 1: the requantizers' multipliers take their operands into input registers (sqf_conv_chain
+    // MUL_IN_REG), a stage (i) between h and m below.
+    parameter RQ_IN = 0
 ) (
     input  wire                 clock,
     input  wire                 reset,
@@ -95,6 +98,9 @@ module sqf_conv_ctrl #(
         if (AB_W != ((ROM_DEPTH > 1) ? $clog2(ROM_DEPTH) : 1) || AB_P != ((OG > 1) ? $clog2(OG) : 1)
             || AB_Q != ((OG * SHARE > 1) ? $clog2(OG * SHARE) : 1) || FB != $clog2(FIFO_DEPTH)) begin : bad_bits
             sqf_conv_ctrl_AB_W_AB_P_AB_Q_FB_must_match_the_geometry bad();
+        end
+        if (RQ_IN != 0 && RQ_IN != 1) begin : bad_rq_in
+            sqf_conv_ctrl_RQ_IN_must_be_0_or_1 bad();
         end
         if (MAC_LAT < 6 || MAC_LAT > 8) begin : bad_mac_lat
             sqf_conv_ctrl_MAC_LAT_must_be_6_to_8 bad();
@@ -514,6 +520,10 @@ module sqf_conv_ctrl #(
     wire lastb_p = (MAC_LAT == 8) ? lasty : (MAC_LAT == 7) ? lastx : lastb;
     wire tlastb_p = (MAC_LAT == 8) ? tlasty : (MAC_LAT == 7) ? tlastx : tlastb;
     reg vh, tlasth, vm, lastm, tlastm, v3, last3, tlast3, last4, tlast4;
+    reg vi, lasti, tlasti;                   // with RQ_IN, the requantizers' input stage
+    wire vi_m = RQ_IN ? vi : vh;             // what stage m takes
+    wire lasti_m = RQ_IN ? lasti : vh && (cnt == SM1);
+    wire tlasti_m = RQ_IN ? tlasti : tlasth;
     reg vq, lastq, tlastq;                   // the requantizers' fourth stage (ROUND_REG)
     reg [CB-1:0] cnt;                        // position in the requantizers' chains
     // pa_next addresses the parameter ROMs, which are in LUTs in the large fits. It is a
@@ -619,6 +629,7 @@ module sqf_conv_ctrl #(
             mac_en <= 0; vb <= 0; va <= 0; hold <= 0; vh <= 0; cnt <= 0; pa <= 0; vm <= 0;
             pa_inc_r <= PA_INC0; qa_r <= 0;
             v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
+            vi <= 0; lasti <= 0; tlasti <= 0;
             vq <= 0; lastq <= 0; tlastq <= 0;
             vx <= 0; lastx <= 0; tlastx <= 0; vy <= 0; lasty <= 0; tlasty <= 0;
             lastb <= 0; tlastb <= 0; lasta <= 0; tlasta <= 0; vp <= 0; lastp <= 0; tlastp <= 0;
@@ -635,7 +646,8 @@ module sqf_conv_ctrl #(
             pa_inc_r <= pa_inc_n;
             qa_r <= qa_n;
             v3 <= vm; last3 <= lastm; tlast3 <= tlastm;
-            vm <= vh; lastm <= vh && (cnt == SM1); tlastm <= tlasth;
+            vm <= vi_m; lastm <= lasti_m; tlastm <= tlasti_m;
+            vi <= vh; lasti <= vh && (cnt == SM1); tlasti <= tlasth;
             if (hold) begin
                 vh <= 1'b1; cnt <= 0; tlasth <= tlast2;
             end else if (vh) begin

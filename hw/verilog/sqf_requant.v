@@ -29,7 +29,13 @@ module sqf_requant #(
     // registers: acc and mult are registers already). Yosys 0.23 packs no register into an
     // MULT18X18D, so the multipliers sat between a fabric register on each side, both far
     // away: the ULX3S network's critical path (75.7 MHz; 8.77 of its 13.2 ns in routing).
-    parameter ECP5_MUL = 0
+    parameter ECP5_MUL = 0,
+    // 1 (ECP5_MUL only): the products' operands in the MULT18X18Ds' input registers too, a
+    // stage more (latency 4, or 5 with ROUND_REG). A fabric register into a multiplier's
+    // unregistered inputs has the multiply in its setup (3.5 ns on a speed-6 LFE5U-85F): a
+    // parameter ROM's register 5.70 ns of routing away was the ULX3S network's critical path
+    // (103.0 MHz, 2026-12-04).
+    parameter MUL_IN_REG = 0
 ) (
     input  wire                 clock,
     input  wire signed [31:0]   acc,
@@ -54,6 +60,10 @@ module sqf_requant #(
         if (ECP5_MUL != 0 && ECP5_MUL != 1) begin : bad_ecp5_mul
             sqf_requant_ECP5_MUL_must_be_0_or_1 bad();
         end
+        if ((MUL_IN_REG != 0 && MUL_IN_REG != 1) || (MUL_IN_REG == 1 && ECP5_MUL != 1))
+        begin : bad_mul_in_reg
+            sqf_requant_MUL_IN_REG_0_or_1_and_1_needs_ECP5_MUL bad();
+        end
     endgenerate
     // The word stage 1 takes: mult and shift, or (MULT_REG) their registers.
     wire [15:0] mult_s;
@@ -77,10 +87,10 @@ module sqf_requant #(
     wire signed [31:0] mhi;                  // acc[31:17] * mult, signed
     generate
         if (ECP5_MUL == 1) begin : ecp5
-            sqf_mul_ecp5 #(.AW(17), .BW(17), .IN_REG(0)) ml (
+            sqf_mul_ecp5 #(.AW(17), .BW(17), .IN_REG(0), .DSP_IN_REG(MUL_IN_REG)) ml (
                 .clock(clock), .a(acc[16:0]), .b({1'b0, mult_s}), .p(mlo)
             );
-            sqf_mul_ecp5 #(.AW(16), .BW(15), .IN_REG(0)) mh (
+            sqf_mul_ecp5 #(.AW(16), .BW(15), .IN_REG(0), .DSP_IN_REG(MUL_IN_REG)) mh (
                 .clock(clock), .a(mult_s), .b(acc[31:17]), .p(mhi)
             );
         end else begin : fabric
@@ -121,10 +131,21 @@ module sqf_requant #(
         p = 49'sd0;
         y = {OUT_BITS{1'b0}};
     end
+    // The shift's word waits as long as the products (shm, then with MUL_IN_REG shm_i).
+    wire [5:0] shm_p;
+    generate
+        if (MUL_IN_REG == 1) begin : shift_wait
+            reg [5:0] shm_i;
+            always @(posedge clock) shm_i <= shm;
+            assign shm_p = shm_i;
+        end else begin : shift_now
+            assign shm_p = shm;
+        end
+    endgenerate
     always @(posedge clock) begin
         shm <= ~shift_s;
         p  <= $signed({mhi, 17'd0}) + $signed({14'd0, mlo});
-        sh <= ~shm;
+        sh <= ~shm_p;
     end
     // The round and the clamp: uq < 0: uq + r <= 0. uq above the range, or at its top with r:
     // the top. From uq and r themselves, or (ROUND_REG) from their registers a stage later.

@@ -392,6 +392,16 @@ fn check_engine(
             if tag == "c1x1p3" { 2 } else { 0 },
             "{tag}: the pair and the odd PE on DSP48E2s"
         );
+        // On ECP5 multipliers the requantizers' operands enter their input registers.
+        assert_eq!(
+            design_text_count(&block, ".MUL_IN_REG(1)"),
+            if ECP5_MUL.contains(&tag) {
+                block.geom().requantizers()
+            } else {
+                0
+            },
+            "{tag}: requantizers with input registers"
+        );
         if tag == "ecp5" {
             assert_eq!(block.geom().rom_banks(), None, "{tag}");
             assert_eq!(design_text_count(&block, ".ECP5_MUL(1)"), 2, "{tag}");

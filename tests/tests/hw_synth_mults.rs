@@ -190,6 +190,21 @@ fn ecp5_requantizers_keep_their_products_in_the_multipliers() {
     assert_eq!(ffs[0] - ffs[1], 33 + 32, "fabric, ECP5: {ffs:?}");
     simulate_mul_ecp5(&lib, 17, 17, 0, 0);
     simulate_mul_ecp5(&lib, 16, 15, 0, 0);
+    // With MUL_IN_REG (the engines' chains on ECP5) the operands enter the multipliers' input
+    // registers too: a parameter ROM's register routed 5.70 ns into an unregistered one (its
+    // setup holds the multiply) was the ULX3S network's critical path (103.0 MHz, 2026-12-04).
+    synth_and_select(
+        "synth_requant_in",
+        &lib,
+        "module top(input wire clock, input wire signed [31:0] acc, input wire [15:0] mult,\n\
+         input wire [5:0] shift, output wire [7:0] y);\n\
+         sqf_requant #(.OUT_BITS(8), .ROUND_REG(1), .ECP5_MUL(1), .MUL_IN_REG(1)) u (\n\
+         .clock(clock), .acc(acc), .mult(mult), .shift(shift), .y(y));\nendmodule\n",
+        Family::Ecp5,
+        &format!("select -assert-count 2 {MULT_IN_OUT}"),
+    );
+    simulate_mul_ecp5(&lib, 17, 17, 0, 1);
+    simulate_mul_ecp5(&lib, 16, 15, 0, 1);
 }
 
 /// On UltraScale+ a paired MAC lane's product register is its DSP48E2's P register

@@ -102,6 +102,13 @@ struct State {
     vh: bool,
     cnt: u32,
     tlasth: bool,
+    // with ConvGeom::rq_in_reg, the requantizers' operands in their multipliers' input
+    // registers (stage i: the accumulator and the word), one per requantizer
+    hi: Vec<i32>,
+    qi: Vec<Requant>,
+    vi: bool,
+    lasti: bool,
+    tlasti: bool,
     // requantizer internals (stage m: product; stage 3: shifted; stage q: rounded) and outputs
     // (stage 4), one per requantizer
     m3: Vec<i64>,
@@ -159,6 +166,8 @@ impl ConvEngine {
             acc: vec![0; pe],
             h: vec![0; pe],
             q: vec![Requant::ZERO; geom.requantizers()],
+            hi: vec![0; geom.requantizers()],
+            qi: vec![Requant::ZERO; geom.requantizers()],
             m3: vec![0; geom.requantizers()],
             shm3: vec![1; geom.requantizers()],
             p3: vec![0; geom.requantizers()],
@@ -384,6 +393,8 @@ impl ConvEngine {
             st.vh = false;
             st.cnt = 0;
             st.pa = 0;
+            st.vi = false;
+            st.lasti = false;
             st.vm = false;
             st.lastm = false;
             st.v3 = false;
@@ -495,9 +506,21 @@ impl ConvEngine {
         st.v3 = st.vm;
         st.last3 = st.lastm;
         st.tlast3 = st.tlastm;
+        // Stage m takes stage i's operands, or with no input registers stage h's and the word.
+        let rq_in = g.rq_in_reg();
         for r in 0..nrq {
-            st.m3[r] = leaf::requant_product(st.h[r * share], st.q[r].mult);
-            st.shm3[r] = st.q[r].shift;
+            let (a, q) = if rq_in {
+                (st.hi[r], st.qi[r])
+            } else {
+                (st.h[r * share], st.q[r])
+            };
+            st.m3[r] = leaf::requant_product(a, q.mult);
+            st.shm3[r] = q.shift;
+        }
+        let (vi, lasti, tlasti) = (st.vh, st.vh && st.cnt == share as u32 - 1, st.tlasth);
+        for r in 0..nrq {
+            st.hi[r] = st.h[r * share];
+            st.qi[r] = st.q[r];
         }
         // The parameter ROMs read the next step's word.
         let steps = (g.og() * share) as u32;
@@ -515,9 +538,12 @@ impl ConvEngine {
             st.q[r] = self._mem.params[r * share + qt][qg].1;
         }
         st.pa = pa_next;
-        st.vm = st.vh;
-        st.lastm = st.vh && st.cnt == share as u32 - 1;
-        st.tlastm = st.tlasth;
+        if rq_in {
+            (st.vm, st.lastm, st.tlastm) = (st.vi, st.lasti, st.tlasti);
+        } else {
+            (st.vm, st.lastm, st.tlastm) = (vi, lasti, tlasti);
+        }
+        (st.vi, st.lasti, st.tlasti) = (vi, lasti, tlasti);
         // Stage h: load the chains at stage 2, else shift them towards the requantizers.
         if st.v2 {
             st.h.clone_from(&st.acc);

@@ -236,10 +236,20 @@ impl ConvGeom {
         self.pe / self.rq_share()
     }
     /// Cycles from the last MAC cycle of an output group (issued) to its beat at the FIFO
-    /// head: 12 plus the requantizer's share (13 with [`Self::mac_ecp5`], 14 with
-    /// [`Self::lb_late`]).
+    /// head: 12 plus the requantizer's share, one more each with [`Self::mac_ecp5`],
+    /// [`Self::lb_late`] and [`Self::rq_in_reg`].
     pub fn latency(&self) -> usize {
-        12 + usize::from(self.mac_ecp5()) + usize::from(self.lb_late()) + self.rq_share()
+        12 + usize::from(self.mac_ecp5())
+            + usize::from(self.lb_late())
+            + usize::from(self.rq_in_reg())
+            + self.rq_share()
+    }
+    /// The requantizers' multipliers take their operands into their input registers, a stage
+    /// more (`sqf_conv_chain`'s `MUL_IN_REG`, `sqf_conv_ctrl`'s `RQ_IN`): with
+    /// [`Self::mul_ecp5`], where a fabric register into an unregistered multiplier has the
+    /// multiply in its setup time.
+    pub fn rq_in_reg(&self) -> bool {
+        self.mul_ecp5
     }
     /// The line buffer's word registered a cycle after the tap issues, its read address a
     /// register (`sqf_conv_ctrl`'s `LB_REG` 2): with [`Self::lb_reg`] on ECP5 multipliers,

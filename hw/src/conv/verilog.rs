@@ -67,6 +67,7 @@ impl ConvEngine {
             .param("FB", fb)
             .param("LB_REG", g.lb_reg_mode())
             .param_if(g.mac_ecp5(), "MAC_LAT", 7 + usize::from(g.lb_late()))
+            .param_if(g.rq_in_reg(), "RQ_IN", 1)
             .axis_in("s_axis", "s_", simd)
             .port("m_tvalid", "ctrl_m_tvalid")
             .port("m_tlast", "ctrl_m_tlast")
@@ -352,6 +353,7 @@ impl ConvEngine {
                 .param("MULT_REG", usize::from(q_early))
                 // As the MAC lanes': only ECP5 bundles name the requantizer's multipliers.
                 .param_if(g.mul_ecp5, "ECP5_MUL", 1)
+                .param_if(g.rq_in_reg(), "MUL_IN_REG", 1)
                 .param("FIFO_DEPTH", OUT_FIFO_DEPTH)
                 .param("FB", fb)
                 .port("ctl", "chain_next")
