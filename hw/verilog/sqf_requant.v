@@ -116,7 +116,7 @@ module sqf_requant #(
     // shm holds the shift inverted: a cell between the ROM's data register, shm and sh keeps
     // Yosys from making the three one SRL16E (1.5 ns clock to out; 7.71 ns on fire4.expand1x1).
     reg [5:0] shm;
-    reg signed [48:0] p;
+    wire signed [48:0] p;
     reg [5:0] sh;
     // {uq, r} = {p, 0} >>> s with s = SHIFT_BASE + sh: uq = p >>> s (u above) and r = bit s-1
     // of p (0 for s = 0; for s >= 50 both are p's sign, and y is 0 as with the constant, which
@@ -127,10 +127,36 @@ module sqf_requant #(
     wire signed [49:0] t = tb >>> sh;
     wire signed [48:0] uq = t[49:1];
     wire r = t[0];
-    initial begin
-        p = 49'sd0;
-        y = {OUT_BITS{1'b0}};
-    end
+    initial y = {OUT_BITS{1'b0}};
+    // p = {mhi, 17'd0} + mlo: its low 17 bits are mlo's; above them mhi + mlo[34:17] (32 bits,
+    // mlo >= 0). With ECP5_MUL that add is split across the stage: its low 18 bits and their
+    // carry registered (pm), the high 14 bits of mhi registered (ph) and incremented by the
+    // carry after (the stage in front of the shift has room for it). The whole 32-bit carry
+    // chain from the multipliers' output registers (their clock to out, then the route into
+    // the fabric) was late on the ULX3S (8.56 ns, 2026-12-04).
+    generate
+        if (ECP5_MUL == 1) begin : p_split
+            reg [16:0] pl;
+            reg [18:0] pm;
+            reg [13:0] ph;
+            initial begin
+                pl = 17'd0;
+                pm = 19'd0;
+                ph = 14'd0;
+            end
+            always @(posedge clock) begin
+                pl <= mlo[16:0];
+                pm <= {1'b0, mhi[17:0]} + {1'b0, mlo[34:17]};
+                ph <= mhi[31:18];
+            end
+            assign p = {ph + {13'd0, pm[18]}, pm[17:0], pl};
+        end else begin : p_whole
+            reg signed [48:0] p_r;
+            initial p_r = 49'sd0;
+            always @(posedge clock) p_r <= $signed({mhi, 17'd0}) + $signed({14'd0, mlo});
+            assign p = p_r;
+        end
+    endgenerate
     // The shift's word waits as long as the products (shm, then with MUL_IN_REG shm_i).
     wire [5:0] shm_p;
     generate
@@ -144,7 +170,6 @@ module sqf_requant #(
     endgenerate
     always @(posedge clock) begin
         shm <= ~shift_s;
-        p  <= $signed({mhi, 17'd0}) + $signed({14'd0, mlo});
         sh <= ~shm_p;
     end
     // The round and the clamp: uq < 0: uq + r <= 0. uq above the range, or at its top with r:

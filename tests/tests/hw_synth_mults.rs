@@ -4,6 +4,7 @@
 //! (tests/verilog/). Split from hw_synth.rs.
 
 use squeezeflow_hw::synth::Family;
+use squeezeflow_tests::netlist::{drivers, port_bits};
 use squeezeflow_tests::{library_text, scratch, synth_and_select};
 
 /// On ECP5 a MAC lane is an MULT18X18D with its input and output registers behind the
@@ -186,8 +187,9 @@ fn ecp5_requantizers_keep_their_products_in_the_multipliers() {
         )
     });
     // The products' fabric registers gone: the low product's 33 bits (17 by 16 unsigned; the
-    // fabric register's two top bits are constant zero and trimmed) and the high one's 32.
-    assert_eq!(ffs[0] - ffs[1], 33 + 32, "fabric, ECP5: {ffs:?}");
+    // fabric register's two top bits are constant zero and trimmed) and the high one's 32;
+    // the ECP5 form's sum keeps one register more (its split add's carry).
+    assert_eq!(ffs[0] - ffs[1], 33 + 32 - 1, "fabric, ECP5: {ffs:?}");
     simulate_mul_ecp5(&lib, 17, 17, 0, 0);
     simulate_mul_ecp5(&lib, 16, 15, 0, 0);
     // With MUL_IN_REG (the engines' chains on ECP5) the operands enter the multipliers' input
@@ -205,6 +207,53 @@ fn ecp5_requantizers_keep_their_products_in_the_multipliers() {
     );
     simulate_mul_ecp5(&lib, 17, 17, 0, 1);
     simulate_mul_ecp5(&lib, 16, 15, 0, 1);
+    // The products' sum split across its stage: no carry chain over 10 CCU2Cs (the low 18 bits
+    // and their carry; the high bits' increment after the register). Whole, its 32 bits from
+    // the multipliers' output registers (16 CCU2Cs) were late on the ULX3S (8.56 ns).
+    let tag = "synth_requant_in";
+    let dir = squeezeflow_tests::repo_root()
+        .join("target/squeezeflow-tests")
+        .join(tag);
+    squeezeflow_tests::yosys_script(
+        &dir,
+        "read_verilog sqf_lib.v top.v; synth_ecp5 -top top; write_json net.json",
+    );
+    let net: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("net.json")).unwrap()).unwrap();
+    let top = &net["modules"]["top"];
+    let longest = longest_carry_chain(top);
+    assert!(
+        (8..=10).contains(&longest),
+        "longest carry chain: {longest} CCU2Cs"
+    );
+}
+
+/// The most CCU2Cs joined carry out to carry in, in a Yosys JSON module.
+fn longest_carry_chain(module: &serde_json::Value) -> usize {
+    let cells = module["cells"].as_object().unwrap();
+    let driver = drivers(module);
+    // Each CCU2C's predecessor: the CCU2C driving its CIN.
+    let prev = |c: &serde_json::Value| {
+        port_bits(c, "CIN")
+            .first()
+            .and_then(|b| driver.get(b))
+            .filter(|d| cells[**d]["type"] == "CCU2C")
+            .copied()
+    };
+    cells
+        .iter()
+        .filter(|(_, c)| c["type"] == "CCU2C")
+        .map(|(_, c)| {
+            let mut n = 1;
+            let mut at = prev(c);
+            while let Some(d) = at {
+                n += 1;
+                at = prev(&cells[d]);
+            }
+            n
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// On UltraScale+ a paired MAC lane's product register is its DSP48E2's P register
