@@ -149,6 +149,12 @@ module sqf_shell_core #(
     reg [7:0] cmd, perr, off_lo;
     reg [15:0] len, cnt, crc, pbuf;
     reg [31:0] tmo;
+    // tmo == TMO_M1, kept with tmo (every write of tmo writes it): the 32-bit compare in
+    // front of the parser state's enable (through the timeout's reply) was a late path on the
+    // ULX3S (8.91 ns).
+    reg tmo_end;
+    localparam TMO_END0 = (TMO_M1 == 32'd0) ? 1'b1 : 1'b0;
+    localparam [31:0] TMO_M2 = TMO_M1 - 32'd1;
     reg [PB-1:0] waddr, loaded, pix;
     reg [1:0] phase;
     // frame control
@@ -326,7 +332,7 @@ module sqf_shell_core #(
                         default: rep_kind = CMD_IDENTIFY;
                     endcase
                 end
-            end else if (tmo == TMO_M1) begin
+            end else if (tmo_end) begin
                 do_reply = 1'b1;
                 rep_code = (p_st == 4'd7) ? ERR_LENGTH : ERR_TIMEOUT;
             end
@@ -358,7 +364,8 @@ module sqf_shell_core #(
         rx_bit = 3'd0; rx_sh = 8'd0; rx_data = 8'd0;
         tx_busy = 1'b0; tx_out = 1'b1; tx_cnt = 16'd0; tx_bit = 4'd0; tx_sh = 9'd0;
         p_st = 4'd0; cmd = 8'd0; perr = 8'd0; off_lo = 8'd0; len = 16'd0; cnt = 16'd0;
-        crc = 16'd0; pbuf = 16'd0; tmo = 32'd0; waddr = {PB{1'b0}}; loaded = {PB{1'b0}};
+        crc = 16'd0; pbuf = 16'd0; tmo = 32'd0; tmo_end = TMO_END0;
+        waddr = {PB{1'b0}}; loaded = {PB{1'b0}};
         pix = {PB{1'b0}}; phase = 2'd0; o_v = 1'b0; o_l = 1'b0; o_d = 24'd0;
         busy = 1'b0; feeding = 1'b0; primed = 1'b0; logits_valid = 1'b0; lidx = {LB{1'b0}};
         cyc = 32'd0; last_cyc = 32'd0; frames_done = 32'd0; errs = 8'd0;
@@ -384,7 +391,8 @@ module sqf_shell_core #(
             rx_bit <= 3'd0; rx_sh <= 8'd0; rx_data <= 8'd0;
             tx_busy <= 1'b0; tx_out <= 1'b1; tx_cnt <= 16'd0; tx_bit <= 4'd0; tx_sh <= 9'd0;
             p_st <= 4'd0; cmd <= 8'd0; perr <= 8'd0; off_lo <= 8'd0; len <= 16'd0; cnt <= 16'd0;
-            crc <= 16'd0; pbuf <= 16'd0; tmo <= 32'd0; waddr <= {PB{1'b0}}; loaded <= {PB{1'b0}};
+            crc <= 16'd0; pbuf <= 16'd0; tmo <= 32'd0; tmo_end <= TMO_END0;
+            waddr <= {PB{1'b0}}; loaded <= {PB{1'b0}};
             pix <= {PB{1'b0}}; phase <= 2'd0; o_v <= 1'b0; o_l <= 1'b0;
             busy <= 1'b0; feeding <= 1'b0; primed <= 1'b0; logits_valid <= 1'b0; lidx <= {LB{1'b0}};
             cyc <= 32'd0; last_cyc <= 32'd0; frames_done <= 32'd0; errs <= 8'd0;
@@ -422,13 +430,13 @@ module sqf_shell_core #(
 
             // parser
             if (p_st == 4'd0) begin
-                tmo <= 32'd0;
+                tmo <= 32'd0; tmo_end <= TMO_END0;
                 if (rx_valid && rx_data == SYNC_REQUEST) begin p_st <= 4'd1; crc <= 16'hffff; perr <= 8'd0; end
             end else if (p_st == 4'd8) begin
-                tmo <= 32'd0;
+                tmo <= 32'd0; tmo_end <= TMO_END0;
                 if (!r_act && !do_reply_q) p_st <= 4'd0;
             end else if (rx_valid) begin
-                tmo <= 32'd0;
+                tmo <= 32'd0; tmo_end <= TMO_END0;
                 crc <= crc_rx;
                 case (p_st)
                     4'd1: begin cmd <= rx_data; p_st <= 4'd2; end
@@ -497,8 +505,8 @@ module sqf_shell_core #(
                     4'd5: p_st <= 4'd6;
                     default: ;
                 endcase
-            end else if (tmo == TMO_M1) tmo <= 32'd0;
-            else tmo <= tmo + 32'd1;
+            end else if (tmo_end) begin tmo <= 32'd0; tmo_end <= TMO_END0; end
+            else begin tmo <= tmo + 32'd1; tmo_end <= (tmo == TMO_M2); end
             if (do_reply) p_st <= 4'd8;
             do_reply_q <= do_reply; start_q <= start; clear_q <= status_clear;
             kind_q <= rep_kind; code_q <= rep_code; sb_q <= set_bits;

@@ -168,7 +168,8 @@ fn the_shell_reply_byte_has_no_carry_chain_on_ecp5() {
 /// then the flags in one cycle were the ULX3S build's critical path (107.2 MHz, 2026-12-04).
 /// Nor does any cell in front of `loaded` and the watermark (`wm_sel`, `wm_adr`) read the
 /// CRC: its check at the request's last byte into their enables was the critical path after
-/// (102.8 MHz).
+/// (102.8 MHz); nor any in front of the parser's state the timeout counter (its 32-bit
+/// compare into the state's enable, 8.91 ns).
 #[test]
 fn the_shell_flags_take_a_registered_outcome_on_ecp5() {
     let tag = "synth_shell_outcome";
@@ -221,6 +222,12 @@ fn the_shell_flags_take_a_registered_outcome_on_ecp5() {
     assert!(
         r.is_empty(),
         "cells in front of the watermark read the request's CRC: {r:?}"
+    );
+    let cone = cone_before(top, &["u.p_st"], true);
+    let r = readers(&cone, &["u.tmo"]);
+    assert!(
+        r.is_empty(),
+        "cells in front of the parser's state read the timeout counter: {r:?}"
     );
 }
 
