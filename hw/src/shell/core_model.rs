@@ -32,6 +32,8 @@ struct CoreState {
     rx_cnt: u16,
     rx_bit: u8,
     rx_sh: u8,
+    /// A byte taken a cycle before the parser sees it (the Verilog's `rx_pre`).
+    rx_pre: bool,
     rx_valid: bool,
     rx_data: u8,
     // UART transmitter
@@ -317,7 +319,8 @@ impl ShellCore {
         // --- UART receiver
         s.rx_s1 = rx_in;
         s.rx_s2 = o.rx_s1;
-        s.rx_valid = false;
+        s.rx_pre = false;
+        s.rx_valid = o.rx_pre;
         match o.rx_st {
             0 => {
                 if !o.rx_s2 {
@@ -355,7 +358,7 @@ impl ShellCore {
                 if o.rx_cnt == div - 1 {
                     s.rx_st = 0;
                     if o.rx_s2 {
-                        s.rx_valid = true;
+                        s.rx_pre = true;
                         s.rx_data = o.rx_sh;
                     } else {
                         set_bits |= flag::FRAMING;
