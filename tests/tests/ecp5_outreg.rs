@@ -201,68 +201,22 @@ fn packed_block_ram_reads_behave_as_yosys_netlist() {
 /// fire7.expand3x3's geometry in the ULX3S network.
 #[test]
 fn the_line_buffer_word_goes_into_the_block_ram_output_register() {
-    let (net, r) = synth_ecp5_packed(
-        "ecp5_outreg_lb",
-        &["sqf_const_mul", "sqf_ram", "sqf_conv_ctrl"],
-        "chparam -set K 3 -set STRIDE 1 -set PAD 1 -set H 13 -set W 13 -set HO 13 -set WO 13 \
-         -set CG 6 -set OG 12 -set SIMD 8 -set SHARE 3 -set LB_ROWS 4 -set FIFO_DEPTH 16 \
-         -set AB_W 10 -set AB_P 4 -set AB_Q 6 -set FB 4 -set LB_REG 1 sqf_conv_ctrl",
-        "sqf_conv_ctrl",
-    );
-    let cells = net["modules"]["sqf_conv_ctrl"]["cells"]
-        .as_object()
-        .unwrap();
-    let lb: Vec<_> = cells
-        .iter()
-        .filter(|(n, c)| c["type"] == "DP16KD" && n.contains("lb"))
-        .collect();
-    assert!(!lb.is_empty(), "no line-buffer block RAM: {r:?}");
-    for (n, c) in lb {
-        let regmode = |l: &str| {
-            c["parameters"][format!("REGMODE_{l}")]
-                .as_str()
-                .unwrap_or("")
-        };
-        assert!(
-            regmode("A") == "OUTREG" || regmode("B") == "OUTREG",
-            "{n}: the line buffer's read has no output register ({r:?})"
-        );
-    }
+    line_buffer_rams("ecp5_outreg_lb", "-set LB_REG 1");
 }
 
 /// The same engine with its line buffer read at the tap's address register (`LB_REG` 2, as
-/// with ECP5 multipliers): every address pin of its block RAMs comes straight from a flip-flop
-/// of its read port (the next address's adds and the issue's choice in front of them were the ULX3S network's
-/// critical path, 102.8 MHz), and the word still goes into the output register.
+/// with ECP5 multipliers): every address pin of its block RAMs' read port comes straight from
+/// a flip-flop (the next address's adds and the issue's choice in front of them were the
+/// ULX3S network's critical path, 102.8 MHz), and the word still goes into the output
+/// register.
 #[test]
 fn the_line_buffer_reads_at_a_register_with_its_late_word() {
-    let (net, r) = synth_ecp5_packed(
-        "ecp5_outreg_lb_late",
-        &["sqf_const_mul", "sqf_ram", "sqf_conv_ctrl"],
-        "chparam -set K 3 -set STRIDE 1 -set PAD 1 -set H 13 -set W 13 -set HO 13 -set WO 13 \
-         -set CG 6 -set OG 12 -set SIMD 8 -set SHARE 3 -set LB_ROWS 4 -set FIFO_DEPTH 16 \
-         -set AB_W 10 -set AB_P 4 -set AB_Q 6 -set FB 4 -set LB_REG 2 -set MAC_LAT 8 \
-         sqf_conv_ctrl",
-        "sqf_conv_ctrl",
-    );
+    let (net, lb) = line_buffer_rams("ecp5_outreg_lb_late", "-set LB_REG 2 -set MAC_LAT 8");
     let module = &net["modules"]["sqf_conv_ctrl"];
     let cells = module["cells"].as_object().unwrap();
     let drv = drivers(module);
-    let lb: Vec<_> = cells
-        .iter()
-        .filter(|(n, c)| c["type"] == "DP16KD" && n.contains("lb"))
-        .collect();
-    assert!(!lb.is_empty(), "no line-buffer block RAM: {r:?}");
-    for (n, c) in lb {
-        let regmode = |l: &str| {
-            c["parameters"][format!("REGMODE_{l}")]
-                .as_str()
-                .unwrap_or("")
-        };
-        assert!(
-            regmode("A") == "OUTREG" || regmode("B") == "OUTREG",
-            "{n}: the line buffer's read has no output register ({r:?})"
-        );
+    for n in lb {
+        let c = &cells[&n];
         // The read port: the one that never writes (its write enable tied to 0; the other
         // port's low address pins carry the write's byte enables).
         let read = ["A", "B"]
@@ -285,6 +239,45 @@ fn the_line_buffer_reads_at_a_register_with_its_late_word() {
         }
         assert!(pins >= 8, "{n}: {pins} address pins on nets");
     }
+}
+
+/// fire7.expand3x3's engine control in the ULX3S network with the line-buffer parameters
+/// `lb` (`-set LB_REG ..`), after `synth_ecp5` and the output-register pass: the netlist and
+/// the line buffer's block RAMs, each asserted to read into its output register.
+fn line_buffer_rams(tag: &str, lb: &str) -> (serde_json::Value, Vec<String>) {
+    let (net, r) = synth_ecp5_packed(
+        tag,
+        &["sqf_const_mul", "sqf_ram", "sqf_conv_ctrl"],
+        &format!(
+            "chparam -set K 3 -set STRIDE 1 -set PAD 1 -set H 13 -set W 13 -set HO 13 \
+             -set WO 13 -set CG 6 -set OG 12 -set SIMD 8 -set SHARE 3 -set LB_ROWS 4 \
+             -set FIFO_DEPTH 16 -set AB_W 10 -set AB_P 4 -set AB_Q 6 -set FB 4 {lb} \
+             sqf_conv_ctrl"
+        ),
+        "sqf_conv_ctrl",
+    );
+    let cells = net["modules"]["sqf_conv_ctrl"]["cells"]
+        .as_object()
+        .unwrap();
+    let lb: Vec<String> = cells
+        .iter()
+        .filter(|(n, c)| c["type"] == "DP16KD" && n.contains("lb"))
+        .map(|(n, _)| n.clone())
+        .collect();
+    assert!(!lb.is_empty(), "no line-buffer block RAM: {r:?}");
+    for n in &lb {
+        let c = &cells[n];
+        let regmode = |l: &str| {
+            c["parameters"][format!("REGMODE_{l}")]
+                .as_str()
+                .unwrap_or("")
+        };
+        assert!(
+            regmode("A") == "OUTREG" || regmode("B") == "OUTREG",
+            "{n}: the line buffer's read has no output register ({r:?})"
+        );
+    }
+    (net, lb)
 }
 
 /// A stream FIFO deep enough for block RAM (`sqf_stream_fifo`, 256 beats of 3 bytes: the
