@@ -196,8 +196,13 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
     let yosys_seconds = t.elapsed().as_secs_f64();
     if !opt.quiet {
         eprintln!(
-            "build: nextpnr-ecp5 {} at {f:.3} MHz (nextpnr.log) ...",
-            pre.nextpnr
+            "build: nextpnr-ecp5 {} at {f:.3} MHz ({}) ...",
+            pre.nextpnr,
+            if opt.seeds > 1 {
+                "nextpnr_s<seed>.log"
+            } else {
+                "nextpnr.log"
+            }
         );
     }
     // One placement with nextpnr's own seed, or seeds 1..=N each into its own files, the
