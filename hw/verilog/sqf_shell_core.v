@@ -136,10 +136,11 @@ module sqf_shell_core #(
     // UART receiver
     reg rx_s1, rx_s2, rx_valid;
     // A byte is taken (rx_data) a cycle before the parser sees it (rx_pre, then rx_valid), and
-    // the parser's compares of it with the registers only the parser writes are registered in
-    // that cycle (the _q flags below): the 16-bit compares of the offset against the
-    // watermark and the memory's depth, then the error's and the watermark's enables, were the
-    // ULX3S build's critical path (110.3 MHz, 9.07 ns).
+    // the parser's compares of it are registered in that cycle (w_after .. cnt_end below): the
+    // registers they read move only with the parser or cycles after a message's last byte
+    // (loaded, the watermark), never between a byte's arrival and its parse. The 16-bit
+    // compares of the offset against the watermark and the memory's depth, then the error's
+    // and the watermark's enables, were the ULX3S build's critical path (110.3 MHz, 9.07 ns).
     reg rx_pre;
     reg [1:0] rx_st;
     reg [15:0] rx_cnt;
