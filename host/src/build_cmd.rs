@@ -221,8 +221,8 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
             Some(s) => format!("build_s{s}.config"),
             None => "build.config".to_string(),
         };
-        if !opt.quiet && seed.is_some() {
-            eprintln!("build: seed {} of {}", seed.unwrap_or(0), opt.seeds);
+        if let (false, Some(s)) = (opt.quiet, seed) {
+            eprintln!("build: seed {s} of {}", opt.seeds);
         }
         let mut pnr = synth::place_and_route_ecp5(
             work,
@@ -244,12 +244,8 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
             pnr.fmax_mhz = c;
         }
         pnr.constraint_mhz = f;
-        if !opt.quiet && seed.is_some() {
-            eprintln!(
-                "build: seed {}: fmax {:.1} MHz",
-                seed.unwrap_or(0),
-                pnr.fmax_mhz
-            );
+        if let (false, Some(s)) = (opt.quiet, seed) {
+            eprintln!("build: seed {s}: fmax {:.1} MHz", pnr.fmax_mhz);
         }
         runs.push((seed, config, pnr));
     }
