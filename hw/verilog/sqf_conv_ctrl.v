@@ -577,18 +577,15 @@ module sqf_conv_ctrl #(
     end
     assign chain_next = {hold_e, vq, push_e, pop ? fifo_head + 1'b1 : fifo_head, tail_e};
     generate
-        if (LB_REG == 1) begin : lb_reg
-            reg [SW-1:0] x1_r;
-            always @(posedge clock) x1_r <= lb_data;
-            assign x1 = pad1 ? {SW{1'b0}} : x1_r;
-        end else if (LB_REG == 2) begin : lb_late
+        if (LB_REG != 0) begin : lb_reg
+            // The word registered; with LB_REG 2 a cycle after mac_en, its padding flag too.
             reg [SW-1:0] x1_r;
             reg pad2;
             always @(posedge clock) begin
                 x1_r <= lb_data;
                 pad2 <= pad1;
             end
-            assign x1 = pad2 ? {SW{1'b0}} : x1_r;
+            assign x1 = ((LB_REG == 2) ? pad2 : pad1) ? {SW{1'b0}} : x1_r;
         end else begin : lb_comb
             assign x1 = pad1 ? {SW{1'b0}} : lb_data;
         end
