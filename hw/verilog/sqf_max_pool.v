@@ -172,6 +172,12 @@ module sqf_max_pool #(
     // vm needs no bypass: a beat's read misses only the write made at the same edge, by the
     // beat taken two cycles before it, and an address comes back only after a row, W * CG >= 3
     // beats (the beat taken three cycles before has written at the edge before the read).
+    // With rows of 4 beats or more (every network's pools) the write is a stage later still,
+    // from registers (we3, a3, and wd3 from the vertical maximum): the compare in front of
+    // the block RAM's data pins was among the ULX3S build's late paths (8.4 to 8.6 ns, one
+    // long route after the compare, 2026-12-04). Its word is read again W * CG >= 4 beats
+    // after the beat that wrote it, so at the fourth edge or later: after the write.
+    localparam LATE_W = (W * CG >= 4);
     // hp is written a cycle late, from registers (hw_pend, hw_a, and hw_d from xe1, din1 and
     // hmax1): its read, the compare and the selects in front of its write were pool3's deepest
     // path. A channel group's word is read again CG beats later, so only with CG == 1 can a
@@ -213,7 +219,19 @@ module sqf_max_pool #(
                 hmax2 <= hmax1;
                 vq <= vm[va];
                 vq2 <= vq;
-                if (we2) vm[a2] <= wdata;
+            end
+            if (LATE_W) begin : late_w
+                reg we3;
+                reg [AB_V-1:0] a3;
+                reg [7:0] wd3;
+                always @(posedge clock) begin
+                    we3 <= !reset && we2;
+                    a3 <= a2;
+                    wd3 <= wdata;
+                    if (we3) vm[a3] <= wd3;
+                end
+            end else begin : now_w
+                always @(posedge clock) if (we2) vm[a2] <= wdata;
             end
             assign vmax_all[8*l +: 8] = vmax;
         end

@@ -307,10 +307,12 @@ fn the_stream_fifo_reads_into_the_block_ram_output_register() {
 /// (no bypass for a read meeting a write, which the pool never uses), so the pass takes the
 /// read into the block RAM's output register: with Yosys's bypass LUT between, the DP16KD's
 /// read (5.83 ns) into that register was among the ULX3S build's late paths (9.11 ns,
-/// 2026-12-04).
+/// 2026-12-04). And the memory is written from flip-flops: its data, address and enable pins
+/// (the vertical maximum's compare in front of the data pins, with one long route after it,
+/// was among the ULX3S build's late paths, 8.4 to 8.6 ns).
 #[test]
 fn the_max_pool_row_memory_reads_into_the_block_ram_output_register() {
-    let (_, r) = synth_ecp5_packed(
+    let (net, r) = synth_ecp5_packed(
         "ecp5_outreg_pool",
         &["sqf_out_fifo", "sqf_max_pool"],
         "chparam -set LANES 1 -set H 31 -set W 31 -set CG 64 -set HO 15 -set WO 15 \
@@ -322,6 +324,34 @@ fn the_max_pool_row_memory_reads_into_the_block_ram_output_register() {
         r.ports_left, 0,
         "read ports left without the register: {r:?}"
     );
+    let module = &net["modules"]["sqf_max_pool"];
+    let cells = module["cells"].as_object().unwrap();
+    let drv = drivers(module);
+    let mut pins = 0;
+    for (n, c) in cells.iter().filter(|(_, c)| c["type"] == "DP16KD") {
+        // The write port: the one whose write enable is not tied to 0.
+        for l in ["A", "B"] {
+            if c["connections"][format!("WE{l}")][0] == "0" {
+                continue;
+            }
+            for (p, _) in c["connections"].as_object().unwrap() {
+                let written = [format!("DI{l}"), format!("AD{l}"), format!("WE{l}")];
+                if !written.iter().any(|w| p.starts_with(w.as_str())) {
+                    continue;
+                }
+                for b in port_bits(c, p) {
+                    let d = drv.get(&b).copied().unwrap_or("(none)");
+                    assert_eq!(
+                        cells[d]["type"], "TRELLIS_FF",
+                        "{n}.{p}: written from {d}, not a flip-flop"
+                    );
+                    pins += 1;
+                }
+            }
+        }
+    }
+    // 8 data pins, 10 address pins and the enable at least.
+    assert!(pins >= 19, "{pins} write pins on nets");
 }
 
 /// The library modules `modules` set up by the Yosys commands `setup` (a `chparam`), then
