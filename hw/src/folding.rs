@@ -63,6 +63,12 @@ pub struct HardwareConfig {
     /// it leaves the memory (`sqf_conv_ctrl`'s `LB_REG`), which on ECP5 becomes the block
     /// RAM's output register. Default: off; `gen --device` with an ECP5 part turns it on.
     pub lb_reg: Option<bool>,
+    /// A two-beat FIFO (a register slice: its ready, valid and data all from registers) on
+    /// every stream between two blocks, so that no path crosses from one block into the next
+    /// one's registers through more than the slice's own register. Default: off; `gen
+    /// --device` with an ECP5 part turns it on (docs/timing.md: a block's count reading the
+    /// next block's ready across a long route was the ULX3S build's late path).
+    pub link_slices: Option<bool>,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`) instead of block RAM:
     /// `rom_logic = ["conv10"]`. `gen --device` adds layers here when block RAM runs out.
     #[serde(default)]
@@ -139,6 +145,10 @@ pub struct Plan {
     /// in older bundles: off). The timing is the same.
     #[serde(default)]
     pub lb_reg: bool,
+    /// A two-beat FIFO on every stream between two blocks (absent in older bundles: off).
+    /// Frames and cycles a frame are the same; a frame leaves a cycle later per slice.
+    #[serde(default)]
+    pub link_slices: bool,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`, `rom_style = "logic"`) rather
     /// than block RAM (absent in older bundles: none).
     #[serde(default)]
@@ -264,6 +274,7 @@ fn plan_for(net: &Network, t: u64, hw: &HardwareConfig) -> Plan {
         rom_banks: hw.rom_banks.unwrap_or(false),
         fifo_raddr_reg: hw.fifo_raddr_reg.unwrap_or(false),
         lb_reg: hw.lb_reg.unwrap_or(false),
+        link_slices: hw.link_slices.unwrap_or(false),
         rom_logic: hw.rom_logic.clone(),
         load_weights: hw.load_weights.clone(),
         decoded_weights: hw.decoded_weights.clone(),

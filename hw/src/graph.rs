@@ -172,6 +172,8 @@ pub struct GraphBuilder {
     /// The stream FIFOs from 64 beats deep (a Fire module's pixel and bypass FIFOs) read at a
     /// register address (`RADDR_REG`).
     pub fifo_raddr_reg: bool,
+    /// [`GraphBuilder::connect`] puts a two-beat FIFO on every stream between two nodes.
+    pub link_slices: bool,
     /// Convolutions whose weight ROMs are LUTs (`sqf_rom_lut`).
     pub rom_logic: std::collections::BTreeSet<String>,
     /// Codebook layers stored as decoded int8 weights ([`crate::folding::Plan::decoded_weights`]).
@@ -211,7 +213,32 @@ impl GraphBuilder {
         self.cycles.push(cycles_per_frame);
         self.nodes.len() - 1
     }
+    /// Connects a source end to a destination end; with `link_slices`, through a two-beat
+    /// FIFO when both are nodes and neither is a two-beat FIFO already. The slice's ready,
+    /// valid and data come from its registers, so the paths from one block into the next
+    /// end in it, and the placer can put it between the two. It passes a beat a cycle, so
+    /// its cycles a frame are at most its source's.
     pub fn connect(&mut self, from: End, to: End) {
+        if let (true, End::Node { node: src, port }, End::Node { node: dst, .. }) =
+            (self.link_slices, from, to)
+        {
+            let slice = |n: &Node| matches!(n, Node::Fifo(f) if f.depth() <= 2);
+            if !slice(&self.nodes[src]) && !slice(&self.nodes[dst]) {
+                let lanes = self.lanes_of(from, 0);
+                let label = format!("{}.slice{port}", self.labels[src]);
+                let cycles = self.cycles[src];
+                let n = self.add(&label, Node::Fifo(StreamFifo::new(lanes, 2)), cycles);
+                self.edges.push(Edge {
+                    from,
+                    to: End::Node { node: n, port: 0 },
+                });
+                self.edges.push(Edge {
+                    from: End::Node { node: n, port: 0 },
+                    to,
+                });
+                return;
+            }
+        }
         self.edges.push(Edge { from, to });
     }
     /// Lanes of a source end (`in_lanes` for the outside input).
@@ -288,6 +315,10 @@ impl Graph {
     /// Estimated steady-state cycles per frame: the slowest node's.
     pub fn cycles_per_frame(&self) -> u64 {
         self._cycles.iter().copied().max().unwrap_or(0)
+    }
+    /// The streams between the nodes and the graph's ports.
+    pub fn edges(&self) -> &[Edge] {
+        &self._edges
     }
     pub fn node_cycles(&self) -> &[u64] {
         &self._cycles

@@ -24,6 +24,7 @@ pub fn network_graph(model: &QuantModel, plan: &Plan) -> Result<Graph, HwError> 
     b.rom_banks = plan.rom_banks;
     b.fifo_raddr_reg = plan.fifo_raddr_reg;
     b.lb_reg = plan.lb_reg;
+    b.link_slices = plan.link_slices;
     b.rom_logic = plan.rom_logic.clone();
     b.load_weights = plan.load_weights.clone();
     b.decoded_weights = plan.decoded_weights.clone();

@@ -190,6 +190,8 @@ fn a_small_network_fits_the_ecp5() {
     // one (sqf_bank_pick) there too, not on Xilinx. On UltraScale+ alone the paired lanes'
     // registers are their DSP48E2s' (sqf_mul_dsp48e2).
     assert!(f.plan.mul_ecp5 && !f.plan.dsp_pairs && f.plan.rom_banks && !f.plan.dsp48e2);
+    // And a register slice between every two blocks on ECP5 alone.
+    assert!(f.plan.link_slices);
     let x = fit(
         &m,
         find_device("xc7a200t").unwrap(),
@@ -197,6 +199,7 @@ fn a_small_network_fits_the_ecp5() {
     )
     .unwrap();
     assert!(!x.plan.mul_ecp5 && !x.plan.rom_banks && !x.plan.dsp48e2 && x.plan.dsp_pairs);
+    assert!(!x.plan.link_slices);
     let u = fit(
         &m,
         find_device("xczu7ev").unwrap(),
@@ -204,6 +207,7 @@ fn a_small_network_fits_the_ecp5() {
     )
     .unwrap();
     assert!(!u.plan.mul_ecp5 && !u.plan.rom_banks && u.plan.dsp48e2 && u.plan.dsp_pairs);
+    assert!(!u.plan.link_slices);
     for (plan, tag) in [(&f.plan, "ecp5"), (&x.plan, "xc7"), (&u.plan, "xcup")] {
         let dir = squeezeflow_tests::scratch(&format!("device_mul_{tag}"));
         let man = write_bundle(&m, plan, &Default::default(), &dir).unwrap();

@@ -56,7 +56,13 @@ fn logits_bytes(l: &[u16]) -> Vec<u8> {
 }
 
 fn check_network(bypass: Bypass, input: usize, budget: usize) {
-    check_config(tiny(bypass, input), budget, &[], &format!("{bypass:?}"));
+    check_config(
+        tiny(bypass, input),
+        budget,
+        &[],
+        &format!("{bypass:?}"),
+        false,
+    );
 }
 
 /// Codebook weights through the whole network: 5-bit indices, conv1 dense, fire2.expand3x3 at
@@ -67,15 +73,25 @@ fn small_network_with_codebook_weights() {
     cfg.quantization.weight_bits = 5;
     cfg.quantization.layers.insert("conv1".into(), 8);
     cfg.quantization.layers.insert("fire2.expand3x3".into(), 4);
-    check_config(cfg, 64, &["fire3.squeeze"], "codebook");
+    check_config(cfg, 64, &["fire3.squeeze"], "codebook", false);
 }
 
-fn check_config(cfg: NetworkConfig, budget: usize, decoded: &[&str], name: &str) {
+/// The network of `cfg` at a MAC-lane `budget`, the layers `decoded` stored decoded, with or
+/// without `link_slices`, in rust-hdl's simulator and in Verilator (`name` tags the scratch
+/// directory and the messages).
+fn check_config(
+    cfg: NetworkConfig,
+    budget: usize,
+    decoded: &[&str],
+    name: &str,
+    link_slices: bool,
+) {
     let bypass = name;
     let m = QuantModel::synthetic(&cfg, 21).unwrap();
     let hw = HardwareConfig {
         mac_budget: Some(budget),
         decoded_weights: decoded.iter().map(|s| s.to_string()).collect(),
+        link_slices: Some(link_slices),
         ..Default::default()
     };
     let p = plan(&m.network, &hw).unwrap();
@@ -177,6 +193,43 @@ fn small_network_simple_bypass() {
 #[test]
 fn small_network_complex_bypass() {
     check_network(Bypass::Complex, 32, 64);
+}
+
+/// The complex-bypass network with a register slice (a two-beat FIFO) on every stream between
+/// two blocks (ECP5's `link_slices`): same logits, same cycles a frame, in both simulators.
+/// And the slices are where they should be: every stream between two nodes has a two-beat
+/// FIFO at one end, and the graph has more nodes than without.
+#[test]
+fn small_network_with_link_slices() {
+    let m = QuantModel::synthetic(&tiny(Bypass::Complex, 32), 21).unwrap();
+    let graph = |on: bool| {
+        let hw = HardwareConfig {
+            mac_budget: Some(64),
+            link_slices: Some(on),
+            ..Default::default()
+        };
+        network_graph(&m, &plan(&m.network, &hw).unwrap()).unwrap()
+    };
+    let (g, plain) = (graph(true), graph(false));
+    use squeezeflow_hw::graph::{End, Node};
+    let slice = |e: End| matches!(e, End::Node { node, .. } if matches!(&g.nodes[node], Node::Fifo(f) if f.depth() == 2));
+    let mut between = 0;
+    for e in g.edges() {
+        if let (End::Node { .. }, End::Node { .. }) = (e.from, e.to) {
+            assert!(slice(e.from) || slice(e.to), "no slice on {e:?}");
+            between += 1;
+        }
+    }
+    assert!(
+        between > plain.edges().len(),
+        "{between} streams between nodes"
+    );
+    assert!(
+        g.nodes.len() > plain.nodes.len() + 20,
+        "{} nodes",
+        g.nodes.len()
+    );
+    check_config(tiny(Bypass::Complex, 32), 64, &[], "slices", true);
 }
 
 /// A bundle whose weights of several layers (conv1, a 3x3 expand, a bypass convolution) are

@@ -198,6 +198,8 @@ pub fn fit_network(
         h.rom_banks = h.rom_banks.or(Some(dev.family == Family::Ecp5));
         // On ECP5 the line buffers' words in the block RAMs' output registers.
         h.lb_reg = h.lb_reg.or(Some(dev.family == Family::Ecp5));
+        // On ECP5 a register slice between every two blocks.
+        h.link_slices = h.link_slices.or(Some(dev.family == Family::Ecp5));
         // On Xilinx (LUT RAM) the bypass FIFOs' reads at a register address.
         h.fifo_raddr_reg = h.fifo_raddr_reg.or(Some(dev.family != Family::Ecp5));
         // Weight ROMs stay where Yosys puts them by default ([`place_roms`] is not used here:
