@@ -13,7 +13,11 @@
 // ECP5 that path alone took 13 ns), the requantizer's four stages (ROUND_REG: the shifted
 // value's facts in registers before the rounding; the 32-bit overflow test's OR tree and the
 // rounding in one cycle were 4.03 ns in the XCZU7EV folding): latency, not cycles a frame (the
-// input waits only for the last sum's read).
+// input waits only for the last sum's read). With ECP5_MUL the requantizer's operands go into
+// the MULT18X18Ds' input registers, a stage more (MUL_IN_REG): the sum's register, a block
+// RAM's output register, into the multipliers' unregistered inputs (the multiply in their
+// setup, 3.49 ns, after 3.92 ns of routing) was the ULX3S build's critical path (119.6 MHz,
+// 2026-12-05).
 // Cycles a frame: PIXELS * CG + C + 4 at full rate.
 module sqf_avg_pool #(
     parameter LANES = 1,
@@ -44,8 +48,8 @@ module sqf_avg_pool #(
         if (MULT < 0 || MULT > 65535 || SHIFT < 1 || SHIFT > 47) begin : bad_requant
             sqf_avg_pool_MULT_must_fit_16_bits_SHIFT_be_1_to_47 bad();
         end
-        if (DEPTH < 5) begin : bad_depth
-            sqf_avg_pool_DEPTH_must_be_at_least_5 bad();
+        if (DEPTH < 5 + ECP5_MUL) begin : bad_depth
+            sqf_avg_pool_DEPTH_must_be_at_least_5_or_6_with_ECP5_MUL bad();
         end
         if (ECP5_MUL != 0 && ECP5_MUL != 1) begin : bad_ecp5_mul
             sqf_avg_pool_ECP5_MUL_must_be_0_or_1 bad();
@@ -87,9 +91,13 @@ module sqf_avg_pool #(
     wire f_pop = m_tvalid && m_tready;
     wire dc_last = (dj == CGM1) && (dl == LM1);
     reg signed [31:0] r2;
-    reg v1, last1, vr, lastr, vm, lastm, v2, last2, v3, last3, v4, last4;
+    reg v1, last1, vr, lastr, vi, lasti, vm, lastm, v2, last2, v3, last3, v4, last4;
+    // The beat whose sum is at the products' operands: r2 itself, or with ECP5_MUL the
+    // multipliers' input registers a cycle later (vi).
+    wire vq = (ECP5_MUL == 1) ? vi : vr;
+    wire lastq = (ECP5_MUL == 1) ? lasti : lastr;
     wire [15:0] y3;
-    sqf_requant #(.OUT_BITS(16), .ROUND_REG(1), .ECP5_MUL(ECP5_MUL)) rq (
+    sqf_requant #(.OUT_BITS(16), .ROUND_REG(1), .ECP5_MUL(ECP5_MUL), .MUL_IN_REG(ECP5_MUL)) rq (
         .clock(clock), .acc(r2), .mult(MULT16), .shift(SHIFT6), .y(y3));
     wire [32*LANES-1:0] sums_at_dj;          // every lane's sum of channel group dj
     // The running sums are read a cycle ahead (rd), at j's next value, rd_addr: written as a
@@ -180,13 +188,14 @@ module sqf_avg_pool #(
     always @(posedge clock) begin
         if (reset) begin
             p <= 0; p0 <= 1; j <= 0; dl <= 0; dj <= 0; drain <= 0; committed_r <= 0;
-            v1 <= 0; vr <= 0; vm <= 0; v2 <= 0; v3 <= 0; v4 <= 0;
-            last1 <= 0; lastr <= 0; lastm <= 0; last2 <= 0; last3 <= 0; last4 <= 0;
+            v1 <= 0; vr <= 0; vi <= 0; vm <= 0; v2 <= 0; v3 <= 0; v4 <= 0;
+            last1 <= 0; lastr <= 0; lasti <= 0; lastm <= 0; last2 <= 0; last3 <= 0; last4 <= 0;
         end else begin
             v4 <= v3; last4 <= last3;
             v3 <= v2; last3 <= last2;
             v2 <= vm; last2 <= lastm;
-            vm <= vr; lastm <= lastr;
+            vm <= vq; lastm <= lastq;
+            vi <= vr; lasti <= lastr;
             vr <= v1; lastr <= last1;
             v1 <= issue;
             committed_r <= committed_r + {{(CB-1){1'b0}}, issue} - {{(CB-1){1'b0}}, f_pop};

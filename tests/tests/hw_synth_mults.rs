@@ -228,6 +228,35 @@ fn ecp5_requantizers_keep_their_products_in_the_multipliers() {
     );
 }
 
+/// On ECP5 the average pool's logit requantizer (`sqf_avg_pool` with `ECP5_MUL = 1`) takes
+/// its operands in the MULT18X18Ds' input registers as well as its products in their output
+/// registers: the sum's register (a block RAM's output register) into the multipliers'
+/// unregistered inputs, the multiply in their setup (3.49 ns after 3.92 ns of routing), was
+/// the ULX3S build's critical path (119.6 MHz, 2026-12-05).
+#[test]
+fn ecp5_average_pool_requantizer_takes_its_operands_in_the_multipliers() {
+    let lib = library_text(&[
+        "sqf_mul_ecp5",
+        "sqf_requant",
+        "sqf_out_fifo",
+        "sqf_avg_pool",
+    ]);
+    synth_and_select(
+        "synth_gap_ecp5",
+        &lib,
+        "module top(input wire clock, input wire reset, input wire [7:0] s_tdata,\n\
+         input wire s_tvalid, input wire s_tlast, output wire s_tready,\n\
+         output wire [15:0] m_tdata, output wire m_tvalid, output wire m_tlast,\n\
+         input wire m_tready);\n\
+         sqf_avg_pool #(.LANES(1), .CG(100), .PIXELS(9), .MULT(58254), .SHIFT(11), .DEPTH(8),\n\
+         .ECP5_MUL(1)) u (.clock(clock), .reset(reset), .s_tdata(s_tdata),\n\
+         .s_tvalid(s_tvalid), .s_tlast(s_tlast), .s_tready(s_tready), .m_tdata(m_tdata),\n\
+         .m_tvalid(m_tvalid), .m_tlast(m_tlast), .m_tready(m_tready));\nendmodule\n",
+        Family::Ecp5,
+        &format!("select -assert-count 2 {MULT_IN_OUT}"),
+    );
+}
+
 /// The most CCU2Cs joined carry out to carry in, in a Yosys JSON module.
 fn longest_carry_chain(module: &serde_json::Value) -> usize {
     let cells = module["cells"].as_object().unwrap();

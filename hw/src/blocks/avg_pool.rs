@@ -13,8 +13,9 @@ use crate::HwError;
 /// Global average pool: sums each channel over the map in `i32`, then drains the sums through
 /// the logit requantizer (`sqf_requant`, 16-bit output). Output: one logit a beat, two lanes
 /// (low byte, high byte). Cycles per frame: input beats + channels + 4. The drain's pipeline
-/// (the sum read, a register after the block RAM, the requantizer's four stages) adds latency,
-/// not cycles per frame: the next frame's input waits only for the last sum's read.
+/// (the sum read, a register after the block RAM, the requantizer's four stages, five with
+/// ECP5 multipliers) adds latency, not cycles per frame: the next frame's input waits only
+/// for the last sum's read.
 #[derive(LogicBlock)]
 pub struct AvgPool {
     pub clock: Signal<In, Clock>,
@@ -72,6 +73,11 @@ struct GapState {
     r2: i32,
     vr: bool,
     lastr: bool,
+    /// With `ECP5_MUL` the sum in the multipliers' input registers (`MUL_IN_REG`), a cycle
+    /// after r2.
+    ri: i32,
+    vi: bool,
+    lasti: bool,
     m2: i64,
     vm: bool,
     lastm: bool,
@@ -121,6 +127,9 @@ impl AvgPool {
             r2: 0,
             vr: false,
             lastr: false,
+            ri: 0,
+            vi: false,
+            lasti: false,
             m2: 0,
             vm: false,
             lastm: false,
@@ -145,8 +154,9 @@ impl AvgPool {
             _mul_ecp5: false,
         })
     }
-    /// The requantizer's products in ECP5 MULT18X18Ds' output registers (`sqf_requant`
-    /// `ECP5_MUL`); changes only the Verilog.
+    /// The requantizer's products in ECP5 MULT18X18Ds' output registers and its operands in
+    /// their input registers (`sqf_requant` `ECP5_MUL`, `MUL_IN_REG`): the same logits a
+    /// cycle later (a stage more), the same cycles a frame.
     pub fn with_mul_ecp5(mut self, on: bool) -> Self {
         self._mul_ecp5 = on;
         self
@@ -165,6 +175,7 @@ impl AvgPool {
             st.inflight = 0;
             st.v1 = false;
             st.vr = false;
+            st.vi = false;
             st.vm = false;
             st.v2 = false;
             st.v3 = false;
@@ -187,9 +198,18 @@ impl AvgPool {
         st.p2 = st.m2;
         st.v2 = st.vm;
         st.last2 = st.lastm;
-        st.m2 = leaf::requant_product(st.r2, g.requant.mult);
-        st.vm = st.vr;
-        st.lastm = st.lastr;
+        // The products' operands: r2, or with ECP5 multipliers their input registers.
+        let (rq, vq, lastq) = if self._mul_ecp5 {
+            (st.ri, st.vi, st.lasti)
+        } else {
+            (st.r2, st.vr, st.lastr)
+        };
+        st.m2 = leaf::requant_product(rq, g.requant.mult);
+        st.vm = vq;
+        st.lastm = lastq;
+        st.ri = st.r2;
+        st.vi = st.vr;
+        st.lasti = st.lastr;
         st.r2 = st.r1;
         st.vr = st.v1;
         st.lastr = st.last1;
