@@ -177,6 +177,10 @@ module sqf_conv_ctrl #(
     // decision.
     reg [FB+1:0] committed_r;
     reg [FB:0] fifo_count;
+    // fifo_count != 0 as a register of its own, moved with the count: decoded from its FB + 1
+    // bits it was two LUT levels in front of the output's valid and the pop (the consumer's
+    // ready into pop_r and the count, a path from one block into the next).
+    reg fifo_nz;
     reg hold, out_en;                        // the chains' controls (see chain_next)
     reg [FB-1:0] fifo_head, fifo_tail;
     wire push;
@@ -232,7 +236,7 @@ module sqf_conv_ctrl #(
     // itself Yosys merged the AND into the handshake's, the net kept or not.
     reg s_okw_r;
     (* keep *) wire row_written = s_tvalid && s_okw_r && wrl_r;
-    wire pop = (fifo_count != 0) && m_tready;
+    wire pop = fifo_nz && m_tready;
     // Each issuer counter's "at its last value" flag, and "at the start of a group", held in
     // registers updated with the counters (chained 16-bit compares in front of the issue
     // decision and the window's next values were the engines' slowest paths on ECP5).
@@ -598,7 +602,7 @@ module sqf_conv_ctrl #(
         : (issue_c && adv_g) ? (adv_ox ? {AB_P{1'b0}} : g + 1'b1) : g;
     reg fifo_last [0:FIFO_DEPTH-1];
     always @(posedge clock) if (push) fifo_last[fifo_tail] <= tlast4;
-    assign m_tvalid = (fifo_count != 0);
+    assign m_tvalid = fifo_nz;
     assign m_tlast = fifo_last[fifo_head];
     (* keep *)
     always @(posedge clock) s_okw_r <= reset || s_ok_n;
@@ -622,7 +626,7 @@ module sqf_conv_ctrl #(
             nissue_r <= !ISSUE0;
             dlow_r <= DLOWI; dneed_r <= DNEEDI; dlowm1_r <= DLOWI - 1'b1; dneedm1_r <= DNEEDI - 1'b1;
             committed_r <= 0; cinc_r <= 1; cdec_r <= {(FB+2){1'b1}};
-            fifo_count <= 0; fifo_head <= 0; fifo_tail <= 0;
+            fifo_count <= 0; fifo_nz <= 1'b0; fifo_head <= 0; fifo_tail <= 0;
             mac_en <= 0; vb <= 0; va <= 0; hold <= 0; vh <= 0; cnt <= 0; pa <= 0; vm <= 0;
             pa_inc_r <= PA_INC0; qa_r <= 0;
             v3 <= 0; out_en <= 0; lastm <= 0; last3 <= 0; last4 <= 0;
@@ -637,6 +641,8 @@ module sqf_conv_ctrl #(
             fifo_tail <= tail_n;
             if (pop) fifo_head <= fifo_head + 1'b1;
             fifo_count <= fifo_count + {{FB{1'b0}}, push} - {{FB{1'b0}}, pop};
+            if (push && !pop) fifo_nz <= 1'b1;
+            else if (pop && !push) fifo_nz <= (fifo_count != 1);
             out_en <= vq; last4 <= lastq; tlast4 <= tlastq;
             vq <= v3; lastq <= last3; tlastq <= tlast3;
             pa <= pa_n;

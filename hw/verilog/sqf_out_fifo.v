@@ -62,8 +62,12 @@ module sqf_out_fifo #(
     endgenerate
 
     reg [AB-1:0] tail;
-    wire pop = (count != 0) && m_tready;
-    assign m_tvalid = (count != 0);
+    // count != 0 as a register of its own (nz), moved with the count: decoded from the count,
+    // it was a LUT level (two at 16 beats and more) in front of the consumer's handshake and
+    // of this FIFO's pop, in paths that cross from one block into the next (the ULX3S build).
+    reg nz;
+    wire pop = nz && m_tready;
+    assign m_tvalid = nz;
     // The count's next value is chosen by push and pop among values formed from the register
     // alone: push and pop come late (the consumer's ready, the block's input handshake), and
     // an add of both ended in a carry chain (6.58 ns in the XC7A200T network). count - 1 is
@@ -72,11 +76,14 @@ module sqf_out_fifo #(
     wire [AB:0] count_up = count + 1'b1, count_dn = ~(~count + 1'b1);
     always @(posedge clock) begin
         if (reset) begin
-            count <= 0; tail <= 0;
+            count <= 0; tail <= 0; nz <= 1'b0;
         end else begin
             if (push) tail <= tail + 1'b1;
-            if (push && !pop) count <= count_up;
-            else if (pop && !push) count <= count_dn;
+            if (push && !pop) begin
+                count <= count_up; nz <= 1'b1;
+            end else if (pop && !push) begin
+                count <= count_dn; nz <= (count != 1);
+            end
         end
     end
     // The head is cleared a cycle after the rest, by a copy of reset of its own (kept: Yosys
