@@ -223,20 +223,7 @@ fn the_line_buffer_reads_at_a_register_with_its_late_word() {
             .into_iter()
             .find(|l| c["connections"][format!("WE{l}")][0] == "0")
             .unwrap_or_else(|| panic!("{n}: no read-only port"));
-        let mut pins = 0;
-        for (p, _) in c["connections"].as_object().unwrap() {
-            if !p.starts_with(&format!("AD{read}")) {
-                continue;
-            }
-            for b in port_bits(c, p) {
-                let d = drv.get(&b).copied().unwrap_or("(none)");
-                assert_eq!(
-                    cells[d]["type"], "TRELLIS_FF",
-                    "{n}.{p}: address from {d}, not a flip-flop"
-                );
-                pins += 1;
-            }
-        }
+        let pins = pins_from_flip_flops(module, &drv, n.as_str(), &[format!("AD{read}")]);
         assert!(pins >= 8, "{n}: {pins} address pins on nets");
     }
 }
@@ -334,24 +321,39 @@ fn the_max_pool_row_memory_reads_into_the_block_ram_output_register() {
             if c["connections"][format!("WE{l}")][0] == "0" {
                 continue;
             }
-            for (p, _) in c["connections"].as_object().unwrap() {
-                let written = [format!("DI{l}"), format!("AD{l}"), format!("WE{l}")];
-                if !written.iter().any(|w| p.starts_with(w.as_str())) {
-                    continue;
-                }
-                for b in port_bits(c, p) {
-                    let d = drv.get(&b).copied().unwrap_or("(none)");
-                    assert_eq!(
-                        cells[d]["type"], "TRELLIS_FF",
-                        "{n}.{p}: written from {d}, not a flip-flop"
-                    );
-                    pins += 1;
-                }
-            }
+            let written = [format!("DI{l}"), format!("AD{l}"), format!("WE{l}")];
+            pins += pins_from_flip_flops(module, &drv, n, &written);
         }
     }
     // 8 data pins, 10 address pins and the enable at least.
     assert!(pins >= 19, "{pins} write pins on nets");
+}
+
+/// Asserts that every net bit on cell `n`'s pins whose names start with one of `prefixes`
+/// is driven by a flip-flop (`drv`: the module's drivers); returns how many bits there are.
+fn pins_from_flip_flops(
+    module: &serde_json::Value,
+    drv: &std::collections::HashMap<u64, &str>,
+    n: &str,
+    prefixes: &[String],
+) -> usize {
+    let cells = module["cells"].as_object().unwrap();
+    let c = &cells[n];
+    let mut pins = 0;
+    for (p, _) in c["connections"].as_object().unwrap() {
+        if !prefixes.iter().any(|w| p.starts_with(w.as_str())) {
+            continue;
+        }
+        for b in port_bits(c, p) {
+            let d = drv.get(&b).copied().unwrap_or("(none)");
+            assert_eq!(
+                cells[d]["type"], "TRELLIS_FF",
+                "{n}.{p}: from {d}, not a flip-flop"
+            );
+            pins += 1;
+        }
+    }
+    pins
 }
 
 /// The library modules `modules` set up by the Yosys commands `setup` (a `chparam`), then
