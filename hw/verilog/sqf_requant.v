@@ -133,28 +133,23 @@ module sqf_requant #(
     // carry registered (pm), the high 14 bits of mhi registered (ph) and incremented by the
     // carry after (the stage in front of the shift has room for it). The whole 32-bit carry
     // chain from the multipliers' output registers (their clock to out, then the route into
-    // the fabric) was late on the ULX3S (8.56 ns, 2026-12-04). The high bits plus one are
-    // registered beside them (ph1), so the carry picks one of two registers after the stage:
-    // their increment there, a carry chain after pm's route, began the ULX3S build's
-    // critical path (122.6 MHz, 2026-12-05).
+    // the fabric) was late on the ULX3S (8.56 ns, 2026-12-04).
     generate
         if (ECP5_MUL == 1) begin : p_split
             reg [16:0] pl;
             reg [18:0] pm;
-            reg [13:0] ph, ph1;
+            reg [13:0] ph;
             initial begin
                 pl = 17'd0;
                 pm = 19'd0;
                 ph = 14'd0;
-                ph1 = 14'd1;
             end
             always @(posedge clock) begin
                 pl <= mlo[16:0];
                 pm <= {1'b0, mhi[17:0]} + {1'b0, mlo[34:17]};
                 ph <= mhi[31:18];
-                ph1 <= mhi[31:18] + 1'b1;
             end
-            assign p = {pm[18] ? ph1 : ph, pm[17:0], pl};
+            assign p = {ph + {13'd0, pm[18]}, pm[17:0], pl};
         end else begin : p_whole
             reg signed [48:0] p_r;
             initial p_r = 49'sd0;
