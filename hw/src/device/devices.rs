@@ -181,7 +181,7 @@ pub const DEVICES: &[Device] = &[
         bram_kbits: 18,
         urams: 0,
         clock_mhz: 122.0,
-        clock_evidence: "place and route: nextpnr-ecp5 routed the ULX3S build (board shell and the 78-lane network of model/configs/ulx3s_small.toml, a register slice between every two blocks, block RAM reads in their output registers, the multipliers with their input registers, the line buffers read at a register address) at 122.6 MHz (fmax, nextpnr's default seed, as `build` runs it) against a 125 MHz constraint, 2026-12-05; 1 endpoint late, a requantizer's clamp flag at 8.16 ns (docs/timing.md)",
+        clock_evidence: "place and route: nextpnr-ecp5 routed the ULX3S build (board shell and the 78-lane network of model/configs/ulx3s_small.toml, a register slice between every two blocks, block RAM reads in their output registers, the multipliers with their input registers, the line buffers read at a register address) at 122.6 MHz (fmax, nextpnr's default seed and placer settings) against a 125 MHz constraint, 2026-12-05; 1 endpoint late, a requantizer's clamp flag at 8.16 ns; the same netlist with the placer's timing weight doubled, as `build` now runs it, at 129.8 MHz, not yet through `build` end to end (docs/timing.md)",
         modelled_mhz: None,
         modelled_evidence: "",
         nextpnr: Some("--85k --package CABGA381 --speed 6"),
