@@ -37,16 +37,19 @@ pub struct BuildOptions {
     pub output: Option<PathBuf>,
     /// Write the bitstream even when the routed design misses the clock.
     pub allow_timing_fail: bool,
-    /// Placer seeds to try, 1..=seeds (1: nextpnr's default seed, one run).
+    /// Placements to try: nextpnr's default seed, then seeds 1..seeds (1: the default alone).
     pub seeds: u32,
+    /// Stop a placement still running after this many minutes (None: no limit).
+    pub pnr_minutes: Option<f64>,
     pub quiet: bool,
 }
 
-/// One placement of a seed sweep: the seed, its fmax (MHz) and nextpnr's seconds.
+/// One placement of a seed sweep: the seed (None: nextpnr's default), its fmax (MHz; None:
+/// stopped at the time limit) and nextpnr's seconds.
 #[derive(Clone, Debug, Serialize)]
 pub struct SeedRun {
-    pub seed: u64,
-    pub fmax_mhz: f64,
+    pub seed: Option<u64>,
+    pub fmax_mhz: Option<f64>,
     pub seconds: f64,
 }
 
@@ -65,7 +68,8 @@ pub struct BuildReport {
     pub yosys_seconds: f64,
     /// The fastest placement's result (of `seeds`, when more than one was tried).
     pub pnr: PnrResult,
-    /// Each seed's placement when `--seeds` asked for more than one, and the one kept.
+    /// Each seed's placement when `--seeds` asked for more than one, and the one kept (None:
+    /// nextpnr's default seed).
     pub seeds: Vec<SeedRun>,
     pub seed: Option<u64>,
     pub timing_met: bool,
@@ -170,7 +174,16 @@ fn prepare(dir: &Path, baud: u32) -> Result<Prepared> {
 
 /// Builds the bitstream of a board bundle.
 pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
-    // Every tool before minutes of work.
+    // The options, then every tool, before minutes of work.
+    if opt.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    let limit = match opt.pnr_minutes {
+        Some(m) if !(m.is_finite() && m > 0.0) => {
+            bail!("--pnr-minutes must be a positive number of minutes, not {m}")
+        }
+        m => m.map(|m| Duration::from_secs_f64(m * 60.0)),
+    };
     if squeezeflow_hw::which("yosys").is_none() {
         bail!("yosys is not installed (scripts/setup.sh)");
     }
@@ -205,26 +218,23 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
             }
         );
     }
-    // One placement with nextpnr's own seed, or seeds 1..=N each into its own files, the
-    // fastest kept.
-    if opt.seeds == 0 {
-        bail!("--seeds must be at least 1");
-    }
-    let tries: Vec<Option<u64>> = if opt.seeds == 1 {
-        vec![None]
-    } else {
-        (1..=u64::from(opt.seeds)).map(Some).collect()
-    };
+    // nextpnr's own seed first (so a sweep keeps nothing slower than one placement would),
+    // then seeds 1..N each into its own files; the fastest kept.
+    let tries: Vec<Option<u64>> = std::iter::once(None)
+        .chain((1..u64::from(opt.seeds)).map(Some))
+        .collect();
     let mut runs: Vec<(Option<u64>, String, PnrResult)> = Vec::new();
+    let mut seeds: Vec<SeedRun> = Vec::new();
     for seed in tries {
         let config = match seed {
             Some(s) => format!("build_s{s}.config"),
             None => "build.config".to_string(),
         };
-        if let (false, Some(s)) = (opt.quiet, seed) {
-            eprintln!("build: seed {s} of {}", opt.seeds);
+        if !opt.quiet && opt.seeds > 1 {
+            eprintln!("build: seed {} of {}", seed_name(seed), opt.seeds);
         }
-        let mut pnr = synth::place_and_route_ecp5(
+        let t = Instant::now();
+        let mut pnr = match synth::place_and_route_ecp5(
             work,
             "build.json",
             &config,
@@ -232,7 +242,23 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
             Some(Path::new("build.lpf")),
             f,
             seed,
-        )?;
+            limit,
+        ) {
+            Ok(p) => p,
+            // A placement whose routing does not converge in time: the sweep goes on.
+            Err(squeezeflow_hw::HwError::Stopped(why)) => {
+                if !opt.quiet {
+                    eprintln!("build: {why}");
+                }
+                seeds.push(SeedRun {
+                    seed,
+                    fmax_mhz: None,
+                    seconds: t.elapsed().as_secs_f64(),
+                });
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         // The shell's clock is the PLL's output (or the oscillator); the oscillator's own net
         // drives only the PLL.
         if let Some(c) = pnr
@@ -244,21 +270,32 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
             pnr.fmax_mhz = c;
         }
         pnr.constraint_mhz = f;
-        if let (false, Some(s)) = (opt.quiet, seed) {
-            eprintln!("build: seed {s}: fmax {:.1} MHz", pnr.fmax_mhz);
+        if !opt.quiet && opt.seeds > 1 {
+            eprintln!(
+                "build: seed {}: fmax {:.1} MHz",
+                seed_name(seed),
+                pnr.fmax_mhz
+            );
         }
+        seeds.push(SeedRun {
+            seed,
+            fmax_mhz: Some(pnr.fmax_mhz),
+            seconds: pnr.seconds,
+        });
         runs.push((seed, config, pnr));
     }
-    let seeds: Vec<SeedRun> = runs
-        .iter()
-        .filter_map(|(s, _, p)| {
-            s.map(|seed| SeedRun {
-                seed,
-                fmax_mhz: p.fmax_mhz,
-                seconds: p.seconds,
-            })
-        })
-        .collect();
+    if runs.is_empty() {
+        bail!(
+            "no placement finished within --pnr-minutes {} ({} tried; nextpnr*.log in {}): \
+             allow more minutes or try other seeds",
+            opt.pnr_minutes.unwrap_or_default(),
+            seeds.len(),
+            work.display()
+        );
+    }
+    if opt.seeds == 1 {
+        seeds.clear();
+    }
     let best = fastest(&runs.iter().map(|r| r.2.fmax_mhz).collect::<Vec<_>>());
     let (seed, config, pnr) = runs.swap_remove(best);
     let timing_met = pnr.fmax_mhz >= f;
@@ -331,13 +368,20 @@ pub fn describe(r: &BuildReport) -> String {
         let all: Vec<String> = r
             .seeds
             .iter()
-            .map(|x| format!("{} {:.1}", x.seed, x.fmax_mhz))
+            .map(|x| match x.fmax_mhz {
+                Some(m) => format!("{} {m:.1}", seed_name(x.seed)),
+                None => format!("{} stopped after {:.0} s", seed_name(x.seed), x.seconds),
+            })
             .collect();
-        let lo = r.seeds.iter().map(|x| x.fmax_mhz).fold(f64::MAX, f64::min);
+        let lo = r
+            .seeds
+            .iter()
+            .filter_map(|x| x.fmax_mhz)
+            .fold(f64::MAX, f64::min);
         s += &format!(
             "placer seeds (seed fmax MHz): {}; kept seed {} ({:.1} to {:.1} MHz)\n",
             all.join(", "),
-            r.seed.unwrap_or(0),
+            seed_name(r.seed),
             lo,
             r.pnr.fmax_mhz
         );
@@ -362,6 +406,11 @@ pub fn describe(r: &BuildReport) -> String {
         }
     }
     s
+}
+
+/// A placer seed as the reports name it: nextpnr's own is `default`.
+fn seed_name(seed: Option<u64>) -> String {
+    seed.map_or_else(|| "default".to_string(), |s| s.to_string())
 }
 
 /// The index of the fastest placement (the first of equals); `fmax` is not empty.

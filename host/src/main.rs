@@ -167,10 +167,14 @@ enum Command {
         /// Write the bitstream even when the routed design misses the clock.
         #[arg(long)]
         allow_timing_fail: bool,
-        /// Place and route with placer seeds 1..=N, one run after another, and keep the
-        /// fastest (fmax varies by a few percent with placement); 1: nextpnr's default seed.
+        /// Place and route N times, one run after another, and keep the fastest: nextpnr's
+        /// default seed, then seeds 1..N (fmax varies with placement; 1: the default alone).
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=32))]
         seeds: u32,
+        /// Stop a placement still routing after this many minutes; a sweep goes on with the
+        /// next seed (some placements' routing does not converge in hours).
+        #[arg(long, value_name = "MINUTES")]
+        pnr_minutes: Option<f64>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -401,6 +405,7 @@ fn run(cli: Cli) -> Result<()> {
             output,
             allow_timing_fail,
             seeds,
+            pnr_minutes,
             json,
         } => {
             let opt = squeezeflow_host::build_cmd::BuildOptions {
@@ -408,6 +413,7 @@ fn run(cli: Cli) -> Result<()> {
                 output,
                 allow_timing_fail,
                 seeds,
+                pnr_minutes,
                 quiet: json,
             };
             let r = squeezeflow_host::build_cmd::build(&bundle, &opt)?;

@@ -536,8 +536,8 @@ fn a_ulx3s_bundle_builds_to_a_bitstream() {
         bit.display()
     );
     assert_eq!(r["bitstream"].as_str(), bit.to_str());
-    // The text report says how to program it. With two placer seeds, both placements are
-    // listed and the faster kept (its fmax the report's).
+    // The text report says how to program it. With two placements, nextpnr's default seed and
+    // seed 1, both are listed and the faster kept (its fmax the report's).
     let _ = std::fs::remove_file(&bit);
     let (ok, text, err) = squeezeflow(&["build", &b, "--seeds", "2", "-o", bit.to_str().unwrap()]);
     assert!(ok, "{err}");
@@ -546,7 +546,7 @@ fn a_ulx3s_bundle_builds_to_a_bitstream() {
         .lines()
         .find(|l| l.starts_with("placer seeds"))
         .unwrap_or_else(|| panic!("no seeds line: {text}"));
-    let fmax: Vec<f64> = line
+    let runs: Vec<(&str, f64)> = line
         .split(": ")
         .nth(1)
         .unwrap()
@@ -554,22 +554,32 @@ fn a_ulx3s_bundle_builds_to_a_bitstream() {
         .next()
         .unwrap()
         .split(", ")
-        .map(|x| x.split(' ').nth(1).unwrap().parse().unwrap())
+        .map(|x| {
+            let (seed, f) = x.split_once(' ').unwrap();
+            (seed, f.parse().unwrap())
+        })
         .collect();
-    assert_eq!(fmax.len(), 2, "{line}");
+    let seeds: Vec<&str> = runs.iter().map(|r| r.0).collect();
+    assert_eq!(seeds, ["default", "1"], "{line}");
+    let fmax: Vec<f64> = runs.iter().map(|r| r.1).collect();
     let best = fmax.iter().cloned().fold(f64::MIN, f64::max);
     assert!(
         text.contains(&format!("fmax {best:.1} MHz")),
         "{line}\n{text}"
     );
-    for s in [
-        "build_s1.config",
-        "build_s2.config",
-        "nextpnr_report_s2.json",
-    ] {
+    for s in ["build_s1.config", "nextpnr_report_s1.json"] {
         assert!(Path::new(&b).join("build").join(s).is_file(), "{s}");
     }
+    assert!(!Path::new(&b).join("build/build_s2.config").exists());
     assert!(std::fs::read(&bit).unwrap().len() > 100_000);
+    // A time limit no placement meets: each one is stopped, and the build says so.
+    let (ok, _, err) = squeezeflow(&["build", &b, "--seeds", "2", "--pnr-minutes", "0.001"]);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("no placement finished within --pnr-minutes 0.001 (2 tried"),
+        "{err}"
+    );
+    assert!(err.contains("nextpnr stopped after"), "{err}");
 }
 
 #[test]
@@ -597,4 +607,12 @@ fn bundles_without_an_open_flow_are_refused_before_any_tool_runs() {
     // No placement at all.
     let (ok, _, err) = squeezeflow(&["build", &b, "--seeds", "0"]);
     assert!(!ok && err.contains("--seeds"), "{err}");
+    // A time limit that is no number of minutes, refused before any tool runs.
+    for m in ["0", "-1", "NaN"] {
+        let (ok, _, err) = squeezeflow(&["build", &b, &format!("--pnr-minutes={m}")]);
+        assert!(!ok && err.contains("--pnr-minutes"), "{m}: {err}");
+    }
+    let (ok, _, err) = squeezeflow(&["build", &b, "--pnr-minutes", "soon"]);
+    assert!(!ok && err.contains("soon"), "{err}");
+    assert!(!Path::new(&b).join("build").exists());
 }

@@ -77,6 +77,9 @@ pub enum HwError {
     /// A missing or failing external tool (yosys).
     #[error("{0}")]
     Tool(String),
+    /// An external tool stopped at the time limit it was given.
+    #[error("{0}")]
+    Stopped(String),
     #[error(transparent)]
     Model(#[from] squeezeflow_model::ModelError),
 }

@@ -490,6 +490,7 @@ pub fn run_nextpnr_ecp5(
         lpf,
         clock_mhz,
         None,
+        None,
     )
 }
 
@@ -497,7 +498,10 @@ pub fn run_nextpnr_ecp5(
 /// configuration `textcfg` (both relative to `dir`); clocks without a constraint in the LPF
 /// get `clock_mhz`. Writes `nextpnr.log` and `nextpnr_report.json` in `dir` (with a placer
 /// `seed`, `nextpnr_s<seed>.log` and `nextpnr_report_s<seed>.json`). A missed clock is a result
-/// (fmax below the constraint), not an error.
+/// (fmax below the constraint), not an error. With a `time_limit`, nextpnr still running then
+/// is stopped and the result is [`HwError::Stopped`] (some placements' routing does not
+/// converge in hours, docs/timing.md).
+#[allow(clippy::too_many_arguments)]
 pub fn place_and_route_ecp5(
     dir: &Path,
     json: &str,
@@ -506,6 +510,7 @@ pub fn place_and_route_ecp5(
     lpf: Option<&Path>,
     clock_mhz: f64,
     seed: Option<u64>,
+    time_limit: Option<std::time::Duration>,
 ) -> Result<PnrResult, HwError> {
     let (report, log) = match seed {
         Some(s) => (
@@ -562,12 +567,17 @@ pub fn place_and_route_ecp5(
     if let Some(s) = seed {
         cmd.args(["--seed", &s.to_string()]);
     }
-    let out = cmd
-        .output()
-        .map_err(|e| HwError::Tool(format!("{}: {e}", tool.display())))?;
-    if !out.status.success() {
-        let text = std::fs::read_to_string(dir.join(&log)).unwrap_or_default()
-            + &String::from_utf8_lossy(&out.stderr);
+    let Some((status, stderr)) = run_until(&mut cmd, time_limit)
+        .map_err(|e| HwError::Tool(format!("{}: {e}", tool.display())))?
+    else {
+        return Err(HwError::Stopped(format!(
+            "nextpnr stopped after {:.0} s, its time limit, in {} (see {log} there)",
+            t.elapsed().as_secs_f64(),
+            dir.display()
+        )));
+    };
+    if !status.success() {
+        let text = std::fs::read_to_string(dir.join(&log)).unwrap_or_default() + &stderr;
         let errs = error_lines(&text);
         return Err(HwError::Tool(format!(
             "nextpnr failed in {} (see {log} there):\n{}",
@@ -584,9 +594,71 @@ pub fn place_and_route_ecp5(
     Ok(r)
 }
 
+/// Runs `cmd` to its end, or until `limit` has passed, when it is killed and the result is
+/// `None`; stdout is dropped, stderr returned (read beside the wait, so a chatty tool cannot
+/// fill the pipe and stall).
+fn run_until(
+    cmd: &mut Command,
+    limit: Option<std::time::Duration>,
+) -> std::io::Result<Option<(std::process::ExitStatus, String)>> {
+    use std::io::Read;
+    let t = std::time::Instant::now();
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let mut pipe = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(p) = pipe.as_mut() {
+            let _ = p.read_to_string(&mut text);
+        }
+        text
+    });
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some((status, reader.join().unwrap_or_default())));
+        }
+        if limit.is_some_and(|l| t.elapsed() >= l) {
+            child.kill()?;
+            child.wait()?;
+            // Not joined: a grandchild may hold the pipe open; the reader ends with it.
+            drop(reader);
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_nextpnr_report;
+    use super::{parse_nextpnr_report, run_until};
+    use std::process::Command;
+    use std::time::Duration;
+
+    /// A command over its time limit is stopped there; one within it gives its status and
+    /// stderr.
+    #[test]
+    fn a_tool_over_its_time_limit_is_stopped() {
+        let r = run_until(
+            Command::new("sh").args(["-c", "sleep 30"]),
+            Some(Duration::from_millis(300)),
+        )
+        .unwrap();
+        assert!(r.is_none());
+        let (status, err) = run_until(
+            Command::new("sh").args(["-c", "echo late >&2; exit 3"]),
+            Some(Duration::from_secs(30)),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(status.code(), Some(3));
+        assert_eq!(err.trim(), "late");
+        let (status, _) = run_until(Command::new("true").arg("x"), None)
+            .unwrap()
+            .unwrap();
+        assert!(status.success());
+    }
 
     /// The shape of nextpnr-ecp5's `--report` (trimmed from a real run).
     #[test]
