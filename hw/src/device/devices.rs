@@ -181,7 +181,7 @@ pub const DEVICES: &[Device] = &[
         bram_kbits: 18,
         urams: 0,
         clock_mhz: 125.0,
-        clock_evidence: "place and route: `squeezeflow build` (Yosys, nextpnr-ecp5 with the placer's timing weight doubled, ecppack) routed the ULX3S build (board shell and the 78-lane network of model/configs/ulx3s_small.toml, a register slice between every two blocks, block RAM reads in their output registers, the multipliers with their input registers, the line buffers read at a register address) at 129.8 MHz (fmax) against a 125 MHz constraint, met, 2026-12-05; no endpoint after 8 ns, 5 after 7.5 (docs/timing.md)",
+        clock_evidence: "place and route: `squeezeflow build` (Yosys, nextpnr-ecp5 with the placer's timing weight doubled, ecppack) routed the ULX3S build (board shell and the 78-lane network of model/configs/ulx3s_small.toml, a register slice between every two blocks, block RAM reads in their output registers, the multipliers with their input registers, the line buffers read at a register address) at 129.8 MHz (fmax, nextpnr's default seed, which `build` runs; seed 3 placed at 118.4) against a 125 MHz constraint, met, 2026-12-05; no endpoint after 8 ns, 5 after 7.5 (docs/timing.md)",
         modelled_mhz: None,
         modelled_evidence: "",
         nextpnr: Some("--85k --package CABGA381 --speed 6"),
