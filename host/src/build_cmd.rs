@@ -225,13 +225,18 @@ pub fn build(dir: &Path, opt: &BuildOptions) -> Result<BuildReport> {
         .collect();
     let mut runs: Vec<(Option<u64>, String, PnrResult)> = Vec::new();
     let mut seeds: Vec<SeedRun> = Vec::new();
-    for seed in tries {
+    for (i, seed) in tries.into_iter().enumerate() {
         let config = match seed {
             Some(s) => format!("build_s{s}.config"),
             None => "build.config".to_string(),
         };
         if !opt.quiet && opt.seeds > 1 {
-            eprintln!("build: seed {} of {}", seed_name(seed), opt.seeds);
+            eprintln!(
+                "build: placement {} of {}, seed {}",
+                i + 1,
+                opt.seeds,
+                seed_name(seed)
+            );
         }
         let t = Instant::now();
         let mut pnr = match synth::place_and_route_ecp5(
